@@ -1,0 +1,269 @@
+// The vocabulary every mint library speaks: strong value types for CPUs,
+// APIC ids, PCI functions, addresses and sizes; what the user asked for
+// (NodeSpec); what the host has (HostTopology); and what mint decided to do
+// (Plan). Plain data with value semantics: no I/O here.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mint/result.h"
+
+namespace mint {
+
+// ---- Strong types ------------------------------------------------------
+
+// A logical CPU number as node0 knows it (/sys/devices/system/cpu/cpuN).
+struct CpuId {
+  uint32_t value = 0;
+  auto operator<=>(const CpuId&) const = default;
+};
+
+// A local APIC id: what INIT/SIPI and MSI messages are addressed to.
+struct ApicId {
+  uint32_t value = 0;
+  auto operator<=>(const ApicId&) const = default;
+};
+
+struct PhysAddr {
+  uint64_t value = 0;
+  auto operator<=>(const PhysAddr&) const = default;
+};
+
+// A byte count. Parses "512M", "1G", "1GiB", "4096"; binary units.
+struct ByteSize {
+  uint64_t bytes = 0;
+  auto operator<=>(const ByteSize&) const = default;
+
+  static Result<ByteSize> Parse(std::string_view text);
+  // Largest exact binary unit: "512 MiB", "1 GiB", "3 KiB", "17 B".
+  std::string ToString() const;
+};
+
+// A PCI function: domain:bus:device.function.
+struct PciBdf {
+  uint16_t domain = 0;
+  uint8_t bus = 0;
+  uint8_t device = 0;    // 0..31
+  uint8_t function = 0;  // 0..7
+  auto operator<=>(const PciBdf&) const = default;
+
+  // Accepts "0000:03:00.0" and "03:00.0" (domain 0).
+  static Result<PciBdf> Parse(std::string_view text);
+  std::string ToString() const;  // "0000:03:00.0"
+  // The mint_pci_id packing of include/uapi/linux/mint.h.
+  uint32_t Packed() const;
+};
+
+struct PhysRange {
+  PhysAddr start;
+  ByteSize size;
+  uint64_t end() const { return start.value + size.bytes; }  // exclusive
+  auto operator<=>(const PhysRange&) const = default;
+};
+
+// Formats a CPU list the way the kernel does: "2-3,6".
+std::string FormatCpuList(const std::vector<CpuId>& cpus);
+// Parses a kernel CPU list ("0-3,8,10-11"); empty text is an empty list.
+Result<std::vector<CpuId>> ParseCpuList(std::string_view text);
+
+// ---- What the user asked for --------------------------------------------
+
+// Where a setting came from, for error messages: "node1.yaml:3:9" or
+// "--disk" for a command-line flag.
+struct SourceLoc {
+  std::string file;  // empty for the command line
+  int line = 0;
+  int column = 0;
+  std::string flag;  // the flag, when file is empty
+  std::string ToString() const;
+};
+
+enum class DeviceKind { kDisk, kNic, kPci };
+std::string_view DeviceKindName(DeviceKind kind);  // "disk", "nic", "pci"
+
+struct DeviceRequest {
+  DeviceKind kind = DeviceKind::kPci;
+  std::string name;  // "sdb", "eth1", "0000:03:00.0" ("/dev/" stripped)
+  SourceLoc where;
+};
+
+enum class OnCrash { kStop, kRestart };
+std::string_view OnCrashName(OnCrash on_crash);  // "stop", "restart"
+
+// One node as the user described it, from nodeconf YAML or flags. Fields
+// the user left out are empty/nullopt; plan fills in defaults.
+struct NodeSpec {
+  std::string name;  // "node1"
+  SourceLoc name_where;
+
+  std::optional<uint32_t> core_count;  // "cores: 2"
+  std::vector<CpuId> cpu_list;         // "cores: [2, 3]"
+  SourceLoc cores_where;
+
+  std::optional<int> numa_node;
+  SourceLoc numa_where;
+
+  std::optional<ByteSize> memory;
+  SourceLoc memory_where;
+
+  std::vector<DeviceRequest> devices;
+
+  std::string kernel;   // path; empty: node0's own kernel
+  std::string initrd;   // path; empty: the default node initramfs
+  std::string cmdline;  // extra kernel command line for the node
+  SourceLoc kernel_where;
+
+  OnCrash on_crash = OnCrash::kStop;
+  uint32_t restart_budget = 3;  // restarts before giving up
+};
+
+// ---- What the host has ---------------------------------------------------
+
+struct Cpu {
+  CpuId id;
+  bool online = false;
+  uint32_t package = 0;
+  uint32_t core = 0;             // core_id within the package
+  int numa_node = -1;            // -1 when the host has no NUMA info
+  std::vector<CpuId> siblings;   // SMT threads of this core, itself included
+  std::optional<ApicId> apic;    // from /proc/cpuinfo, when online
+};
+
+struct NumaNode {
+  int id = 0;
+  std::vector<CpuId> cpus;
+  ByteSize mem_total;
+  ByteSize mem_free;
+};
+
+// One line of /proc/iomem.
+struct IomemRange {
+  PhysAddr start;
+  PhysAddr last;  // inclusive, as /proc/iomem prints it
+  std::string name;
+  int depth = 0;  // nesting level (two spaces per level)
+};
+
+struct PciFunction {
+  PciBdf bdf;
+  uint32_t class_code = 0;  // 24-bit class/subclass/prog-if
+  uint16_t vendor = 0;
+  uint16_t device = 0;
+  std::string driver;       // bound driver, empty if none
+  bool msi = false;
+  bool msix = false;
+  std::optional<int> iommu_group;
+  int numa_node = -1;
+  std::string description;  // libpci's name, e.g. "Virtio block device"
+};
+
+struct BlockDevice {
+  std::string name;                  // "sdb"
+  std::optional<PciBdf> pci;         // the controller's function
+  std::vector<std::string> holders;  // partitions and stacked devices
+  ByteSize size;
+};
+
+struct Nic {
+  std::string name;  // "eth1"
+  std::optional<PciBdf> pci;
+  std::vector<std::string> addresses;  // IPv4/IPv6 addresses node0 uses
+};
+
+struct Mount {
+  std::string source;  // "/dev/sda1"
+  std::string target;  // "/"
+  std::string fstype;
+};
+
+struct Swap {
+  std::string source;  // "/dev/sdb2" or a file
+};
+
+// A node as /sys/kernel/mint/nodes/<id>/ describes it.
+struct MintNode {
+  uint32_t id = 0;
+  std::string name;
+  std::string state;  // "running", "crashed", ...
+  std::vector<CpuId> cpus;
+  std::vector<ApicId> apic_ids;
+  std::vector<PhysRange> memory;
+  std::vector<PciBdf> devices;
+  uint64_t heartbeat = 0;
+  std::string reason;
+};
+
+// What /sys/kernel/mint says; present == false on a kernel without mint.
+struct MintState {
+  bool present = false;
+  uint32_t abi_version = 0;
+  std::vector<PhysRange> pool;
+  ByteSize pool_total;
+  ByteSize pool_free;
+  std::vector<MintNode> nodes;
+};
+
+// PCI config space window (ACPI MCFG), from /proc/iomem "PCI MMCONFIG".
+struct Ecam {
+  PhysAddr base;
+  uint16_t segment = 0;
+  uint8_t bus_start = 0;
+  uint8_t bus_end = 0;
+};
+
+struct HostTopology {
+  std::vector<Cpu> cpus;
+  std::vector<NumaNode> numa_nodes;
+  ByteSize mem_total;
+  std::vector<IomemRange> iomem;
+  std::optional<Ecam> ecam;
+  std::vector<PciFunction> pci;
+  std::vector<BlockDevice> disks;
+  std::vector<Nic> nics;
+  std::vector<Mount> mounts;
+  std::vector<Swap> swaps;
+  MintState mint;
+  std::string cmdline;  // node0's /proc/cmdline, for defaults
+
+  const Cpu* FindCpu(CpuId id) const;
+  const PciFunction* FindPci(const PciBdf& bdf) const;
+  const BlockDevice* FindDisk(std::string_view name) const;
+  const Nic* FindNic(std::string_view name) const;
+  // The node that owns this CPU or function, nullptr if node0 has it.
+  const MintNode* OwnerOf(CpuId id) const;
+  const MintNode* OwnerOf(const PciBdf& bdf) const;
+};
+
+// ---- What mint decided -----------------------------------------------------
+
+struct PlannedDevice {
+  DeviceRequest request;
+  PciBdf bdf;
+  std::string node0_driver;  // unbound from node0, rebound on destroy
+  std::string description;   // "Virtio block device (sdb)"
+};
+
+struct Plan {
+  uint32_t node_id = 0;
+  std::string name;
+  std::vector<CpuId> cpus;
+  int numa_node = -1;
+  ByteSize memory;
+  std::vector<PlannedDevice> devices;
+  std::optional<Ecam> ecam;  // handed to the node when it has devices
+  std::string kernel;
+  std::string initrd;
+  std::string cmdline;
+  OnCrash on_crash = OnCrash::kStop;
+  uint32_t restart_budget = 3;
+  // What plan chose on the user's behalf, in words: "picked cores 2-3
+  // (whole cores on NUMA node 0)".
+  std::vector<std::string> notes;
+};
+
+}  // namespace mint

@@ -1,0 +1,196 @@
+// Parsing and formatting of the model's value types, and the lookups on
+// HostTopology. Pure functions.
+#include "mint/model.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+namespace mint {
+
+std::string Error::ToString() const {
+  std::string out = context.empty() ? message : context + ": " + message;
+  if (sys_errno != 0) out += " (" + std::string(std::strerror(sys_errno)) + ")";
+  return out;
+}
+
+Error MakeError(ErrorCode code, std::string context, std::string message, int sys_errno) {
+  return Error{code, sys_errno, std::move(context), std::move(message)};
+}
+
+namespace {
+
+template <typename T>
+bool ParseUnsigned(std::string_view text, T& out, int base = 10) {
+  if (text.empty()) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+}  // namespace
+
+Result<ByteSize> ByteSize::Parse(std::string_view text) {
+  auto bad = [&] {
+    return MakeError(ErrorCode::kInvalidArgument, std::string(text),
+                     "not a size; write a number with an optional unit K, M, G or T "
+                     "(binary: 1G = 1024M), e.g. 512M");
+  };
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  uint64_t number = 0;
+  if (!ParseUnsigned(text.substr(0, digits), number)) return bad();
+  std::string unit(text.substr(digits));
+  for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (unit.size() > 1 && (unit.ends_with("IB") || unit.ends_with("B")))
+    unit = unit.substr(0, unit.size() - (unit.ends_with("IB") ? 2 : 1));
+  int shift = 0;
+  if (unit.empty() || unit == "B") shift = 0;
+  else if (unit == "K") shift = 10;
+  else if (unit == "M") shift = 20;
+  else if (unit == "G") shift = 30;
+  else if (unit == "T") shift = 40;
+  else return bad();
+  if (shift > 0 && number > (UINT64_MAX >> shift)) return bad();
+  return ByteSize{number << shift};
+}
+
+std::string ByteSize::ToString() const {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  uint64_t n = bytes;
+  int unit = 0;
+  while (n != 0 && unit < 4 && (n & 1023) == 0) {
+    n >>= 10;
+    ++unit;
+  }
+  return std::to_string(n) + " " + kUnits[unit];
+}
+
+Result<PciBdf> PciBdf::Parse(std::string_view text) {
+  auto bad = [&] {
+    return MakeError(ErrorCode::kInvalidArgument, std::string(text),
+                     "not a PCI address; write DOMAIN:BUS:DEVICE.FUNCTION in hex, "
+                     "e.g. 0000:03:00.0 (as lspci -D prints it)");
+  };
+  std::string_view rest = text;
+  uint16_t domain = 0;
+  // Domain present when there are two colons.
+  if (std::count(rest.begin(), rest.end(), ':') == 2) {
+    auto c = rest.find(':');
+    if (c != 4 || !ParseUnsigned(rest.substr(0, c), domain, 16)) return bad();
+    rest.remove_prefix(c + 1);
+  }
+  if (rest.size() != 7 || rest[2] != ':' || rest[5] != '.') return bad();
+  uint8_t bus = 0, dev = 0, fn = 0;
+  if (!ParseUnsigned(rest.substr(0, 2), bus, 16) || !ParseUnsigned(rest.substr(3, 2), dev, 16) ||
+      !ParseUnsigned(rest.substr(6, 1), fn, 16) || dev > 31 || fn > 7)
+    return bad();
+  return PciBdf{domain, bus, dev, fn};
+}
+
+std::string PciBdf::ToString() const {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04x:%02x:%02x.%x", domain, bus, device, function);
+  return buf;
+}
+
+uint32_t PciBdf::Packed() const {
+  return (uint32_t{domain} << 16) | (uint32_t{bus} << 8) | (uint32_t{device} << 3) | function;
+}
+
+std::string FormatCpuList(const std::vector<CpuId>& cpus) {
+  std::vector<CpuId> sorted = cpus;
+  std::sort(sorted.begin(), sorted.end());
+  std::string out;
+  for (size_t i = 0; i < sorted.size();) {
+    size_t j = i;
+    while (j + 1 < sorted.size() && sorted[j + 1].value == sorted[j].value + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(sorted[i].value);
+    if (j > i) out += '-' + std::to_string(sorted[j].value);
+    i = j + 1;
+  }
+  return out;
+}
+
+Result<std::vector<CpuId>> ParseCpuList(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  std::vector<CpuId> out;
+  if (text.empty()) return out;
+  auto bad = [&] {
+    return MakeError(ErrorCode::kInvalidArgument, std::string(text),
+                     "not a CPU list; write numbers and ranges like 2-3,6");
+  };
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    auto dash = item.find('-');
+    uint32_t first = 0, last = 0;
+    if (dash == std::string_view::npos) {
+      if (!ParseUnsigned(item, first)) return bad();
+      last = first;
+    } else if (!ParseUnsigned(item.substr(0, dash), first) ||
+               !ParseUnsigned(item.substr(dash + 1), last) || last < first ||
+               last - first > 4096) {
+      return bad();
+    }
+    for (uint32_t c = first; c <= last; ++c) out.push_back(CpuId{c});
+  }
+  return out;
+}
+
+std::string SourceLoc::ToString() const {
+  if (file.empty()) return flag;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+std::string_view DeviceKindName(DeviceKind kind) {
+  switch (kind) {
+    case DeviceKind::kDisk: return "disk";
+    case DeviceKind::kNic: return "nic";
+    case DeviceKind::kPci: return "pci";
+  }
+  return "?";
+}
+
+std::string_view OnCrashName(OnCrash on_crash) {
+  return on_crash == OnCrash::kRestart ? "restart" : "stop";
+}
+
+const Cpu* HostTopology::FindCpu(CpuId id) const {
+  for (const auto& c : cpus)
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+const PciFunction* HostTopology::FindPci(const PciBdf& bdf) const {
+  for (const auto& f : pci)
+    if (f.bdf == bdf) return &f;
+  return nullptr;
+}
+
+const BlockDevice* HostTopology::FindDisk(std::string_view name) const {
+  for (const auto& d : disks)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+const Nic* HostTopology::FindNic(std::string_view name) const {
+  for (const auto& n : nics)
+    if (n.name == name) return &n;
+  return nullptr;
+}
+
+const MintNode* HostTopology::OwnerOf(CpuId id) const {
+  for (const auto& n : mint.nodes)
+    if (std::find(n.cpus.begin(), n.cpus.end(), id) != n.cpus.end()) return &n;
+  return nullptr;
+}
+
+const MintNode* HostTopology::OwnerOf(const PciBdf& bdf) const {
+  for (const auto& n : mint.nodes)
+    if (std::find(n.devices.begin(), n.devices.end(), bdf) != n.devices.end()) return &n;
+  return nullptr;
+}
+
+}  // namespace mint
