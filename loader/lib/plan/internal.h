@@ -1,0 +1,39 @@
+// The pieces MakePlan is made of, one concern per file: cpus.cpp chooses
+// and checks CPUs, memory.cpp the memory size, devices.cpp the PCI
+// functions, kernel.cpp the kernel image. Each appends what it chose on the
+// user's behalf to `notes`. Private to mint_plan.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mint/model.h"
+#include "mint/plan.h"
+#include "mint/result.h"
+
+namespace mint::plan::internal {
+
+// The error context for a setting: where it came from, or `fallback` when
+// the user did not give it (a default).
+std::string Where(const SourceLoc& where, std::string_view fallback);
+
+// "a, b and c".
+std::string JoinWords(const std::vector<std::string>& words);
+
+struct CpuChoice {
+  std::vector<CpuId> cpus;  // sorted
+  int numa_node = -1;       // -1 when the CPUs span NUMA nodes or there is no NUMA info
+};
+Result<CpuChoice> ChooseCpus(const HostTopology& host, const NodeSpec& spec,
+                             std::vector<std::string>& notes);
+
+Result<ByteSize> ChooseMemory(const HostTopology& host, const NodeSpec& spec, int numa_node,
+                              std::vector<std::string>& notes);
+
+Result<std::vector<PlannedDevice>> ResolveDevices(const HostTopology& host, const NodeSpec& spec);
+
+Result<void> CheckKernel(const KernelImage& kernel, const NodeSpec& spec,
+                         std::vector<std::string>& notes);
+
+}  // namespace mint::plan::internal

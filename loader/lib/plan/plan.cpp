@@ -1,0 +1,106 @@
+// MakePlan: the node's name and id, then CPUs, memory, devices and the
+// kernel, each checked by its own file; the first refusal wins and nothing
+// is changed. Also the small shared helpers of the plan library.
+#include "mint/plan.h"
+
+#include <linux/mint.h>
+
+#include <algorithm>
+
+#include "internal.h"
+
+namespace mint::plan {
+namespace internal {
+
+std::string Where(const SourceLoc& where, std::string_view fallback) {
+  std::string text = where.ToString();
+  return text.empty() ? std::string(fallback) : text;
+}
+
+std::string JoinWords(const std::vector<std::string>& words) {
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += i + 1 == words.size() ? " and " : ", ";
+    out += words[i];
+  }
+  return out;
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::Where;
+
+Result<void> CheckName(const HostTopology& host, const NodeSpec& spec) {
+  std::string ctx = Where(spec.name_where, "name");
+  if (spec.name.empty())
+    return MakeError(ErrorCode::kInvalidArgument, ctx,
+                     "the node has no name; give one (mintctl plan node1 ...) or set name: in "
+                     "the nodeconf file");
+  if (spec.name == "node0")
+    return MakeError(ErrorCode::kInvalidArgument, ctx,
+                     "node0 is the host itself; call the node something else, e.g. node1");
+  if (spec.name.size() >= MINT_NAME_LEN)
+    return MakeError(ErrorCode::kInvalidArgument, ctx,
+                     "the name " + spec.name + " is longer than " +
+                         std::to_string(MINT_NAME_LEN - 1) + " characters; pick a shorter one");
+  for (const auto& node : host.mint.nodes)
+    if (node.name == spec.name)
+      return MakeError(ErrorCode::kConflict, ctx,
+                       "a node named " + spec.name + " already exists (id " +
+                           std::to_string(node.id) + ", " + node.state +
+                           "); pick another name or destroy it first (mintctl destroy " +
+                           spec.name + ")");
+  return Ok();
+}
+
+Result<uint32_t> FreeNodeId(const HostTopology& host) {
+  for (uint32_t id = 1; id < MINT_MAX_NODES; ++id) {
+    bool used = std::any_of(host.mint.nodes.begin(), host.mint.nodes.end(),
+                            [&](const MintNode& n) { return n.id == id; });
+    if (!used) return id;
+  }
+  return MakeError(
+      ErrorCode::kInsufficient, "node id",
+      "all " + std::to_string(MINT_MAX_NODES - 1) + " node ids are in use (mint runs at most " +
+          std::to_string(MINT_MAX_NODES - 1) + " nodes beside node0); destroy a node first");
+}
+
+}  // namespace
+
+std::string KernelPathFor(const NodeSpec& spec) {
+  return spec.kernel.empty() ? kDefaultKernel : spec.kernel;
+}
+
+Result<Plan> MakePlan(const HostTopology& host, const NodeSpec& spec, const KernelImage& kernel) {
+  Plan plan;
+  MINT_CHECK(CheckName(host, spec));
+  plan.name = spec.name;
+  MINT_TRY(plan.node_id, FreeNodeId(host));
+
+  MINT_TRY(internal::CpuChoice cpus, internal::ChooseCpus(host, spec, plan.notes));
+  plan.cpus = cpus.cpus;
+  plan.numa_node = cpus.numa_node;
+  MINT_TRY(plan.memory, internal::ChooseMemory(host, spec, plan.numa_node, plan.notes));
+  MINT_TRY(plan.devices, internal::ResolveDevices(host, spec));
+  if (!plan.devices.empty()) {
+    if (!host.ecam)
+      return MakeError(ErrorCode::kUnsupported, Where(spec.devices.front().where, "devices"),
+                       "this host shows no PCI MMCONFIG (ECAM) window in /proc/iomem, and a "
+                       "node reaches its devices only through ECAM; boot the node without "
+                       "devices");
+    plan.ecam = host.ecam;
+  }
+
+  plan.kernel = KernelPathFor(spec);
+  MINT_CHECK(internal::CheckKernel(kernel, spec, plan.notes));
+  plan.initrd = spec.initrd.empty() ? kDefaultInitrd : spec.initrd;
+  if (spec.initrd.empty()) plan.notes.push_back("initrd " + plan.initrd + " (the default)");
+  plan.cmdline = spec.cmdline;
+  plan.on_crash = spec.on_crash;
+  plan.restart_budget = spec.restart_budget;
+  return plan;
+}
+
+}  // namespace mint::plan

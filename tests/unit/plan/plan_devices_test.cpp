@@ -1,0 +1,210 @@
+// Device decisions and refusals of mint::plan: disks, NICs and raw PCI
+// functions, on the default test host (see host_builder.h).
+#include <gtest/gtest.h>
+
+#include "plan_test_util.h"
+
+namespace mint::testing {
+namespace {
+
+NodeSpec With(DeviceKind kind, std::string name) {
+  NodeSpec spec = Spec();
+  AddDevice(spec, kind, std::move(name));
+  return spec;
+}
+
+Error Refused(DeviceKind kind, std::string name, const HostBuilder& b = HostBuilder()) {
+  return Refusal(b.Build(), With(kind, std::move(name)));
+}
+
+TEST(PlanDevices, DiskResolvesToItsFunctionAndDriver) {
+  Plan plan = MustPlan(HostBuilder().Build(), With(DeviceKind::kDisk, "sdb"));
+  ASSERT_EQ(plan.devices.size(), 1u);
+  EXPECT_EQ(plan.devices[0].bdf, Bdf("0000:00:03.0"));
+  EXPECT_EQ(plan.devices[0].node0_driver, "virtio-pci");
+  EXPECT_EQ(plan.devices[0].description, "Virtio block device (sdb)");
+  ASSERT_TRUE(plan.ecam.has_value());
+  EXPECT_EQ(plan.ecam->base, PhysAddr{0xb0000000});
+}
+
+TEST(PlanDevices, NicAndPciResolve) {
+  NodeSpec spec = With(DeviceKind::kNic, "eth1");
+  AddDevice(spec, DeviceKind::kPci, "00:04.0");
+  Plan plan = MustPlan(HostBuilder().Build(), spec);
+  ASSERT_EQ(plan.devices.size(), 2u);
+  EXPECT_EQ(plan.devices[0].bdf, Bdf("0000:00:05.0"));
+  EXPECT_EQ(plan.devices[1].bdf, Bdf("0000:00:04.0"));
+  EXPECT_EQ(plan.devices[1].description, "Virtio block device");
+}
+
+TEST(PlanDevices, NoDevicesNoEcam) {
+  Plan plan = MustPlan(HostBuilder().Build(), Spec());
+  EXPECT_FALSE(plan.ecam.has_value());
+}
+
+TEST(PlanDevices, UnknownDiskListsTheDisks) {
+  Error e = Refused(DeviceKind::kDisk, "sdz");
+  EXPECT_EQ(e.code, ErrorCode::kNotFound);
+  EXPECT_EQ(e.ToString(),
+            "--disk: no disk named sdz; this host has sda, sdb and sdc (mintctl topology lists "
+            "them)");
+}
+
+TEST(PlanDevices, DiskWithoutPciFunctionIsRefused) {
+  Error e = Refused(DeviceKind::kDisk, "ram0", HostBuilder().Disk("ram0", nullptr));
+  EXPECT_EQ(e.code, ErrorCode::kUnsupported);
+  EXPECT_EQ(e.ToString(),
+            "--disk: ram0 is not on a PCI function (mintctl topology shows none for it); only a "
+            "disk on its own PCI controller can be given to a node");
+}
+
+TEST(PlanDevices, DiskSharingAControllerIsRefusedNamingTheOtherAndItsMount) {
+  Error e = Refused(DeviceKind::kDisk, "sdd", HostBuilder().Disk("sdd", "0000:00:1f.2"));
+  EXPECT_EQ(e.code, ErrorCode::kConflict);
+  EXPECT_EQ(e.ToString(),
+            "--disk: sdd is on controller 0000:00:1f.2, which also serves sda (mounted at /); "
+            "give the node a disk on its own controller");
+}
+
+TEST(PlanDevices, MountedPartitionIsRefusedNamingTheMountPoint) {
+  Error e = Refused(DeviceKind::kDisk, "sda");
+  EXPECT_EQ(e.code, ErrorCode::kConflict);
+  EXPECT_EQ(e.ToString(),
+            "--disk: sda1 (on sda) is mounted at / in node0; unmount it (umount /) or give the "
+            "node another disk");
+}
+
+TEST(PlanDevices, MountedWholeDiskIsRefused) {
+  Error e = Refused(DeviceKind::kDisk, "sdb", HostBuilder().Mount("/dev/sdb", "/srv"));
+  EXPECT_EQ(e.ToString(),
+            "--disk: sdb is mounted at /srv in node0; unmount it (umount /srv) or give the node "
+            "another disk");
+}
+
+TEST(PlanDevices, SwapOnTheDiskIsRefused) {
+  HostBuilder b;
+  b.Disk("sde", "0000:00:06.0", {"sde1"}).Swap("/dev/sde1");
+  Error e = Refused(DeviceKind::kDisk, "sde", b);
+  EXPECT_EQ(e.code, ErrorCode::kConflict);
+  EXPECT_EQ(e.ToString(),
+            "--disk: sde1 (on sde) is swap space of node0; turn it off (swapoff /dev/sde1) or "
+            "give the node another disk");
+}
+
+TEST(PlanDevices, UnknownNicListsTheNics) {
+  Error e = Refused(DeviceKind::kNic, "eth9");
+  EXPECT_EQ(e.code, ErrorCode::kNotFound);
+  EXPECT_EQ(e.ToString(),
+            "--nic: no network interface named eth9; this host has eth0 and eth1 (mintctl "
+            "topology lists them)");
+}
+
+TEST(PlanDevices, NicCarryingNode0sAddressIsRefused) {
+  Error e = Refused(DeviceKind::kNic, "eth0");
+  EXPECT_EQ(e.code, ErrorCode::kConflict);
+  EXPECT_EQ(e.ToString(),
+            "--nic: eth0 carries node0's address 10.0.2.15/24; node0 would lose it: give the "
+            "node a NIC node0 does not use, or remove the address first (ip addr flush dev "
+            "eth0)");
+}
+
+TEST(PlanDevices, NicWithoutPciFunctionIsRefused) {
+  Error e = Refused(DeviceKind::kNic, "br0", HostBuilder().Nic("br0", nullptr));
+  EXPECT_EQ(e.ToString(),
+            "--nic: br0 is not on a PCI function (a virtual interface?); only a NIC that is a "
+            "PCI function can be given to a node");
+}
+
+TEST(PlanDevices, MalformedBdfIsRefused) {
+  Error e = Refused(DeviceKind::kPci, "3:0");
+  EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.ToString(),
+            "--pci: not a PCI address; write DOMAIN:BUS:DEVICE.FUNCTION in hex, e.g. "
+            "0000:03:00.0 (as lspci -D prints it)");
+}
+
+TEST(PlanDevices, UnknownBdfIsRefused) {
+  Error e = Refused(DeviceKind::kPci, "0000:09:00.0");
+  EXPECT_EQ(e.code, ErrorCode::kNotFound);
+  EXPECT_EQ(e.ToString(),
+            "--pci: no PCI function 0000:09:00.0 on this host; lspci -D (or mintctl topology) "
+            "lists them");
+}
+
+TEST(PlanDevices, HostBridgeIsRefused) {
+  Error e = Refused(DeviceKind::kPci, "0000:00:00.0");
+  EXPECT_EQ(e.code, ErrorCode::kUnsupported);
+  EXPECT_EQ(e.ToString(),
+            "--pci: 0000:00:00.0 is a host bridge; bridges stay with node0: give the node an "
+            "endpoint device");
+}
+
+TEST(PlanDevices, PciBridgeIsRefused) {
+  HostBuilder b;
+  b.Pci("0000:00:1c.0", 0x060400, "pcieport", true, false, "PCI bridge");
+  Error e = Refused(DeviceKind::kPci, "0000:00:1c.0", b);
+  EXPECT_EQ(e.ToString(),
+            "--pci: 0000:00:1c.0 is a PCI bridge; bridges stay with node0: give the node an "
+            "endpoint device");
+}
+
+TEST(PlanDevices, DeviceWithoutMsiIsRefused) {
+  Error e = Refused(DeviceKind::kPci, "0000:00:06.0");
+  EXPECT_EQ(e.code, ErrorCode::kUnsupported);
+  EXPECT_EQ(e.ToString(),
+            "--pci: 0000:00:06.0 (Old device) has neither MSI nor MSI-X; a node takes device "
+            "interrupts only as MSI, so give it a device that has them");
+}
+
+TEST(PlanDevices, DiskOnAControllerWithoutMsiIsRefused) {
+  Error e = Refused(DeviceKind::kDisk, "sdf", HostBuilder().Disk("sdf", "0000:00:06.0"));
+  EXPECT_EQ(e.ToString(),
+            "--disk: 0000:00:06.0 (Old device) has neither MSI nor MSI-X; a node takes device "
+            "interrupts only as MSI, so give it a device that has them");
+}
+
+TEST(PlanDevices, DeviceOfAnotherNodeIsRefusedNamingIt) {
+  Error e =
+      Refused(DeviceKind::kDisk, "sdb", HostBuilder().Node(2, "node2", "4-5", {"0000:00:03.0"}));
+  EXPECT_EQ(e.code, ErrorCode::kConflict);
+  EXPECT_EQ(e.ToString(),
+            "--disk: 0000:00:03.0 belongs to node2; give the node another device or destroy "
+            "node2 first");
+}
+
+TEST(PlanDevices, SameFunctionTwiceIsRefused) {
+  NodeSpec spec = With(DeviceKind::kDisk, "sdb");
+  AddDevice(spec, DeviceKind::kPci, "0000:00:03.0");
+  Error e = Refusal(HostBuilder().Build(), spec);
+  EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.ToString(),
+            "--pci: 0000:00:03.0 is asked for twice (--disk sdb and --pci 0000:00:03.0); name "
+            "each PCI function once");
+}
+
+TEST(PlanDevices, RawFunctionServingNode0sRootDiskIsRefused) {
+  Error e = Refused(DeviceKind::kPci, "0000:00:1f.2");
+  EXPECT_EQ(e.code, ErrorCode::kConflict);
+  EXPECT_EQ(e.ToString(),
+            "--pci: 0000:00:1f.2 serves sda, whose sda1 is mounted at / in node0; unmount it "
+            "(umount /) or give the node another disk");
+}
+
+TEST(PlanDevices, RawFunctionCarryingNode0sAddressIsRefused) {
+  Error e = Refused(DeviceKind::kPci, "0000:00:02.0");
+  EXPECT_EQ(e.ToString(),
+            "--pci: 0000:00:02.0 serves eth0, which carries node0's address 10.0.2.15/24; node0 "
+            "would lose it: give the node a NIC node0 does not use, or remove the address first "
+            "(ip addr flush dev eth0)");
+}
+
+TEST(PlanDevices, DevicesWithoutEcamAreRefused) {
+  Error e = Refusal(HostBuilder().NoEcam().Build(), With(DeviceKind::kDisk, "sdb"));
+  EXPECT_EQ(e.code, ErrorCode::kUnsupported);
+  EXPECT_EQ(e.ToString(),
+            "--disk: this host shows no PCI MMCONFIG (ECAM) window in /proc/iomem, and a node "
+            "reaches its devices only through ECAM; boot the node without devices");
+}
+
+}  // namespace
+}  // namespace mint::testing

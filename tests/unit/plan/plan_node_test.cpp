@@ -1,0 +1,105 @@
+// Node-level decisions of mint::plan: name, id, kernel image, defaults.
+#include <gtest/gtest.h>
+
+#include "fake_bzimage.h"
+#include "mint/boot.h"
+#include "plan_test_util.h"
+
+namespace mint::testing {
+namespace {
+
+TEST(PlanNode, FirstNodeGetsId1AndTheDefaults) {
+  Plan plan = MustPlan(HostBuilder().Build(), Spec());
+  EXPECT_EQ(plan.node_id, 1u);
+  EXPECT_EQ(plan.name, "node1");
+  EXPECT_EQ(plan.kernel, "/boot/mint/bzImage");
+  EXPECT_EQ(plan.initrd, "/boot/mint/node-initrd.img");
+  EXPECT_TRUE(HasNote(plan,
+                      "kernel /boot/mint/bzImage (the default) was not read here (No such "
+                      "file or directory), so it was not checked; mintctl boot reads and "
+                      "checks it"));
+  EXPECT_TRUE(HasNote(plan, "initrd /boot/mint/node-initrd.img (the default)"));
+}
+
+TEST(PlanNode, LowestFreeIdIsTaken) {
+  Plan plan = MustPlan(HostBuilder().Node(1, "a", "5").Node(3, "b", "4").Build(), Spec(2));
+  EXPECT_EQ(plan.node_id, 2u);
+}
+
+TEST(PlanNode, NoFreeIdIsRefused) {
+  HostBuilder b;
+  b.Cpus(16, 1, 1);
+  for (uint32_t id = 1; id <= 7; ++id)
+    b.Node(id, "n" + std::to_string(id), std::to_string(id + 8).c_str());
+  Error e = Refusal(b.Build(), Spec(1));
+  EXPECT_EQ(e.code, ErrorCode::kInsufficient);
+  EXPECT_EQ(e.ToString(),
+            "node id: all 7 node ids are in use (mint runs at most 7 nodes beside node0); "
+            "destroy a node first");
+}
+
+TEST(PlanNode, NameInUseIsRefused) {
+  Error e = Refusal(HostBuilder().Node(1, "node1", "5").Build(), Spec(2));
+  EXPECT_EQ(e.code, ErrorCode::kConflict);
+  EXPECT_EQ(e.ToString(),
+            "name: a node named node1 already exists (id 1, running); pick another name or "
+            "destroy it first (mintctl destroy node1)");
+}
+
+TEST(PlanNode, MissingAndReservedNamesAreRefused) {
+  NodeSpec spec = Spec();
+  spec.name = "";
+  EXPECT_EQ(Refusal(HostBuilder().Build(), spec).ToString(),
+            "name: the node has no name; give one (mintctl plan node1 ...) or set name: in the "
+            "nodeconf file");
+  spec.name = "node0";
+  EXPECT_EQ(Refusal(HostBuilder().Build(), spec).ToString(),
+            "name: node0 is the host itself; call the node something else, e.g. node1");
+  spec.name = std::string(32, 'n');
+  EXPECT_EQ(Refusal(HostBuilder().Build(), spec).ToString(),
+            "name: the name " + spec.name + " is longer than 31 characters; pick a shorter one");
+}
+
+TEST(PlanNode, ABzImageIsAcceptedAndItsProtocolNoted) {
+  NodeSpec spec = Spec();
+  spec.kernel = "/tmp/bzImage";
+  auto plan = plan::MakePlan(HostBuilder().Build(), spec,
+                             plan::KernelImage{"/tmp/bzImage", MakeBzImage(0x020f), ""});
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  EXPECT_EQ(plan->kernel, "/tmp/bzImage");
+  EXPECT_TRUE(HasNote(*plan, "kernel /tmp/bzImage: a bzImage, boot protocol 2.15"));
+}
+
+TEST(PlanNode, NotABzImageIsRefusedWithTheProbesWords) {
+  std::vector<uint8_t> junk(4096, 0x5a);
+  auto plan = plan::MakePlan(HostBuilder().Build(), Spec(),
+                             plan::KernelImage{"/boot/mint/bzImage", junk, ""});
+  ASSERT_FALSE(plan.ok());
+  auto probe = boot::ProbeBzImage(junk, "/boot/mint/bzImage");
+  ASSERT_FALSE(probe.ok());
+  EXPECT_EQ(plan.error().ToString(), probe.error().ToString());
+  EXPECT_NE(plan.error().ToString().find("/boot/mint/bzImage"), std::string::npos);
+}
+
+TEST(PlanNode, TooOldABootProtocolIsRefused) {
+  auto old_image = MakeBzImage(0x020a);
+  auto plan = plan::MakePlan(HostBuilder().Build(), Spec(),
+                             plan::KernelImage{"/boot/mint/bzImage", old_image, ""});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().ToString(),
+            boot::ProbeBzImage(old_image, "/boot/mint/bzImage").error().ToString());
+}
+
+TEST(PlanNode, CmdlineAndCrashPolicyAreCarried) {
+  NodeSpec spec = Spec();
+  spec.cmdline = "quiet";
+  spec.on_crash = OnCrash::kRestart;
+  spec.restart_budget = 5;
+  Plan plan = MustPlan(HostBuilder().Build(), spec);
+  EXPECT_EQ(plan.cmdline, "quiet");
+  EXPECT_EQ(plan.on_crash, OnCrash::kRestart);
+  EXPECT_EQ(plan.restart_budget, 5u);
+}
+
+}  // namespace
+}  // namespace mint::testing
