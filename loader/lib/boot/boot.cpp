@@ -227,8 +227,8 @@ Result<void> CheckLayout(const NodeLayout& layout) {
     uint64_t end = e.base.value + (uint64_t{e.bus_end} + 1) * kEcamBusBytes;
     all.push_back({"ECAM window " + RangeText(start, end), start, end});
   }
-  std::sort(all.begin(), all.end(),
-            [](const Named& a, const Named& b) { return a.start < b.start; });
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Named& a, const Named& b) { return a.start < b.start; });
   for (size_t i = 1; i < all.size(); ++i) {
     if (all[i].start < all[i - 1].end) {
       return bad(Cat(all[i - 1].what, " overlaps ", all[i].what,
@@ -585,9 +585,9 @@ Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<cons
   bp.ext_ramdisk_image = static_cast<uint32_t>(out.initrd.start.value >> 32);
   bp.hdr.ramdisk_size = static_cast<uint32_t>(out.initrd.size.bytes);
   bp.ext_ramdisk_size = static_cast<uint32_t>(out.initrd.size.bytes >> 32);
-  // boot.rst: code32_start, modify (optional, reloc), 2.00+: the loaded
-  // protected-mode code (not used by the 64-bit entry; kept truthful).
-  bp.hdr.code32_start = static_cast<uint32_t>(*kernel_at);
+  // boot.rst: code32_start (modify, optional, reloc) is only read by the
+  // 32-bit entry; the 64-bit entry ignores it and a load address above
+  // 4 GiB could not be written there: left as the image has it.
   // zero-page.rst: acpi_rsdp_addr, 0 = none. A node has no ACPI.
   bp.acpi_rsdp_addr = 0;
   // zero-page.rst: e820_entries / e820_table, the first 128 entries.
