@@ -1,0 +1,432 @@
+// Parsers for /proc and /sys text (see parse.h). Each one is strict about
+// the lines it needs and says which line it did not understand; none of
+// them trusts a length, a number or a nesting level it has not checked.
+#include "parse.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace mint::topology::internal {
+namespace {
+
+constexpr std::string_view kDamaged =
+    "the file is damaged or not from a Linux host; capture the host again with "
+    "tools/collect-host";
+
+std::string Clip(std::string_view text) {
+  std::string out(text.substr(0, 60));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  }
+  return text.size() > 60 ? out + "..." : out;
+}
+
+Error Unexpected(std::string_view path, size_t line_no, std::string_view line,
+                 std::string_view expected) {
+  return MakeError(ErrorCode::kIo, std::string(path),
+                   "line " + std::to_string(line_no) + " (\"" + Clip(line) + "\") is not " +
+                       std::string(expected) + "; " + std::string(kDamaged));
+}
+
+Error Missing(std::string_view path, std::string_view what) {
+  return MakeError(ErrorCode::kIo, std::string(path),
+                   "has no " + std::string(what) + "; " + std::string(kDamaged));
+}
+
+// Splits on '\n'; a final newline does not make an empty last line.
+std::vector<std::string_view> Lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    if (end == text.npos) {
+      lines.push_back(text);
+      break;
+    }
+    lines.push_back(text.substr(0, end));
+    text.remove_prefix(end + 1);
+  }
+  return lines;
+}
+
+std::vector<std::string_view> Fields(std::string_view line) {
+  std::vector<std::string_view> fields;
+  size_t pos = 0;
+  while (pos < line.size()) {
+    while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t')) ++pos;
+    if (pos >= line.size()) break;
+    size_t end = pos;
+    while (end < line.size() && line[end] != ' ' && line[end] != '\t') ++end;
+    fields.push_back(line.substr(pos, end - pos));
+    pos = end;
+  }
+  return fields;
+}
+
+template <typename T>
+std::optional<T> ParseInt(std::string_view text, int base) {
+  if (text.empty()) return std::nullopt;
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<uint64_t> ParseHex0x(std::string_view text) {
+  if (!text.starts_with("0x")) return std::nullopt;
+  return ParseInt<uint64_t>(text.substr(2), 16);
+}
+
+// /proc/mounts and /proc/swaps escape ' ', '\t', '\n' and '\\' as \ooo.
+std::string Unescape(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 3 < text.size()) {
+      auto code = ParseInt<unsigned>(text.substr(i + 1, 3), 8);
+      if (code && *code < 256) {
+        out.push_back(static_cast<char>(*code));
+        i += 3;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\t' ||
+                           text.back() == '\r' || text.back() == '\0')) {
+    text.remove_suffix(1);
+  }
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  return text;
+}
+
+Result<uint64_t> ParseNumber(std::string_view text, std::string_view path, bool hex_ok) {
+  std::string_view value = Trim(text);
+  std::optional<uint64_t> number =
+      (hex_ok && value.starts_with("0x")) ? ParseHex0x(value) : ParseInt<uint64_t>(value, 10);
+  if (!number) {
+    return MakeError(ErrorCode::kIo, std::string(path),
+                     "\"" + Clip(value) + "\" is not a number; " + std::string(kDamaged));
+  }
+  return *number;
+}
+
+Result<std::vector<CpuId>> ParseCpuListFile(std::string_view text, std::string_view path) {
+  std::string_view value = Trim(text);
+  auto list = ParseCpuList(value);
+  if (!list.ok()) {
+    return MakeError(ErrorCode::kIo, std::string(path),
+                     "\"" + Clip(value) + "\" is not a CPU list; " + std::string(kDamaged));
+  }
+  return *list;
+}
+
+Result<std::vector<IomemRange>> ParseIomem(std::string_view text, std::string_view path) {
+  std::vector<IomemRange> ranges;
+  size_t line_no = 0;
+  for (std::string_view line : Lines(text)) {
+    ++line_no;
+    constexpr std::string_view kShape = "\"START-END : NAME\" (hex, two spaces per level)";
+    size_t indent = line.find_first_not_of(' ');
+    if (indent == line.npos) return Unexpected(path, line_no, line, kShape);
+    size_t dash = line.find('-', indent);
+    size_t colon = line.find(" : ", indent);
+    if (dash == line.npos || colon == line.npos || dash > colon || indent % 2 != 0) {
+      return Unexpected(path, line_no, line, kShape);
+    }
+    auto start = ParseInt<uint64_t>(line.substr(indent, dash - indent), 16);
+    auto last = ParseInt<uint64_t>(line.substr(dash + 1, colon - dash - 1), 16);
+    if (!start || !last || *start > *last) return Unexpected(path, line_no, line, kShape);
+    int depth = static_cast<int>(indent / 2);
+    if (depth > (ranges.empty() ? 0 : ranges.back().depth + 1)) {
+      return Unexpected(path, line_no, line, "nested one level below the line before it");
+    }
+    ranges.push_back(
+        IomemRange{PhysAddr{*start}, PhysAddr{*last}, std::string(line.substr(colon + 3)), depth});
+  }
+  return ranges;
+}
+
+Result<std::optional<Ecam>> FindEcam(const std::vector<IomemRange>& iomem, std::string_view path) {
+  constexpr std::string_view kPrefix = "PCI MMCONFIG ";
+  for (const IomemRange& range : iomem) {
+    std::string_view name = range.name;
+    if (!name.starts_with(kPrefix)) continue;
+    name.remove_prefix(kPrefix.size());
+    // "0000 [bus 00-ff]"
+    auto bad = [&] {
+      return MakeError(ErrorCode::kIo, std::string(path),
+                       "\"" + Clip(range.name) +
+                           "\" is not \"PCI MMCONFIG SEGMENT [bus START-END]\"; " +
+                           std::string(kDamaged));
+    };
+    if (name.size() != 16 || name.substr(4, 6) != " [bus " || name[12] != '-' || name[15] != ']') {
+      return bad();
+    }
+    auto segment = ParseInt<uint16_t>(name.substr(0, 4), 16);
+    auto bus_start = ParseInt<uint8_t>(name.substr(10, 2), 16);
+    auto bus_end = ParseInt<uint8_t>(name.substr(13, 2), 16);
+    if (!segment || !bus_start || !bus_end || *bus_start > *bus_end) return bad();
+    return std::optional<Ecam>(Ecam{range.start, *segment, *bus_start, *bus_end});
+  }
+  return std::optional<Ecam>();
+}
+
+Result<ByteSize> ParseMeminfoField(std::string_view text, std::string_view key,
+                                   std::string_view path) {
+  size_t line_no = 0;
+  for (std::string_view line : Lines(text)) {
+    ++line_no;
+    std::vector<std::string_view> fields = Fields(line);
+    if (fields.size() >= 2 && fields[0] == "Node") fields.erase(fields.begin(), fields.begin() + 2);
+    if (fields.empty() || fields[0].size() != key.size() + 1 || !fields[0].starts_with(key) ||
+        fields[0].back() != ':') {
+      continue;
+    }
+    std::string shape = "\"" + std::string(key) + ": NUMBER kB\"";
+    if (fields.size() < 2 || fields.size() > 3) return Unexpected(path, line_no, line, shape);
+    auto value = ParseInt<uint64_t>(fields[1], 10);
+    if (!value) return Unexpected(path, line_no, line, shape);
+    if (fields.size() == 3) {
+      if (fields[2] != "kB" || *value > (UINT64_MAX >> 10)) {
+        return Unexpected(path, line_no, line, shape);
+      }
+      return ByteSize{*value << 10};
+    }
+    return ByteSize{*value};
+  }
+  return Missing(path, "\"" + std::string(key) + ":\" line");
+}
+
+Result<std::map<uint32_t, ApicId>> ParseCpuinfoApicIds(std::string_view text,
+                                                       std::string_view path) {
+  std::map<uint32_t, ApicId> apic_ids;
+  std::optional<uint32_t> processor;
+  size_t line_no = 0;
+  for (std::string_view line : Lines(text)) {
+    ++line_no;
+    size_t colon = line.find(':');
+    if (colon == line.npos) {
+      if (Trim(line).empty()) processor.reset();
+      continue;
+    }
+    std::string_view key = Trim(line.substr(0, colon));
+    std::string_view value = Trim(line.substr(colon + 1));
+    if (key == "processor") {
+      processor = ParseInt<uint32_t>(value, 10);
+      if (!processor) return Unexpected(path, line_no, line, "\"processor : NUMBER\"");
+    } else if (key == "apicid") {
+      auto apic = ParseInt<uint32_t>(value, 10);
+      if (!apic || !processor) {
+        return Unexpected(path, line_no, line, "\"apicid : NUMBER\" inside a processor block");
+      }
+      apic_ids[*processor] = ApicId{*apic};
+    }
+  }
+  return apic_ids;
+}
+
+Result<std::vector<Mount>> ParseMounts(std::string_view text, std::string_view path) {
+  std::vector<Mount> mounts;
+  size_t line_no = 0;
+  for (std::string_view line : Lines(text)) {
+    ++line_no;
+    std::vector<std::string_view> fields = Fields(line);
+    if (fields.size() < 4) {
+      return Unexpected(path, line_no, line, "\"SOURCE TARGET FSTYPE OPTIONS ...\"");
+    }
+    mounts.push_back(Mount{Unescape(fields[0]), Unescape(fields[1]), std::string(fields[2])});
+  }
+  return mounts;
+}
+
+Result<std::vector<Swap>> ParseSwaps(std::string_view text, std::string_view path) {
+  std::vector<Swap> swaps;
+  std::vector<std::string_view> lines = Lines(text);
+  if (lines.empty() || !lines[0].starts_with("Filename")) {
+    return Unexpected(path, 1, lines.empty() ? "" : lines[0], "the \"Filename Type ...\" header");
+  }
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::vector<std::string_view> fields = Fields(lines[i]);
+    if (fields.size() < 5) {
+      return Unexpected(path, i + 1, lines[i], "\"FILENAME TYPE SIZE USED PRIORITY\"");
+    }
+    swaps.push_back(Swap{Unescape(fields[0])});
+  }
+  return swaps;
+}
+
+Result<std::vector<uint32_t>> ParseFibTrieLocal(std::string_view text, std::string_view path) {
+  std::vector<uint32_t> addresses;
+  std::optional<uint32_t> leaf;
+  size_t line_no = 0;
+  for (std::string_view line : Lines(text)) {
+    ++line_no;
+    std::string_view trimmed = Trim(line);
+    if (trimmed.starts_with("|-- ")) {
+      std::string address(trimmed.substr(4));
+      in_addr parsed{};
+      if (inet_pton(AF_INET, address.c_str(), &parsed) != 1) {
+        return Unexpected(path, line_no, line, "\"|-- A.B.C.D\"");
+      }
+      leaf = ntohl(parsed.s_addr);
+    } else if (trimmed.starts_with("/")) {
+      std::vector<std::string_view> fields = Fields(trimmed);
+      if (fields.size() >= 3 && fields[0] == "/32" && fields[2] == "LOCAL" && leaf &&
+          std::find(addresses.begin(), addresses.end(), *leaf) == addresses.end()) {
+        addresses.push_back(*leaf);
+      }
+    }
+  }
+  return addresses;
+}
+
+Result<std::vector<Route>> ParseRoutes(std::string_view text, std::string_view path) {
+  std::vector<Route> routes;
+  std::vector<std::string_view> lines = Lines(text);
+  if (lines.empty()) return routes;
+  if (!lines[0].starts_with("Iface")) {
+    return Unexpected(path, 1, lines[0], "the \"Iface Destination ...\" header");
+  }
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::vector<std::string_view> fields = Fields(lines[i]);
+    std::optional<uint32_t> destination, flags, mask;
+    if (fields.size() >= 8) {
+      destination = ParseInt<uint32_t>(fields[1], 16);
+      flags = ParseInt<uint32_t>(fields[3], 16);
+      mask = ParseInt<uint32_t>(fields[7], 16);
+    }
+    if (!destination || !flags || !mask) {
+      return Unexpected(path, i + 1, lines[i], "\"IFACE DESTINATION GATEWAY ... MASK ...\"");
+    }
+    // The kernel prints the raw network-order word as hex.
+    constexpr uint32_t kRtfGateway = 0x2;
+    routes.push_back(Route{std::string(fields[0]), ntohl(*destination), ntohl(*mask),
+                           (*flags & kRtfGateway) != 0});
+  }
+  return routes;
+}
+
+Result<std::vector<Inet6Address>> ParseIfInet6(std::string_view text, std::string_view path) {
+  std::vector<Inet6Address> addresses;
+  size_t line_no = 0;
+  for (std::string_view line : Lines(text)) {
+    ++line_no;
+    std::vector<std::string_view> fields = Fields(line);
+    in6_addr raw{};
+    bool ok = fields.size() == 6 && fields[0].size() == 32;
+    for (size_t i = 0; ok && i < 16; ++i) {
+      auto byte = ParseInt<uint8_t>(fields[0].substr(2 * i, 2), 16);
+      ok = byte.has_value();
+      if (ok) raw.s6_addr[i] = *byte;
+    }
+    if (!ok) return Unexpected(path, line_no, line, "\"ADDRESS32HEX IDX PLEN SCOPE FLAGS IFACE\"");
+    char buf[INET6_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET6, &raw, buf, sizeof buf);
+    addresses.push_back(Inet6Address{std::string(fields[5]), buf});
+  }
+  return addresses;
+}
+
+std::string FormatIpv4(uint32_t address) {
+  return std::to_string(address >> 24) + "." + std::to_string((address >> 16) & 0xff) + "." +
+         std::to_string((address >> 8) & 0xff) + "." + std::to_string(address & 0xff);
+}
+
+Result<std::vector<PhysRange>> ParseRangeLines(std::string_view text, std::string_view path) {
+  std::vector<PhysRange> ranges;
+  size_t line_no = 0;
+  for (std::string_view line : Lines(text)) {
+    ++line_no;
+    std::vector<std::string_view> fields = Fields(line);
+    std::optional<uint64_t> start, size;
+    if (fields.size() == 2) {
+      start = ParseHex0x(fields[0]);
+      size = ParseHex0x(fields[1]);
+    }
+    if (!start || !size || *start + *size < *start) {
+      return Unexpected(path, line_no, line, "\"0xSTART 0xSIZE\"");
+    }
+    ranges.push_back(PhysRange{PhysAddr{*start}, ByteSize{*size}});
+  }
+  return ranges;
+}
+
+Result<std::vector<ApicId>> ParseApicIdList(std::string_view text, std::string_view path) {
+  std::vector<ApicId> ids;
+  std::string_view rest = Trim(text);
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    auto id = ParseInt<uint32_t>(item, 10);
+    if (!id) {
+      return MakeError(ErrorCode::kIo, std::string(path),
+                       "\"" + Clip(Trim(text)) + "\" is not a comma-separated list of APIC ids; " +
+                           std::string(kDamaged));
+    }
+    ids.push_back(ApicId{*id});
+    rest = comma == rest.npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return ids;
+}
+
+Result<std::vector<PciBdf>> ParseBdfLines(std::string_view text, std::string_view path) {
+  std::vector<PciBdf> bdfs;
+  size_t line_no = 0;
+  for (std::string_view line : Lines(text)) {
+    ++line_no;
+    if (Trim(line).empty()) continue;
+    auto bdf = PciBdf::Parse(Trim(line));
+    if (!bdf.ok()) return Unexpected(path, line_no, line, "a PCI address DDDD:BB:DD.F");
+    bdfs.push_back(*bdf);
+  }
+  return bdfs;
+}
+
+std::string JoinLink(std::string_view link_path, std::string_view target) {
+  std::vector<std::string_view> parts;
+  auto push = [&](std::string_view path) {
+    while (!path.empty()) {
+      size_t slash = path.find('/');
+      std::string_view part = path.substr(0, slash);
+      if (part == "..") {
+        if (!parts.empty()) parts.pop_back();
+      } else if (!part.empty() && part != ".") {
+        parts.push_back(part);
+      }
+      if (slash == path.npos) break;
+      path.remove_prefix(slash + 1);
+    }
+  };
+  if (!target.starts_with("/")) {
+    size_t slash = link_path.rfind('/');
+    push(link_path.substr(0, slash == link_path.npos ? 0 : slash));
+  }
+  push(target);
+  std::string joined;
+  for (std::string_view part : parts) joined += "/" + std::string(part);
+  return joined.empty() ? "/" : joined;
+}
+
+std::optional<PciBdf> LastBdfComponent(std::string_view path) {
+  std::optional<PciBdf> last;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    std::string_view part = path.substr(0, slash);
+    if (part.size() == 12 && part[4] == ':' && part[7] == ':' && part[10] == '.') {
+      auto bdf = PciBdf::Parse(part);
+      if (bdf.ok()) last = *bdf;
+    }
+    if (slash == path.npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return last;
+}
+
+}  // namespace mint::topology::internal

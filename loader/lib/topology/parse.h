@@ -1,0 +1,70 @@
+// Pure parsers for the text files topology reads: each takes the file's
+// text and its host path (the error context) and returns values or an
+// Error that says which line was unexpected. No I/O here, so the unit tests
+// feed them garbage directly.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mint/model.h"
+
+namespace mint::topology::internal {
+
+// A decimal (or 0x-hex when hex_ok) number alone in the file, blanks
+// around it allowed.
+Result<uint64_t> ParseNumber(std::string_view text, std::string_view path, bool hex_ok = false);
+// A kernel cpulist file ("0-3,8\n"); empty means no CPUs.
+Result<std::vector<CpuId>> ParseCpuListFile(std::string_view text, std::string_view path);
+
+Result<std::vector<IomemRange>> ParseIomem(std::string_view text, std::string_view path);
+// "PCI MMCONFIG 0000 [bus 00-ff]" at any depth; nullopt if there is none.
+Result<std::optional<Ecam>> FindEcam(const std::vector<IomemRange>& iomem, std::string_view path);
+
+// "MemTotal:  16318480 kB" (key "MemTotal"), or in a node's meminfo
+// "Node 0 MemTotal:  16318480 kB" (the "Node N" prefix is skipped).
+Result<ByteSize> ParseMeminfoField(std::string_view text, std::string_view key,
+                                   std::string_view path);
+
+// processor number -> apicid, for every "processor" block that has one.
+Result<std::map<uint32_t, ApicId>> ParseCpuinfoApicIds(std::string_view text,
+                                                       std::string_view path);
+
+Result<std::vector<Mount>> ParseMounts(std::string_view text, std::string_view path);
+Result<std::vector<Swap>> ParseSwaps(std::string_view text, std::string_view path);
+
+// The local IPv4 addresses (type LOCAL) of /proc/net/fib_trie, in order,
+// without duplicates; 127.0.0.0/8 included (the caller maps to interfaces).
+Result<std::vector<uint32_t>> ParseFibTrieLocal(std::string_view text, std::string_view path);
+struct Route {
+  std::string iface;
+  uint32_t destination = 0;  // host byte order
+  uint32_t mask = 0;
+  bool via_gateway = false;  // RTF_GATEWAY: not a directly connected network
+};
+Result<std::vector<Route>> ParseRoutes(std::string_view text, std::string_view path);
+struct Inet6Address {
+  std::string iface;
+  std::string address;  // "fe80::5054:ff:fe12:3456"
+};
+Result<std::vector<Inet6Address>> ParseIfInet6(std::string_view text, std::string_view path);
+std::string FormatIpv4(uint32_t address);  // host byte order -> "10.0.2.15"
+
+// /sys/kernel/mint files (docs/abi.md).
+Result<std::vector<PhysRange>> ParseRangeLines(std::string_view text, std::string_view path);
+Result<std::vector<ApicId>> ParseApicIdList(std::string_view text, std::string_view path);
+Result<std::vector<PciBdf>> ParseBdfLines(std::string_view text, std::string_view path);
+
+// Lexical join of a directory and a relative link target ("../x"), as the
+// kernel's sysfs links are meant to be resolved.
+std::string JoinLink(std::string_view link_path, std::string_view target);
+// The last path component that is a PCI address ("0000:00:02.0").
+std::optional<PciBdf> LastBdfComponent(std::string_view path);
+
+// The text without trailing newline/blanks.
+std::string_view Trim(std::string_view text);
+
+}  // namespace mint::topology::internal
