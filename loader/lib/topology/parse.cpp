@@ -154,16 +154,22 @@ Result<std::vector<IomemRange>> ParseIomem(std::string_view text, std::string_vi
 }
 
 Result<std::optional<Ecam>> FindEcam(const std::vector<IomemRange>& iomem, std::string_view path) {
-  constexpr std::string_view kPrefix = "PCI MMCONFIG ";
+  // Older kernels name the window "PCI MMCONFIG 0000 [bus 00-ff]", newer
+  // ones (the build VM's) "PCI ECAM 0000 [bus 00-00]"; both are the MCFG window.
   for (const IomemRange& range : iomem) {
     std::string_view name = range.name;
-    if (!name.starts_with(kPrefix)) continue;
-    name.remove_prefix(kPrefix.size());
+    if (name.starts_with("PCI MMCONFIG ")) {
+      name.remove_prefix(13);
+    } else if (name.starts_with("PCI ECAM ")) {
+      name.remove_prefix(9);
+    } else {
+      continue;
+    }
     // "0000 [bus 00-ff]"
     auto bad = [&] {
       return MakeError(ErrorCode::kIo, std::string(path),
                        "\"" + Clip(range.name) +
-                           "\" is not \"PCI MMCONFIG SEGMENT [bus START-END]\"; " +
+                           "\" is not \"PCI ECAM SEGMENT [bus START-END]\"; " +
                            std::string(kDamaged));
     };
     if (name.size() != 16 || name.substr(4, 6) != " [bus " || name[12] != '-' || name[15] != ']') {

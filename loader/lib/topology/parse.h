@@ -21,7 +21,8 @@ Result<uint64_t> ParseNumber(std::string_view text, std::string_view path, bool 
 Result<std::vector<CpuId>> ParseCpuListFile(std::string_view text, std::string_view path);
 
 Result<std::vector<IomemRange>> ParseIomem(std::string_view text, std::string_view path);
-// "PCI MMCONFIG 0000 [bus 00-ff]" at any depth; nullopt if there is none.
+// "PCI ECAM 0000 [bus 00-ff]" (older kernels: "PCI MMCONFIG ...") at any
+// depth; nullopt if there is none.
 Result<std::optional<Ecam>> FindEcam(const std::vector<IomemRange>& iomem, std::string_view path);
 
 // "MemTotal:  16318480 kB" (key "MemTotal"), or in a node's meminfo
