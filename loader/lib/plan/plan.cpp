@@ -97,7 +97,10 @@ Result<Plan> MakePlan(const HostTopology& host, const NodeSpec& spec, const Kern
   MINT_CHECK(internal::CheckKernel(kernel, spec, plan.notes));
   plan.initrd = spec.initrd.empty() ? kDefaultInitrd : spec.initrd;
   if (spec.initrd.empty()) plan.notes.push_back("initrd " + plan.initrd + " (the default)");
-  plan.cmdline = spec.cmdline;
+  // The node's console is mint's ring (mintctl console reads it).
+  plan.cmdline = spec.cmdline.find("console=mint") != std::string::npos
+                     ? spec.cmdline
+                     : std::string(kNodeConsole) + (spec.cmdline.empty() ? "" : " " + spec.cmdline);
   plan.on_crash = spec.on_crash;
   plan.restart_budget = spec.restart_budget;
   return plan;

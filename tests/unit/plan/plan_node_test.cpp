@@ -19,6 +19,13 @@ TEST(PlanNode, FirstNodeGetsId1AndTheDefaults) {
                       "file or directory), so it was not checked; mintctl boot reads and "
                       "checks it"));
   EXPECT_TRUE(HasNote(plan, "initrd /boot/mint/node-initrd.img (the default)"));
+  EXPECT_EQ(plan.cmdline, "console=mint");
+}
+
+TEST(PlanNode, AUserConsoleMintIsNotDoubled) {
+  NodeSpec spec = Spec();
+  spec.cmdline = "console=mint,115200 loglevel=8";
+  EXPECT_EQ(MustPlan(HostBuilder().Build(), spec).cmdline, "console=mint,115200 loglevel=8");
 }
 
 TEST(PlanNode, LowestFreeIdIsTaken) {
@@ -96,7 +103,7 @@ TEST(PlanNode, CmdlineAndCrashPolicyAreCarried) {
   spec.on_crash = OnCrash::kRestart;
   spec.restart_budget = 5;
   Plan plan = MustPlan(HostBuilder().Build(), spec);
-  EXPECT_EQ(plan.cmdline, "quiet");
+  EXPECT_EQ(plan.cmdline, "console=mint quiet");
   EXPECT_EQ(plan.on_crash, OnCrash::kRestart);
   EXPECT_EQ(plan.restart_budget, 5u);
 }

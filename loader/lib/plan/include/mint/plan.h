@@ -21,6 +21,8 @@ namespace mint::plan {
 inline constexpr const char* kDefaultKernel = "/boot/mint/bzImage";
 inline constexpr const char* kDefaultInitrd = "/boot/mint/node-initrd.img";
 inline constexpr uint64_t kDefaultMemory = 512ull << 20;
+// Always on a node's command line: its console is the shared-region ring.
+inline constexpr const char* kNodeConsole = "console=mint";
 // Smallest node worth booting: a kernel, its initramfs and some room.
 inline constexpr uint64_t kMinMemory = 64ull << 20;
 // NODE_CREATE carves memory in 2 MiB steps (<linux/mint.h>).

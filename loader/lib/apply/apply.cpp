@@ -1,0 +1,131 @@
+// Apply: the committing sequence, one Transaction step per change to the
+// host, in the order the kernel needs them (a function must be off node0's
+// drivers before NODE_ASSIGN_PCI; the image needs NODE_CREATE's ranges).
+// NODE_DESTROY undoes NODE_CREATE and everything assigned to the node;
+// Restore puts each function back on the driver node0 had it on.
+#include "mint/apply.h"
+
+#include <cstdio>
+
+#include "mint/boot.h"
+#include "transaction.h"
+
+namespace mint::apply {
+namespace {
+
+std::string Hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string Ranges(const std::vector<PhysRange>& ranges) {
+  std::string out;
+  for (const auto& r : ranges)
+    out += (out.empty() ? "" : ", ") + Hex(r.start.value) + " (" + r.size.ToString() + ")";
+  return out;
+}
+
+std::string Apics(const std::vector<ApicId>& ids) {
+  std::string out;
+  for (const auto& a : ids) out += (out.empty() ? "" : ",") + std::to_string(a.value);
+  return out;
+}
+
+std::string Driver(const std::string& d) { return d.empty() ? "no driver" : d; }
+
+boot::NodeLayout LayoutOf(const Plan& plan, const sys::CreatedNode& created) {
+  boot::NodeLayout layout;
+  layout.node_id = plan.node_id;
+  layout.ram = created.ram;
+  layout.low = created.low;
+  layout.shared = created.shared;
+  layout.apic_ids = created.apic_ids;
+  layout.tsc_khz = created.tsc_khz;
+  layout.lapic_khz = created.lapic_khz;
+  layout.ecam = plan.ecam;
+  for (const auto& d : plan.devices) layout.pci.push_back(d.bdf);
+  return layout;
+}
+
+}  // namespace
+
+Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice& device,
+                      sys::PciDriverControl& pci, std::vector<std::string>& log) {
+  Transaction tx(log);
+  const std::string node = plan.name + " (id " + std::to_string(plan.node_id) + ")";
+
+  for (const auto& d : plan.devices) {
+    auto done = tx.Do(
+        "stub " + d.bdf.ToString() + " (" + d.description + "): " + Driver(d.node0_driver) +
+            " -> pci-stub",
+        [&] { return pci.Stub(d.bdf, d.node0_driver); },
+        "restore " + d.bdf.ToString() + ": pci-stub -> " + Driver(d.node0_driver),
+        [&] { return pci.Restore(d.bdf, d.node0_driver); });
+    if (!done.ok()) return tx.Abort(done.take_error());
+  }
+
+  sys::CreatedNode created;
+  sys::CreateNodeRequest request{plan.node_id, plan.name, plan.cpus, plan.numa_node, plan.memory};
+  std::string numa = plan.numa_node >= 0 ? ", NUMA node " + std::to_string(plan.numa_node) : "";
+  auto made = tx.Do(
+      "NODE_CREATE " + node + ": CPUs " + FormatCpuList(plan.cpus) + ", " + plan.memory.ToString() +
+          numa,
+      [&]() -> Result<void> {
+        MINT_TRY(created, device.CreateNode(request));
+        log.push_back("   got RAM " + Ranges(created.ram) + ", APIC ids " +
+                      Apics(created.apic_ids) + ", low " + Ranges({created.low}) + ", shared " +
+                      Ranges({created.shared}) + ", TSC " + std::to_string(created.tsc_khz) +
+                      " kHz, LAPIC " + std::to_string(created.lapic_khz) + " kHz");
+        return Ok();
+      },
+      "NODE_DESTROY " + node, [&] { return device.Destroy(plan.node_id); });
+  if (!made.ok()) return tx.Abort(made.take_error());
+
+  for (const auto& d : plan.devices) {
+    auto done = tx.Do("NODE_ASSIGN_PCI " + node + ": " + d.bdf.ToString(),
+                      [&] { return device.AssignPci(plan.node_id, d.bdf); });
+    if (!done.ok()) return tx.Abort(done.take_error());
+  }
+
+  Applied applied{plan.node_id, {}, created.ram};
+  std::string image_what = "build the boot image: " + plan.kernel + ", " + plan.initrd +
+                           ", cmdline \"" + plan.cmdline + "\"";
+  if (!files.kernel || !files.initrd) {
+    tx.Skip(image_what + ": not built here, " + (files.kernel ? plan.initrd : plan.kernel) +
+            " was not read");
+    tx.Skip("NODE_LOAD " + node + ": the boot image");
+    tx.Skip("NODE_START " + node);
+    return applied;
+  }
+  boot::BootImage image;
+  auto built = tx.Do(image_what, [&]() -> Result<void> {
+    MINT_TRY(image, boot::BuildBootImage(*files.kernel, *files.initrd, plan.cmdline,
+                                         LayoutOf(plan, created)));
+    log.push_back("   kernel at " + Hex(image.kernel.start.value) + ", initrd at " +
+                  Hex(image.initrd.start.value) + ", boot_params at " +
+                  Hex(image.boot_params.value) + ", entry " + Hex(image.entry.value));
+    return Ok();
+  });
+  if (!built.ok()) return tx.Abort(built.take_error());
+
+  std::vector<sys::LoadSegment> segments;
+  std::string pieces;
+  for (const auto& s : image.segments) {
+    segments.push_back(sys::LoadSegment{s.bytes, s.phys, s.memsz});
+    pieces += (pieces.empty() ? "" : ", ") + s.what + " " + ByteSize{s.bytes.size()}.ToString() +
+              " at " + Hex(s.phys.value);
+  }
+  auto loaded = tx.Do("NODE_LOAD " + node + ": " + pieces,
+                      [&] { return device.Load(plan.node_id, segments); });
+  if (!loaded.ok()) return tx.Abort(loaded.take_error());
+
+  auto started = tx.Do("NODE_START " + node + ": entry " + Hex(image.entry.value) +
+                           ", boot_params " + Hex(image.boot_params.value),
+                       [&] { return device.Start(plan.node_id, image.entry, image.boot_params); });
+  if (!started.ok()) return tx.Abort(started.take_error());
+  applied.entry = image.entry;
+  return applied;
+}
+
+}  // namespace mint::apply

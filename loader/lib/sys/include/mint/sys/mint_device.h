@@ -1,0 +1,134 @@
+// MintDevice: node0's /dev/mint, one method per ioctl of <linux/mint.h>.
+// The real implementation (OpenMintDevice) issues the ioctls; the
+// RecordingMintDevice executes nothing: it records every call in order,
+// keeps a model of the kernel's partition table so tests can check that
+// everything was undone, can be told to fail at call N, and is the seam of
+// `mintctl plan` (a dry run is the same code path with this device).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "mint/model.h"
+#include "mint/result.h"
+
+namespace mint::sys {
+
+// MINT_GET_INFO.
+struct MintInfo {
+  uint32_t abi_version = 0;
+  uint32_t max_nodes = 0;
+  uint32_t low_slots = 0;
+  ByteSize pool_total;
+  ByteSize pool_free;
+  std::vector<PhysRange> pool;
+};
+
+// MINT_NODE_CREATE, what goes in.
+struct CreateNodeRequest {
+  uint32_t id = 0;
+  std::string name;
+  std::vector<CpuId> cpus;
+  int numa_node = -1;
+  ByteSize memory;
+};
+
+// MINT_NODE_CREATE, what comes back.
+struct CreatedNode {
+  std::vector<ApicId> apic_ids;  // apic_ids[i] is the APIC id of cpus[i]
+  std::vector<PhysRange> ram;
+  PhysRange low;
+  PhysRange shared;
+  uint32_t tsc_khz = 0;
+  uint32_t lapic_khz = 0;
+};
+
+// One piece of MINT_NODE_LOAD: bytes copied to phys, zeroed up to memsz.
+struct LoadSegment {
+  std::span<const uint8_t> bytes;
+  PhysAddr phys;
+  uint64_t memsz = 0;
+};
+
+class MintDevice {
+ public:
+  virtual ~MintDevice() = default;
+  virtual Result<MintInfo> GetInfo() = 0;
+  // All or nothing (the kernel's promise): on error no CPU is offline and
+  // no pool memory is held.
+  virtual Result<CreatedNode> CreateNode(const CreateNodeRequest& request) = 0;
+  // The function must already be off node0's drivers (pci-stub).
+  virtual Result<void> AssignPci(uint32_t id, const PciBdf& bdf) = 0;
+  virtual Result<void> Load(uint32_t id, std::span<const LoadSegment> segments) = 0;
+  virtual Result<void> Start(uint32_t id, PhysAddr entry, PhysAddr boot_params) = 0;
+  virtual Result<void> Stop(uint32_t id, bool force, uint32_t timeout_ms) = 0;
+  // Stopped (or never started) nodes: devices reset, memory scrubbed and
+  // returned, CPUs back online in node0.
+  virtual Result<void> Destroy(uint32_t id) = 0;
+};
+
+// The path of the device under a host root: "/dev/mint" for "/".
+std::string MintDevicePath(const std::string& root);
+
+// Opens `path` and checks the kernel's ABI version against the one this
+// mintctl was built with. A missing file is kUnsupported with context
+// "/dev/mint" ("this kernel has no mint support ..."); another open failure
+// is kIo; an ABI mismatch is kUnsupported.
+Result<std::unique_ptr<MintDevice>> OpenMintDevice(const std::string& path);
+
+// ---- The recording device ------------------------------------------------
+
+// Executes nothing. Models the kernel side closely enough to show what a
+// real run would do: CreateNode hands out memory first-fit from the pool
+// and APIC ids from the map it was given; Destroy gives them back.
+class RecordingMintDevice : public MintDevice {
+ public:
+  struct Node {
+    CreateNodeRequest request;
+    CreatedNode created;
+    std::vector<PciBdf> devices;
+    std::string state;  // "created", "loaded", "running", "stopped"
+  };
+
+  // `apic_of` maps node0 CPUs to APIC ids; CPUs missing from it get their
+  // own number. `pool` is where memory is carved from.
+  RecordingMintDevice(std::vector<PhysRange> pool, std::map<uint32_t, uint32_t> apic_of,
+                      uint32_t tsc_khz = 2000000, uint32_t lapic_khz = 1000000);
+
+  // Make the n-th call (1-based, counting every method) fail with `error`.
+  void FailAtCall(size_t n, Error error);
+
+  Result<MintInfo> GetInfo() override;
+  Result<CreatedNode> CreateNode(const CreateNodeRequest& request) override;
+  Result<void> AssignPci(uint32_t id, const PciBdf& bdf) override;
+  Result<void> Load(uint32_t id, std::span<const LoadSegment> segments) override;
+  Result<void> Start(uint32_t id, PhysAddr entry, PhysAddr boot_params) override;
+  Result<void> Stop(uint32_t id, bool force, uint32_t timeout_ms) override;
+  Result<void> Destroy(uint32_t id) override;
+
+  // Every call, in order, as one line: "NODE_CREATE id=1 name=node1 ...".
+  const std::vector<std::string>& calls() const { return calls_; }
+  const std::map<uint32_t, Node>& nodes() const { return nodes_; }
+  ByteSize pool_free() const;
+
+ private:
+  // Records the call; returns the injected error if this is call N.
+  std::optional<Error> Record(std::string line);
+  Result<Node*> Find(uint32_t id, const char* what);
+
+  std::vector<PhysRange> pool_;
+  std::map<uint32_t, uint32_t> apic_of_;
+  uint32_t tsc_khz_;
+  uint32_t lapic_khz_;
+  std::map<uint32_t, Node> nodes_;
+  std::vector<std::string> calls_;
+  size_t fail_at_ = 0;
+  Error fail_error_;
+};
+
+}  // namespace mint::sys

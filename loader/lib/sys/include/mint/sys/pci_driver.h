@@ -1,0 +1,61 @@
+// PciDriverControl: moves a PCI function off node0's driver onto pci-stub
+// (so nothing in node0 drives it while a node owns it) and back. The real
+// implementation writes sysfs under the HostFs root (driver_override,
+// unbind, drivers_probe, bind); RecordingPciDriver records every call,
+// models which driver each function is bound to, and can fail at call N.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mint/model.h"
+#include "mint/result.h"
+#include "mint/sys/host_fs.h"
+
+namespace mint::sys {
+
+inline constexpr std::string_view kStubDriver = "pci-stub";
+
+class PciDriverControl {
+ public:
+  virtual ~PciDriverControl() = default;
+  // driver_override := pci-stub, unbind from `current` (if any), probe, and
+  // check the function ended up on pci-stub. On failure the function is
+  // put back on `current` before the error is returned.
+  virtual Result<void> Stub(const PciBdf& bdf, std::string_view current) = 0;
+  // Clears driver_override, unbinds pci-stub, binds `original` (or lets
+  // the kernel probe when `original` is empty).
+  virtual Result<void> Restore(const PciBdf& bdf, std::string_view original) = 0;
+};
+
+// Writes under fs.root() ("/sys/bus/pci/..."); reads links through `fs`.
+// `fs` must outlive the result.
+std::unique_ptr<PciDriverControl> MakePciDriverControl(HostFs& fs);
+
+class RecordingPciDriver : public PciDriverControl {
+ public:
+  // `drivers`: the driver each function is bound to now ("" for none).
+  explicit RecordingPciDriver(std::map<PciBdf, std::string> drivers);
+
+  void FailAtCall(size_t n, Error error);
+
+  Result<void> Stub(const PciBdf& bdf, std::string_view current) override;
+  Result<void> Restore(const PciBdf& bdf, std::string_view original) override;
+
+  const std::vector<std::string>& calls() const { return calls_; }
+  const std::map<PciBdf, std::string>& drivers() const { return drivers_; }
+
+ private:
+  std::optional<Error> Record(std::string line);
+
+  std::map<PciBdf, std::string> drivers_;
+  std::vector<std::string> calls_;
+  size_t fail_at_ = 0;
+  Error fail_error_;
+};
+
+}  // namespace mint::sys

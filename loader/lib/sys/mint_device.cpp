@@ -1,0 +1,159 @@
+// The real MintDevice: ioctls on node0's /dev/mint, struct for struct as
+// <linux/mint.h> defines them. Every failed ioctl becomes a kIo error with
+// the errno and the node it concerns; nothing is retried or printed.
+#include "mint/sys/mint_device.h"
+
+#include <fcntl.h>
+#include <linux/mint.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace mint::sys {
+namespace {
+
+std::string NodeCtx(uint32_t id) { return "node id " + std::to_string(id); }
+
+class RealMintDevice : public MintDevice {
+ public:
+  RealMintDevice(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~RealMintDevice() override { ::close(fd_); }
+  RealMintDevice(const RealMintDevice&) = delete;
+  RealMintDevice& operator=(const RealMintDevice&) = delete;
+
+  Result<MintInfo> GetInfo() override {
+    mint_info info{};
+    if (::ioctl(fd_, MINT_GET_INFO, &info) != 0)
+      return MakeError(ErrorCode::kIo, path_, "MINT_GET_INFO failed", errno);
+    MintInfo out;
+    out.abi_version = info.abi_version;
+    out.max_nodes = info.max_nodes;
+    out.low_slots = info.nr_low_slots;
+    out.pool_total = ByteSize{info.pool_total};
+    out.pool_free = ByteSize{info.pool_free};
+    for (uint32_t i = 0; i < info.nr_pool && i < MINT_MAX_RANGES; ++i)
+      out.pool.push_back(PhysRange{PhysAddr{info.pool[i].start}, ByteSize{info.pool[i].size}});
+    return out;
+  }
+
+  Result<CreatedNode> CreateNode(const CreateNodeRequest& request) override {
+    mint_node_create arg{};
+    if (request.cpus.size() > MINT_MAX_CPUS)
+      return MakeError(ErrorCode::kInvalidArgument, request.name,
+                       "more CPUs than /dev/mint takes (" + std::to_string(MINT_MAX_CPUS) + ")");
+    if (request.name.size() >= MINT_NAME_LEN)
+      return MakeError(ErrorCode::kInvalidArgument, request.name, "name too long for /dev/mint");
+    arg.abi_version = MINT_ABI_VERSION;
+    arg.id = request.id;
+    std::memcpy(arg.name, request.name.data(), request.name.size());
+    arg.nr_cpus = static_cast<uint32_t>(request.cpus.size());
+    arg.numa_node = request.numa_node;
+    arg.mem_bytes = request.memory.bytes;
+    for (size_t i = 0; i < request.cpus.size(); ++i) arg.cpus[i] = request.cpus[i].value;
+    if (::ioctl(fd_, MINT_NODE_CREATE, &arg) != 0)
+      return MakeError(ErrorCode::kIo, request.name,
+                       "MINT_NODE_CREATE failed; the kernel undid it (dmesg says why)", errno);
+    CreatedNode out;
+    for (uint32_t i = 0; i < arg.nr_cpus; ++i) out.apic_ids.push_back(ApicId{arg.apic_ids[i]});
+    for (uint32_t i = 0; i < arg.nr_ranges && i < MINT_MAX_RANGES; ++i)
+      out.ram.push_back(PhysRange{PhysAddr{arg.ranges[i].start}, ByteSize{arg.ranges[i].size}});
+    out.low = PhysRange{PhysAddr{arg.low.start}, ByteSize{arg.low.size}};
+    out.shared = PhysRange{PhysAddr{arg.shared.start}, ByteSize{arg.shared.size}};
+    out.tsc_khz = arg.tsc_khz;
+    out.lapic_khz = arg.lapic_khz;
+    return out;
+  }
+
+  Result<void> AssignPci(uint32_t id, const PciBdf& bdf) override {
+    mint_node_pci arg{id, bdf.Packed()};
+    if (::ioctl(fd_, MINT_NODE_ASSIGN_PCI, &arg) != 0)
+      return MakeError(ErrorCode::kIo, bdf.ToString(),
+                       "MINT_NODE_ASSIGN_PCI to " + NodeCtx(id) + " failed", errno);
+    return Ok();
+  }
+
+  Result<void> Load(uint32_t id, std::span<const LoadSegment> segments) override {
+    if (segments.size() > MINT_MAX_SEGMENTS)
+      return MakeError(ErrorCode::kInternal, NodeCtx(id),
+                       "more boot image segments than MINT_NODE_LOAD takes");
+    mint_node_load arg{};
+    arg.id = id;
+    arg.nr_segments = static_cast<uint32_t>(segments.size());
+    for (size_t i = 0; i < segments.size(); ++i) {
+      arg.segments[i].buf = reinterpret_cast<uintptr_t>(segments[i].bytes.data());
+      arg.segments[i].bufsz = segments[i].bytes.size();
+      arg.segments[i].phys = segments[i].phys.value;
+      arg.segments[i].memsz = segments[i].memsz;
+    }
+    if (::ioctl(fd_, MINT_NODE_LOAD, &arg) != 0)
+      return MakeError(ErrorCode::kIo, NodeCtx(id), "MINT_NODE_LOAD failed", errno);
+    return Ok();
+  }
+
+  Result<void> Start(uint32_t id, PhysAddr entry, PhysAddr boot_params) override {
+    mint_node_start arg{};
+    arg.id = id;
+    arg.entry = entry.value;
+    arg.boot_params = boot_params.value;
+    if (::ioctl(fd_, MINT_NODE_START, &arg) != 0)
+      return MakeError(ErrorCode::kIo, NodeCtx(id), "MINT_NODE_START failed", errno);
+    return Ok();
+  }
+
+  Result<void> Stop(uint32_t id, bool force, uint32_t timeout_ms) override {
+    mint_node_stop arg{};
+    arg.id = id;
+    arg.flags = force ? MINT_STOP_FORCE : 0;
+    arg.timeout_ms = timeout_ms;
+    if (::ioctl(fd_, MINT_NODE_STOP, &arg) != 0)
+      return MakeError(ErrorCode::kIo, NodeCtx(id), "MINT_NODE_STOP failed", errno);
+    return Ok();
+  }
+
+  Result<void> Destroy(uint32_t id) override {
+    mint_node_id arg{};
+    arg.id = id;
+    if (::ioctl(fd_, MINT_NODE_DESTROY, &arg) != 0)
+      return MakeError(ErrorCode::kIo, NodeCtx(id), "MINT_NODE_DESTROY failed", errno);
+    return Ok();
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+}  // namespace
+
+std::string MintDevicePath(const std::string& root) {
+  if (root.empty() || root == "/") return "/dev/mint";
+  return (root.back() == '/' ? root.substr(0, root.size() - 1) : root) + "/dev/mint";
+}
+
+Result<std::unique_ptr<MintDevice>> OpenMintDevice(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT)
+      return MakeError(ErrorCode::kUnsupported, "/dev/mint",
+                       "this kernel has no mint support: /dev/mint is missing; boot node0 with "
+                       "the mint kernel (see README)");
+    return MakeError(
+        ErrorCode::kIo, path,
+        err == EACCES || err == EPERM ? "cannot open it; run mintctl as root" : "cannot open it",
+        err);
+  }
+  auto device = std::make_unique<RealMintDevice>(fd, path);
+  MINT_TRY(MintInfo info, device->GetInfo());
+  if (info.abi_version != MINT_ABI_VERSION)
+    return MakeError(ErrorCode::kUnsupported, path,
+                     "the kernel speaks mint ABI version " + std::to_string(info.abi_version) +
+                         " but this mintctl was built for version " +
+                         std::to_string(MINT_ABI_VERSION) +
+                         "; install the mintctl built with this kernel");
+  return std::unique_ptr<MintDevice>(std::move(device));
+}
+
+}  // namespace mint::sys

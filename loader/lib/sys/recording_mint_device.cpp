@@ -1,0 +1,164 @@
+// RecordingMintDevice: a /dev/mint that executes nothing. It records each
+// call as one line, keeps the partition table the kernel would keep (nodes,
+// their memory from the pool, their functions, their state) so tests can
+// see that an undo left nothing behind, and fails on request at call N.
+// `mintctl plan` runs apply against it: the dry run is the real code path.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+
+#include "mint/sys/mint_device.h"
+
+namespace mint::sys {
+namespace {
+
+constexpr uint64_t kGranule = 2ull << 20;
+
+std::string Hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+bool Overlaps(const PhysRange& a, const PhysRange& b) {
+  return a.start.value < b.end() && b.start.value < a.end();
+}
+
+}  // namespace
+
+RecordingMintDevice::RecordingMintDevice(std::vector<PhysRange> pool,
+                                         std::map<uint32_t, uint32_t> apic_of, uint32_t tsc_khz,
+                                         uint32_t lapic_khz)
+    : pool_(std::move(pool)),
+      apic_of_(std::move(apic_of)),
+      tsc_khz_(tsc_khz),
+      lapic_khz_(lapic_khz) {}
+
+void RecordingMintDevice::FailAtCall(size_t n, Error error) {
+  fail_at_ = n;
+  fail_error_ = std::move(error);
+}
+
+std::optional<Error> RecordingMintDevice::Record(std::string line) {
+  calls_.push_back(std::move(line));
+  if (fail_at_ != 0 && calls_.size() == fail_at_) return fail_error_;
+  return std::nullopt;
+}
+
+Result<RecordingMintDevice::Node*> RecordingMintDevice::Find(uint32_t id, const char* what) {
+  auto it = nodes_.find(id);
+  if (it == nodes_.end())
+    return MakeError(ErrorCode::kNotFound, "node id " + std::to_string(id),
+                     std::string(what) + ": no such node", ENOENT);
+  return &it->second;
+}
+
+ByteSize RecordingMintDevice::pool_free() const {
+  uint64_t total = 0;
+  for (const auto& r : pool_) total += r.size.bytes;
+  for (const auto& [id, node] : nodes_)
+    for (const auto& r : node.created.ram) total -= r.size.bytes;
+  return ByteSize{total};
+}
+
+Result<MintInfo> RecordingMintDevice::GetInfo() {
+  if (auto e = Record("MINT_GET_INFO")) return *e;
+  MintInfo info;
+  info.abi_version = 1;
+  info.max_nodes = 8;
+  info.low_slots = 7;
+  info.pool = pool_;
+  for (const auto& r : pool_) info.pool_total.bytes += r.size.bytes;
+  info.pool_free = pool_free();
+  return info;
+}
+
+Result<CreatedNode> RecordingMintDevice::CreateNode(const CreateNodeRequest& request) {
+  if (auto e = Record("MINT_NODE_CREATE id=" + std::to_string(request.id) +
+                      " name=" + request.name + " cpus=" + FormatCpuList(request.cpus) + " numa=" +
+                      std::to_string(request.numa_node) + " mem=" + request.memory.ToString()))
+    return *e;
+  if (nodes_.count(request.id) != 0)
+    return MakeError(ErrorCode::kConflict, request.name, "MINT_NODE_CREATE: id in use", EEXIST);
+  // First fit, in 2 MiB steps, around the ranges other nodes hold.
+  std::vector<PhysRange> used;
+  for (const auto& [id, node] : nodes_)
+    used.insert(used.end(), node.created.ram.begin(), node.created.ram.end());
+  CreatedNode out;
+  uint64_t want = request.memory.bytes;
+  for (const auto& range : pool_) {
+    for (uint64_t at = range.start.value; at + kGranule <= range.end() && want > 0;
+         at += kGranule) {
+      PhysRange piece{PhysAddr{at}, ByteSize{kGranule}};
+      if (std::any_of(used.begin(), used.end(), [&](auto& u) { return Overlaps(u, piece); }))
+        continue;
+      if (!out.ram.empty() && out.ram.back().end() == at)
+        out.ram.back().size.bytes += kGranule;
+      else
+        out.ram.push_back(piece);
+      want -= kGranule;
+    }
+  }
+  if (want > 0)
+    return MakeError(ErrorCode::kInsufficient, request.name,
+                     "MINT_NODE_CREATE: not enough free memory in the pool", ENOMEM);
+  for (CpuId cpu : request.cpus) {
+    auto it = apic_of_.find(cpu.value);
+    out.apic_ids.push_back(ApicId{it == apic_of_.end() ? cpu.value : it->second});
+  }
+  out.low = PhysRange{PhysAddr{0x10000ull * request.id}, ByteSize{0x10000}};
+  out.shared = PhysRange{out.ram.front().start, ByteSize{kGranule}};
+  out.tsc_khz = tsc_khz_;
+  out.lapic_khz = lapic_khz_;
+  nodes_[request.id] = Node{request, out, {}, "created"};
+  return out;
+}
+
+Result<void> RecordingMintDevice::AssignPci(uint32_t id, const PciBdf& bdf) {
+  if (auto e = Record("MINT_NODE_ASSIGN_PCI id=" + std::to_string(id) + " pci=" + bdf.ToString()))
+    return *e;
+  MINT_TRY(Node * node, Find(id, "MINT_NODE_ASSIGN_PCI"));
+  node->devices.push_back(bdf);
+  return Ok();
+}
+
+Result<void> RecordingMintDevice::Load(uint32_t id, std::span<const LoadSegment> segments) {
+  std::string line = "MINT_NODE_LOAD id=" + std::to_string(id);
+  for (const auto& s : segments)
+    line += " [" + Hex(s.phys.value) + " " + ByteSize{s.bytes.size()}.ToString() + "/" +
+            ByteSize{s.memsz}.ToString() + "]";
+  if (auto e = Record(line)) return *e;
+  MINT_TRY(Node * node, Find(id, "MINT_NODE_LOAD"));
+  node->state = "loaded";
+  return Ok();
+}
+
+Result<void> RecordingMintDevice::Start(uint32_t id, PhysAddr entry, PhysAddr boot_params) {
+  if (auto e = Record("MINT_NODE_START id=" + std::to_string(id) + " entry=" + Hex(entry.value) +
+                      " boot_params=" + Hex(boot_params.value)))
+    return *e;
+  MINT_TRY(Node * node, Find(id, "MINT_NODE_START"));
+  node->state = "running";
+  return Ok();
+}
+
+Result<void> RecordingMintDevice::Stop(uint32_t id, bool force, uint32_t timeout_ms) {
+  if (auto e = Record("MINT_NODE_STOP id=" + std::to_string(id) +
+                      (force ? " force" : " timeout_ms=" + std::to_string(timeout_ms))))
+    return *e;
+  MINT_TRY(Node * node, Find(id, "MINT_NODE_STOP"));
+  node->state = "stopped";
+  return Ok();
+}
+
+Result<void> RecordingMintDevice::Destroy(uint32_t id) {
+  if (auto e = Record("MINT_NODE_DESTROY id=" + std::to_string(id))) return *e;
+  MINT_TRY(Node * node, Find(id, "MINT_NODE_DESTROY"));
+  if (node->state == "running")
+    return MakeError(ErrorCode::kConflict, "node id " + std::to_string(id),
+                     "MINT_NODE_DESTROY: the node is running; stop it first", EBUSY);
+  nodes_.erase(id);
+  return Ok();
+}
+
+}  // namespace mint::sys

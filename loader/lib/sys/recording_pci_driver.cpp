@@ -1,0 +1,37 @@
+// RecordingPciDriver: a PciDriverControl that touches nothing. It records
+// each call as one line, keeps which driver every function would be bound
+// to, and fails on request at call N, so apply's tests can check that each
+// function ends up back on its original driver.
+#include "mint/sys/pci_driver.h"
+
+namespace mint::sys {
+
+RecordingPciDriver::RecordingPciDriver(std::map<PciBdf, std::string> drivers)
+    : drivers_(std::move(drivers)) {}
+
+void RecordingPciDriver::FailAtCall(size_t n, Error error) {
+  fail_at_ = n;
+  fail_error_ = std::move(error);
+}
+
+std::optional<Error> RecordingPciDriver::Record(std::string line) {
+  calls_.push_back(std::move(line));
+  if (fail_at_ != 0 && calls_.size() == fail_at_) return fail_error_;
+  return std::nullopt;
+}
+
+Result<void> RecordingPciDriver::Stub(const PciBdf& bdf, std::string_view current) {
+  std::string from = current.empty() ? "no driver" : std::string(current);
+  if (auto e = Record("stub " + bdf.ToString() + ": " + from + " -> pci-stub")) return *e;
+  drivers_[bdf] = std::string(kStubDriver);
+  return Ok();
+}
+
+Result<void> RecordingPciDriver::Restore(const PciBdf& bdf, std::string_view original) {
+  std::string to = original.empty() ? "no driver" : std::string(original);
+  if (auto e = Record("restore " + bdf.ToString() + ": pci-stub -> " + to)) return *e;
+  drivers_[bdf] = std::string(original);
+  return Ok();
+}
+
+}  // namespace mint::sys

@@ -1,0 +1,46 @@
+// The dry run: apply against MakeDryRun's seams executes nothing real but
+// walks the same steps; without the image files it lists the last steps
+// without running them.
+#include <gtest/gtest.h>
+
+#include "host_builder.h"
+#include "mint/apply.h"
+#include "mint/plan.h"
+
+namespace mint::testing {
+namespace {
+
+TEST(ApplyDryRun, SeamsFollowTheHost) {
+  HostTopology host = HostBuilder().Build();
+  auto seams = apply::MakeDryRun(host);
+  EXPECT_EQ(seams.device->pool_free(), ByteSize{4ull << 30});
+  EXPECT_EQ(seams.pci->drivers().at(Bdf("0000:00:1f.2")), "ahci");
+}
+
+TEST(ApplyDryRun, WithoutMintAnIllustrativePoolIsUsed) {
+  auto seams = apply::MakeDryRun(HostBuilder().NoMint().Build(), 1ull << 30);
+  EXPECT_EQ(seams.device->pool_free(), ByteSize{1ull << 30});
+}
+
+TEST(ApplyDryRun, UnreadImageListsLoadAndStartWithoutRunningThem) {
+  HostTopology host = HostBuilder().Build();
+  Plan plan = plan::MakePlan(host, Spec(2, 512ull << 20),
+                             plan::KernelImage{"/boot/mint/bzImage", std::nullopt, "gone"})
+                  .value();
+  auto seams = apply::MakeDryRun(host);
+  std::vector<std::string> log;
+  auto applied = apply::Apply(plan, apply::BootFiles{}, *seams.device, *seams.pci, log);
+  ASSERT_TRUE(applied.ok()) << applied.error().ToString();
+  EXPECT_EQ(
+      seams.device->calls(),
+      (std::vector<std::string>{"MINT_NODE_CREATE id=1 name=node1 cpus=4-5 numa=0 mem=512 MiB"}));
+  ASSERT_EQ(log.size(), 5u);
+  EXPECT_EQ(log[2],
+            "2. build the boot image: /boot/mint/bzImage, /boot/mint/node-initrd.img, cmdline "
+            "\"console=mint\": not built here, /boot/mint/bzImage was not read");
+  EXPECT_EQ(log[3], "3. NODE_LOAD node1 (id 1): the boot image");
+  EXPECT_EQ(log[4], "4. NODE_START node1 (id 1)");
+}
+
+}  // namespace
+}  // namespace mint::testing
