@@ -133,7 +133,10 @@ class FreeSpace {
   std::optional<uint64_t> Lowest(uint64_t size, uint64_t align, uint64_t floor,
                                  uint64_t limit) const {
     for (const Hole& h : holes_) {
-      uint64_t start = AlignUp(std::max(h.start, floor), align);
+      uint64_t base = std::max(h.start, floor);
+      if (base >= h.end) continue;
+      uint64_t start = AlignUp(base, align);
+      if (start < base) continue;  // wrapped past 2^64
       uint64_t end = std::min(h.end, limit);
       if (start < end && end - start >= size) return start;
     }
@@ -225,6 +228,9 @@ Result<void> CheckLayout(const NodeLayout& layout) {
     }
     uint64_t start = e.base.value + e.bus_start * kEcamBusBytes;
     uint64_t end = e.base.value + (uint64_t{e.bus_end} + 1) * kEcamBusBytes;
+    if (end < e.base.value) {
+      return bad("ECAM window at " + Hex(e.base.value) + " wraps around the address space");
+    }
     all.push_back({"ECAM window " + RangeText(start, end), start, end});
   }
   std::stable_sort(all.begin(), all.end(),
@@ -361,8 +367,11 @@ Result<BzImageInfo> ProbeBzImage(std::span<const uint8_t> image, std::string_vie
     return refuse(Cat("is truncated: ", image.size(), " bytes, but its setup header ends at ",
                       Hex(info.setup_header_end)));
   }
+  // A newer kernel's header may be longer than the struct we know (it may
+  // reach 0x290); the fields we read are all inside the struct.
   setup_header hdr{};
-  std::memcpy(&hdr, image.data() + kHdr, info.setup_header_end - kHdr);
+  std::memcpy(&hdr, image.data() + kHdr,
+              std::min<size_t>(info.setup_header_end - kHdr, sizeof(hdr)));
   info.xloadflags = hdr.xloadflags;
   if (!(hdr.xloadflags & XLF_KERNEL_64)) {
     return refuse(

@@ -236,6 +236,20 @@ TEST(ProbeBzImage, RefusesAHeaderPastBootParams) {
             "(0x290); the file is damaged");
 }
 
+// Found by fuzz_boot: a header longer than struct setup_header (a future
+// protocol) must be read, and copied into boot_params, without overflowing.
+TEST(ProbeBzImage, AcceptsAHeaderLongerThanTheStructWeKnow) {
+  FakeBzImageSpec spec;
+  spec.jump_len = 0x8e;  // header ends at 0x290, the most boot_params holds
+  auto kernel = MakeFakeBzImage(spec);
+  auto info = ProbeBzImage(kernel, "bzImage");
+  ASSERT_TRUE(info.ok()) << info.error().ToString();
+  EXPECT_EQ(info->setup_header_end, 0x290u);
+  auto image = BuildBootImage(kernel, {}, "", BasicLayout());
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  EXPECT_EQ(FindSegment(*image, "boot_params")->bytes[0x26c], 0xcc);  // copied this time
+}
+
 TEST(ProbeBzImage, RefusesABadKernelAlignment) {
   FakeBzImageSpec spec;
   spec.kernel_alignment = 0x300000;
@@ -674,6 +688,19 @@ TEST(BuildBootImage, KernelNeverGoesBelowPrefAddress) {
   EXPECT_EQ(image->kernel.start.value, 16 * kMiB);
 }
 
+// Found by fuzz_boot: pref_address near 2^64 wrapped the alignment round-up
+// to 0 and put the kernel outside the node.
+TEST(BuildBootImage, RefusesAPrefAddressPastAllRam) {
+  FakeBzImageSpec spec;
+  spec.pref_address = ~uint64_t{0};
+  auto image = BuildBootImage(MakeFakeBzImage(spec), {}, "", BasicLayout());
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.error().ToString(),
+            "node1: the kernel needs 8 MiB of contiguous RAM (init_size) at a 2 MiB boundary at "
+            "or above 0xffffffffffffffff (pref_address); the largest free node RAM range is 255 "
+            "MiB: give the node more memory");
+}
+
 TEST(BuildBootImage, RefusesAnInitrdTooLarge) {
   NodeLayout l = BasicLayout();
   l.ram = {Range(4 * kGiB, 16 * kMiB)};  // 1 MiB shared, 2 MiB boundary, 8 MiB kernel
@@ -793,6 +820,24 @@ TEST(BuildBootImage, MatchesGoldenBytes) {
     ASSERT_FALSE(want.empty()) << path << " is missing; see tests/unit/boot/golden/README.md";
     EXPECT_EQ(got, want) << sc.name;
   }
+}
+
+// The fuzzer's seed is the synthetic image; regenerate it the same way as
+// the golden files (MINT_UPDATE_GOLDEN=1, then review).
+TEST(FuzzSeed, IsTheSyntheticImage) {
+  std::string path = std::string(MINT_BOOT_FUZZ_SEED);
+  auto want = MakeFakeBzImage();
+  if (std::getenv("MINT_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(want.data()),
+               static_cast<std::streamsize>(want.size()));
+    ADD_FAILURE() << "rewrote " << path;
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(got, want) << path;
+  EXPECT_TRUE(ProbeBzImage(got, path).ok());
 }
 
 }  // namespace
