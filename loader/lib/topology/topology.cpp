@@ -161,25 +161,27 @@ class Discoverer {
     return Ok();
   }
 
-  // The sysfs directory a /sys/class or /sys/block link points at, and the
-  // PCI function above its device link (nullopt: no device, or not PCI).
+  // The PCI function that serves LINK (/sys/block/NAME, /sys/class/net/NAME):
+  // LINK points at the device's sysfs directory, whose "device" link leads
+  // up to the hardware; the last DDDD:BB:DD.F on that path is the function.
+  // Reads only LINK and LINK/device (declared paths; HostFs follows links).
   struct Resolved {
-    std::string dir;
-    bool has_device = false;
+    bool has_device = false;  // false: virtual (lo, loop, bridges)
     std::optional<PciBdf> pci;
   };
   Result<Resolved> ResolveDevice(const std::string& link) {
     Resolved resolved;
     MINT_TRY(std::string target, fs_.ReadLink(link));
-    resolved.dir = JoinLink(link, target);
-    std::string device_link = resolved.dir + "/device";
+    std::string device_link = link + "/device";
     auto device = fs_.ReadLink(device_link);
     if (!device.ok()) {
       if (IsNotFound(device.error())) return resolved;
       return device.take_error();
     }
     resolved.has_device = true;
-    resolved.pci = LastBdfComponent(JoinLink(device_link, *device));
+    // device's target is relative to the directory LINK resolves to.
+    std::string real_dir = JoinLink(link, target);
+    resolved.pci = LastBdfComponent(JoinLink(real_dir + "/device", *device));
     return resolved;
   }
 
@@ -188,19 +190,25 @@ class Discoverer {
     for (const std::string& name : names) {
       BlockDevice disk;
       disk.name = name;
-      MINT_TRY(Resolved resolved, ResolveDevice("/sys/block/" + name));
+      const std::string dir = "/sys/block/" + name;
+      MINT_TRY(Resolved resolved, ResolveDevice(dir));
       disk.pci = resolved.pci;
-      MINT_TRY(uint64_t sectors, ReadNumber(resolved.dir + "/size"));
+      MINT_TRY(uint64_t sectors, ReadNumber(dir + "/size"));
       if (sectors > (UINT64_MAX >> 9)) {
-        return MakeError(ErrorCode::kIo, resolved.dir + "/size",
+        return MakeError(ErrorCode::kIo, dir + "/size",
                          "is larger than any disk; the file is damaged");
       }
       disk.size = ByteSize{sectors << 9};  // the kernel counts 512-byte sectors
-      MINT_TRY(std::vector<std::string> entries, ListOptional(resolved.dir));
+      // Partitions are subdirectories named after the disk ("sda1",
+      // "nvme0n1p1") that hold a "partition" file.
+      MINT_TRY(std::vector<std::string> entries, ListOptional(dir));
       for (const std::string& entry : entries) {
-        if (fs_.Exists(resolved.dir + "/" + entry + "/partition")) disk.holders.push_back(entry);
+        if (entry.size() > name.size() && entry.starts_with(name) &&
+            fs_.Exists(dir + "/" + entry + "/partition")) {
+          disk.holders.push_back(entry);
+        }
       }
-      MINT_TRY(std::vector<std::string> holders, ListOptional(resolved.dir + "/holders"));
+      MINT_TRY(std::vector<std::string> holders, ListOptional(dir + "/holders"));
       disk.holders.insert(disk.holders.end(), holders.begin(), holders.end());
       host.disks.push_back(std::move(disk));
     }
