@@ -64,8 +64,10 @@ class Parser {
     NodeSpec spec;
     std::map<std::string, SourceLoc> seen;
     for (auto it = root.begin(); it != root.end(); ++it) {
-      const YAML::Node& key = it->first;
-      const YAML::Node& value = it->second;
+      // it-> yields a temporary pair: copy the nodes (handles), never bind
+      // references to it (the nodeconf fuzzer found that use-after-scope).
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
       SourceLoc key_loc = Loc(key.Mark());
       if (!key.IsScalar()) return Invalid(key_loc, "a key must be a plain word like cores");
       const std::string& name = key.Scalar();
@@ -140,8 +142,8 @@ class Parser {
   Result<void> AddEntry(NodeSpec& spec, const YAML::Node& entry) {
     SourceLoc entry_loc = Loc(entry.Mark());
     if (!entry.IsMap() || entry.size() != 1) return Invalid(entry_loc, std::string(kDeviceShape));
-    const YAML::Node& kind_node = entry.begin()->first;
-    const YAML::Node& value = entry.begin()->second;
+    const YAML::Node kind_node = entry.begin()->first;
+    const YAML::Node value = entry.begin()->second;
     if (!kind_node.IsScalar()) return Invalid(entry_loc, std::string(kDeviceShape));
     const std::string& kind = kind_node.Scalar();
     DeviceKind device_kind;
