@@ -16,6 +16,11 @@ namespace {
 
 std::string CpuName(CpuId id) { return "cpu" + std::to_string(id.value); }
 
+// "CPU 5" or "CPUs 4-5".
+std::string CpuWords(const std::vector<CpuId>& cpus) {
+  return (cpus.size() == 1 ? "CPU " : "CPUs ") + FormatCpuList(cpus);
+}
+
 // The threads of the core `cpu` is on, itself included, sorted.
 std::vector<CpuId> CoreOf(const Cpu& cpu) {
   std::vector<CpuId> core = cpu.siblings;
@@ -198,8 +203,9 @@ Result<CpuChoice> PickByCount(const HostTopology& host, const NodeSpec& spec,
         all.empty() ? "none"
                     : std::to_string(ThreadCount(all)) + " (" + FormatCpuList(Threads(all)) + ")";
     return MakeError(ErrorCode::kInsufficient, ctx,
-                     "asked for " + std::to_string(count) + " CPUs but node0 can give " + have +
-                         ": " + WhyNotMore(host) + "; ask for fewer CPUs");
+                     "asked for " + std::to_string(count) + (count == 1 ? " CPU" : " CPUs") +
+                         " but node0 can give " + have + ": " + WhyNotMore(host) +
+                         "; ask for fewer CPUs");
   }
   std::map<int, std::vector<FreeCore>> by_numa;
   for (const auto& c : all) by_numa[c.numa_node].push_back(c);
@@ -229,7 +235,7 @@ Result<CpuChoice> PickByCount(const HostTopology& host, const NodeSpec& spec,
     auto taken = Take(local, count);
     if (!taken) return whole_cores_error();
     CpuChoice choice{Threads(*taken), want};
-    notes.push_back("picked CPUs " + FormatCpuList(choice.cpus) + ": whole cores on NUMA node " +
+    notes.push_back("picked " + CpuWords(choice.cpus) + ": whole cores on NUMA node " +
                     std::to_string(want) +
                     " as asked, highest-numbered first (node0 keeps the "
                     "low CPUs)");
@@ -247,14 +253,14 @@ Result<CpuChoice> PickByCount(const HostTopology& host, const NodeSpec& spec,
     CpuChoice choice{Threads(*Take(by_numa[*best], count)), *best};
     std::string numa_words = *best < 0 ? std::string("whole cores")
                                        : "whole cores on NUMA node " + std::to_string(*best);
-    notes.push_back("picked CPUs " + FormatCpuList(choice.cpus) + ": " + numa_words +
+    notes.push_back("picked " + CpuWords(choice.cpus) + ": " + numa_words +
                     ", highest-numbered first (node0 keeps the low CPUs)");
     return choice;
   }
   auto taken = Take(all, count);
   if (!taken) return whole_cores_error();
   CpuChoice choice{Threads(*taken), -1};
-  notes.push_back("picked CPUs " + FormatCpuList(choice.cpus) +
+  notes.push_back("picked " + CpuWords(choice.cpus) +
                   ": whole cores across NUMA nodes (no single NUMA node has " +
                   std::to_string(count) + " free CPUs), highest-numbered first");
   return choice;

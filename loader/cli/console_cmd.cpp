@@ -1,0 +1,49 @@
+// mintctl console NODE [-f]: the node's console ring as node0 sees it in
+// /sys/kernel/mint/nodes/<id>/console (oldest byte first). -f keeps
+// reading and prints what is new until the node is destroyed; when the
+// ring has wrapped between two reads, the last bytes already printed are
+// found again in the new text and printing resumes after them.
+#include <chrono>
+#include <thread>
+
+#include "commands.h"
+#include "mint_fs.h"
+
+namespace mint::cli {
+namespace {
+
+constexpr auto kFollowPeriod = std::chrono::milliseconds(200);
+constexpr size_t kResyncBytes = 256;
+
+// What of `now` has not been printed, given that `before` was.
+std::string NewPart(const std::string& before, const std::string& now) {
+  if (now.size() >= before.size() && now.compare(0, before.size(), before) == 0)
+    return now.substr(before.size());
+  std::string tail = before.substr(before.size() - std::min(before.size(), kResyncBytes));
+  auto at = now.rfind(tail);
+  if (at != std::string::npos) return now.substr(at + tail.size());
+  return now;  // lost track: the ring moved on by more than it holds
+}
+
+}  // namespace
+
+Result<void> RunConsole(const Globals& globals, const std::string& node, bool follow,
+                        std::ostream& out) {
+  auto fs = sys::OpenHostFs(globals.root);
+  MINT_TRY(std::string dir, NodeDir(*fs, node));
+  MINT_TRY(std::string text, fs->ReadFile(dir + "/console"));
+  out << text << std::flush;
+  while (follow) {
+    std::this_thread::sleep_for(kFollowPeriod);
+    auto now = fs->ReadFile(dir + "/console");
+    if (!now.ok()) {
+      if (!fs->Exists(dir)) return Ok();  // destroyed: nothing more will come
+      return now.take_error();
+    }
+    out << NewPart(text, *now) << std::flush;
+    text = std::move(*now);
+  }
+  return Ok();
+}
+
+}  // namespace mint::cli

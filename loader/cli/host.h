@@ -1,0 +1,29 @@
+// What every mintctl command shares: the global options and the way to
+// look at the host (a HostFs under --root, Discover on it).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "mint/model.h"
+#include "mint/result.h"
+#include "mint/sys/host_fs.h"
+
+namespace mint::cli {
+
+struct Globals {
+  std::string root = "/";  // --root
+  bool json = false;       // --json
+};
+
+struct Host {
+  std::unique_ptr<sys::HostFs> fs;
+  HostTopology topology;
+};
+
+Result<Host> LoadHost(const Globals& globals);
+
+// Reads a file of this machine (an image, a nodeconf); errors name it.
+Result<std::vector<uint8_t>> ReadBytes(const std::string& path);
+
+}  // namespace mint::cli

@@ -1,0 +1,81 @@
+// mintctl's entry point: the command line (CLI11), one call into the
+// subcommand, and the one place an error is printed ("mintctl: <context>:
+// <message>" on stderr, once) and turned into the exit code.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "commands.h"
+#include "exit_codes.h"
+
+namespace mint::cli {
+namespace {
+
+void AddNodeOptions(CLI::App* cmd, NodeArgs& a) {
+  cmd->add_option("NODE", a.flags.name, "Node name, e.g. node1 (or name: in the file)");
+  cmd->add_option("-f,--file", a.file, "nodeconf YAML file describing the node");
+  cmd->add_option("--cores", a.flags.cores, "CPU count (2) or list of CPUs (2-3)");
+  cmd->add_option("--numa,--numa-node", a.flags.numa_node,
+                  "NUMA node to take CPUs and memory from");
+  cmd->add_option("--mem", a.flags.memory, "Memory, e.g. 512M or 1G (default 512M)");
+  cmd->add_option("--disk", a.flags.disks, "Disk to give the node, e.g. sdb (repeatable)");
+  cmd->add_option("--nic", a.flags.nics, "Network interface to give the node (repeatable)");
+  cmd->add_option("--pci", a.flags.pcis,
+                  "PCI function to give the node, 0000:03:00.0 (repeatable)");
+  cmd->add_option("--kernel", a.flags.kernel, "Kernel image (default /boot/mint/bzImage)");
+  cmd->add_option("--initrd", a.flags.initrd, "Initramfs (default /boot/mint/node-initrd.img)");
+  cmd->add_option("--cmdline", a.flags.cmdline, "Extra kernel command line for the node");
+  cmd->add_option("--on-crash", a.flags.on_crash, "stop or restart");
+}
+
+int Run(int argc, char** argv) {
+  CLI::App app{"mintctl: run several Linux kernels side by side on this machine (mint)", "mintctl"};
+  app.footer(kExitCodesHelp);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the subcommand
+  Globals g;
+  app.add_option("--root", g.root,
+                 "Read host state (/proc, /sys, /dev/mint) under DIR instead of /")
+      ->option_text("DIR");
+  app.add_flag("--json", g.json, "Print JSON for scripts instead of tables");
+
+  NodeArgs plan_args, boot_args;
+  auto* topology = app.add_subcommand("topology", "Show CPUs, memory, PCI functions, disks, NICs");
+  auto* plan = app.add_subcommand("plan", "Show what booting a node would do (changes nothing)");
+  AddNodeOptions(plan, plan_args);
+  auto* boot = app.add_subcommand("boot", "Plan a node, then create and start it");
+  AddNodeOptions(boot, boot_args);
+  auto* status = app.add_subcommand("status", "Show the nodes, their state and heartbeat");
+  std::string console_node;
+  bool follow = false;
+  auto* console = app.add_subcommand("console", "Print a node's console");
+  console->add_option("NODE", console_node, "Node name")->required();
+  console->add_flag("-f,--follow", follow, "Keep printing what the node writes");
+  for (auto* sub : {topology, plan, boot, status, console}) sub->footer(kExitCodesHelp);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "mintctl: " << e.what() << "\nRun mintctl --help for usage.\n";
+    return kExitUsage;
+  }
+
+  Result<void> result = Ok();
+  if (*topology) result = RunTopology(g, std::cout);
+  if (*plan) result = RunPlan(g, plan_args, std::cout);
+  if (*boot) result = RunBoot(g, boot_args, std::cout);
+  if (*status) result = RunStatus(g, std::cout);
+  if (*console) result = RunConsole(g, console_node, follow, std::cout);
+  std::cout.flush();
+  if (result.ok()) return kExitOk;
+  std::cerr << "mintctl: " << result.error().ToString() << "\n";
+  return ExitCodeFor(result.error());
+}
+
+}  // namespace
+}  // namespace mint::cli
+
+int main(int argc, char** argv) { return mint::cli::Run(argc, argv); }

@@ -1,0 +1,19 @@
+// BuildNodeSpec: read -f FILE (if given) with config::ParseNodeConf, then
+// config::ApplyFlags. All checking is config's and plan's.
+#include "node_spec.h"
+
+#include "host.h"
+
+namespace mint::cli {
+
+Result<NodeSpec> BuildNodeSpec(const NodeArgs& args) {
+  NodeSpec base;
+  if (!args.file.empty()) {
+    MINT_TRY(auto bytes, ReadBytes(args.file));
+    std::string yaml(bytes.begin(), bytes.end());
+    MINT_TRY(base, config::ParseNodeConf(yaml, args.file));
+  }
+  return config::ApplyFlags(std::move(base), args.flags);
+}
+
+}  // namespace mint::cli

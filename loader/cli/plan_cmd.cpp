@@ -1,0 +1,93 @@
+// mintctl plan and mintctl boot. Both describe the node (file + flags),
+// discover the host and make the plan; plan then runs apply against the
+// recording seams (a dry run: the same steps, nothing executed), boot opens
+// /dev/mint and runs apply for real.
+#include <cstring>
+
+#include "commands.h"
+#include "mint/apply.h"
+#include "mint/plan.h"
+#include "mint/sys/mint_device.h"
+#include "mint/sys/pci_driver.h"
+#include "plan_render.h"
+
+namespace mint::cli {
+namespace {
+
+struct Planned {
+  Host host;
+  Plan plan;
+  apply::BootFiles files;
+  Error kernel_error;  // why files.kernel is empty
+  Error initrd_error;  // why files.initrd is empty
+};
+
+// Reads the images the node would boot; a file that cannot be read is left
+// out (plan notes it; boot refuses it).
+Result<Planned> MakeThePlan(const Globals& globals, const NodeArgs& args) {
+  Planned p;
+  MINT_TRY(NodeSpec spec, BuildNodeSpec(args));
+  MINT_TRY(p.host, LoadHost(globals));
+  plan::KernelImage kernel{plan::KernelPathFor(spec), std::nullopt, ""};
+  auto kernel_bytes = ReadBytes(kernel.path);
+  if (kernel_bytes.ok()) {
+    kernel.bytes = *kernel_bytes;
+    p.files.kernel = std::move(*kernel_bytes);
+  } else {
+    p.kernel_error = kernel_bytes.take_error();
+    kernel.unreadable = std::strerror(p.kernel_error.sys_errno);
+  }
+  MINT_TRY(p.plan, plan::MakePlan(p.host.topology, spec, kernel));
+  auto initrd_bytes = ReadBytes(p.plan.initrd);
+  if (initrd_bytes.ok())
+    p.files.initrd = std::move(*initrd_bytes);
+  else
+    p.initrd_error = initrd_bytes.take_error();
+  return p;
+}
+
+}  // namespace
+
+Result<void> RunPlan(const Globals& globals, const NodeArgs& args, std::ostream& out) {
+  MINT_TRY(Planned p, MakeThePlan(globals, args));
+  apply::DryRun seams = apply::MakeDryRun(p.host.topology);
+  std::vector<std::string> steps;
+  auto applied = apply::Apply(p.plan, p.files, *seams.device, *seams.pci, steps);
+  if (globals.json) {
+    out << PlanJson(p.plan, steps).dump(2) << "\n";
+  } else {
+    PrintPlan(p.plan, out);
+    PrintSteps(
+        "Steps mintctl boot would run (dry run: nothing was changed; addresses are "
+        "illustrative, the kernel picks the real ones):",
+        steps, out);
+  }
+  if (!applied.ok()) return applied.take_error();
+  return Ok();
+}
+
+Result<void> RunBoot(const Globals& globals, const NodeArgs& args, std::ostream& out) {
+  MINT_TRY(Planned p, MakeThePlan(globals, args));
+  if (!globals.json) PrintPlan(p.plan, out);
+  MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
+  if (!p.files.kernel) return p.kernel_error;
+  if (!p.files.initrd) return p.initrd_error;
+  auto pci = sys::MakePciDriverControl(*p.host.fs);
+  std::vector<std::string> steps;
+  auto applied = apply::Apply(p.plan, p.files, *device, *pci, steps);
+  if (globals.json) {
+    nlohmann::json j = PlanJson(p.plan, steps);
+    j["started"] = applied.ok();
+    out << j.dump(2) << "\n";
+  } else {
+    PrintSteps(applied.ok() ? "Steps:" : "Steps (undone after the failure):", steps, out);
+  }
+  if (!applied.ok()) return applied.take_error();
+  if (!globals.json)
+    out << "\n"
+        << p.plan.name << " is starting; `mintctl console " << p.plan.name
+        << "` shows its console, `mintctl status` its state\n";
+  return Ok();
+}
+
+}  // namespace mint::cli

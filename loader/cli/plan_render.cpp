@@ -1,0 +1,65 @@
+// PrintPlan / PlanJson: what the node gets, what plan chose on the user's
+// behalf, and the steps apply runs (or, for a dry run, would run).
+#include "plan_render.h"
+
+#include "table.h"
+
+namespace mint::cli {
+
+void PrintPlan(const Plan& plan, std::ostream& out) {
+  out << "Plan for " << plan.name << " (node id " << plan.node_id << "):\n";
+  Table t({"WHAT", "VALUE"});
+  std::string numa =
+      plan.numa_node >= 0 ? " (NUMA node " + std::to_string(plan.numa_node) + ")" : "";
+  t.Add({"cpus", FormatCpuList(plan.cpus) + numa});
+  t.Add({"memory", plan.memory.ToString()});
+  if (plan.devices.empty()) t.Add({"devices", "none"});
+  for (const auto& d : plan.devices) {
+    std::string driver = d.node0_driver.empty() ? "no driver" : d.node0_driver;
+    t.Add({std::string(DeviceKindName(d.request.kind)),
+           d.bdf.ToString() + "  " + d.description + ", taken from " + driver});
+  }
+  t.Add({"kernel", plan.kernel});
+  t.Add({"initrd", plan.initrd});
+  t.Add({"cmdline", plan.cmdline});
+  t.Add({"on crash", std::string(OnCrashName(plan.on_crash))});
+  t.Print(out);
+  if (!plan.notes.empty()) {
+    out << "\nNotes:\n";
+    for (const auto& n : plan.notes) out << "  - " << n << "\n";
+  }
+}
+
+void PrintSteps(const std::string& title, const std::vector<std::string>& steps,
+                std::ostream& out) {
+  out << "\n" << title << "\n";
+  for (const auto& s : steps) out << "  " << s << "\n";
+}
+
+nlohmann::json PlanJson(const Plan& plan, const std::vector<std::string>& steps) {
+  nlohmann::json devices = nlohmann::json::array();
+  for (const auto& d : plan.devices)
+    devices.push_back({{"kind", std::string(DeviceKindName(d.request.kind))},
+                       {"name", d.request.name},
+                       {"pci", d.bdf.ToString()},
+                       {"node0_driver", d.node0_driver},
+                       {"description", d.description}});
+  nlohmann::json cpus = nlohmann::json::array();
+  for (const auto& c : plan.cpus) cpus.push_back(c.value);
+  return {{"name", plan.name},
+          {"node_id", plan.node_id},
+          {"cpus", cpus},
+          {"cpu_list", FormatCpuList(plan.cpus)},
+          {"numa_node", plan.numa_node},
+          {"memory", plan.memory.bytes},
+          {"devices", devices},
+          {"kernel", plan.kernel},
+          {"initrd", plan.initrd},
+          {"cmdline", plan.cmdline},
+          {"on_crash", std::string(OnCrashName(plan.on_crash))},
+          {"restart_budget", plan.restart_budget},
+          {"notes", plan.notes},
+          {"steps", steps}};
+}
+
+}  // namespace mint::cli

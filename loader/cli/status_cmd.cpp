@@ -1,0 +1,89 @@
+// mintctl status: one row per node as /sys/kernel/mint shows it. The
+// heartbeat is read twice, half a second apart, for running nodes, so the
+// table says whether the node's tick is alive.
+#include <chrono>
+#include <thread>
+
+#include "commands.h"
+#include "mint_fs.h"
+#include "table.h"
+#include "topology_json.h"
+
+namespace mint::cli {
+namespace {
+
+constexpr auto kHeartbeatWindow = std::chrono::milliseconds(500);
+
+uint64_t TotalBytes(const std::vector<PhysRange>& ranges) {
+  uint64_t n = 0;
+  for (const auto& r : ranges) n += r.size.bytes;
+  return n;
+}
+
+std::optional<uint64_t> ReadHeartbeat(sys::HostFs& fs, uint32_t id) {
+  auto text = fs.ReadFile(std::string(kMintSysfs) + "/nodes/" + std::to_string(id) + "/heartbeat");
+  if (!text.ok()) return std::nullopt;
+  try {
+    return std::stoull(*text);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+bool Ticking(const std::string& state) { return state == "running" || state == "booting"; }
+
+}  // namespace
+
+Result<void> RunStatus(const Globals& globals, std::ostream& out) {
+  MINT_TRY(Host host, LoadHost(globals));
+  const MintState& mint = host.topology.mint;
+  if (!mint.present) return NoMintError();
+
+  // Liveness: a second heartbeat sample for nodes that should be ticking.
+  std::map<uint32_t, std::optional<uint64_t>> later;
+  bool any_ticking = false;
+  for (const auto& n : mint.nodes) any_ticking = any_ticking || Ticking(n.state);
+  if (any_ticking) {
+    std::this_thread::sleep_for(kHeartbeatWindow);
+    for (const auto& n : mint.nodes)
+      if (Ticking(n.state)) later[n.id] = ReadHeartbeat(*host.fs, n.id);
+  }
+  auto beat = [&](const MintNode& n) -> std::string {
+    auto it = later.find(n.id);
+    if (it == later.end() || !it->second) return std::to_string(n.heartbeat);
+    uint64_t delta = *it->second - std::min(*it->second, n.heartbeat);
+    return std::to_string(*it->second) +
+           (delta > 0 ? " (alive, +" + std::to_string(delta) + " in 0.5 s)" : " (silent)");
+  };
+
+  if (globals.json) {
+    nlohmann::json j = TopologyJson(host.topology)["mint"];
+    for (auto& node : j["nodes"]) {
+      auto it = later.find(node["id"].get<uint32_t>());
+      if (it != later.end() && it->second) {
+        node["heartbeat_alive"] = *it->second > node["heartbeat"].get<uint64_t>();
+        node["heartbeat"] = *it->second;
+      }
+    }
+    out << j.dump(2) << "\n";
+    return Ok();
+  }
+  out << "mint pool: " << mint.pool_total.ToString() << ", " << mint.pool_free.ToString()
+      << " free\n";
+  if (mint.nodes.empty()) {
+    out << "no nodes\n";
+    return Ok();
+  }
+  Table t({"NODE", "ID", "STATE", "CPUS", "MEMORY", "DEVICES", "HEARTBEAT", "REASON"});
+  for (const auto& n : mint.nodes) {
+    std::string devices;
+    for (const auto& d : n.devices) devices += (devices.empty() ? "" : ",") + d.ToString();
+    t.Add({n.name, std::to_string(n.id), n.state, FormatCpuList(n.cpus),
+           ByteSize{TotalBytes(n.memory)}.ToString(), devices.empty() ? "-" : devices, beat(n),
+           n.reason.empty() ? "-" : n.reason});
+  }
+  t.Print(out);
+  return Ok();
+}
+
+}  // namespace mint::cli

@@ -1,0 +1,109 @@
+// mintctl topology: what this host has and who owns it, as tables (CPUs,
+// memory and the mint pool, PCI functions, disks, NICs) or as JSON.
+#include <map>
+
+#include "commands.h"
+#include "table.h"
+#include "topology_json.h"
+
+namespace mint::cli {
+namespace {
+
+std::string YesNo(bool b) { return b ? "yes" : "no"; }
+
+std::string Join(const std::vector<std::string>& items, const char* sep = ", ") {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
+  return out;
+}
+
+void PrintCpus(const HostTopology& host, std::ostream& out) {
+  size_t online = 0;
+  for (const auto& c : host.cpus) online += c.online ? 1 : 0;
+  out << "CPUs: " << host.cpus.size() << ", " << online << " online in node0\n";
+  Table t({"CPU", "CORE", "SMT", "NUMA", "APIC", "ONLINE", "OWNER"});
+  for (const auto& c : host.cpus)
+    t.Add({std::to_string(c.id.value), std::to_string(c.package) + ":" + std::to_string(c.core),
+           FormatCpuList(c.siblings), c.numa_node < 0 ? "-" : std::to_string(c.numa_node),
+           c.apic ? std::to_string(c.apic->value) : "-", YesNo(c.online), OwnerName(host, c.id)});
+  t.Print(out);
+}
+
+void PrintMemory(const HostTopology& host, std::ostream& out) {
+  out << "\nMemory: " << HumanSize(host.mem_total) << " in node0";
+  if (!host.mint.present) {
+    out << "; mint pool: none (this kernel has no mint support)\n";
+  } else {
+    out << "; mint pool: " << HumanSize(host.mint.pool_total) << ", "
+        << HumanSize(host.mint.pool_free) << " free";
+    std::vector<std::string> ranges;
+    for (const auto& r : host.mint.pool)
+      ranges.push_back(Hex(r.start.value) + " (" + r.size.ToString() + ")");
+    if (!ranges.empty()) out << ", at " << Join(ranges);
+    out << "\n";
+  }
+  if (host.numa_nodes.size() > 1) {
+    Table t({"NUMA", "CPUS", "MEMORY", "FREE"});
+    for (const auto& n : host.numa_nodes)
+      t.Add({std::to_string(n.id), FormatCpuList(n.cpus), HumanSize(n.mem_total),
+             HumanSize(n.mem_free)});
+    t.Print(out);
+  }
+}
+
+void PrintPci(const HostTopology& host, std::ostream& out) {
+  out << "\nPCI functions: " << host.pci.size();
+  if (host.ecam)
+    out << " (ECAM at " << Hex(host.ecam->base.value) << ", buses " << int{host.ecam->bus_start}
+        << "-" << int{host.ecam->bus_end} << ")";
+  out << "\n";
+  // What each function serves, in node0's words.
+  std::map<PciBdf, std::vector<std::string>> serves;
+  for (const auto& d : host.disks)
+    if (d.pci) serves[*d.pci].push_back(d.name);
+  for (const auto& n : host.nics)
+    if (n.pci) serves[*n.pci].push_back(n.name);
+  Table t({"PCI", "CLASS", "DRIVER", "MSI", "MSI-X", "OWNER", "SERVES", "DESCRIPTION"});
+  for (const auto& f : host.pci) {
+    char cls[8];
+    std::snprintf(cls, sizeof cls, "%04x", f.class_code >> 8);
+    t.Add({f.bdf.ToString(), cls, f.driver.empty() ? "-" : f.driver, YesNo(f.msi), YesNo(f.msix),
+           OwnerName(host, f.bdf), serves.count(f.bdf) ? Join(serves[f.bdf], ",") : "-",
+           f.description});
+  }
+  t.Print(out);
+}
+
+void PrintDisksAndNics(const HostTopology& host, std::ostream& out) {
+  out << "\nDisks:\n";
+  Table disks({"DISK", "SIZE", "PCI", "IN USE BY NODE0"});
+  for (const auto& d : host.disks) {
+    auto uses = DiskUses(host, d);
+    disks.Add({d.name, HumanSize(d.size), d.pci ? d.pci->ToString() : "-",
+               uses.empty() ? "-" : Join(uses)});
+  }
+  disks.Print(out);
+  out << "\nNICs:\n";
+  Table nics({"NIC", "PCI", "ADDRESSES"});
+  for (const auto& n : host.nics)
+    nics.Add(
+        {n.name, n.pci ? n.pci->ToString() : "-", n.addresses.empty() ? "-" : Join(n.addresses)});
+  nics.Print(out);
+}
+
+}  // namespace
+
+Result<void> RunTopology(const Globals& globals, std::ostream& out) {
+  MINT_TRY(Host host, LoadHost(globals));
+  if (globals.json) {
+    out << TopologyJson(host.topology).dump(2) << "\n";
+    return Ok();
+  }
+  PrintCpus(host.topology, out);
+  PrintMemory(host.topology, out);
+  PrintPci(host.topology, out);
+  PrintDisksAndNics(host.topology, out);
+  return Ok();
+}
+
+}  // namespace mint::cli

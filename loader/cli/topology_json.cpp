@@ -1,0 +1,150 @@
+// TopologyJson: every field of HostTopology, with PCI addresses and CPU
+// lists in the text forms people and lspci use.
+#include "topology_json.h"
+
+#include <cstdio>
+
+namespace mint::cli {
+
+std::string Hex(uint64_t value) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
+std::string HumanSize(ByteSize size) {
+  std::string exact = size.ToString();
+  if (exact.size() <= 8) return exact;  // "512 MiB", "24 GiB"
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double n = static_cast<double>(size.bytes);
+  int unit = 0;
+  while (n >= 1024 && unit < 4) n /= 1024, ++unit;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %s", n, kUnits[unit]);
+  return buf;
+}
+
+std::string OwnerName(const HostTopology& host, CpuId cpu) {
+  const MintNode* node = host.OwnerOf(cpu);
+  return node ? node->name : "node0";
+}
+
+std::string OwnerName(const HostTopology& host, const PciBdf& bdf) {
+  const MintNode* node = host.OwnerOf(bdf);
+  return node ? node->name : "node0";
+}
+
+std::vector<std::string> DiskUses(const HostTopology& host, const BlockDevice& disk) {
+  std::vector<std::string> names{disk.name};
+  names.insert(names.end(), disk.holders.begin(), disk.holders.end());
+  std::vector<std::string> uses;
+  for (const auto& name : names) {
+    for (const auto& m : host.mounts)
+      if (m.source == "/dev/" + name) uses.push_back(name + " on " + m.target);
+    for (const auto& s : host.swaps)
+      if (s.source == "/dev/" + name) uses.push_back("swap " + name);
+  }
+  return uses;
+}
+
+namespace {
+
+nlohmann::json Range(const PhysRange& r) {
+  return {{"start", Hex(r.start.value)}, {"size", r.size.bytes}};
+}
+
+nlohmann::json Ranges(const std::vector<PhysRange>& ranges) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : ranges) out.push_back(Range(r));
+  return out;
+}
+
+nlohmann::json OptionalBdf(const std::optional<PciBdf>& bdf) {
+  return bdf ? nlohmann::json(bdf->ToString()) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json TopologyJson(const HostTopology& host) {
+  nlohmann::json j;
+  j["cpus"] = nlohmann::json::array();
+  for (const auto& c : host.cpus) {
+    j["cpus"].push_back({{"id", c.id.value},
+                         {"online", c.online},
+                         {"package", c.package},
+                         {"core", c.core},
+                         {"numa_node", c.numa_node},
+                         {"siblings", FormatCpuList(c.siblings)},
+                         {"apic_id", c.apic ? nlohmann::json(c.apic->value) : nlohmann::json()},
+                         {"owner", OwnerName(host, c.id)}});
+  }
+  j["numa_nodes"] = nlohmann::json::array();
+  for (const auto& n : host.numa_nodes)
+    j["numa_nodes"].push_back({{"id", n.id},
+                               {"cpus", FormatCpuList(n.cpus)},
+                               {"mem_total", n.mem_total.bytes},
+                               {"mem_free", n.mem_free.bytes}});
+  j["memory"] = {{"total", host.mem_total.bytes}};
+  nlohmann::json mint = {{"present", host.mint.present}};
+  if (host.mint.present) {
+    mint["abi_version"] = host.mint.abi_version;
+    mint["pool"] = Ranges(host.mint.pool);
+    mint["pool_total"] = host.mint.pool_total.bytes;
+    mint["pool_free"] = host.mint.pool_free.bytes;
+    mint["nodes"] = nlohmann::json::array();
+    for (const auto& n : host.mint.nodes) {
+      nlohmann::json devices = nlohmann::json::array();
+      for (const auto& d : n.devices) devices.push_back(d.ToString());
+      mint["nodes"].push_back({{"id", n.id},
+                               {"name", n.name},
+                               {"state", n.state},
+                               {"cpus", FormatCpuList(n.cpus)},
+                               {"memory", Ranges(n.memory)},
+                               {"devices", devices},
+                               {"heartbeat", n.heartbeat},
+                               {"reason", n.reason}});
+    }
+  }
+  j["mint"] = mint;
+  j["ecam"] = host.ecam ? nlohmann::json{{"base", Hex(host.ecam->base.value)},
+                                         {"segment", host.ecam->segment},
+                                         {"bus_start", host.ecam->bus_start},
+                                         {"bus_end", host.ecam->bus_end}}
+                        : nlohmann::json();
+  j["pci"] = nlohmann::json::array();
+  for (const auto& f : host.pci) {
+    char cls[16], ids[16];
+    std::snprintf(cls, sizeof cls, "0x%06x", f.class_code);
+    std::snprintf(ids, sizeof ids, "%04x:%04x", f.vendor, f.device);
+    j["pci"].push_back(
+        {{"bdf", f.bdf.ToString()},
+         {"class", cls},
+         {"id", ids},
+         {"driver", f.driver},
+         {"msi", f.msi},
+         {"msix", f.msix},
+         {"iommu_group", f.iommu_group ? nlohmann::json(*f.iommu_group) : nlohmann::json()},
+         {"numa_node", f.numa_node},
+         {"description", f.description},
+         {"owner", OwnerName(host, f.bdf)}});
+  }
+  j["disks"] = nlohmann::json::array();
+  for (const auto& d : host.disks)
+    j["disks"].push_back({{"name", d.name},
+                          {"pci", OptionalBdf(d.pci)},
+                          {"size", d.size.bytes},
+                          {"holders", d.holders},
+                          {"in_use", DiskUses(host, d)}});
+  j["nics"] = nlohmann::json::array();
+  for (const auto& n : host.nics)
+    j["nics"].push_back(
+        {{"name", n.name}, {"pci", OptionalBdf(n.pci)}, {"addresses", n.addresses}});
+  j["mounts"] = nlohmann::json::array();
+  for (const auto& m : host.mounts)
+    j["mounts"].push_back({{"source", m.source}, {"target", m.target}, {"fstype", m.fstype}});
+  j["swaps"] = nlohmann::json::array();
+  for (const auto& s : host.swaps) j["swaps"].push_back(s.source);
+  return j;
+}
+
+}  // namespace mint::cli

@@ -1,0 +1,23 @@
+// HostTopology as JSON for `mintctl topology --json` (schema in
+// docs/mintctl.md), and the per-thing words both outputs share.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "mint/model.h"
+
+namespace mint::cli {
+
+nlohmann::json TopologyJson(const HostTopology& host);
+
+std::string Hex(uint64_t value);
+// "1 GiB" when exact, else rounded to one decimal: "23.5 GiB".
+std::string HumanSize(ByteSize size);
+// "node0" or the name of the node that holds it.
+std::string OwnerName(const HostTopology& host, CpuId cpu);
+std::string OwnerName(const HostTopology& host, const PciBdf& bdf);
+// Where node0 uses the disk: "sda1 on /", "swap sda2"; empty if unused.
+std::vector<std::string> DiskUses(const HostTopology& host, const BlockDevice& disk);
+
+}  // namespace mint::cli

@@ -1,0 +1,118 @@
+// mintctl on a host whose kernel has mint: the build VM's captured tree
+// plus a /sys/kernel/mint written here the way docs/abi.md lays it out,
+// with one node (node2, id 1) holding cpu1 and 256 MiB of a 2 GiB pool.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "run_mintctl.h"
+
+namespace mint::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class MintHost : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = dir_.path() + "/host";
+    fs::copy(kBuildVm, root_, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    std::string m = root_ + "/sys/kernel/mint";
+    WriteFile(m + "/abi_version", "1\n");
+    WriteFile(m + "/pool", "0x100000000 0x80000000\n");
+    WriteFile(m + "/pool_total", "2147483648\n");
+    WriteFile(m + "/pool_free", "1879048192\n");
+    std::string n = m + "/nodes/1";
+    WriteFile(n + "/name", "node2\n");
+    WriteFile(n + "/state", "crashed\n");
+    WriteFile(n + "/cpus", "1\n");
+    WriteFile(n + "/apic_ids", "1\n");
+    WriteFile(n + "/memory", "0x100000000 0x10000000\n");
+    WriteFile(n + "/devices", "0000:00:05.0\n");
+    WriteFile(n + "/heartbeat", "4242\n");
+    WriteFile(n + "/reason", "Kernel panic - not syncing: sysrq triggered crash\n");
+    WriteFile(n + "/console", "Linux version 6.12\nmint: node 1 up\n");
+  }
+  std::string root() const { return root_; }
+
+ private:
+  TempDir dir_;
+  std::string root_;
+};
+
+TEST_F(MintHost, StatusShowsTheNode) {
+  RunResult r = Mintctl({"--root", root(), "status"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "mint pool: 2 GiB, 1792 MiB free\n"
+            "NODE   ID  STATE    CPUS  MEMORY   DEVICES       HEARTBEAT  REASON\n"
+            "node2  1   crashed  1     256 MiB  0000:00:05.0  4242       Kernel panic - not "
+            "syncing: sysrq triggered crash\n");
+}
+
+TEST_F(MintHost, ConsolePrintsTheRing) {
+  RunResult r = Mintctl({"--root", root(), "console", "node2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Linux version 6.12\nmint: node 1 up\n");
+}
+
+TEST_F(MintHost, ConsoleOfAnUnknownNodeIsRefused) {
+  RunResult r = Mintctl({"--root", root(), "console", "node9"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "mintctl: node9: no node with this name; mintctl status lists the nodes\n");
+}
+
+TEST_F(MintHost, PlanRefusesANameInUse) {
+  RunResult r = Mintctl({"--root", root(), "plan", "node2", "--cores", "1"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "mintctl: NODE: a node named node2 already exists (id 1, crashed); pick another "
+            "name or destroy it first (mintctl destroy node2)\n");
+}
+
+TEST_F(MintHost, PlanRefusesCpusAnotherNodeHolds) {
+  RunResult r = Mintctl({"--root", root(), "plan", "node3", "--cores", "1-1"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "mintctl: --cores: cpu1 belongs to node2; pick CPUs no node holds (mintctl topology "
+            "shows the owners) or destroy node2 first\n");
+}
+
+TEST_F(MintHost, PlanRefusesMoreMemoryThanIsFree) {
+  fs::remove_all(root() + "/sys/kernel/mint/nodes/1");
+  WriteFile(root() + "/sys/kernel/mint/pool_free", "268435456\n");
+  RunResult r = Mintctl({"--root", root(), "plan", "node3", "--cores", "1", "--mem", "1G"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "mintctl: --mem: only 256 MiB of the 2 GiB mint pool is free (other nodes hold the "
+            "rest); ask for 256 MiB or less, or destroy a node\n");
+}
+
+TEST_F(MintHost, CpusOfAnotherNodeLeaveNoneToGive) {
+  RunResult r = Mintctl({"--root", root(), "plan", "node3", "--cores", "1"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "mintctl: --cores: asked for 1 CPU but node0 can give none: cpu0's core stays with "
+            "node0, node2 holds 1; ask for fewer CPUs\n");
+}
+
+TEST_F(MintHost, BootWithAnUnusableDevMintIsAHostError) {
+  fs::remove_all(root() + "/sys/kernel/mint/nodes/1");
+  WriteFile(root() + "/dev/mint", "");  // a regular file: MINT_GET_INFO fails with ENOTTY
+  RunResult r = Mintctl({"--root", root(), "boot", "node3", "--cores", "1"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_EQ(r.err, "mintctl: " + root() +
+                       "/dev/mint: MINT_GET_INFO failed (Inappropriate ioctl for device)\n");
+}
+
+TEST_F(MintHost, TopologyShowsThePoolAndOwners) {
+  RunResult r = Mintctl({"--root", root(), "topology"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("mint pool: 2 GiB, 1792 MiB free, at 0x100000000 (2 GiB)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("1    0:1   1    0     1     yes     node2"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace mint::testing

@@ -1,0 +1,169 @@
+// mintctl against the captured build VM (tests/fixtures/hosts/build-vm: 2
+// CPUs, vda on 0000:00:02.0 mounted at /, eth0 on 0000:00:03.0 with
+// addresses, a virtio RNG on 0000:00:05.0, no mint in its kernel).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "fake_bzimage.h"
+#include "run_mintctl.h"
+
+namespace mint::testing {
+namespace {
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(Cli, HelpListsTheExitCodes) {
+  RunResult r = Mintctl({"--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_TRUE(Contains(r.out, "  2  refused: the plan refused")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "  4  no mint: this kernel has no mint support")) << r.out;
+}
+
+TEST(Cli, TopologyJsonMapsDisksAndNicsToPciFunctions) {
+  RunResult r = Mintctl({"--root", kBuildVm, "topology", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  auto j = nlohmann::json::parse(r.out);
+  bool found_vda = false;
+  for (const auto& d : j["disks"]) {
+    if (d["name"] != "vda") continue;
+    found_vda = true;
+    EXPECT_EQ(d["pci"], "0000:00:02.0");
+    EXPECT_EQ(d["in_use"], nlohmann::json::array({"vda on /"}));
+  }
+  EXPECT_TRUE(found_vda) << r.out;
+  EXPECT_EQ(j["nics"][0]["name"], "eth0");
+  EXPECT_EQ(j["nics"][0]["pci"], "0000:00:03.0");
+  EXPECT_EQ(j["cpus"].size(), 2u);
+  EXPECT_EQ(j["cpus"][0]["owner"], "node0");
+  EXPECT_EQ(j["mint"]["present"], false);
+  for (const char* key :
+       {"cpus", "numa_nodes", "memory", "mint", "ecam", "pci", "disks", "nics", "mounts", "swaps"})
+    EXPECT_TRUE(j.contains(key)) << key;
+}
+
+TEST(Cli, TopologyTableShowsOwnersAndWhatFunctionsServe) {
+  RunResult r = Mintctl({"--root", kBuildVm, "topology"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "mint pool: none (this kernel has no mint support)")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "vda    256 GiB  0000:00:02.0  vda on /")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "0000:00:02.0  0180   virtio-pci  no   yes    node0  vda")) << r.out;
+}
+
+TEST(Cli, PlanNamesTheCoresMemoryAndSteps) {
+  RunResult r = Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "1", "--mem", "1G"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(Contains(r.out, "Plan for node1 (node id 1):")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "cpus      1 (NUMA node 0)")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "memory    1 GiB")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "  - picked CPU 1: whole cores on NUMA node 0")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "  1. NODE_CREATE node1 (id 1): CPUs 1, 1 GiB, NUMA node 0"))
+      << r.out;
+  EXPECT_TRUE(Contains(r.out, "  4. NODE_START node1 (id 1)")) << r.out;
+}
+
+TEST(Cli, PlanWithAKernelBuildsTheImageInTheDryRun) {
+  TempDir dir;
+  auto image = MakeBzImage();
+  WriteFile(dir.path() + "/bzImage", std::string(image.begin(), image.end()));
+  WriteFile(dir.path() + "/initrd", std::string(4096, 'i'));
+  RunResult r = Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "1", "--kernel",
+                         dir.path() + "/bzImage", "--initrd", dir.path() + "/initrd", "--pci",
+                         "0000:00:05.0", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["cpu_list"], "1");
+  EXPECT_EQ(j["memory"], 512ull << 20);
+  EXPECT_EQ(j["devices"][0]["pci"], "0000:00:05.0");
+  EXPECT_EQ(j["devices"][0]["node0_driver"], "virtio-pci");
+  std::vector<std::string> heads;
+  for (const auto& s : j["steps"]) {
+    std::string line = s;
+    if (line[0] != ' ') heads.push_back(line.substr(0, line.find(':')));
+  }
+  EXPECT_EQ(heads,
+            (std::vector<std::string>{"1. stub 0000", "2. NODE_CREATE node1 (id 1)",
+                                      "3. NODE_ASSIGN_PCI node1 (id 1)", "4. build the boot image",
+                                      "5. NODE_LOAD node1 (id 1)", "6. NODE_START node1 (id 1)"}))
+      << r.out;
+}
+
+TEST(Cli, RefusalIsOneLineOnStderrWithExitCode2) {
+  RunResult r = Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "1", "--disk", "vda"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "mintctl: --disk: vda is mounted at / in node0; unmount it (umount /) or give the "
+            "node another disk\n");
+}
+
+TEST(Cli, TooManyCoresIsRefused) {
+  RunResult r = Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "2"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "mintctl: --cores: asked for 2 CPUs but node0 can give 1 (1): cpu0's core stays "
+            "with node0; ask for fewer CPUs\n");
+}
+
+TEST(Cli, UnknownDiskListsTheDisks) {
+  RunResult r = Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "1", "--disk", "sdb"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(Contains(r.err, "mintctl: --disk: no disk named sdb; this host has ")) << r.err;
+  EXPECT_TRUE(Contains(r.err, " vda ")) << r.err;
+}
+
+TEST(Cli, MalformedFlagIsUsageError) {
+  RunResult r = Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "x"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind("mintctl: --cores: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(Cli, UnknownOptionAndMissingSubcommandAreUsageErrors) {
+  EXPECT_EQ(Mintctl({"plan", "--frobnicate"}).code, 1);
+  RunResult r = Mintctl({});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.rfind("mintctl: ", 0), 0u) << r.err;
+}
+
+TEST(Cli, MissingNameIsUsageError) {
+  RunResult r = Mintctl({"--root", kBuildVm, "plan", "--cores", "1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err,
+            "mintctl: name: the node has no name; give one (mintctl plan node1 ...) or set "
+            "name: in the nodeconf file\n");
+}
+
+TEST(Cli, NodeconfFileGivesTheName) {
+  TempDir dir;
+  WriteFile(dir.path() + "/node7.yaml", "name: node7\ncores: 1\nmemory: 256M\n");
+  RunResult r = Mintctl({"--root", kBuildVm, "plan", "-f", dir.path() + "/node7.yaml"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "Plan for node7 (node id 1):")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "memory    256 MiB")) << r.out;
+}
+
+TEST(Cli, BootWithoutMintStopsAfterThePlanWithExitCode4) {
+  RunResult r = Mintctl({"--root", kBuildVm, "boot", "node1", "--cores", "1"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_TRUE(Contains(r.out, "Plan for node1 (node id 1):")) << r.out;
+  EXPECT_EQ(r.err,
+            "mintctl: /dev/mint: this kernel has no mint support: /dev/mint is missing; boot "
+            "node0 with the mint kernel (see README)\n");
+}
+
+TEST(Cli, StatusWithoutMintSaysSo) {
+  RunResult r = Mintctl({"--root", kBuildVm, "status"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_EQ(r.err,
+            "mintctl: /sys/kernel/mint: this kernel has no mint support: /sys/kernel/mint is "
+            "missing; boot node0 with the mint kernel (see README)\n");
+}
+
+}  // namespace
+}  // namespace mint::testing
