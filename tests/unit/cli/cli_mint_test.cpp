@@ -50,6 +50,23 @@ TEST_F(MintHost, StatusShowsTheNode) {
             "syncing: sysrq triggered crash\n");
 }
 
+TEST_F(MintHost, StatusSaysWhenARunningNodesHeartbeatIsSilent) {
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/state", "running\n");
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/reason", "\n");
+  RunResult r = Mintctl({"--root", root(), "status"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("node2  1   running  1     256 MiB  0000:00:05.0  4242 (silent)  -\n"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(MintHost, StatusWithoutNodesSaysSo) {
+  fs::remove_all(root() + "/sys/kernel/mint/nodes/1");
+  RunResult r = Mintctl({"--root", root(), "status"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "mint pool: 2 GiB, 1792 MiB free\nno nodes\n");
+}
+
 TEST_F(MintHost, ConsolePrintsTheRing) {
   RunResult r = Mintctl({"--root", root(), "console", "node2"});
   ASSERT_EQ(r.code, 0) << r.err;

@@ -1,0 +1,161 @@
+// The real implementations behind apply's seams, on what a test can give
+// them: OpenMintDevice on a root without /dev/mint and on a file that is
+// not the device; the sysfs PciDriverControl on a fake sysfs tree in a temp
+// directory (the test plays the kernel by pointing the `driver` link).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "mint/sys/host_fs.h"
+#include "mint/sys/mint_device.h"
+#include "mint/sys/pci_driver.h"
+
+namespace mint::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempRoot {
+ public:
+  TempRoot() {
+    std::string tmpl = (fs::temp_directory_path() / "mintsys.XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempRoot() { fs::remove_all(path_); }
+  const std::string& path() const { return path_; }
+  void Write(const std::string& rel, const std::string& text) const {
+    fs::create_directories(fs::path(path_ + rel).parent_path());
+    std::ofstream(path_ + rel) << text;
+  }
+  std::string Read(const std::string& rel) const {
+    std::ifstream in(path_ + rel);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+ private:
+  std::string path_;
+};
+
+TEST(MintDevice, PathIsUnderTheRoot) {
+  EXPECT_EQ(sys::MintDevicePath("/"), "/dev/mint");
+  EXPECT_EQ(sys::MintDevicePath("/tmp/host/"), "/tmp/host/dev/mint");
+  EXPECT_EQ(sys::MintDevicePath("/tmp/host"), "/tmp/host/dev/mint");
+}
+
+TEST(MintDevice, MissingDeviceMeansNoMintSupport) {
+  TempRoot root;
+  auto device = sys::OpenMintDevice(sys::MintDevicePath(root.path()));
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.error().code, ErrorCode::kUnsupported);
+  EXPECT_EQ(device.error().ToString(),
+            "/dev/mint: this kernel has no mint support: /dev/mint is missing; boot node0 with "
+            "the mint kernel (see README)");
+}
+
+TEST(MintDevice, AFileThatIsNotTheDeviceFailsAtGetInfo) {
+  TempRoot root;
+  root.Write("/dev/mint", "");
+  auto device = sys::OpenMintDevice(root.path() + "/dev/mint");
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.error().code, ErrorCode::kIo);
+  EXPECT_EQ(device.error().sys_errno, ENOTTY);
+  EXPECT_EQ(device.error().message, "MINT_GET_INFO failed");
+}
+
+// A sysfs tree with 0000:00:03.0 bound to `driver`.
+void MakeSysfs(const TempRoot& root, const std::string& driver) {
+  for (const char* d : {"virtio-pci", "pci-stub"}) {
+    root.Write(std::string("/sys/bus/pci/drivers/") + d + "/bind", "");
+    root.Write(std::string("/sys/bus/pci/drivers/") + d + "/unbind", "");
+  }
+  root.Write("/sys/bus/pci/drivers_probe", "");
+  root.Write("/sys/bus/pci/devices/0000:00:03.0/driver_override", "(null)\n");
+  fs::create_directory_symlink("../../drivers/" + driver,
+                               root.path() + "/sys/bus/pci/devices/0000:00:03.0/driver");
+}
+
+const PciBdf kBdf{0, 0, 3, 0};
+
+TEST(PciDriver, StubWritesOverrideUnbindsAndProbes) {
+  TempRoot root;
+  MakeSysfs(root, "pci-stub");  // the kernel bound it to pci-stub at probe time
+  auto host = sys::OpenHostFs(root.path());
+  auto pci = sys::MakePciDriverControl(*host);
+  ASSERT_TRUE(pci->Stub(kBdf, "virtio-pci").ok());
+  EXPECT_EQ(root.Read("/sys/bus/pci/devices/0000:00:03.0/driver_override"), "pci-stub");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/pci-stub/unbind"), "0000:00:03.0");  // via driver/
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers_probe"), "0000:00:03.0");
+}
+
+TEST(PciDriver, StubThatDoesNotTakePutsTheFunctionBack) {
+  TempRoot root;
+  MakeSysfs(root, "virtio-pci");  // probing left it on virtio-pci
+  auto host = sys::OpenHostFs(root.path());
+  auto pci = sys::MakePciDriverControl(*host);
+  auto stubbed = pci->Stub(kBdf, "virtio-pci");
+  ASSERT_FALSE(stubbed.ok());
+  EXPECT_EQ(stubbed.error().ToString(),
+            "0000:00:03.0: did not bind to pci-stub; load it (modprobe pci-stub) or build the "
+            "kernel with CONFIG_PCI_STUB=y");
+  EXPECT_EQ(root.Read("/sys/bus/pci/devices/0000:00:03.0/driver_override"), "\n");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/unbind"), "0000:00:03.0");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/bind"), "0000:00:03.0");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/pci-stub/unbind"), "");
+}
+
+TEST(PciDriver, RestoreClearsOverrideUnbindsStubAndBindsTheOriginal) {
+  TempRoot root;
+  MakeSysfs(root, "pci-stub");
+  auto host = sys::OpenHostFs(root.path());
+  auto pci = sys::MakePciDriverControl(*host);
+  ASSERT_TRUE(pci->Restore(kBdf, "virtio-pci").ok());
+  EXPECT_EQ(root.Read("/sys/bus/pci/devices/0000:00:03.0/driver_override"), "\n");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/pci-stub/unbind"), "0000:00:03.0");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/bind"), "0000:00:03.0");
+}
+
+TEST(PciDriver, RestoreWithoutAnOriginalDriverProbes) {
+  TempRoot root;
+  MakeSysfs(root, "pci-stub");
+  auto host = sys::OpenHostFs(root.path());
+  ASSERT_TRUE(sys::MakePciDriverControl(*host)->Restore(kBdf, "").ok());
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers_probe"), "0000:00:03.0");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/bind"), "");
+}
+
+TEST(PciDriver, MissingSysfsAttributeIsAnIoErrorNamingIt) {
+  TempRoot root;
+  auto host = sys::OpenHostFs(root.path());
+  auto stubbed = sys::MakePciDriverControl(*host)->Stub(kBdf, "virtio-pci");
+  ASSERT_FALSE(stubbed.ok());
+  EXPECT_EQ(stubbed.error().code, ErrorCode::kIo);
+  EXPECT_EQ(stubbed.error().ToString(),
+            "/sys/bus/pci/devices/0000:00:03.0/driver_override: cannot open it to write "
+            "pci-stub (No such file or directory)");
+}
+
+TEST(RecordingMintDevice, ModelsTheKernelsRules) {
+  sys::RecordingMintDevice dev({PhysRange{PhysAddr{1ull << 32}, ByteSize{64ull << 20}}}, {{2, 7}});
+  auto a = dev.CreateNode({1, "a", {CpuId{2}}, -1, ByteSize{32ull << 20}});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->apic_ids, (std::vector<ApicId>{ApicId{7}}));
+  auto b = dev.CreateNode({2, "b", {CpuId{3}}, -1, ByteSize{32ull << 20}});
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->ram.front().start, PhysAddr{(1ull << 32) + (32ull << 20)});
+  EXPECT_EQ(dev.pool_free(), ByteSize{0});
+  EXPECT_FALSE(dev.CreateNode({3, "c", {}, -1, ByteSize{2ull << 20}}).ok());
+  ASSERT_TRUE(dev.Start(1, PhysAddr{0}, PhysAddr{0}).ok());
+  EXPECT_EQ(dev.Destroy(1).error().message,
+            "MINT_NODE_DESTROY: the node is running; stop it first");
+  ASSERT_TRUE(dev.Stop(1, true, 0).ok());
+  ASSERT_TRUE(dev.Destroy(1).ok());
+  EXPECT_EQ(dev.pool_free(), ByteSize{32ull << 20});
+}
+
+}  // namespace
+}  // namespace mint::testing
