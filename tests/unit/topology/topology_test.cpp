@@ -669,6 +669,36 @@ TEST_F(Tree, LibpciErrorBecomesAnError) {
   EXPECT_EQ(ErrorText(), "(no error)");
 }
 
+// Garbage in any one file (PCI left out: libpci's own test is above) gives
+// a result or an Error naming a host path; never a crash or a hang.
+TEST_F(Tree, GarbageInEveryFileIsHandled) {
+  Remove("/sys/bus/pci");
+  Remove("/sys/devices/pci0000:00/0000:00:1f.2/config");
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root_)) {
+    if (entry.is_regular_file() && !entry.is_symlink()) {
+      files.push_back(entry.path().string().substr(root_.size()));
+    }
+  }
+  ASSERT_GT(files.size(), 40u);
+  const std::string garbage[] = {std::string("\xff\x00\x01 -- : [bus]\n\n", 18), "",
+                                 std::string(5000, '9')};
+  for (const std::string& file : files) {
+    std::ifstream in(root_ + file, std::ios::binary);
+    std::string saved((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const std::string& text : garbage) {
+      Write(file, text);
+      auto host = Run();
+      if (!host.ok()) {
+        EXPECT_TRUE(host.error().context.starts_with("/")) << file << ": " << host.error().context;
+        EXPECT_FALSE(host.error().message.empty()) << file;
+      }
+    }
+    Write(file, saved);
+  }
+  EXPECT_TRUE(Run().ok());
+}
+
 TEST_F(Tree, TruncatedConfigSpaceMeansNoCapabilities) {
   // What a capture taken without root looks like: 64 bytes of config.
   Write("/sys/devices/pci0000:00/0000:00:05.0/config",
