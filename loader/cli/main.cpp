@@ -44,13 +44,27 @@ int Run(int argc, char** argv) {
   AddNodeOptions(plan, plan_args);
   auto* boot = app.add_subcommand("boot", "Plan a node, then create and start it");
   AddNodeOptions(boot, boot_args);
+  uint32_t wait_s = 60;
+  boot->add_option("--wait", wait_s, "Seconds to wait for the node to report running (0: none)")
+      ->capture_default_str();
   auto* status = app.add_subcommand("status", "Show the nodes, their state and heartbeat");
   std::string console_node;
   bool follow = false;
   auto* console = app.add_subcommand("console", "Print a node's console");
   console->add_option("NODE", console_node, "Node name")->required();
   console->add_flag("-f,--follow", follow, "Keep printing what the node writes");
-  for (auto* sub : {topology, plan, boot, status, console}) sub->footer(kExitCodesHelp);
+  std::string stop_node, destroy_node;
+  bool force = false;
+  uint32_t timeout_ms = 10000;
+  auto* stop = app.add_subcommand("stop", "Stop a node (ask it; --force: INIT its CPUs)");
+  stop->add_option("NODE", stop_node, "Node name")->required();
+  stop->add_flag("--force", force, "Do not ask the node; stop its CPUs at once");
+  stop->add_option("--timeout-ms", timeout_ms, "How long a graceful stop waits")
+      ->capture_default_str();
+  auto* destroy = app.add_subcommand("destroy", "Give a stopped node's CPUs, memory, devices back");
+  destroy->add_option("NODE", destroy_node, "Node name")->required();
+  for (auto* sub : {topology, plan, boot, status, console, stop, destroy})
+    sub->footer(kExitCodesHelp);
 
   try {
     app.parse(argc, argv);
@@ -66,7 +80,9 @@ int Run(int argc, char** argv) {
   Result<void> result = Ok();
   if (*topology) result = RunTopology(g, std::cout);
   if (*plan) result = RunPlan(g, plan_args, std::cout);
-  if (*boot) result = RunBoot(g, boot_args, std::cout);
+  if (*boot) result = RunBoot(g, boot_args, wait_s, std::cout);
+  if (*stop) result = RunStop(g, stop_node, force, timeout_ms, std::cout);
+  if (*destroy) result = RunDestroy(g, destroy_node, std::cout);
   if (*status) result = RunStatus(g, std::cout);
   if (*console) result = RunConsole(g, console_node, follow, std::cout);
   std::cout.flush();

@@ -9,6 +9,8 @@
 #include "mint/plan.h"
 #include "mint/sys/mint_device.h"
 #include "mint/sys/pci_driver.h"
+#include "mint_fs.h"
+#include "node_wait.h"
 #include "plan_render.h"
 
 namespace mint::cli {
@@ -66,7 +68,8 @@ Result<void> RunPlan(const Globals& globals, const NodeArgs& args, std::ostream&
   return Ok();
 }
 
-Result<void> RunBoot(const Globals& globals, const NodeArgs& args, std::ostream& out) {
+Result<void> RunBoot(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
+                     std::ostream& out) {
   MINT_TRY(Planned p, MakeThePlan(globals, args));
   if (!globals.json) PrintPlan(p.plan, out);
   MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
@@ -83,10 +86,14 @@ Result<void> RunBoot(const Globals& globals, const NodeArgs& args, std::ostream&
     PrintSteps(applied.ok() ? "Steps:" : "Steps (undone after the failure):", steps, out);
   }
   if (!applied.ok()) return applied.take_error();
+  if (wait_s > 0) {
+    std::string dir = std::string(kMintSysfs) + "/nodes/" + std::to_string(p.plan.node_id);
+    MINT_CHECK(WaitUntilRunning(*p.host.fs, p.plan.name, dir, std::chrono::seconds(wait_s)));
+  }
   if (!globals.json)
     out << "\n"
-        << p.plan.name << " is starting; `mintctl console " << p.plan.name
-        << "` shows its console, `mintctl status` its state\n";
+        << p.plan.name << (wait_s > 0 ? " is running" : " is starting") << "; `mintctl console "
+        << p.plan.name << "` shows its console, `mintctl status` its state\n";
   return Ok();
 }
 

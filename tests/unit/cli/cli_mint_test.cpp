@@ -67,6 +67,27 @@ TEST_F(MintHost, StatusWithoutNodesSaysSo) {
   EXPECT_EQ(r.out, "mint pool: 2 GiB, 1792 MiB free\nno nodes\n");
 }
 
+TEST_F(MintHost, DestroyOfARunningNodeIsRefused) {
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/state", "running\n");
+  RunResult r = Mintctl({"--root", root(), "destroy", "node2"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "mintctl: node2: the node is running; stop it first (mintctl stop node2, or mintctl "
+            "stop --force node2)\n");
+}
+
+TEST_F(MintHost, DestroyWithoutDevMintIsNoMint) {
+  RunResult r = Mintctl({"--root", root(), "destroy", "node2"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_EQ(r.err.rfind("mintctl: /dev/mint: this kernel has no mint support", 0), 0u) << r.err;
+}
+
+TEST_F(MintHost, StopOfAnUnknownNodeIsRefused) {
+  RunResult r = Mintctl({"--root", root(), "stop", "--force", "node9"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "mintctl: node9: no node with this name; mintctl status lists the nodes\n");
+}
+
 TEST_F(MintHost, ConsolePrintsTheRing) {
   RunResult r = Mintctl({"--root", root(), "console", "node2"});
   ASSERT_EQ(r.code, 0) << r.err;

@@ -1,0 +1,62 @@
+// WaitUntilRunning and ConsoleTail.
+#include "node_wait.h"
+
+#include <thread>
+#include <vector>
+
+namespace mint::cli {
+namespace {
+
+constexpr auto kPoll = std::chrono::milliseconds(200);
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+std::string ConsoleTail(sys::HostFs& fs, const std::string& node_dir, size_t lines) {
+  auto text = fs.ReadFile(node_dir + "/console");
+  if (!text.ok() || text->empty()) return "\n  (the console is empty)";
+  std::vector<std::string> all;
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    all.push_back(text->substr(start, end - start));
+    start = end + 1;
+  }
+  std::string out;
+  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i)
+    out += "\n  | " + all[i];
+  return out;
+}
+
+Result<void> WaitUntilRunning(sys::HostFs& fs, const std::string& name, const std::string& node_dir,
+                              std::chrono::seconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  std::string state;
+  while (true) {
+    auto text = fs.ReadFile(node_dir + "/state");
+    if (!text.ok()) return text.take_error();
+    state = Trimmed(*text);
+    if (state == "running") return Ok();
+    if (state == "failed" || state == "crashed" || state == "stopped" || state == "hung") {
+      auto reason = fs.ReadFile(node_dir + "/reason");
+      std::string why = reason.ok() ? Trimmed(*reason) : "";
+      return MakeError(ErrorCode::kIo, name,
+                       "failed to boot: the node is " + state +
+                           (why.empty() ? "" : " (" + why + ")") + "; mintctl destroy " + name +
+                           " frees it. Last console lines:" + ConsoleTail(fs, node_dir));
+    }
+    if (std::chrono::steady_clock::now() >= until) break;
+    std::this_thread::sleep_for(kPoll);
+  }
+  return MakeError(ErrorCode::kIo, name,
+                   "failed to boot: still " + state + " after " + std::to_string(deadline.count()) +
+                       " s; mintctl stop --force " + name + " and mintctl destroy " + name +
+                       " free it. Last console lines:" + ConsoleTail(fs, node_dir));
+}
+
+}  // namespace mint::cli

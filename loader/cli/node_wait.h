@@ -1,0 +1,21 @@
+// After NODE_START: wait until the node says it is up (state "running"),
+// or report that it failed to boot, with the last lines of its console.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "mint/result.h"
+#include "mint/sys/host_fs.h"
+
+namespace mint::cli {
+
+// The last `lines` lines of the node's console, indented for an error.
+std::string ConsoleTail(sys::HostFs& fs, const std::string& node_dir, size_t lines = 10);
+
+// Polls <node_dir>/state until "running" (Ok), a state the node does not
+// boot out of (failed, crashed, stopped, hung), or `deadline` passes.
+Result<void> WaitUntilRunning(sys::HostFs& fs, const std::string& name, const std::string& node_dir,
+                              std::chrono::seconds deadline);
+
+}  // namespace mint::cli
