@@ -372,6 +372,13 @@ Result<BzImageInfo> ProbeBzImage(std::span<const uint8_t> image, std::string_vie
   setup_header hdr{};
   std::memcpy(&hdr, image.data() + kHdr,
               std::min<size_t>(info.setup_header_end - kHdr, sizeof(hdr)));
+  // boot.rst loadflags bit 0 (LOADED_HIGH): the protected-mode code is
+  // meant for 0x100000 and up; without it the image is an old zImage.
+  if (!(hdr.loadflags & LOADED_HIGH)) {
+    return refuse(
+        "is a zImage (loadflags lacks LOADED_HIGH), not a bzImage; give the kernel's "
+        "arch/x86/boot/bzImage");
+  }
   info.xloadflags = hdr.xloadflags;
   if (!(hdr.xloadflags & XLF_KERNEL_64)) {
     return refuse(

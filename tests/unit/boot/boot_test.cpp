@@ -178,6 +178,16 @@ TEST(ProbeBzImage, RefusesANonRelocatableKernel) {
             "with CONFIG_RELOCATABLE=y");
 }
 
+TEST(ProbeBzImage, RefusesAZImage) {
+  FakeBzImageSpec spec;
+  spec.loadflags = 0;
+  auto info = ProbeBzImage(MakeFakeBzImage(spec), "zImage");
+  ASSERT_FALSE(info.ok());
+  EXPECT_EQ(info.error().ToString(),
+            "zImage: is a zImage (loadflags lacks LOADED_HIGH), not a bzImage; give the kernel's "
+            "arch/x86/boot/bzImage");
+}
+
 TEST(ProbeBzImage, RefusesA32BitKernel) {
   FakeBzImageSpec spec;
   spec.xloadflags = 0;

@@ -18,7 +18,8 @@
 //     part, its memory window align_up(init_size, 4 KiB), placement on a
 //     kernel_alignment boundary;
 //   - the e820 in the zeropage (e820_entries, e820_table), given the same map;
-//   - which images are refused for protocol < 2.12 or a missing "HdrS", and
+//   - which images are refused for protocol < 2.12, a missing "HdrS" or a
+//     missing LOADED_HIGH (zImage), and
 //     the command-line length limit below cmdline_size.
 // Differs on purpose (asserted, so a change on either side is noticed):
 //   - type_of_loader: kexec 0xd0 (its registered id 0xD << 4), mint 0xff
@@ -416,7 +417,9 @@ TEST(KexecCrosscheck, BothRefuseOldProtocolsAndNonBzImages) {
   old.version = 0x020b;
   FakeBzImageSpec no_magic;
   no_magic.hdrs_magic = false;
-  for (const FakeBzImageSpec& spec : {old, no_magic}) {
+  FakeBzImageSpec zimage;
+  zimage.loadflags = 0;  // no LOADED_HIGH
+  for (const FakeBzImageSpec& spec : {old, no_magic, zimage}) {
     auto kernel = MakeFakeBzImage(spec);
     EXPECT_FALSE(ProbeBzImage(kernel, "k").ok());
     KexecRun run = RunKexec(kernel, initrd, "x", Layout());
