@@ -17,6 +17,18 @@ TEST(ApplyDryRun, SeamsFollowTheHost) {
   EXPECT_EQ(seams.pci->drivers().at(Bdf("0000:00:1f.2")), "ahci");
 }
 
+TEST(ApplyDryRun, MemoryOtherNodesHoldIsNotHandedOutAgain) {
+  HostTopology host = HostBuilder().Node(2, "node2", "5").Build();
+  // node2 holds the pool's first 1 GiB.
+  host.mint.nodes[0].memory = {PhysRange{PhysAddr{0x100000000}, ByteSize{1ull << 30}}};
+  auto seams = apply::MakeDryRun(host);
+  EXPECT_EQ(seams.device->pool_free(), ByteSize{3ull << 30});
+  auto created = seams.device->CreateNode({1, "node1", {CpuId{4}}, -1, ByteSize{512ull << 20}});
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(created->ram,
+            (std::vector<PhysRange>{PhysRange{PhysAddr{0x140000000}, ByteSize{512ull << 20}}}));
+}
+
 TEST(ApplyDryRun, WithoutMintAnIllustrativePoolIsUsed) {
   auto seams = apply::MakeDryRun(HostBuilder().NoMint().Build(), 1ull << 30);
   EXPECT_EQ(seams.device->pool_free(), ByteSize{1ull << 30});
