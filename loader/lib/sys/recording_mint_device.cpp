@@ -3,6 +3,8 @@
 // their memory from the pool, their functions, their state) so tests can
 // see that an undo left nothing behind, and fails on request at call N.
 // `mintctl plan` runs apply against it: the dry run is the real code path.
+#include <linux/mint.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -64,9 +66,9 @@ ByteSize RecordingMintDevice::pool_free() const {
 Result<MintInfo> RecordingMintDevice::GetInfo() {
   if (auto e = Record("MINT_GET_INFO")) return *e;
   MintInfo info;
-  info.abi_version = 1;
-  info.max_nodes = 8;
-  info.low_slots = 7;
+  info.abi_version = MINT_ABI_VERSION;
+  info.max_nodes = MINT_MAX_NODES;
+  info.low_slots = MINT_MAX_NODES - 1;
   info.pool = pool_;
   for (const auto& r : pool_) info.pool_total.bytes += r.size.bytes;
   info.pool_free = pool_free();
