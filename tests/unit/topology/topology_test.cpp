@@ -1,7 +1,8 @@
 // Tests for mint::topology. Two kinds of host trees:
-//  - captured: tests/fixtures/hosts/build-vm (this project's build VM,
-//    captured as root by tools/collect-host); every value asserted here was
-//    checked by hand against that machine (lspci -vv, /proc, /sys).
+//  - captured: tests/fixtures/hosts/build-vm (this project's build VM) and
+//    tests/fixtures/hosts/lab-q35 (the lab's node0), both captured as root
+//    by tools/collect-host; every value asserted here was checked by hand
+//    against that machine (lspci, /proc, /sys).
 //  - synthetic: small trees written into a temp dir by the test, to reach
 //    the cases a real host rarely shows (offline CPUs, SMT, partitions,
 //    holders, a mint pool, MSI capabilities) and garbage content.
@@ -223,6 +224,93 @@ TEST_F(BuildVm, ReadsOnlyDeclaredHostFiles) {
   RecordingFs fs(sys::OpenHostFs(kBuildVm));
   ASSERT_TRUE(Discover(fs).ok());
   EXPECT_GT(fs.paths().size(), 20u);
+  for (const std::string& path : fs.paths()) EXPECT_TRUE(IsHostFile(path)) << path;
+}
+
+// ---- The captured lab q35 machine (node0 of lab/mint-lab) ---------------
+// Checked by hand in the lab: lspci -k, ls -l /sys/block, /proc/iomem, and
+// the capability lists decoded from each captured config file.
+
+class LabQ35 : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto fs = sys::OpenHostFs(kFixtures + "/hosts/lab-q35");
+    auto host = Discover(*fs);
+    ASSERT_TRUE(host.ok()) << host.error().ToString();
+    lab_ = new HostTopology(std::move(host).value());
+  }
+  static void TearDownTestSuite() { delete lab_; }
+  static HostTopology* lab_;
+};
+HostTopology* LabQ35::lab_ = nullptr;
+
+TEST_F(LabQ35, CpusMemoryEcam) {
+  ASSERT_EQ(lab_->cpus.size(), 6u);  // -smp 6
+  for (uint32_t i = 0; i < 6; ++i) {
+    EXPECT_TRUE(lab_->cpus[i].online);
+    EXPECT_EQ(lab_->cpus[i].apic, ApicId{i});
+    EXPECT_EQ(lab_->cpus[i].core, i);
+    EXPECT_EQ(lab_->cpus[i].siblings, std::vector<CpuId>{CpuId{i}});
+    EXPECT_EQ(lab_->cpus[i].numa_node, -1);  // the lab kernel has no NUMA
+  }
+  EXPECT_TRUE(lab_->numa_nodes.empty());
+  EXPECT_EQ(lab_->mem_total, ByteSize{6098788ull << 10});
+  ASSERT_TRUE(lab_->ecam.has_value());
+  EXPECT_EQ(lab_->ecam->base, PhysAddr{0xb0000000});
+  EXPECT_EQ(lab_->ecam->bus_start, 0x00);
+  EXPECT_EQ(lab_->ecam->bus_end, 0xff);
+  EXPECT_EQ(lab_->cmdline, "console=ttyS0 mint_pool=4G scsi_mod.scan=manual panic=-1");
+}
+
+TEST_F(LabQ35, PciDisksNics) {
+  ASSERT_EQ(lab_->pci.size(), 9u);
+  for (uint8_t dev : {uint8_t{2}, uint8_t{3}, uint8_t{4}}) {  // virtio-scsi: MSI-X, no MSI
+    const PciFunction* f = lab_->FindPci(PciBdf{0, 0, dev, 0});
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->device, 0x1004);
+    EXPECT_EQ(f->class_code, 0x010000u);
+    EXPECT_EQ(f->driver, "virtio-pci");
+    EXPECT_TRUE(f->msix);
+    EXPECT_FALSE(f->msi);
+  }
+  for (uint8_t dev : {uint8_t{5}, uint8_t{6}}) {  // virtio-net
+    const PciFunction* f = lab_->FindPci(PciBdf{0, 0, dev, 0});
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->class_code, 0x020000u);
+    EXPECT_TRUE(f->msix);
+  }
+  const PciFunction* ahci = lab_->FindPci(PciBdf{0, 0, 0x1f, 2});
+  ASSERT_NE(ahci, nullptr);
+  EXPECT_EQ(ahci->class_code, 0x010601u);
+  EXPECT_TRUE(ahci->msi);  // caps: MSI (0x05), SATA (0x12)
+  EXPECT_FALSE(ahci->msix);
+  EXPECT_EQ(ahci->driver, "");  // no AHCI driver in the lab kernel
+
+  // sda and sdd share virtio-scsi 00:02.0; sdb and sdc have their own.
+  ASSERT_EQ(lab_->disks.size(), 4u);
+  EXPECT_EQ(lab_->FindDisk("sda")->pci, (PciBdf{0, 0, 2, 0}));
+  EXPECT_EQ(lab_->FindDisk("sdd")->pci, (PciBdf{0, 0, 2, 0}));
+  EXPECT_EQ(lab_->FindDisk("sdb")->pci, (PciBdf{0, 0, 3, 0}));
+  EXPECT_EQ(lab_->FindDisk("sdc")->pci, (PciBdf{0, 0, 4, 0}));
+  EXPECT_EQ(lab_->FindDisk("sdb")->size, ByteSize{64ull << 20});
+  ASSERT_EQ(lab_->nics.size(), 2u);
+  EXPECT_EQ(lab_->FindNic("eth0")->pci, (PciBdf{0, 0, 5, 0}));
+  EXPECT_EQ(lab_->FindNic("eth1")->pci, (PciBdf{0, 0, 6, 0}));
+  EXPECT_TRUE(lab_->FindNic("eth1")->addresses.empty());
+}
+
+TEST_F(LabQ35, MountsAndNoMintYet) {
+  ASSERT_FALSE(lab_->mounts.empty());
+  EXPECT_EQ(lab_->mounts[0].target, "/");
+  EXPECT_EQ(lab_->mounts[0].fstype, "rootfs");
+  EXPECT_TRUE(lab_->swaps.empty());
+  // Captured before the kernel side exported /sys/kernel/mint.
+  EXPECT_FALSE(lab_->mint.present);
+}
+
+TEST_F(LabQ35, ReadsOnlyDeclaredHostFiles) {
+  RecordingFs fs(sys::OpenHostFs(kFixtures + "/hosts/lab-q35"));
+  ASSERT_TRUE(Discover(fs).ok());
   for (const std::string& path : fs.paths()) EXPECT_TRUE(IsHostFile(path)) << path;
 }
 
