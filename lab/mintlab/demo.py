@@ -1,0 +1,47 @@
+"""The scripted tour of mint shown by `lab/mint-lab demo`. Each step is a
+title and a shell command run in node0. `must` steps show what works today
+and fail the demo when they fail; the other steps show what mint does (or,
+until the pieces land, the clear error it gives) and never fail the demo.
+To extend the tour, add a Step."""
+
+import collections
+
+Step = collections.namedtuple("Step", "title command must")
+
+STEPS = [
+    Step("node0's CPUs (TCG -cpu max: AMD SVM, xAPIC)",
+         "nproc; grep -m1 'model name' /proc/cpuinfo; "
+         "echo \"flags: $(grep -m1 -o -w -E 'svm|npt|x2apic' /proc/cpuinfo | sort -u | "
+         "tr '\\n' ' ')\"; dmesg | grep -i -m3 -E 'x2apic|apic: switched'", True),
+    Step("node0's memory and command line",
+         "free -m; cat /proc/cmdline", True),
+    Step("node0's disks and the PCI function behind each",
+         "for d in /sys/block/sd*; do n=${d##*/}; p=$(readlink -f $d); "
+         "pci=$(echo $p | grep -o -E '0000:[0-9a-f:.]+' | tail -1); "
+         "mkdir -p /mnt/$n; mount -o ro /dev/$n /mnt/$n; "
+         "echo \"$n  $pci  $(cat /sys/block/$n/size) sectors  $(cat /mnt/$n/MINT-DISK)\"; "
+         "umount /mnt/$n; done", True),
+    Step("node0's PCI functions", "lspci", True),
+    Step("mintctl topology", "mintctl topology", False),
+    Step("mintctl plan (dry run)", "mintctl plan node1 --cores 2 --mem 512M --disk sdb", False),
+    Step("mintctl boot", "mintctl boot node1 --cores 2 --mem 512M --disk sdb", False),
+    Step("mintctl status", "mintctl status", False),
+]
+
+
+def run(machine, out):
+    """Runs every step on a booted LabMachine, printing to `out`.
+    Returns the number of failed `must` steps."""
+    failed = 0
+    for i, step in enumerate(STEPS, 1):
+        out.write("\n== %d. %s\n$ %s\n" % (i, step.title, step.command
+                                         if len(step.command) < 100 else step.command[:97] + "..."))
+        status, text = machine.run(step.command, timeout=180)
+        if text:
+            out.write(text + "\n")
+        if status != 0:
+            out.write("(exit status %d%s)\n" % (status, "" if not step.must else
+                                                 " -- this step must work: FAILED"))
+            failed += step.must
+        out.flush()
+    return failed

@@ -1,0 +1,368 @@
+"""The lab machine: the QEMU q35 command line that is mint's embedded
+default, and LabMachine, which boots it, runs commands in node0 over the
+serial console and always leaves no QEMU process behind.
+
+Layout of the machine (docs/lab.md has the why):
+  6 vCPUs (TCG, -cpu max: AMD SVM+NPT, xAPIC), 6 GiB, node0 cmdline with
+  console=ttyS0 mint_pool=4G scsi_mod.scan=manual
+  00:02.0 virtio-scsi  sda (target 0, node0's disk) + sdd (target 1, shared)
+  00:03.0 virtio-scsi  sdb          00:04.0 virtio-scsi  sdc
+  00:05.0 virtio-net   node1's NIC  00:06.0 virtio-net   node2's NIC
+          (both on QEMU hub 0: one virtual switch)
+  ttyS0 = node0 console (stdio), ttyS1/ttyS2 -> node1/node2-serial.log
+  QMP on <workdir>/qmp.sock
+
+Commands run through ash on ttyS0: the command is sent base64-encoded,
+then `echo "@@B""<token>"`, the command, and `echo "@@E""<token>:$?"`. The
+echo of the typed line never contains the joined markers, so the output
+between them and the exit code are unambiguous."""
+
+import atexit
+import base64
+import ctypes
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from . import disks, initramfs, kernel
+from .common import LabError, need_tool
+
+NODE0_CMDLINE = "console=ttyS0 mint_pool=4G scsi_mod.scan=manual panic=-1"
+SMP = 6
+MEM = "6G"
+READY = "mint-lab: node0 up"
+DISK_FAIL = "mint-lab: DISK SETUP FAILED"
+NODES = (1, 2)
+
+_live = set()
+
+
+def _kill_all_live():
+    for m in list(_live):
+        m.kill()
+
+
+atexit.register(_kill_all_live)
+
+
+def _pdeathsig():
+    # QEMU dies with the process that started it, even on SIGKILL.
+    os.setsid()
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def qemu_argv(workdir, kernel_image, initrd, disk_images, cmdline_extra="",
+              snapshot=True):
+    """The lab machine's QEMU command line."""
+    qemu = need_tool("qemu-system-x86_64", "qemu-system-x86")
+    cmdline = NODE0_CMDLINE + (" " + cmdline_extra if cmdline_extra else "")
+    argv = [qemu, "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-smp", str(SMP),
+            "-m", MEM, "-nographic", "-nodefaults", "-no-reboot",
+            "-kernel", kernel_image, "-initrd", initrd, "-append", cmdline,
+            "-serial", "mon:stdio"]
+    for n in NODES:
+        argv += ["-serial", "file:%s" % os.path.join(workdir, "node%d-serial.log" % n)]
+    argv += ["-qmp", "unix:%s,server=on,wait=off" % os.path.join(workdir, "qmp.sock")]
+    for i, slot in enumerate(("02.0", "03.0", "04.0")):
+        argv += ["-device", "virtio-scsi-pci,id=scsi%d,addr=%s" % (i, slot)]
+    ctrl = {"0000:00:02.0": "scsi0", "0000:00:03.0": "scsi1", "0000:00:04.0": "scsi2"}
+    for name, (pci, target, _label) in disks.DISKS.items():
+        argv += ["-drive", "if=none,id=%s,file=%s,format=raw%s"
+                 % (name, disk_images[name], ",snapshot=on" if snapshot else ""),
+                 "-device", "scsi-hd,bus=%s.0,channel=0,scsi-id=%d,lun=0,drive=%s,"
+                 "serial=MINT-%s" % (ctrl[pci], target, name, name.upper())]
+    for n in NODES:
+        argv += ["-netdev", "hubport,id=net%d,hubid=0" % n,
+                 "-device", "virtio-net-pci,netdev=net%d,addr=%02x.0,mac=52:54:00:6d:00:%02x"
+                 % (n, 4 + n, n)]
+    return argv
+
+
+def node_smoke_argv(workdir, smp=2, mem="512M"):
+    """A plain QEMU booting the mint kernel with the node initramfs directly
+    (console=ttyS0): the smoke test of what nodes boot."""
+    qemu = need_tool("qemu-system-x86_64", "qemu-system-x86")
+    k = kernel.outputs()["bzImage"]
+    i = initramfs.outputs()["node"]
+    for p in (k, i):
+        if not os.path.isfile(p):
+            raise LabError("%s missing; run lab/mint-lab build first" % p)
+    return [qemu, "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-smp", str(smp),
+            "-m", mem, "-nographic", "-nodefaults", "-no-reboot", "-kernel", k, "-initrd", i,
+            "-append", "console=ttyS0 panic=-1 mint_node_name=smoke", "-serial", "mon:stdio"]
+
+
+def default_images():
+    k = kernel.outputs()
+    i = initramfs.outputs()
+    d = disks.outputs()
+    missing = [p for p in [k["bzImage"], i["node0"]] + list(d.values())
+               if not os.path.isfile(p)]
+    if missing:
+        raise LabError("lab images missing (%s); run lab/mint-lab build first"
+                       % ", ".join(missing))
+    return k["bzImage"], i["node0"], d
+
+
+class CommandTimeout(LabError):
+    pass
+
+
+class LabMachine:
+    """One boot of the lab machine. Use as a context manager:
+
+        with LabMachine() as m:
+            m.boot()
+            status, out = m.run("nproc")
+
+    QEMU runs in its own process group with PDEATHSIG; kill() on every exit
+    path (context exit, atexit, errors) ends it. The workdir (console log,
+    node serial logs, QMP socket) is removed on a clean close and kept, with
+    its path printed, when something failed or keep=True."""
+
+    def __init__(self, cmdline_extra="", workdir=None, keep=False, echo=None,
+                 boot_timeout=180, argv=None, ready=None):
+        self.cmdline_extra = cmdline_extra
+        self.argv = argv      # another machine (e.g. node_smoke_argv); None = the lab
+        self.ready = ready    # regex marking "booted" for such a machine
+        self.keep = keep or bool(os.environ.get("MINT_LAB_KEEP"))
+        self.echo = echo
+        self.boot_timeout = boot_timeout
+        self.workdir = workdir or tempfile.mkdtemp(prefix="mint-lab-")
+        os.makedirs(self.workdir, exist_ok=True)
+        self.proc = None
+        self.buf = bytearray()
+        self.cond = threading.Condition()
+        self.eof = False
+        self.failed = False
+        self.boot_seconds = None
+        self._reader = None
+        self._console_log = None
+
+    # -- lifecycle -------------------------------------------------------
+    def start(self):
+        if self.argv is not None:
+            argv = self.argv(self.workdir) if callable(self.argv) else list(self.argv)
+        else:
+            kimg, initrd, dimgs = default_images()
+            argv = qemu_argv(self.workdir, kimg, initrd, dimgs, self.cmdline_extra)
+        with open(os.path.join(self.workdir, "qemu-argv"), "w") as f:
+            f.write(" ".join(argv) + "\n")
+        self._console_log = open(os.path.join(self.workdir, "node0-console.log"), "wb")
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, preexec_fn=_pdeathsig)
+        _live.add(self)
+        self._reader = threading.Thread(target=self._read_loop, daemon=True)
+        self._reader.start()
+        return self
+
+    def _read_loop(self):
+        fd = self.proc.stdout.fileno()
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                with self.cond:
+                    self.eof = True
+                    self.cond.notify_all()
+                return
+            self._console_log.write(data)
+            self._console_log.flush()
+            if self.echo is not None:
+                self.echo.write(data.decode(errors="replace"))
+                self.echo.flush()
+            with self.cond:
+                self.buf += data
+                self.cond.notify_all()
+
+    def boot(self):
+        """Starts QEMU and waits for node0's shell; returns boot seconds."""
+        if self.proc is None:
+            self.start()
+        try:
+            if self.ready is not None:
+                self.wait_for(self.ready, self.boot_timeout, what="the machine to boot")
+                self.boot_seconds = time.monotonic() - self.t0
+                return self.boot_seconds
+            text = self.wait_for(re.escape(READY) + r"[^\n]*\n|" + re.escape(DISK_FAIL)
+                                 + r"[^\n]*\n", self.boot_timeout, what="node0 to boot")
+            if DISK_FAIL in text:
+                raise LabError("node0 booted but its disk setup failed: %s"
+                               % text.strip().splitlines()[-1])
+            self.boot_seconds = time.monotonic() - self.t0
+            # Kernel messages would interleave with command output.
+            self.check("dmesg -n 1", timeout=60)
+        except BaseException:
+            self.failed = True
+            raise
+        return self.boot_seconds
+
+    def kill(self):
+        p = self.proc
+        if p is not None and p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        _live.discard(self)
+
+    def poweroff(self, timeout=30):
+        """Asks node0 to power off (ACPI ends QEMU), kills QEMU if it lingers."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            self.send("poweroff -f\n")
+            self.proc.wait(timeout=timeout)
+        except (subprocess.TimeoutExpired, OSError):
+            pass
+        self.kill()
+
+    def close(self):
+        try:
+            self.poweroff()
+        finally:
+            self.kill()
+            if self._reader is not None:
+                self._reader.join(timeout=5)
+            if self._console_log:
+                self._console_log.close()
+            if self.proc is not None:
+                for pipe in (self.proc.stdin, self.proc.stdout):
+                    try:
+                        pipe.close()
+                    except OSError:
+                        pass
+            if self.failed or self.keep:
+                sys.stderr.write("mint-lab: kept the lab's logs in %s\n" % self.workdir)
+            else:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.failed = True
+        self.close()
+        return False
+
+    # -- console -------------------------------------------------------------
+    def console(self):
+        """Everything node0's console printed so far ('\\r' removed)."""
+        with self.cond:
+            return self.buf.decode(errors="replace").replace("\r", "")
+
+    def serial_log(self, node):
+        """What node<N> wrote to its debug UART (ttyS<N>) so far."""
+        try:
+            with open(os.path.join(self.workdir, "node%d-serial.log" % node), "rb") as f:
+                return f.read().decode(errors="replace").replace("\r", "")
+        except FileNotFoundError:
+            return ""
+
+    def send(self, text):
+        if "\x01" in text:
+            raise ValueError("Ctrl-A is QEMU's monitor escape; it cannot be sent")
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+    def wait_for(self, pattern, timeout, start=0, what=None):
+        """Waits until regex `pattern` matches the console from byte `start`;
+        returns the console text up to the end of the match."""
+        rx = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                m = rx.search(self.buf, start)
+                if m:
+                    return self.buf[:m.end()].decode(errors="replace").replace("\r", "")
+                if self.eof:
+                    self.failed = True
+                    raise LabError("QEMU exited (status %s) while waiting for %s; console "
+                                   "tail:\n%s" % (self.proc.poll(), what or pattern,
+                                                  self._tail()))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.failed = True
+                    raise CommandTimeout("timed out after %d s waiting for %s; console tail:"
+                                         "\n%s" % (timeout, what or pattern, self._tail()))
+                self.cond.wait(min(left, 1.0))
+
+    def _tail(self, n=3000):
+        return self.buf[-n:].decode(errors="replace").replace("\r", "")
+
+    def run(self, command, timeout=120):
+        """Runs a shell command in node0 (stdin /dev/null, stderr merged);
+        returns (exit status, output)."""
+        tok = secrets.token_hex(6)
+        script = base64.b64encode(command.encode()).decode()
+        f = "/tmp/.lab-%s" % tok
+        lines = ["rm -f %s.b64" % f]
+        for i in range(0, len(script), 400):
+            lines.append("printf %%s '%s' >> %s.b64" % (script[i:i + 400], f))
+        lines.append('base64 -d %s.b64 > %s.sh; echo "@@B""%s"; sh %s.sh </dev/null 2>&1; '
+                     's=$?; rm -f %s.sh %s.b64; echo; echo "@@E""%s:$s"'
+                     % (f, f, tok, f, f, f, tok))
+        with self.cond:
+            start = len(self.buf)
+        self.send("\n".join(lines) + "\n")
+        what = "command %r" % (command if len(command) < 60 else command[:57] + "...")
+        text = self.wait_for(r"@@E%s:(\d+)\r?\n" % tok, timeout, start=start, what=what)
+        begin = text.index("@@B%s\n" % tok) + len("@@B%s\n" % tok)
+        end = text.rindex("\n@@E%s:" % tok)
+        status = int(re.search(r"@@E%s:(\d+)" % tok, text[end:]).group(1))
+        out = text[begin:end]
+        return status, out[:-1] if out.endswith("\n") else out
+
+    def check(self, command, timeout=120):
+        """run() that raises LabError unless the command exits 0."""
+        status, out = self.run(command, timeout)
+        if status != 0:
+            raise LabError("node0: %r exited %d:\n%s" % (command, status, out))
+        return out
+
+    # -- QMP -----------------------------------------------------------------
+    def qmp(self, command, **arguments):
+        """One QMP command on the lab's QMP socket; returns its 'return'."""
+        path = os.path.join(self.workdir, "qmp.sock")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(path)
+            f = s.makefile("rwb")
+
+            def reply():
+                while True:
+                    msg = json.loads(f.readline())
+                    if "return" in msg or "error" in msg or "QMP" in msg:
+                        return msg
+
+            reply()
+            f.write(json.dumps({"execute": "qmp_capabilities"}).encode() + b"\n")
+            f.flush()
+            reply()
+            f.write(json.dumps({"execute": command, "arguments": arguments}).encode() + b"\n")
+            f.flush()
+            msg = reply()
+            if "error" in msg:
+                raise LabError("QMP %s failed: %s" % (command, msg["error"]))
+            return msg["return"]

@@ -1,0 +1,57 @@
+"""The e2e tests' view of the lab: LabMachine (lab/mintlab/machine.py: boots
+QEMU, runs commands in node0 over the serial console with begin/end markers
+and exit codes, reads node consoles and serial files, always kills QEMU) and
+LabTestCase, a unittest base class that boots ONE machine for all tests of a
+class and puts node0's console tail into every failure."""
+
+import os
+import sys
+import unittest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "lab"))
+
+from mintlab import disks  # noqa: E402,F401
+from mintlab.common import LabError  # noqa: E402,F401
+from mintlab.machine import (LabMachine, CommandTimeout, node_smoke_argv,  # noqa: E402,F401
+                             NODE0_CMDLINE, SMP)
+
+
+class LabTestCase(unittest.TestCase):
+    """Boots the lab once in setUpClass; self.m is the booted LabMachine."""
+
+    cmdline_extra = ""
+    m = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.m = LabMachine(cmdline_extra=cls.cmdline_extra)
+        try:
+            cls.boot_seconds = cls.m.boot()
+        except BaseException:
+            sys.stderr.write("node0 console:\n%s\n" % cls.m.console()[-6000:])
+            cls.m.failed = True
+            cls.m.close()
+            raise
+        sys.stderr.write("lab booted in %.1f s\n" % cls.boot_seconds)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.m is not None:
+            cls.m.close()
+
+    def run_ok(self, command, timeout=120):
+        """Runs command in node0, fails the test unless it exits 0."""
+        status, out = self.m.run(command, timeout)
+        self.assertEqual(status, 0, "node0: %r exited %d:\n%s" % (command, status, out))
+        return out
+
+    def run(self, result=None):
+        result = result or self.defaultTestResult()
+        failures = len(result.failures) + len(result.errors)
+        super().run(result)
+        if self.m is not None and len(result.failures) + len(result.errors) > failures:
+            self.m.failed = True
+            sys.stderr.write("--- node0 console tail (%s) ---\n%s\n" % (
+                self.id(), self.m.console()[-3000:]))
+        return result
