@@ -3,6 +3,7 @@
 // addresses, a virtio RNG on 0000:00:05.0, no mint in its kernel).
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "fake_bzimage.h"
@@ -163,6 +164,49 @@ TEST(Cli, StatusWithoutMintSaysSo) {
   EXPECT_EQ(r.err,
             "mintctl: /sys/kernel/mint: this kernel has no mint support: /sys/kernel/mint is "
             "missing; boot node0 with the mint kernel (see README)\n");
+}
+
+}  // namespace
+}  // namespace mint::testing
+
+namespace mint::testing {
+namespace {
+
+const std::string kLabQ35 = std::string(MINT_FIXTURES_DIR) + "/lab-q35";
+
+// Issue 2's done-when, on the lab's captured node0.
+TEST(CliOnLabQ35, PlanNamesTheCoresMemoryAndPciFunction) {
+  RunResult r =
+      Mintctl({"--root", kLabQ35, "plan", "node1", "--cores", "2", "--mem", "1G", "--disk", "sdb"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "cpus      4-5\n")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "memory    1 GiB\n")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "disk      0000:00:03.0  Virtio SCSI (sdb), taken from virtio-pci\n"))
+      << r.out;
+  EXPECT_TRUE(
+      Contains(r.out, "  1. stub 0000:00:03.0 (Virtio SCSI (sdb)): virtio-pci -> pci-stub\n"))
+      << r.out;
+  EXPECT_TRUE(Contains(r.out, "  2. NODE_CREATE node1 (id 1): CPUs 4-5, 1 GiB\n")) << r.out;
+}
+
+TEST(CliOnLabQ35, TopologyJsonHasTheLabsDisks) {
+  RunResult r = Mintctl({"--root", kLabQ35, "--json", "topology"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  std::map<std::string, std::string> pci;
+  for (const auto& d : j["disks"]) pci[d["name"]] = d["pci"];
+  EXPECT_EQ(pci, (std::map<std::string, std::string>{{"sda", "0000:00:02.0"},
+                                                     {"sdb", "0000:00:03.0"},
+                                                     {"sdc", "0000:00:04.0"},
+                                                     {"sdd", "0000:00:02.0"}}));
+}
+
+TEST(CliOnLabQ35, SharedControllerIsRefusedWithExitCode2) {
+  RunResult r = Mintctl({"--root", kLabQ35, "plan", "node1", "--cores", "2", "--disk", "sdd"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "mintctl: --disk: sdd is on controller 0000:00:02.0, which also serves sda; give the "
+            "node a disk on its own controller\n");
 }
 
 }  // namespace
