@@ -9,7 +9,12 @@ namespace mint::cli {
 Result<NodeSpec> BuildNodeSpec(const NodeArgs& args) {
   NodeSpec base;
   if (!args.file.empty()) {
-    MINT_TRY(auto bytes, ReadBytes(args.file));
+    auto read = ReadBytes(args.file);
+    if (!read.ok())
+      return MakeError(ErrorCode::kInvalidArgument, args.file,
+                       "cannot read this nodeconf file; check the path given to -f",
+                       read.error().sys_errno);
+    std::vector<uint8_t> bytes = std::move(read).value();
     std::string yaml(bytes.begin(), bytes.end());
     MINT_TRY(base, config::ParseNodeConf(yaml, args.file));
   }

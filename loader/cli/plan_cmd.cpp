@@ -73,8 +73,16 @@ Result<void> RunBoot(const Globals& globals, const NodeArgs& args, uint32_t wait
   MINT_TRY(Planned p, MakeThePlan(globals, args));
   if (!globals.json) PrintPlan(p.plan, out);
   MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
-  if (!p.files.kernel) return p.kernel_error;
-  if (!p.files.initrd) return p.initrd_error;
+  if (!p.files.kernel)
+    return MakeError(p.kernel_error.code, p.plan.kernel,
+                     "cannot read the node's kernel; give one with --kernel FILE (or kernel: in "
+                     "the nodeconf file)",
+                     p.kernel_error.sys_errno);
+  if (!p.files.initrd)
+    return MakeError(p.initrd_error.code, p.plan.initrd,
+                     "cannot read the node's initramfs; give one with --initrd FILE (or initrd: "
+                     "in the nodeconf file)",
+                     p.initrd_error.sys_errno);
   auto pci = sys::MakePciDriverControl(*p.host.fs);
   std::vector<std::string> steps;
   auto applied = apply::Apply(p.plan, p.files, *device, *pci, steps);

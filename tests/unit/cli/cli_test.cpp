@@ -149,6 +149,14 @@ TEST(Cli, NodeconfFileGivesTheName) {
   EXPECT_TRUE(Contains(r.out, "memory    256 MiB")) << r.out;
 }
 
+TEST(Cli, MissingNodeconfFileIsUsageError) {
+  RunResult r = Mintctl({"--root", kBuildVm, "plan", "-f", "/nonexistent/node1.yaml"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err,
+            "mintctl: /nonexistent/node1.yaml: cannot read this nodeconf file; check the path "
+            "given to -f (No such file or directory)\n");
+}
+
 TEST(Cli, BootWithoutMintStopsAfterThePlanWithExitCode4) {
   RunResult r = Mintctl({"--root", kBuildVm, "boot", "node1", "--cores", "1"});
   EXPECT_EQ(r.code, 4);
