@@ -32,7 +32,7 @@ struct RawFunction {
 thread_local std::jmp_buf* g_jump = nullptr;
 thread_local char g_message[512];
 
-[[noreturn]] void OnPciError(char* format, ...) {
+__attribute__((noreturn)) void OnPciError(char* format, ...) {
   va_list args;
   va_start(args, format);
   std::vsnprintf(g_message, sizeof g_message, format, args);
