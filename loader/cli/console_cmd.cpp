@@ -7,24 +7,13 @@
 #include <thread>
 
 #include "commands.h"
+#include "console_follow.h"
 #include "mint_fs.h"
 
 namespace mint::cli {
 namespace {
 
 constexpr auto kFollowPeriod = std::chrono::milliseconds(200);
-constexpr size_t kResyncBytes = 256;
-
-// What of `now` has not been printed, given that `before` was.
-std::string NewPart(const std::string& before, const std::string& now) {
-  if (now.size() >= before.size() && now.compare(0, before.size(), before) == 0)
-    return now.substr(before.size());
-  std::string tail = before.substr(before.size() - std::min(before.size(), kResyncBytes));
-  auto at = now.rfind(tail);
-  if (at != std::string::npos) return now.substr(at + tail.size());
-  return now;  // lost track: the ring moved on by more than it holds
-}
-
 }  // namespace
 
 Result<void> RunConsole(const Globals& globals, const std::string& node, bool follow,
@@ -40,7 +29,7 @@ Result<void> RunConsole(const Globals& globals, const std::string& node, bool fo
       if (!fs->Exists(dir)) return Ok();  // destroyed: nothing more will come
       return now.take_error();
     }
-    out << NewPart(text, *now) << std::flush;
+    out << NewConsoleText(text, *now) << std::flush;
     text = std::move(*now);
   }
   return Ok();
