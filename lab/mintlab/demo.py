@@ -12,7 +12,7 @@ STEPS = [
     Step("node0's CPUs (TCG -cpu max: AMD SVM, xAPIC)",
          "nproc; grep -m1 'model name' /proc/cpuinfo; "
          "echo \"flags: $(grep -m1 -o -w -E 'svm|npt|x2apic' /proc/cpuinfo | sort -u | "
-         "tr '\\n' ' ')\"; dmesg | grep -i -m3 -E 'x2apic|apic: switched'", True),
+         "tr '\\n' ' ')\"; dmesg | grep -i -m3 -E 'x2apic|APIC: Switch' || true", True),
     Step("node0's memory and command line",
          "free -m; cat /proc/cmdline", True),
     Step("node0's disks and the PCI function behind each",

@@ -71,6 +71,9 @@ class Stage:
     def binary(self, src, dst):
         """Copies a dynamically linked program with its libraries (ldd)."""
         self.copy(src, dst, 0o755)
+        # Debug info is for the host's gdb; the initramfs is unpacked under TCG.
+        subprocess.run([need_tool("strip", "binutils"), "--strip-debug", self.path(dst)],
+                       check=True)
         ldd = subprocess.run(["ldd", src], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         # A static program: ldd says "not a dynamic executable" and fails.
         for line in ldd.stdout.decode().splitlines() if ldd.returncode == 0 else []:
