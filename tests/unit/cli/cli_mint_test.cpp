@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "run_mintctl.h"
 
@@ -58,6 +59,19 @@ TEST_F(MintHost, StatusSaysWhenARunningNodesHeartbeatIsSilent) {
   EXPECT_NE(r.out.find("node2  1   running  1     256 MiB  0000:00:05.0  4242 (silent)  -\n"),
             std::string::npos)
       << r.out;
+}
+
+TEST_F(MintHost, StatusJsonHasTheNodes) {
+  RunResult r = Mintctl({"--root", root(), "status", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["pool_free"], 1879048192u);
+  ASSERT_EQ(j["nodes"].size(), 1u);
+  EXPECT_EQ(j["nodes"][0]["name"], "node2");
+  EXPECT_EQ(j["nodes"][0]["state"], "crashed");
+  EXPECT_EQ(j["nodes"][0]["cpus"], "1");
+  EXPECT_EQ(j["nodes"][0]["devices"], nlohmann::json::array({"0000:00:05.0"}));
+  EXPECT_EQ(j["nodes"][0]["reason"], "Kernel panic - not syncing: sysrq triggered crash");
 }
 
 TEST_F(MintHost, StatusWithoutNodesSaysSo) {
