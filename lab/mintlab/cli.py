@@ -4,6 +4,7 @@ status."""
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,8 +48,11 @@ def maybe_build(args):
 def do_up(args):
     maybe_build(args)
     kimg, initrd, dimgs = machine.default_images()
-    import tempfile
-    workdir = tempfile.mkdtemp(prefix="mint-lab-")
+    # Kept after exit (the node UART logs are what you debug a node with),
+    # replaced by the next `up`.
+    workdir = os.path.join(cache_dir(), "runs", "up")
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
     argv = machine.qemu_argv(workdir, kimg, initrd, dimgs, args.append or "")
     log("node0 console follows; Ctrl-A x quits QEMU, Ctrl-A c the QEMU monitor; "
         "node1/node2 debug UARTs go to %s/node{1,2}-serial.log" % workdir)

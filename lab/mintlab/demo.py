@@ -22,10 +22,17 @@ STEPS = [
          "echo \"$n  $pci  $(cat /sys/block/$n/size) sectors  $(cat /mnt/$n/MINT-DISK)\"; "
          "umount /mnt/$n; done", True),
     Step("node0's PCI functions", "lspci", True),
+    Step("node0's mint pool (kernel side: /sys/kernel/mint, /proc/iomem)",
+         "cat /sys/kernel/mint/abi_version /sys/kernel/mint/pool; "
+         "grep -i mint /proc/iomem", False),
     Step("mintctl topology", "mintctl topology", False),
     Step("mintctl plan (dry run)", "mintctl plan node1 --cores 2 --mem 512M --disk sdb", False),
     Step("mintctl boot", "mintctl boot node1 --cores 2 --mem 512M --disk sdb", False),
     Step("mintctl status", "mintctl status", False),
+    Step("node1's console", "mintctl console node1", False),
+    Step("mintctl stop", "mintctl stop node1", False),
+    Step("mintctl destroy (every resource back to node0)",
+         "mintctl destroy node1; mintctl status", False),
 ]
 
 
