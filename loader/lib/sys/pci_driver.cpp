@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <vector>
 
 namespace mint::sys {
 namespace {
@@ -47,11 +48,48 @@ class SysfsPciDriver : public PciDriverControl {
     MINT_CHECK(Write(dev + "/driver_override", "\n"));
     if (BoundDriver(bdf) == kStubDriver)
       MINT_CHECK(Write("/sys/bus/pci/drivers/pci-stub/unbind", name));
-    if (original.empty()) return Write("/sys/bus/pci/drivers_probe", name);
-    return Write("/sys/bus/pci/drivers/" + std::string(original) + "/bind", name);
+    if (original.empty())
+      MINT_CHECK(Write("/sys/bus/pci/drivers_probe", name));
+    else
+      MINT_CHECK(Write("/sys/bus/pci/drivers/" + std::string(original) + "/bind", name));
+    return RescanScsiHosts(bdf);
   }
 
  private:
+  // A SCSI controller that is bound again gets a new SCSI host, whose disks
+  // appear only after a scan; on a host booted with scsi_mod.scan=manual
+  // (the lab) nothing scans it, so the disk node0 had would stay missing.
+  // Scanning an already scanned host finds nothing new, so always scan.
+  // The hosts are <device>/hostN or <device>/<child>/hostN (virtio-scsi).
+  Result<void> RescanScsiHosts(const PciBdf& bdf) {
+    std::string dev = "/sys/bus/pci/devices/" + bdf.ToString();
+    std::vector<std::string> hosts;
+    auto note = [&](const std::string& dir, const std::string& entry) {
+      if (entry.rfind("host", 0) == 0 && fs_.Exists(dir + "/" + entry + "/scsi_host"))
+        hosts.push_back(entry);
+    };
+    auto children = fs_.ListDir(dev);
+    if (!children.ok()) return Ok();
+    for (const auto& child : *children) {
+      note(dev, child);
+      auto grandchildren = fs_.ListDir(dev + "/" + child);
+      if (!grandchildren.ok()) continue;
+      for (const auto& g : *grandchildren) note(dev + "/" + child, g);
+    }
+    for (const auto& host : hosts) {
+      auto scanned = Write("/sys/class/scsi_host/" + host + "/scan", "- - -");
+      if (!scanned.ok()) {
+        Error e = scanned.take_error();
+        e.message += "; " + bdf.ToString() +
+                     " is back on its driver but its disks were not "
+                     "rescanned: echo '- - -' > /sys/class/scsi_host/" +
+                     host + "/scan";
+        return e;
+      }
+    }
+    return Ok();
+  }
+
   // The driver the function is bound to now, "" if none.
   std::string BoundDriver(const PciBdf& bdf) {
     auto link = fs_.ReadLink("/sys/bus/pci/devices/" + bdf.ToString() + "/driver");

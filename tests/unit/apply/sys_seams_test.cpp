@@ -119,6 +119,32 @@ TEST(PciDriver, RestoreClearsOverrideUnbindsStubAndBindsTheOriginal) {
   EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/bind"), "0000:00:03.0");
 }
 
+TEST(PciDriver, RestoreRescansTheScsiHostsTheFunctionBringsBack) {
+  TempRoot root;
+  MakeSysfs(root, "pci-stub");
+  // virtio-scsi: <device>/virtio1/host3/scsi_host/host3
+  fs::create_directories(root.path() +
+                         "/sys/bus/pci/devices/0000:00:03.0/virtio1/host3/scsi_host/host3");
+  root.Write("/sys/class/scsi_host/host3/scan", "");
+  auto host = sys::OpenHostFs(root.path());
+  ASSERT_TRUE(sys::MakePciDriverControl(*host)->Restore(kBdf, "virtio-pci").ok());
+  EXPECT_EQ(root.Read("/sys/class/scsi_host/host3/scan"), "- - -");
+}
+
+TEST(PciDriver, AFailedRescanSaysHowToDoItByHand) {
+  TempRoot root;
+  MakeSysfs(root, "pci-stub");
+  fs::create_directories(root.path() + "/sys/bus/pci/devices/0000:00:03.0/host4/scsi_host/host4");
+  auto host = sys::OpenHostFs(root.path());
+  auto restored = sys::MakePciDriverControl(*host)->Restore(kBdf, "virtio-pci");
+  ASSERT_FALSE(restored.ok());
+  EXPECT_EQ(restored.error().ToString(),
+            "/sys/class/scsi_host/host4/scan: cannot open it to write - - -; 0000:00:03.0 is back "
+            "on its driver but its disks were not rescanned: echo '- - -' > "
+            "/sys/class/scsi_host/host4/scan (No such file or directory)");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/bind"), "0000:00:03.0");
+}
+
 TEST(PciDriver, RestoreWithoutAnOriginalDriverProbes) {
   TempRoot root;
   MakeSysfs(root, "pci-stub");

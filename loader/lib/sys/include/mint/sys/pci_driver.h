@@ -28,7 +28,8 @@ class PciDriverControl {
   // put back on `current` before the error is returned.
   virtual Result<void> Stub(const PciBdf& bdf, std::string_view current) = 0;
   // Clears driver_override, unbinds pci-stub, binds `original` (or lets
-  // the kernel probe when `original` is empty).
+  // the kernel probe when `original` is empty), and rescans any SCSI host
+  // the function brings back, so its disks reappear in node0.
   virtual Result<void> Restore(const PciBdf& bdf, std::string_view original) = 0;
 };
 
