@@ -8,10 +8,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 namespace mint::sys {
 namespace {
+
+constexpr int kScsiHostTries = 40;  // 40 x 50 ms: 2 s for the HBA to register
+constexpr auto kScsiHostPoll = std::chrono::milliseconds(50);
 
 class SysfsPciDriver : public PciDriverControl {
  public:
@@ -60,21 +65,17 @@ class SysfsPciDriver : public PciDriverControl {
   // appear only after a scan; on a host booted with scsi_mod.scan=manual
   // (the lab) nothing scans it, so the disk node0 had would stay missing.
   // Scanning an already scanned host finds nothing new, so always scan.
-  // The hosts are <device>/hostN or <device>/<child>/hostN (virtio-scsi).
+  // The host may show up a little after the bind returns (virtio-scsi
+  // registers it from its own probe), so a mass-storage function is given
+  // a short while. Hosts are <device>/hostN or <device>/<child>/hostN.
   Result<void> RescanScsiHosts(const PciBdf& bdf) {
     std::string dev = "/sys/bus/pci/devices/" + bdf.ToString();
+    auto cls = fs_.ReadFile(dev + "/class");  // "0x010000\n"
+    if (!cls.ok() || cls->rfind("0x01", 0) != 0 || cls->rfind("0x0108", 0) == 0) return Ok();
     std::vector<std::string> hosts;
-    auto note = [&](const std::string& dir, const std::string& entry) {
-      if (entry.rfind("host", 0) == 0 && fs_.Exists(dir + "/" + entry + "/scsi_host"))
-        hosts.push_back(entry);
-    };
-    auto children = fs_.ListDir(dev);
-    if (!children.ok()) return Ok();
-    for (const auto& child : *children) {
-      note(dev, child);
-      auto grandchildren = fs_.ListDir(dev + "/" + child);
-      if (!grandchildren.ok()) continue;
-      for (const auto& g : *grandchildren) note(dev + "/" + child, g);
+    for (int tries = 0; hosts.empty() && tries < kScsiHostTries; ++tries) {
+      if (tries > 0) std::this_thread::sleep_for(kScsiHostPoll);
+      hosts = ScsiHosts(dev);
     }
     for (const auto& host : hosts) {
       auto scanned = Write("/sys/class/scsi_host/" + host + "/scan", "- - -");
@@ -88,6 +89,23 @@ class SysfsPciDriver : public PciDriverControl {
       }
     }
     return Ok();
+  }
+
+  std::vector<std::string> ScsiHosts(const std::string& dev) {
+    std::vector<std::string> hosts;
+    auto note = [&](const std::string& dir, const std::string& entry) {
+      if (entry.rfind("host", 0) == 0 && fs_.Exists(dir + "/" + entry + "/scsi_host"))
+        hosts.push_back(entry);
+    };
+    auto children = fs_.ListDir(dev);
+    if (!children.ok()) return hosts;
+    for (const auto& child : *children) {
+      note(dev, child);
+      auto grandchildren = fs_.ListDir(dev + "/" + child);
+      if (!grandchildren.ok()) continue;
+      for (const auto& g : *grandchildren) note(dev + "/" + child, g);
+    }
+    return hosts;
   }
 
   // The driver the function is bound to now, "" if none.

@@ -126,6 +126,7 @@ TEST(PciDriver, RestoreRescansTheScsiHostsTheFunctionBringsBack) {
   fs::create_directories(root.path() +
                          "/sys/bus/pci/devices/0000:00:03.0/virtio1/host3/scsi_host/host3");
   root.Write("/sys/class/scsi_host/host3/scan", "");
+  root.Write("/sys/bus/pci/devices/0000:00:03.0/class", "0x010000\n");
   auto host = sys::OpenHostFs(root.path());
   ASSERT_TRUE(sys::MakePciDriverControl(*host)->Restore(kBdf, "virtio-pci").ok());
   EXPECT_EQ(root.Read("/sys/class/scsi_host/host3/scan"), "- - -");
@@ -135,6 +136,7 @@ TEST(PciDriver, AFailedRescanSaysHowToDoItByHand) {
   TempRoot root;
   MakeSysfs(root, "pci-stub");
   fs::create_directories(root.path() + "/sys/bus/pci/devices/0000:00:03.0/host4/scsi_host/host4");
+  root.Write("/sys/bus/pci/devices/0000:00:03.0/class", "0x010601\n");
   auto host = sys::OpenHostFs(root.path());
   auto restored = sys::MakePciDriverControl(*host)->Restore(kBdf, "virtio-pci");
   ASSERT_FALSE(restored.ok());
@@ -143,6 +145,17 @@ TEST(PciDriver, AFailedRescanSaysHowToDoItByHand) {
             "on its driver but its disks were not rescanned: echo '- - -' > "
             "/sys/class/scsi_host/host4/scan (No such file or directory)");
   EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/bind"), "0000:00:03.0");
+}
+
+TEST(PciDriver, OnlyMassStorageFunctionsAreRescanned) {
+  TempRoot root;
+  MakeSysfs(root, "pci-stub");
+  fs::create_directories(root.path() + "/sys/bus/pci/devices/0000:00:03.0/host5/scsi_host/host5");
+  root.Write("/sys/class/scsi_host/host5/scan", "");
+  root.Write("/sys/bus/pci/devices/0000:00:03.0/class", "0x020000\n");  // a NIC
+  auto host = sys::OpenHostFs(root.path());
+  ASSERT_TRUE(sys::MakePciDriverControl(*host)->Restore(kBdf, "virtio-pci").ok());
+  EXPECT_EQ(root.Read("/sys/class/scsi_host/host5/scan"), "");
 }
 
 TEST(PciDriver, RestoreWithoutAnOriginalDriverProbes) {
