@@ -81,7 +81,7 @@ def _pdeathsig_same_session():
 
 def _deadline_guard(seconds):
     def expire(_sig, _frm):
-        raise LabError("mint-lab: gave up after %d s (--timeout)" % seconds)
+        raise LabError("gave up after %d s (--timeout); QEMU was killed" % seconds)
     signal.signal(signal.SIGALRM, expire)
     signal.alarm(seconds)
 

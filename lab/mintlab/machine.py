@@ -239,7 +239,9 @@ class LabMachine:
 
     def close(self):
         try:
-            self.poweroff()
+            # After a failure node0's shell may be stuck: do not wait on it.
+            if not self.failed:
+                self.poweroff(timeout=15)
         finally:
             self.kill()
             if self._reader is not None:
