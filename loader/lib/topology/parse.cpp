@@ -179,7 +179,12 @@ Result<std::optional<Ecam>> FindEcam(const std::vector<IomemRange>& iomem, std::
     auto bus_start = ParseInt<uint8_t>(name.substr(10, 2), 16);
     auto bus_end = ParseInt<uint8_t>(name.substr(13, 2), 16);
     if (!segment || !bus_start || !bus_end || *bus_start > *bus_end) return bad();
-    return std::optional<Ecam>(Ecam{range.start, *segment, *bus_start, *bus_end});
+    // /proc/iomem shows the window, which starts at bus_start's 1 MiB of
+    // config space; Ecam::base is the MCFG base (bus 0), see model.h.
+    const uint64_t window_offset = uint64_t{*bus_start} << 20;
+    if (range.start.value < window_offset) return bad();
+    return std::optional<Ecam>(
+        Ecam{PhysAddr{range.start.value - window_offset}, *segment, *bus_start, *bus_end});
   }
   return std::optional<Ecam>();
 }

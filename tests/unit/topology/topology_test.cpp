@@ -674,6 +674,23 @@ TEST_F(Tree, BadEcamName) {
                 std::string(kDamaged));
 }
 
+TEST_F(Tree, EcamBaseIsBusZeroEvenWhenTheWindowStartsLater) {
+  // The window of buses 0x10-0x1f starts 16 MiB above the MCFG base.
+  Write("/proc/iomem", "e1000000-e1ffffff : PCI ECAM 0000 [bus 10-1f]\n");
+  auto host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  ASSERT_TRUE(host->ecam.has_value());
+  EXPECT_EQ(host->ecam->base, PhysAddr{0xe0000000});
+  EXPECT_EQ(host->ecam->bus_start, 0x10);
+  EXPECT_EQ(host->ecam->bus_end, 0x1f);
+  // A window that would put bus 0 below address 0 is damaged.
+  Write("/proc/iomem", "00000000-00ffffff : PCI ECAM 0000 [bus 10-1f]\n");
+  EXPECT_EQ(ErrorText(),
+            "/proc/iomem: \"PCI ECAM 0000 [bus 10-1f]\" is not \"PCI ECAM SEGMENT "
+            "[bus START-END]\"; " +
+                std::string(kDamaged));
+}
+
 TEST_F(Tree, GarbageCpuFiles) {
   Write("/sys/devices/system/cpu/cpu1/topology/thread_siblings_list", "zz\n");
   EXPECT_EQ(ErrorText(),

@@ -208,7 +208,11 @@ struct MintState {
   std::vector<MintNode> nodes;
 };
 
-// PCI config space window (ACPI MCFG), from /proc/iomem "PCI MMCONFIG".
+// PCI config space window (ACPI MCFG), from /proc/iomem "PCI MMCONFIG" or
+// "PCI ECAM". base is the MCFG base address: where bus 0's config space would
+// be, even when the window starts at a later bus (what mint_setup.ecam_base
+// and the kernel's pci_mmconfig_add() take). The window itself is
+// [base + bus_start MiB, base + (bus_end + 1) MiB).
 struct Ecam {
   PhysAddr base;
   uint16_t segment = 0;
