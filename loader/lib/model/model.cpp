@@ -44,12 +44,18 @@ Result<ByteSize> ByteSize::Parse(std::string_view text) {
   if (unit.size() > 1 && (unit.ends_with("IB") || unit.ends_with("B")))
     unit = unit.substr(0, unit.size() - (unit.ends_with("IB") ? 2 : 1));
   int shift = 0;
-  if (unit.empty() || unit == "B") shift = 0;
-  else if (unit == "K") shift = 10;
-  else if (unit == "M") shift = 20;
-  else if (unit == "G") shift = 30;
-  else if (unit == "T") shift = 40;
-  else return bad();
+  if (unit.empty() || unit == "B")
+    shift = 0;
+  else if (unit == "K")
+    shift = 10;
+  else if (unit == "M")
+    shift = 20;
+  else if (unit == "G")
+    shift = 30;
+  else if (unit == "T")
+    shift = 40;
+  else
+    return bad();
   if (shift > 0 && number > (UINT64_MAX >> shift)) return bad();
   return ByteSize{number << shift};
 }
@@ -130,8 +136,7 @@ Result<std::vector<CpuId>> ParseCpuList(std::string_view text) {
       if (!ParseUnsigned(item, first)) return bad();
       last = first;
     } else if (!ParseUnsigned(item.substr(0, dash), first) ||
-               !ParseUnsigned(item.substr(dash + 1), last) || last < first ||
-               last - first > 4096) {
+               !ParseUnsigned(item.substr(dash + 1), last) || last < first || last - first > 4096) {
       return bad();
     }
     for (uint32_t c = first; c <= last; ++c) out.push_back(CpuId{c});
@@ -146,9 +151,12 @@ std::string SourceLoc::ToString() const {
 
 std::string_view DeviceKindName(DeviceKind kind) {
   switch (kind) {
-    case DeviceKind::kDisk: return "disk";
-    case DeviceKind::kNic: return "nic";
-    case DeviceKind::kPci: return "pci";
+    case DeviceKind::kDisk:
+      return "disk";
+    case DeviceKind::kNic:
+      return "nic";
+    case DeviceKind::kPci:
+      return "pci";
   }
   return "?";
 }

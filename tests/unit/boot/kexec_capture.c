@@ -15,6 +15,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kexec.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,14 +23,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-/* struct kexec_segment of include/uapi/linux/kexec.h. */
-struct capture_segment {
-  const void* buf;
-  size_t bufsz;
-  const void* mem;
-  size_t memsz;
-};
 
 static const char* capture_dir(void) { return getenv("MINT_KEXEC_CAPTURE"); }
 
@@ -136,7 +129,7 @@ static int write_all(const char* dir, const char* name, const void* buf, size_t 
 }
 
 static void capture(const char* dir, unsigned long entry, unsigned long nr,
-                    const struct capture_segment* segs, unsigned long flags) {
+                    const struct kexec_segment* segs, unsigned long flags) {
   char index[65536];
   size_t used;
   unsigned long i;
@@ -166,7 +159,7 @@ long syscall(long nr, ...) {
   for (i = 0; i < 6; i++) a[i] = va_arg(ap, long);
   va_end(ap);
   if (dir && nr == SYS_kexec_load) {
-    capture(dir, (unsigned long)a[0], (unsigned long)a[1], (const struct capture_segment*)a[2],
+    capture(dir, (unsigned long)a[0], (unsigned long)a[1], (const struct kexec_segment*)a[2],
             (unsigned long)a[3]);
     errno = ENOSYS;
     return -1;

@@ -128,10 +128,10 @@ struct Cpu {
   CpuId id;
   bool online = false;
   uint32_t package = 0;
-  uint32_t core = 0;             // core_id within the package
-  int numa_node = -1;            // -1 when the host has no NUMA info
-  std::vector<CpuId> siblings;   // SMT threads of this core, itself included
-  std::optional<ApicId> apic;    // from /proc/cpuinfo, when online
+  uint32_t core = 0;            // core_id within the package
+  int numa_node = -1;           // -1 when the host has no NUMA info
+  std::vector<CpuId> siblings;  // SMT threads of this core, itself included
+  std::optional<ApicId> apic;   // from /proc/cpuinfo, when online
 };
 
 struct NumaNode {
@@ -154,7 +154,7 @@ struct PciFunction {
   uint32_t class_code = 0;  // 24-bit class/subclass/prog-if
   uint16_t vendor = 0;
   uint16_t device = 0;
-  std::string driver;       // bound driver, empty if none
+  std::string driver;  // bound driver, empty if none
   bool msi = false;
   bool msix = false;
   std::optional<int> iommu_group;

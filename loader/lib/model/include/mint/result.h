@@ -37,22 +37,37 @@ Error MakeError(ErrorCode code, std::string context, std::string message, int sy
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}     // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<1>(v_); }
-  Error&& take_error() { assert(!ok()); return std::get<1>(std::move(v_)); }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+  Error&& take_error() {
+    assert(!ok());
+    return std::get<1>(std::move(v_));
+  }
 
  private:
   std::variant<T, Error> v_;
@@ -65,8 +80,14 @@ class [[nodiscard]] Result<void> {
   Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const { assert(!ok_); return error_; }
-  Error&& take_error() { assert(!ok_); return std::move(error_); }
+  const Error& error() const {
+    assert(!ok_);
+    return error_;
+  }
+  Error&& take_error() {
+    assert(!ok_);
+    return std::move(error_);
+  }
 
  private:
   Error error_;
@@ -82,14 +103,14 @@ inline Result<void> Ok() { return {}; }
 
 // MINT_TRY(auto x, Expr()); returns Expr's error from the enclosing function.
 #define MINT_TRY(decl, expr) MINT_TRY_IMPL_(MINT_CONCAT_(mint_try_, __LINE__), decl, expr)
-#define MINT_TRY_IMPL_(tmp, decl, expr)      \
-  auto tmp = (expr);                         \
-  if (!tmp.ok()) return tmp.take_error();    \
+#define MINT_TRY_IMPL_(tmp, decl, expr)   \
+  auto tmp = (expr);                      \
+  if (!tmp.ok()) return tmp.take_error(); \
   decl = std::move(tmp).value()
 
 // MINT_CHECK(Expr()); for Result<void>.
-#define MINT_CHECK(expr)                                         \
-  do {                                                           \
-    auto mint_check_ = (expr);                                   \
-    if (!mint_check_.ok()) return mint_check_.take_error();      \
+#define MINT_CHECK(expr)                                    \
+  do {                                                      \
+    auto mint_check_ = (expr);                              \
+    if (!mint_check_.ok()) return mint_check_.take_error(); \
   } while (0)
