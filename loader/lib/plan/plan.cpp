@@ -1,11 +1,14 @@
 // MakePlan: the node's name and id, then CPUs, memory, devices and the
 // kernel, each checked by its own file; the first refusal wins and nothing
-// is changed. Also the small shared helpers of the plan library.
+// is changed; and the node's command line (console=mint, mint_node_name=).
+// Also the small shared helpers of the plan library.
 #include "mint/plan.h"
 
 #include <linux/mint.h>
 
 #include <algorithm>
+#include <string>
+#include <string_view>
 
 #include "internal.h"
 
@@ -27,6 +30,39 @@ std::string JoinWords(const std::vector<std::string>& words) {
 }
 
 }  // namespace internal
+
+namespace {
+
+// The node's userspace (lab/initramfs/node-init) takes its hostname from this.
+constexpr std::string_view kNodeNameKey = "mint_node_name=";
+
+bool HasWordStartingWith(std::string_view cmdline, std::string_view prefix) {
+  size_t pos = 0;
+  while (pos < cmdline.size()) {
+    size_t end = cmdline.find(' ', pos);
+    if (end == std::string_view::npos) end = cmdline.size();
+    if (cmdline.substr(pos, end - pos).starts_with(prefix)) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
+// The node's command line: its console is mint's ring (mintctl console reads
+// it) and its userspace learns its name; what the user wrote comes last and
+// is never doubled (a user's console=mint,... or mint_node_name= is kept).
+std::string NodeCmdline(const std::string& name, const std::string& user) {
+  std::string out;
+  auto add = [&out](std::string_view word) {
+    if (!out.empty()) out += ' ';
+    out += word;
+  };
+  if (user.find(kNodeConsole) == std::string::npos) add(kNodeConsole);
+  if (!HasWordStartingWith(user, kNodeNameKey)) add(std::string(kNodeNameKey) + name);
+  if (!user.empty()) add(user);
+  return out;
+}
+
+}  // namespace
 
 namespace {
 
@@ -97,10 +133,7 @@ Result<Plan> MakePlan(const HostTopology& host, const NodeSpec& spec, const Kern
   MINT_CHECK(internal::CheckKernel(kernel, spec, plan.notes));
   plan.initrd = spec.initrd.empty() ? kDefaultInitrd : spec.initrd;
   if (spec.initrd.empty()) plan.notes.push_back("initrd " + plan.initrd + " (the default)");
-  // The node's console is mint's ring (mintctl console reads it).
-  plan.cmdline = spec.cmdline.find("console=mint") != std::string::npos
-                     ? spec.cmdline
-                     : std::string(kNodeConsole) + (spec.cmdline.empty() ? "" : " " + spec.cmdline);
+  plan.cmdline = NodeCmdline(plan.name, spec.cmdline);
   plan.on_crash = spec.on_crash;
   plan.restart_budget = spec.restart_budget;
   return plan;
