@@ -6,6 +6,8 @@ To extend the tour, add a Step."""
 
 import collections
 
+from .machine import CommandTimeout
+
 Step = collections.namedtuple("Step", "title command must")
 
 STEPS = [
@@ -36,14 +38,19 @@ STEPS = [
 ]
 
 
-def run(machine, out):
+def run(machine, out, step_timeout=180):
     """Runs every step on a booted LabMachine, printing to `out`.
     Returns the number of failed `must` steps."""
     failed = 0
     for i, step in enumerate(STEPS, 1):
         out.write("\n== %d. %s\n$ %s\n" % (i, step.title, step.command
                                          if len(step.command) < 100 else step.command[:97] + "..."))
-        status, text = machine.run(step.command, timeout=180)
+        try:
+            status, text = machine.run(step.command, timeout=step_timeout)
+        except CommandTimeout:
+            out.write("(no answer within %d s; node0's shell is busy, the tour stops here; "
+                      "node0's console is kept in the run dir)\n" % step_timeout)
+            return failed + 1
         if text:
             out.write(text + "\n")
         if status != 0:
