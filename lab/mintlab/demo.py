@@ -29,12 +29,20 @@ STEPS = [
          "grep -i mint /proc/iomem", False),
     Step("mintctl topology", "mintctl topology", False),
     Step("mintctl plan (dry run)", "mintctl plan node1 --cores 2 --mem 512M --disk sdb", False),
-    Step("mintctl boot", "mintctl boot node1 --cores 2 --mem 512M --disk sdb", False),
+    Step("mintctl boot node1 (a second Linux on 2 cores and 512 MiB, no hypervisor)",
+         "time mintctl boot node1 --cores 2 --mem 512M", False),
     Step("mintctl status", "mintctl status", False),
-    Step("node1's console", "mintctl console node1", False),
+    Step("node1's console (its kernel log and shell, through the shared ring)",
+         "mintctl console node1 | grep -a -E 'Linux version|Command line|mint|CPU|Memory:' "
+         "| head -n 12; mintctl console node1 | tail -n 3", False),
+    Step("node0 keeps running on the cores it kept",
+         "nproc; cat /sys/kernel/mint/nodes/1/cpus /sys/kernel/mint/nodes/1/heartbeat; "
+         "sleep 1; cat /sys/kernel/mint/nodes/1/heartbeat", False),
+    Step("a node with a disk of its own",
+         "mintctl boot node2 --cores 2 --mem 512M --disk sdc | tail -n 4", False),
     Step("mintctl stop", "mintctl stop node1", False),
     Step("mintctl destroy (every resource back to node0)",
-         "mintctl destroy node1; mintctl status", False),
+         "mintctl destroy node1; mintctl status; nproc", False),
 ]
 
 
