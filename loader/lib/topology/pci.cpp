@@ -1,5 +1,6 @@
 // libpci glue: scans ROOT/sys/bus/pci with PCI_ACCESS_SYS_BUS_PCI and turns
-// each pci_dev into a PciFunction. libpci's error hook must not return (its
+// each pci_dev into a PciFunction (all but the bound driver, see
+// ReadPciDrivers in topology.cpp). libpci's error hook must not return (its
 // default prints and exits), so it long-jumps back to a guard whose frames
 // hold only trivially destructible locals; the message becomes an Error.
 // Device names come from libpci's own pci.ids (a names database of the
@@ -25,7 +26,6 @@ struct RawFunction {
   int domain, bus, dev, func;
   unsigned vendor, device, device_class, prog_if;
   int msi, msix, numa_node, iommu_group;
-  char driver[64];
   char name[128];
 };
 
@@ -69,8 +69,8 @@ int GuardedFill(pci_access* access, RawFunction* out, int max) {
     RawFunction& raw = out[i];
     std::memset(&raw, 0, sizeof raw);
     pci_fill_info(dev, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_CAPS |
-                           PCI_FILL_EXT_CAPS | PCI_FILL_IRQ | PCI_FILL_DRIVER |
-                           PCI_FILL_IOMMU_GROUP | PCI_FILL_NUMA_NODE);
+                           PCI_FILL_EXT_CAPS | PCI_FILL_IRQ | PCI_FILL_IOMMU_GROUP |
+                           PCI_FILL_NUMA_NODE);
     raw.domain = dev->domain;
     raw.bus = dev->bus;
     raw.dev = dev->dev;
@@ -87,7 +87,6 @@ int GuardedFill(pci_access* access, RawFunction* out, int max) {
     if (group != nullptr && group[0] >= '0' && group[0] <= '9') {
       raw.iommu_group = static_cast<int>(std::strtol(group, nullptr, 10));
     }
-    CopyString(raw.driver, sizeof raw.driver, pci_get_string_property(dev, PCI_FILL_DRIVER));
     char name[128];
     const char* looked_up = pci_lookup_name(
         access, name, sizeof name, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_HWDB, raw.vendor, raw.device);
@@ -133,7 +132,7 @@ Result<std::vector<PciFunction>> ReadPciFunctions(const std::string& root) {
     f.class_code = (r.device_class << 8) | (r.prog_if & 0xff);
     f.vendor = static_cast<uint16_t>(r.vendor);
     f.device = static_cast<uint16_t>(r.device);
-    f.driver = r.driver;
+    // f.driver: read from the "driver" link by topology.cpp (ReadPciDrivers).
     f.msi = r.msi != 0;
     f.msix = r.msix != 0;
     if (r.iommu_group >= 0) f.iommu_group = r.iommu_group;

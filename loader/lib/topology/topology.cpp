@@ -58,6 +58,7 @@ class Discoverer {
     MINT_TRY(host.ecam, FindEcam(host.iomem, "/proc/iomem"));
     if (fs_.Exists("/sys/bus/pci/devices")) {
       MINT_TRY(host.pci, ReadPciFunctions(fs_.root()));
+      MINT_CHECK(ReadPciDrivers(host.pci));
     }
     MINT_CHECK(ReadDisks(host));
     MINT_CHECK(ReadNics(host));
@@ -183,6 +184,26 @@ class Discoverer {
     std::string real_dir = JoinLink(link, target);
     resolved.pci = LastBdfComponent(JoinLink(real_dir + "/device", *device));
     return resolved;
+  }
+
+  // The driver bound to each function: the last component of its "driver"
+  // link (/sys/bus/pci/devices/BDF/driver -> .../drivers/NAME). Read here,
+  // not through libpci's PCI_FILL_DRIVER, because libpci resolves the link
+  // with realpath(), which needs the driver's directory to exist; a captured
+  // tree holds only the declared files, and git keeps no empty directories.
+  Result<void> ReadPciDrivers(std::vector<PciFunction>& functions) {
+    for (PciFunction& f : functions) {
+      auto target = fs_.ReadLink("/sys/bus/pci/devices/" + f.bdf.ToString() + "/driver");
+      if (!target.ok()) {
+        if (IsNotFound(target.error())) continue;  // no driver bound
+        return target.take_error();
+      }
+      std::string_view name = *target;
+      while (!name.empty() && name.back() == '/') name.remove_suffix(1);
+      auto slash = name.rfind('/');
+      f.driver = std::string(slash == std::string_view::npos ? name : name.substr(slash + 1));
+    }
+    return Ok();
   }
 
   Result<void> ReadDisks(HostTopology& host) {
