@@ -47,9 +47,25 @@ bool HasWordStartingWith(std::string_view cmdline, std::string_view prefix) {
   return false;
 }
 
+// What a node must not do to machine-wide state that its kernel cannot
+// refuse by itself, because it happens before SETUP_MINT is read (see
+// docs/kernel-node.md): load microcode (shared by the core's threads and
+// node0), switch split-lock detection (a per-core MSR), delay I/O through
+// port 0x80 (node0's POST port). Each is {key to look for, word to add}.
+struct NodeParam {
+  std::string_view key;
+  std::string_view word;
+};
+constexpr NodeParam kNodeParams[] = {
+    {"dis_ucode_ldr", "dis_ucode_ldr"},
+    {"split_lock_detect=", "split_lock_detect=off"},
+    {"io_delay=", "io_delay=none"},
+};
+
 // The node's command line: its console is mint's ring (mintctl console reads
-// it) and its userspace learns its name; what the user wrote comes last and
-// is never doubled (a user's console=mint,... or mint_node_name= is kept).
+// it), its userspace learns its name, the kernel keeps off machine-wide
+// state; what the user wrote comes last and is never doubled (a user's
+// console=mint,..., mint_node_name= or one of kNodeParams is kept).
 std::string NodeCmdline(const std::string& name, const std::string& user) {
   std::string out;
   auto add = [&out](std::string_view word) {
@@ -58,6 +74,9 @@ std::string NodeCmdline(const std::string& name, const std::string& user) {
   };
   if (user.find(kNodeConsole) == std::string::npos) add(kNodeConsole);
   if (!HasWordStartingWith(user, kNodeNameKey)) add(std::string(kNodeNameKey) + name);
+  for (const NodeParam& param : kNodeParams) {
+    if (!HasWordStartingWith(user, param.key)) add(param.word);
+  }
   if (!user.empty()) add(user);
   return out;
 }

@@ -218,26 +218,31 @@ Result<ByteSize> ParseMeminfoField(std::string_view text, std::string_view key,
 Result<std::map<uint32_t, ApicId>> ParseCpuinfoApicIds(std::string_view text,
                                                        std::string_view path) {
   std::map<uint32_t, ApicId> apic_ids;
-  std::optional<uint32_t> processor;
+  // A plain value and a flag, not std::optional: GCC 12 -O2 warns
+  // maybe-uninitialized on the optional's payload here.
+  uint32_t processor = 0;
+  bool in_processor = false;
   size_t line_no = 0;
   for (std::string_view line : Lines(text)) {
     ++line_no;
     size_t colon = line.find(':');
     if (colon == line.npos) {
-      if (Trim(line).empty()) processor.reset();
+      if (Trim(line).empty()) in_processor = false;
       continue;
     }
     std::string_view key = Trim(line.substr(0, colon));
     std::string_view value = Trim(line.substr(colon + 1));
     if (key == "processor") {
-      processor = ParseInt<uint32_t>(value, 10);
-      if (!processor) return Unexpected(path, line_no, line, "\"processor : NUMBER\"");
+      auto number = ParseInt<uint32_t>(value, 10);
+      if (!number) return Unexpected(path, line_no, line, "\"processor : NUMBER\"");
+      processor = *number;
+      in_processor = true;
     } else if (key == "apicid") {
       auto apic = ParseInt<uint32_t>(value, 10);
-      if (!apic || !processor) {
+      if (!apic || !in_processor) {
         return Unexpected(path, line_no, line, "\"apicid : NUMBER\" inside a processor block");
       }
-      apic_ids[*processor] = ApicId{*apic};
+      apic_ids[processor] = ApicId{*apic};
     }
   }
   return apic_ids;

@@ -19,34 +19,47 @@ TEST(PlanNode, FirstNodeGetsId1AndTheDefaults) {
                       "file or directory), so it was not checked; mintctl boot reads and "
                       "checks it"));
   EXPECT_TRUE(HasNote(plan, "initrd /boot/mint/node-initrd.img (the default)"));
-  EXPECT_EQ(plan.cmdline, "console=mint mint_node_name=node1");
+  EXPECT_EQ(plan.cmdline,
+            "console=mint mint_node_name=node1 dis_ucode_ldr split_lock_detect=off io_delay=none");
 }
 
 TEST(PlanNode, TheNodeNameIsOnTheCommandLine) {
   NodeSpec spec = Spec();
   spec.name = "web";
-  EXPECT_EQ(MustPlan(HostBuilder().Build(), spec).cmdline, "console=mint mint_node_name=web");
+  EXPECT_EQ(MustPlan(HostBuilder().Build(), spec).cmdline,
+            "console=mint mint_node_name=web dis_ucode_ldr split_lock_detect=off io_delay=none");
 }
 
 TEST(PlanNode, AUserNodeNameIsNotDoubled) {
   NodeSpec spec = Spec();
   spec.cmdline = "loglevel=8 mint_node_name=other";
   EXPECT_EQ(MustPlan(HostBuilder().Build(), spec).cmdline,
-            "console=mint loglevel=8 mint_node_name=other");
+            "console=mint dis_ucode_ldr split_lock_detect=off io_delay=none loglevel=8 "
+            "mint_node_name=other");
 }
 
 TEST(PlanNode, ANameKeyInsideAnotherWordDoesNotCount) {
   NodeSpec spec = Spec();
   spec.cmdline = "x.mint_node_name=foo";
   EXPECT_EQ(MustPlan(HostBuilder().Build(), spec).cmdline,
-            "console=mint mint_node_name=node1 x.mint_node_name=foo");
+            "console=mint mint_node_name=node1 dis_ucode_ldr split_lock_detect=off io_delay=none "
+            "x.mint_node_name=foo");
 }
 
 TEST(PlanNode, AUserConsoleMintIsNotDoubled) {
   NodeSpec spec = Spec();
   spec.cmdline = "console=mint,115200 loglevel=8";
   EXPECT_EQ(MustPlan(HostBuilder().Build(), spec).cmdline,
-            "mint_node_name=node1 console=mint,115200 loglevel=8");
+            "mint_node_name=node1 dis_ucode_ldr split_lock_detect=off io_delay=none "
+            "console=mint,115200 loglevel=8");
+}
+
+TEST(PlanNode, AUserMachineParamIsKept) {
+  NodeSpec spec = Spec();
+  spec.cmdline = "io_delay=udelay split_lock_detect=warn";
+  EXPECT_EQ(MustPlan(HostBuilder().Build(), spec).cmdline,
+            "console=mint mint_node_name=node1 dis_ucode_ldr io_delay=udelay "
+            "split_lock_detect=warn");
 }
 
 TEST(PlanNode, LowestFreeIdIsTaken) {
@@ -124,7 +137,9 @@ TEST(PlanNode, CmdlineAndCrashPolicyAreCarried) {
   spec.on_crash = OnCrash::kRestart;
   spec.restart_budget = 5;
   Plan plan = MustPlan(HostBuilder().Build(), spec);
-  EXPECT_EQ(plan.cmdline, "console=mint mint_node_name=node1 quiet");
+  EXPECT_EQ(
+      plan.cmdline,
+      "console=mint mint_node_name=node1 dis_ucode_ldr split_lock_detect=off io_delay=none quiet");
   EXPECT_EQ(plan.on_crash, OnCrash::kRestart);
   EXPECT_EQ(plan.restart_budget, 5u);
 }
