@@ -74,13 +74,13 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
     out << "no nodes\n";
     return Ok();
   }
-  Table t({"NODE", "ID", "STATE", "CPUS", "MEMORY", "DEVICES", "HEARTBEAT", "REASON"});
+  Table t({"NODE", "ID", "STATE", "CPUS", "MEMORY", "DEVICES", "HEARTBEAT", "UPTIME", "REASON"});
   for (const auto& n : mint.nodes) {
     std::string devices;
     for (const auto& d : n.devices) devices += (devices.empty() ? "" : ",") + d.ToString();
     t.Add({n.name, std::to_string(n.id), n.state, FormatCpuList(n.cpus),
            ByteSize{TotalBytes(n.memory)}.ToString(), devices.empty() ? "-" : devices, beat(n),
-           n.reason.empty() ? "-" : n.reason});
+           n.uptime.empty() ? "-" : n.uptime + " s", n.reason.empty() ? "-" : n.reason});
   }
   t.Print(out);
   return Ok();

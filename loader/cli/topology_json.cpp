@@ -102,7 +102,8 @@ nlohmann::json TopologyJson(const HostTopology& host) {
                                {"memory", Ranges(n.memory)},
                                {"devices", devices},
                                {"heartbeat", n.heartbeat},
-                               {"reason", n.reason}});
+                               {"reason", n.reason},
+                               {"uptime", n.uptime}});
     }
   }
   j["mint"] = mint;

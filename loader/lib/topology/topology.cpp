@@ -309,6 +309,13 @@ class Discoverer {
       MINT_TRY(node.heartbeat, ReadNumber(node_dir + "/heartbeat"));
       MINT_TRY(std::string reason, Read(node_dir + "/reason"));
       node.reason = std::string(Trim(reason));
+      // uptime came after the first mint kernels (still ABI 1): optional.
+      auto uptime = fs_.ReadFile(node_dir + "/uptime");
+      if (uptime.ok()) {
+        node.uptime = std::string(Trim(*uptime));
+      } else if (!IsNotFound(uptime.error())) {
+        return uptime.take_error();
+      }
       mint.nodes.push_back(std::move(node));
     }
     std::sort(mint.nodes.begin(), mint.nodes.end(),

@@ -46,18 +46,20 @@ TEST_F(MintHost, StatusShowsTheNode) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out,
             "mint pool: 2 GiB, 1792 MiB free\n"
-            "NODE   ID  STATE    CPUS  MEMORY   DEVICES       HEARTBEAT  REASON\n"
-            "node2  1   crashed  1     256 MiB  0000:00:05.0  4242       Kernel panic - not "
-            "syncing: sysrq triggered crash\n");
+            "NODE   ID  STATE    CPUS  MEMORY   DEVICES       HEARTBEAT  UPTIME  REASON\n"
+            "node2  1   crashed  1     256 MiB  0000:00:05.0  4242       -       Kernel panic - "
+            "not syncing: sysrq triggered crash\n");
 }
 
 TEST_F(MintHost, StatusSaysWhenARunningNodesHeartbeatIsSilent) {
   WriteFile(root() + "/sys/kernel/mint/nodes/1/state", "running\n");
   WriteFile(root() + "/sys/kernel/mint/nodes/1/reason", "\n");
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/uptime", "12.5\n");
   RunResult r = Mintctl({"--root", root(), "status"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("node2  1   running  1     256 MiB  0000:00:05.0  4242 (silent)  -\n"),
-            std::string::npos)
+  EXPECT_NE(
+      r.out.find("node2  1   running  1     256 MiB  0000:00:05.0  4242 (silent)  12.5 s  -\n"),
+      std::string::npos)
       << r.out;
 }
 
@@ -72,6 +74,7 @@ TEST_F(MintHost, StatusJsonHasTheNodes) {
   EXPECT_EQ(j["nodes"][0]["cpus"], "1");
   EXPECT_EQ(j["nodes"][0]["devices"], nlohmann::json::array({"0000:00:05.0"}));
   EXPECT_EQ(j["nodes"][0]["reason"], "Kernel panic - not syncing: sysrq triggered crash");
+  EXPECT_EQ(j["nodes"][0]["uptime"], "");
 }
 
 TEST_F(MintHost, StatusWithoutNodesSaysSo) {

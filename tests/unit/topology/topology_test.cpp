@@ -502,6 +502,7 @@ class Tree : public ::testing::Test {
     Write(node + "/devices", "0000:00:05.0\n");
     Write(node + "/heartbeat", "1234\n");
     Write(node + "/reason", "\n");
+    Write(node + "/uptime", "42.5\n");
   }
 
   std::string root_;
@@ -543,6 +544,7 @@ TEST_F(Tree, MemoryMapEcamAndMint) {
   EXPECT_EQ(mint.nodes[0].id, 1u);
   EXPECT_EQ(mint.nodes[0].name, "node1");
   EXPECT_EQ(mint.nodes[0].state, "running");
+  EXPECT_EQ(mint.nodes[0].uptime, "42.5");
   EXPECT_EQ(mint.nodes[0].cpus, std::vector<CpuId>{CpuId{2}});
   EXPECT_EQ(mint.nodes[0].apic_ids, std::vector<ApicId>{ApicId{4}});
   EXPECT_EQ(mint.nodes[0].devices, (std::vector<PciBdf>{{0, 0, 5, 0}}));

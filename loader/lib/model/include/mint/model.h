@@ -196,6 +196,7 @@ struct MintNode {
   std::vector<PciBdf> devices;
   uint64_t heartbeat = 0;
   std::string reason;
+  std::string uptime;  // seconds since it reached running ("12.3"); empty if not running
 };
 
 // What /sys/kernel/mint says; present == false on a kernel without mint.
