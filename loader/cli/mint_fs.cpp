@@ -9,6 +9,10 @@ Error NoMintError() {
                    "with the mint kernel (see README)");
 }
 
+std::string NodeDir(uint32_t id) {
+  return std::string(kMintSysfs) + "/nodes/" + std::to_string(id);
+}
+
 Result<std::string> NodeDir(sys::HostFs& fs, const std::string& name) {
   if (!fs.Exists(kMintSysfs)) return NoMintError();
   std::string nodes = std::string(kMintSysfs) + "/nodes";

@@ -95,8 +95,8 @@ Result<void> RunBoot(const Globals& globals, const NodeArgs& args, uint32_t wait
   }
   if (!applied.ok()) return applied.take_error();
   if (wait_s > 0) {
-    std::string dir = std::string(kMintSysfs) + "/nodes/" + std::to_string(p.plan.node_id);
-    MINT_CHECK(WaitUntilRunning(*p.host.fs, p.plan.name, dir, std::chrono::seconds(wait_s)));
+    MINT_CHECK(WaitUntilRunning(*p.host.fs, p.plan.name, NodeDir(p.plan.node_id),
+                                std::chrono::seconds(wait_s)));
   }
   if (!globals.json)
     out << "\n"

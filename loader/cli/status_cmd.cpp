@@ -21,7 +21,7 @@ uint64_t TotalBytes(const std::vector<PhysRange>& ranges) {
 }
 
 std::optional<uint64_t> ReadHeartbeat(sys::HostFs& fs, uint32_t id) {
-  auto text = fs.ReadFile(std::string(kMintSysfs) + "/nodes/" + std::to_string(id) + "/heartbeat");
+  auto text = fs.ReadFile(NodeDir(id) + "/heartbeat");
   if (!text.ok()) return std::nullopt;
   try {
     return std::stoull(*text);
