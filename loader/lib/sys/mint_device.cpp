@@ -1,6 +1,9 @@
 // The real MintDevice: ioctls on node0's /dev/mint, struct for struct as
 // <linux/mint.h> defines them. Every failed ioctl becomes a kIo error with
 // the errno and the node it concerns; nothing is retried or printed.
+// MINT_NODE_GET and MINT_NODE_CHAN (ABI 2) are compiled only when the
+// extracted <linux/mint.h> has them; against an older header they fail
+// with kUnsupported naming the rebuild.
 #include "mint/sys/mint_device.h"
 
 #include <fcntl.h>
@@ -15,6 +18,11 @@ namespace mint::sys {
 namespace {
 
 std::string NodeCtx(uint32_t id) { return "node id " + std::to_string(id); }
+
+#ifdef MINT_CHAN_MSG_MAX
+static_assert(MINT_CHAN_MSG_MAX == kChanMsgMax,
+              "kChanMsgMax is <linux/mint.h>'s MINT_CHAN_MSG_MAX");
+#endif
 
 class RealMintDevice : public MintDevice {
  public:
@@ -120,7 +128,87 @@ class RealMintDevice : public MintDevice {
     return Ok();
   }
 
+  Result<NodeInfo> GetNode(uint32_t id) override {
+#ifdef MINT_NODE_GET
+    mint_node_create arg{};
+    arg.abi_version = MINT_ABI_VERSION;
+    arg.id = id;
+    if (::ioctl(fd_, MINT_NODE_GET, &arg) != 0) {
+      int err = errno;
+      return MakeError(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo, NodeCtx(id),
+                       err == ENOENT ? "MINT_NODE_GET: no such node" : "MINT_NODE_GET failed", err);
+    }
+    NodeInfo out;
+    out.id = id;
+    out.name.assign(arg.name, strnlen(arg.name, sizeof arg.name));
+    for (uint32_t i = 0; i < arg.nr_cpus && i < MINT_MAX_CPUS; ++i) {
+      out.cpus.push_back(CpuId{arg.cpus[i]});
+      out.created.apic_ids.push_back(ApicId{arg.apic_ids[i]});
+    }
+    out.numa_node = arg.numa_node;
+    out.memory = ByteSize{arg.mem_bytes};
+    for (uint32_t i = 0; i < arg.nr_ranges && i < MINT_MAX_RANGES; ++i)
+      out.created.ram.push_back(PhysRange{PhysAddr{arg.ranges[i].start}, ByteSize {
+                                            arg.ranges[i].size
+                                          }});
+    out.created.low = PhysRange{PhysAddr{arg.low.start}, ByteSize { arg.low.size }};
+    out.created.shared = PhysRange{PhysAddr{arg.shared.start}, ByteSize { arg.shared.size }};
+    out.created.tsc_khz = arg.tsc_khz;
+    out.created.lapic_khz = arg.lapic_khz;
+    return out;
+#else
+    return TooOld(id, "MINT_NODE_GET");
+#endif
+  }
+
+  Result<ChanResult> Chan(uint32_t id, std::span<const uint8_t> tx,
+                          std::span<uint8_t> rx) override {
+#ifdef MINT_NODE_CHAN
+    mint_node_chan arg{};
+    arg.id = id;
+    arg.tx_buf = tx.empty() ? 0 : reinterpret_cast<uintptr_t>(tx.data());
+    arg.tx_len = static_cast<uint32_t>(tx.size());
+    arg.rx_buf = rx.empty() ? 0 : reinterpret_cast<uintptr_t>(rx.data());
+    arg.rx_len = static_cast<uint32_t>(rx.size());
+    if (::ioctl(fd_, MINT_NODE_CHAN, &arg) != 0) {
+      int err = errno;
+      switch (err) {
+        case ENOTCONN:
+          return MakeError(ErrorCode::kConflict, NodeCtx(id),
+                           "MINT_NODE_CHAN: the node is not running", err);
+        case ENOENT:
+          return MakeError(ErrorCode::kNotFound, NodeCtx(id), "MINT_NODE_CHAN: no such node", err);
+        case EMSGSIZE:
+          return MakeError(
+              ErrorCode::kInvalidArgument, NodeCtx(id),
+              "MINT_NODE_CHAN: the record is longer than " + std::to_string(kChanMsgMax) + " bytes",
+              err);
+        case EIO:
+          return MakeError(ErrorCode::kIo, NodeCtx(id),
+                           "MINT_NODE_CHAN: the node wrote a corrupt record", err);
+        default:
+          return MakeError(ErrorCode::kIo, NodeCtx(id), "MINT_NODE_CHAN failed", err);
+      }
+    }
+    ChanResult out;
+    out.sent = !tx.empty() && arg.tx_len == tx.size();
+    out.received = rx.empty() ? 0 : arg.rx_len;
+    return out;
+#else
+    (void)tx;
+    (void)rx;
+    return TooOld(id, "MINT_NODE_CHAN");
+#endif
+  }
+
  private:
+  [[maybe_unused]] Error TooOld(uint32_t id, const char* what) {
+    return MakeError(ErrorCode::kUnsupported, NodeCtx(id),
+                     std::string(what) +
+                         " is not in the <linux/mint.h> this mintctl was built with; rebuild "
+                         "mintctl from the current kernel-patches");
+  }
+
   int fd_;
   std::string path_;
 };

@@ -112,7 +112,7 @@ Result<CreatedNode> RecordingMintDevice::CreateNode(const CreateNodeRequest& req
   out.shared = PhysRange{out.ram.front().start, ByteSize{kGranule}};
   out.tsc_khz = tsc_khz_;
   out.lapic_khz = lapic_khz_;
-  nodes_[request.id] = Node{request, out, {}, "created"};
+  nodes_[request.id] = Node{request, out, {}, "created", {}, {}};
   return out;
 }
 
@@ -161,6 +161,75 @@ Result<void> RecordingMintDevice::Destroy(uint32_t id) {
                      "MINT_NODE_DESTROY: the node is running; stop it first", EBUSY);
   nodes_.erase(id);
   return Ok();
+}
+
+Result<NodeInfo> RecordingMintDevice::GetNode(uint32_t id) {
+  if (auto e = Record("MINT_NODE_GET id=" + std::to_string(id))) return *e;
+  MINT_TRY(Node * node, Find(id, "MINT_NODE_GET"));
+  NodeInfo out;
+  out.id = id;
+  out.name = node->request.name;
+  out.cpus = node->request.cpus;
+  out.numa_node = node->request.numa_node;
+  out.memory = node->request.memory;
+  out.created = node->created;
+  return out;
+}
+
+Result<ChanResult> RecordingMintDevice::Chan(uint32_t id, std::span<const uint8_t> tx,
+                                             std::span<uint8_t> rx) {
+  if (!tx.empty())
+    if (auto e =
+            Record("MINT_NODE_CHAN id=" + std::to_string(id) + " tx=" + std::to_string(tx.size())))
+      return *e;
+  auto it = nodes_.find(id);
+  if (it == nodes_.end())
+    return MakeError(ErrorCode::kNotFound, "node id " + std::to_string(id),
+                     "MINT_NODE_CHAN: no such node", ENOENT);
+  Node& node = it->second;
+  if (node.state != "booting" && node.state != "running" && node.state != "hung")
+    return MakeError(ErrorCode::kConflict, "node id " + std::to_string(id),
+                     "MINT_NODE_CHAN: the node is not running", ENOTCONN);
+  if (tx.size() > kChanMsgMax)
+    return MakeError(ErrorCode::kInvalidArgument, "node id " + std::to_string(id),
+                     "MINT_NODE_CHAN: the record is longer than 4096 bytes", EMSGSIZE);
+  if (!rx.empty() && rx.size() < kChanMsgMax)
+    return MakeError(ErrorCode::kInvalidArgument, "node id " + std::to_string(id),
+                     "MINT_NODE_CHAN: rx buffer smaller than 4096 bytes", EINVAL);
+  ChanResult out;
+  if (!tx.empty() && node.to_node.size() < to_node_room_) {
+    node.to_node.emplace_back(tx.begin(), tx.end());
+    out.sent = true;
+    if (chan_hook_) chan_hook_(id, tx);
+  }
+  // The hook may have changed the model (a node that crashed on this record).
+  it = nodes_.find(id);
+  if (it != nodes_.end() && !rx.empty() && !it->second.from_node.empty()) {
+    auto& record = it->second.from_node.front();
+    std::copy(record.begin(), record.end(), rx.begin());
+    out.received = record.size();
+    it->second.from_node.pop_front();
+  }
+  return out;
+}
+
+void RecordingMintDevice::SetState(uint32_t id, std::string state) {
+  auto it = nodes_.find(id);
+  if (it != nodes_.end()) it->second.state = std::move(state);
+}
+
+void RecordingMintDevice::QueueFromNode(uint32_t id, std::vector<uint8_t> record) {
+  auto it = nodes_.find(id);
+  if (it != nodes_.end()) it->second.from_node.push_back(std::move(record));
+}
+
+std::vector<std::vector<uint8_t>> RecordingMintDevice::TakeToNode(uint32_t id) {
+  std::vector<std::vector<uint8_t>> out;
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) return out;
+  out.assign(it->second.to_node.begin(), it->second.to_node.end());
+  it->second.to_node.clear();
+  return out;
 }
 
 }  // namespace mint::sys

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -48,6 +50,24 @@ struct CreatedNode {
   uint32_t lapic_khz = 0;
 };
 
+// MINT_NODE_GET: a node exactly as NODE_CREATE made it (what `mintctl
+// restart` rebuilds the boot image from).
+struct NodeInfo {
+  uint32_t id = 0;
+  std::string name;
+  std::vector<CpuId> cpus;
+  int numa_node = -1;
+  ByteSize memory;
+  CreatedNode created;
+};
+
+// MINT_NODE_CHAN: one record's worth of the message channel.
+inline constexpr size_t kChanMsgMax = 4096;  // MINT_CHAN_MSG_MAX
+struct ChanResult {
+  bool sent = false;    // the record was queued (false: no room now, or nothing to send)
+  size_t received = 0;  // bytes of the one record read into rx (0: none waiting)
+};
+
 // One piece of MINT_NODE_LOAD: bytes copied to phys, zeroed up to memsz.
 struct LoadSegment {
   std::span<const uint8_t> bytes;
@@ -70,6 +90,16 @@ class MintDevice {
   // Stopped (or never started) nodes: devices reset, memory scrubbed and
   // returned, CPUs back online in node0.
   virtual Result<void> Destroy(uint32_t id) = 0;
+  // MINT_NODE_GET. kNotFound (ENOENT) when there is no such node.
+  virtual Result<NodeInfo> GetNode(uint32_t id) = 0;
+  // MINT_NODE_CHAN, never blocks: queues `tx` (if not empty) as one record
+  // for the node, all or nothing, and reads at most one record from the
+  // node into `rx` (size >= kChanMsgMax, or empty: read nothing). Errors
+  // keep the kernel's errno: ENOTCONN when the node is not booting, running
+  // or hung (kConflict), ENOENT no such node (kNotFound), EMSGSIZE tx too
+  // long (kInvalidArgument), EIO a corrupt record from the node (kIo).
+  virtual Result<ChanResult> Chan(uint32_t id, std::span<const uint8_t> tx,
+                                  std::span<uint8_t> rx) = 0;
 };
 
 // The path of the device under a host root: "/dev/mint" for "/".
@@ -93,6 +123,7 @@ class RecordingMintDevice : public MintDevice {
     CreatedNode created;
     std::vector<PciBdf> devices;
     std::string state;  // "created", "loaded", "running", "stopped"
+    std::deque<std::vector<uint8_t>> to_node, from_node;
   };
 
   // `apic_of` maps node0 CPUs to APIC ids; CPUs missing from it get their
@@ -110,6 +141,25 @@ class RecordingMintDevice : public MintDevice {
   Result<void> Start(uint32_t id, PhysAddr entry, PhysAddr boot_params) override;
   Result<void> Stop(uint32_t id, bool force, uint32_t timeout_ms) override;
   Result<void> Destroy(uint32_t id) override;
+  Result<NodeInfo> GetNode(uint32_t id) override;
+  // A model of the two rings: ENOTCONN unless the node's state is booting,
+  // running or hung (SetState); a record for the node is queued while fewer
+  // than `to_node_room` wait (set_to_node_room), then handed to the chan
+  // hook if there is one; records from the node are the ones QueueFromNode
+  // put there, oldest first. A Chan call is logged (and counted for
+  // FailAtCall) only when it sends something: polls are not.
+  Result<ChanResult> Chan(uint32_t id, std::span<const uint8_t> tx, std::span<uint8_t> rx) override;
+
+  // Test controls of the model.
+  void SetState(uint32_t id, std::string state);
+  void QueueFromNode(uint32_t id, std::vector<uint8_t> record);
+  void set_to_node_room(size_t records) { to_node_room_ = records; }
+  // Called with each record queued for the node; it may QueueFromNode,
+  // SetState, and TakeToNode (to consume the record, as the node would).
+  void set_chan_hook(std::function<void(uint32_t id, std::span<const uint8_t> record)> hook) {
+    chan_hook_ = std::move(hook);
+  }
+  std::vector<std::vector<uint8_t>> TakeToNode(uint32_t id);
 
   // Every call, in order, as one line: "NODE_CREATE id=1 name=node1 ...".
   const std::vector<std::string>& calls() const { return calls_; }
@@ -129,6 +179,8 @@ class RecordingMintDevice : public MintDevice {
   std::vector<std::string> calls_;
   size_t fail_at_ = 0;
   Error fail_error_;
+  size_t to_node_room_ = 64;
+  std::function<void(uint32_t, std::span<const uint8_t>)> chan_hook_;
 };
 
 }  // namespace mint::sys

@@ -1,0 +1,326 @@
+// The Agent loop (agent.h): poll the channel and the sessions' pipes, move
+// frames both ways, reap commands, end sessions.
+#include "agent.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace mint::agent {
+namespace {
+
+using channel::FrameType;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kQueueLimit = 16;  // frames waiting for ring room before pipes pause
+constexpr size_t kMaxSessions = 32;
+// After a command exits, how long its pipes may stay open (a background
+// child holding them) before EXIT is sent anyway.
+constexpr auto kEofGrace = std::chrono::milliseconds(200);
+
+void CloseFd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+Agent::Agent(int fd, int log_fd) : fd_(fd), log_fd_(log_fd) {}
+
+Agent::~Agent() { KillAll(); }
+
+void Agent::Log(const std::string& line) {
+  if (log_fd_ < 0) return;
+  std::string text = "mint-agent: " + line + "\n";
+  ssize_t ignored = ::write(log_fd_, text.data(), text.size());
+  (void)ignored;
+}
+
+void Agent::Send(FrameType type, uint32_t session, std::span<const uint8_t> payload) {
+  out_queue_.push_back(channel::EncodeFrame(type, session, payload));
+}
+
+void Agent::SendError(uint32_t session, int err, const std::string& message) {
+  Send(FrameType::kError, session, channel::EncodeError({err, message}));
+}
+
+bool Agent::Flush() {
+  while (!out_queue_.empty()) {
+    const auto& record = out_queue_.front();
+    ssize_t n = ::write(fd_, record.data(), record.size());
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+      if (errno == EMSGSIZE) {  // cannot happen for our frames; never loop on it
+        Log("dropped a " + std::to_string(record.size()) + "-byte frame: EMSGSIZE");
+        out_queue_.pop_front();
+        continue;
+      }
+      failure_ = errno;
+      return false;
+    }
+    out_queue_.pop_front();
+  }
+  return true;
+}
+
+bool Agent::ReadChannel() {
+  std::vector<uint8_t> buf(channel::kMaxRecord);
+  for (int i = 0; i < 64; ++i) {  // bounded, so pipes get their turn
+    ssize_t n = ::read(fd_, buf.data(), buf.size());
+    if (n > 0) {
+      Handle(std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)));
+      continue;
+    }
+    if (n == 0) {
+      eof_ = true;
+      return false;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+    if (errno == EMSGSIZE) {  // a record longer than a frame can be: node0 is broken
+      Log("a record from node0 is longer than " + std::to_string(channel::kMaxRecord) + " bytes");
+      failure_ = errno;
+      return false;
+    }
+    failure_ = errno;
+    return false;
+  }
+  return true;
+}
+
+void Agent::Handle(std::span<const uint8_t> record) {
+  auto frame = channel::DecodeFrame(record);
+  if (!frame.ok()) {
+    Log("ignored a record from node0: " + frame.error().message);
+    // Answer it if it names a session, so that mintctl does not wait.
+    if (record.size() >= sizeof(channel::FrameHeader)) {
+      channel::FrameHeader h;
+      std::memcpy(&h, record.data(), sizeof h);
+      if (h.magic == channel::kFrameMagic && h.session != 0 && sessions_.count(h.session) == 0)
+        SendError(h.session, EPROTO, "mint-agent cannot read this frame: " + frame.error().message);
+    }
+    return;
+  }
+  switch (frame->type) {
+    case FrameType::kExec: {
+      if (frame->session == 0) {
+        Log("ignored an EXEC with session 0");
+        return;
+      }
+      if (sessions_.count(frame->session) != 0) {
+        SendError(frame->session, EBUSY,
+                  "session " + std::to_string(frame->session) + " is already running a command");
+        return;
+      }
+      if (sessions_.size() >= kMaxSessions) {
+        SendError(frame->session, EAGAIN,
+                  "mint-agent runs " + std::to_string(kMaxSessions) +
+                      " commands already; try again when one ends");
+        return;
+      }
+      auto argv = channel::DecodeArgv(frame->payload);
+      if (!argv.ok()) {
+        SendError(frame->session, EINVAL, argv.error().message);
+        return;
+      }
+      StartCommand(frame->session, *argv);
+      return;
+    }
+    case FrameType::kKill: {
+      auto it = sessions_.find(frame->session);
+      if (it == sessions_.end() || it->second.exited) return;  // already over: EXIT is on its way
+      ::kill(-it->second.pid, SIGKILL);
+      ::kill(it->second.pid, SIGKILL);
+      return;
+    }
+    default:
+      Log("ignored a " + std::string(channel::FrameTypeName(frame->type)) + " frame from node0");
+      return;
+  }
+}
+
+void Agent::StartCommand(uint32_t session, const std::vector<std::string>& argv) {
+  int out[2], err[2], status[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    SendError(session, errno, std::string("mint-agent: pipe: ") + std::strerror(errno));
+    return;
+  }
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    int e = errno;
+    ::close(out[0]), ::close(out[1]);
+    SendError(session, e, std::string("mint-agent: pipe: ") + std::strerror(e));
+    return;
+  }
+  if (::pipe2(status, O_CLOEXEC) != 0) {
+    int e = errno;
+    ::close(out[0]), ::close(out[1]), ::close(err[0]), ::close(err[1]);
+    SendError(session, e, std::string("mint-agent: pipe: ") + std::strerror(e));
+    return;
+  }
+  // Everything the child needs, built before fork.
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::string path_env = std::string("PATH=") + kCommandPath;
+  char home_env[] = "HOME=/";
+  char* envp[] = {path_env.data(), home_env, nullptr};
+
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setsid();
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::signal(SIGCHLD, SIG_DFL);
+    int null = ::open("/dev/null", O_RDONLY);
+    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) {
+      int e = errno;
+      ssize_t ignored = ::write(status[1], &e, sizeof e);
+      (void)ignored;
+      ::_exit(127);
+    }
+    // PATH lookup uses the agent's own PATH (main sets it to kCommandPath).
+    ::execvpe(args[0], args.data(), envp);
+    int e = errno;
+    ssize_t ignored = ::write(status[1], &e, sizeof e);
+    (void)ignored;
+    ::_exit(127);
+  }
+  int fork_errno = errno;
+  ::close(out[1]), ::close(err[1]), ::close(status[1]);
+  if (pid < 0) {
+    ::close(out[0]), ::close(err[0]), ::close(status[0]);
+    SendError(session, fork_errno, std::string("mint-agent: fork: ") + std::strerror(fork_errno));
+    return;
+  }
+  int exec_errno = 0;
+  ssize_t n;
+  do {
+    n = ::read(status[0], &exec_errno, sizeof exec_errno);
+  } while (n < 0 && errno == EINTR);
+  ::close(status[0]);
+  if (n == sizeof exec_errno) {  // exec failed: the child is gone or going
+    ::close(out[0]), ::close(err[0]);
+    int ws;
+    while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+    SendError(session, exec_errno, "cannot run " + argv[0] + ": " + std::strerror(exec_errno));
+    return;
+  }
+  ::fcntl(out[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(err[0], F_SETFL, O_NONBLOCK);
+  Session s;
+  s.pid = pid;
+  s.out = out[0];
+  s.err = err[0];
+  sessions_[session] = s;
+}
+
+void Agent::Drain(uint32_t id, int& fd, FrameType type, bool all) {
+  uint8_t buf[channel::kMaxPayload];
+  for (int i = 0; fd >= 0 && (all || (i < 4 && out_queue_.size() < kQueueLimit)); ++i) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      Send(type, id, std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    CloseFd(fd);  // end of file, or an error: nothing more will come
+  }
+}
+
+void Agent::Reap() {
+  for (auto& [id, s] : sessions_) {
+    if (s.exited) continue;
+    int ws;
+    pid_t r = ::waitpid(s.pid, &ws, WNOHANG);
+    if (r == s.pid) {
+      s.exited = true;
+      s.wait_status = ws;
+      s.exited_at = Clock::now();
+    }
+  }
+}
+
+void Agent::Finish() {
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    Session& s = it->second;
+    bool pipes_done = s.out < 0 && s.err < 0;
+    if (!s.exited || (!pipes_done && Clock::now() - s.exited_at < kEofGrace) ||
+        out_queue_.size() >= kQueueLimit) {
+      ++it;
+      continue;
+    }
+    // Whatever is still in the pipes (at most a pipe buffer each) goes out
+    // before EXIT; a background child keeping them open loses them now.
+    Drain(it->first, s.out, FrameType::kStdout, true);
+    Drain(it->first, s.err, FrameType::kStderr, true);
+    CloseFd(s.out);
+    CloseFd(s.err);
+    channel::ExitStatus st;
+    if (WIFSIGNALED(s.wait_status))
+      st.signal = WTERMSIG(s.wait_status);
+    else
+      st.code = WEXITSTATUS(s.wait_status);
+    Send(FrameType::kExit, it->first, channel::EncodeExit(st));
+    it = sessions_.erase(it);
+  }
+}
+
+void Agent::KillAll() {
+  for (auto& [id, s] : sessions_) {
+    if (!s.exited) {
+      ::kill(-s.pid, SIGKILL);
+      ::kill(s.pid, SIGKILL);
+      int ws;
+      while (::waitpid(s.pid, &ws, 0) < 0 && errno == EINTR) {
+      }
+    }
+    CloseFd(s.out);
+    CloseFd(s.err);
+  }
+  sessions_.clear();
+}
+
+int Agent::Run() {
+  std::string hello =
+      "mint-agent " + std::to_string(channel::kFrameVersion) + " pid " + std::to_string(::getpid());
+  Send(FrameType::kHello, 0,
+       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(hello.data()), hello.size()));
+  sigset_t none;
+  sigemptyset(&none);
+  while (true) {
+    std::vector<pollfd> fds{{fd_, POLLIN, 0}};
+    bool room = out_queue_.size() < kQueueLimit;
+    bool waiting_eof = false;
+    for (auto& [id, s] : sessions_) {
+      if (room && s.out >= 0) fds.push_back({s.out, POLLIN, 0});
+      if (room && s.err >= 0) fds.push_back({s.err, POLLIN, 0});
+      if (s.exited) waiting_eof = true;
+    }
+    // The device's poll() may not report ring room (node0 sends no
+    // interrupt): retry writes on a short timer while frames wait.
+    int ms = !out_queue_.empty() ? 2 : waiting_eof ? 20 : !sessions_.empty() ? 50 : 100;
+    timespec ts{0, ms * 1000000L};
+    ::ppoll(fds.data(), fds.size(), &ts, &none);
+
+    if (!Flush()) break;
+    if (!ReadChannel()) break;
+    for (auto& [id, s] : sessions_) {
+      Drain(id, s.out, FrameType::kStdout, false);
+      Drain(id, s.err, FrameType::kStderr, false);
+    }
+    Reap();
+    Finish();
+    if (!Flush()) break;
+  }
+  KillAll();
+  return eof_ ? 0 : failure_;
+}
+
+}  // namespace mint::agent

@@ -1,0 +1,218 @@
+// Exec: node0's half of `mintctl exec` (mint/channel.h). One loop polls
+// MINT_NODE_CHAN: it sends the EXEC (and later a KILL) when the ring has
+// room, hands every frame of its own session to the sink, skips frames of
+// other sessions, and between records re-reads the node's state and agent
+// in sysfs, so a node that dies mid-command ends the wait within
+// ExecTiming::state_check (plus the kernel's own detection time).
+#include <cerrno>
+#include <random>
+#include <thread>
+
+#include "mint/channel.h"
+
+namespace mint::channel {
+namespace {
+
+class SteadyClock : public Clock {
+ public:
+  std::chrono::steady_clock::time_point Now() override { return std::chrono::steady_clock::now(); }
+  void Sleep(std::chrono::microseconds d) override { std::this_thread::sleep_for(d); }
+};
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string ReadAttr(sys::HostFs& fs, const NodeRef& node, const char* attr) {
+  auto text = fs.ReadFile(node.dir + "/" + attr);
+  return text.ok() ? Trimmed(*text) : "";
+}
+
+std::string WayOut(const std::string& state, const std::string& name) {
+  if (state == "hung")
+    return "; mintctl kill " + name + " stops it, mintctl restart " + name + " boots it again";
+  if (state == "crashed" || state == "stopped" || state == "failed")
+    return "; mintctl restart " + name + " boots it again";
+  return "";
+}
+
+std::string Duration(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + " s"
+                               : std::to_string(d.count()) + " ms";
+}
+
+std::string StateText(const std::string& state, const std::string& reason) {
+  return state + (reason.empty() ? "" : " (" + reason + ")");
+}
+
+// The node left "running" (or lost its agent) while a command ran: the
+// error names the new state and reason. nullopt if it still looks fine.
+std::optional<Error> Gone(sys::HostFs& fs, const NodeRef& node) {
+  auto state_text = fs.ReadFile(node.dir + "/state");
+  if (!state_text.ok()) {
+    if (state_text.error().code == ErrorCode::kNotFound)
+      return MakeError(ErrorCode::kIo, node.name,
+                       "the node was destroyed while the command ran; its outcome is unknown");
+    return state_text.take_error();
+  }
+  std::string state = Trimmed(*state_text);
+  if (state != "running")
+    return MakeError(ErrorCode::kIo, node.name,
+                     "the node is now " + StateText(state, ReadAttr(fs, node, "reason")) +
+                         "; the command's outcome is unknown" + WayOut(state, node.name));
+  std::string agent = ReadAttr(fs, node, "agent");
+  if (agent != "ready")
+    return MakeError(ErrorCode::kIo, node.name,
+                     "the node's mint-agent went away while the command ran (" + node.dir +
+                         "/agent says " + (agent.empty() ? "nothing" : agent) +
+                         "); the command's outcome is unknown");
+  return std::nullopt;
+}
+
+}  // namespace
+
+Clock& RealClock() {
+  static SteadyClock clock;
+  return clock;
+}
+
+int ExecResult::ExitCode() const {
+  if (ran) return status.ShellStatus();
+  return run_error.sys_errno == ENOENT ? 127 : 126;
+}
+
+uint32_t NewSession() {
+  std::random_device rd;
+  uint32_t s = 0;
+  while (s == 0) s = rd();
+  return s;
+}
+
+Result<void> CheckReady(sys::HostFs& fs, const NodeRef& node) {
+  MINT_TRY(std::string state, fs.ReadFile(node.dir + "/state"));
+  state = Trimmed(state);
+  if (state != "running")
+    return MakeError(ErrorCode::kConflict, node.name,
+                     "the node is " + StateText(state, ReadAttr(fs, node, "reason")) +
+                         "; mintctl exec needs a running node" + WayOut(state, node.name));
+  auto agent = fs.ReadFile(node.dir + "/agent");
+  if (!agent.ok()) {
+    if (agent.error().code != ErrorCode::kNotFound) return agent.take_error();
+    return MakeError(ErrorCode::kUnsupported, node.name,
+                     "this kernel has no message channel (no " + node.dir +
+                         "/agent); boot node0 with a mint kernel of ABI 2 or later");
+  }
+  std::string a = Trimmed(*agent);
+  if (a != "ready")
+    return MakeError(ErrorCode::kConflict, node.name,
+                     "the node has no mint-agent running (" + node.dir + "/agent says " + a +
+                         "); its initramfs starts /usr/sbin/mint-agent, mintctl console " +
+                         node.name + " shows what happened");
+  return Ok();
+}
+
+Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef& node,
+                        const ExecRequest& request, OutputSink& sink, Clock& clock,
+                        const ExecTiming& timing) {
+  MINT_CHECK(CheckReady(fs, node));
+  MINT_TRY(std::vector<uint8_t> argv, EncodeArgv(request.argv, node.name));
+  const uint32_t session = request.session != 0 ? request.session : NewSession();
+
+  ExecResult result;
+  std::vector<uint8_t> rx(kMaxRecord);
+  std::vector<uint8_t> pending = EncodeFrame(FrameType::kExec, session, argv);
+  enum class Kill { kNo, kTimeout, kCancel } kill = Kill::kNo;
+  bool kill_sent = false;
+
+  const auto start = clock.Now();
+  auto pending_since = start;
+  auto kill_sent_at = start;
+  auto next_check = start + timing.state_check;
+
+  while (true) {
+    auto chan = device.Chan(node.id, pending, rx);
+    if (!chan.ok()) {
+      if (chan.error().sys_errno == ENOTCONN)
+        if (auto gone = Gone(fs, node)) return *gone;
+      return chan.take_error();
+    }
+    if (chan->sent) {
+      if (kill != Kill::kNo) {
+        kill_sent = true;
+        kill_sent_at = clock.Now();
+      }
+      pending.clear();
+    }
+    if (chan->received > 0) {
+      auto frame = DecodeFrame(std::span<const uint8_t>(rx.data(), chan->received));
+      if (!frame.ok()) {
+        Error e = frame.take_error();
+        return MakeError(ErrorCode::kIo, node.name,
+                         "the node's mint-agent sent a record this mintctl cannot read (" +
+                             e.message + "); use the mintctl and mint-agent of one build");
+      }
+      if (frame->session != session) {
+        ++result.stale_frames;
+      } else {
+        switch (frame->type) {
+          case FrameType::kStdout:
+            sink.Stdout(frame->payload);
+            break;
+          case FrameType::kStderr:
+            sink.Stderr(frame->payload);
+            break;
+          case FrameType::kExit: {
+            MINT_TRY(result.status, DecodeExit(frame->payload));
+            result.ran = true;
+            if (kill == Kill::kTimeout)
+              return MakeError(ErrorCode::kIo, node.name,
+                               "the command ran longer than --timeout " +
+                                   Duration(*request.timeout) + " and was killed");
+            if (kill == Kill::kCancel)
+              return MakeError(ErrorCode::kIo, node.name,
+                               "interrupted; the command was killed in the node");
+            return result;
+          }
+          case FrameType::kError: {
+            MINT_TRY(result.run_error, DecodeError(frame->payload));
+            result.ran = false;
+            return result;
+          }
+          default:  // HELLO, or frames only node0 sends: nothing to do
+            break;
+        }
+      }
+    }
+
+    auto now = clock.Now();
+    if (now >= next_check) {
+      if (auto gone = Gone(fs, node)) return *gone;
+      next_check = now + timing.state_check;
+    }
+    if (!pending.empty() && now - pending_since >= timing.send_deadline)
+      return MakeError(ErrorCode::kIo, node.name,
+                       "the node's mint-agent takes no messages: the ring to the node stayed full "
+                       "for " +
+                           Duration(timing.send_deadline));
+    if (kill == Kill::kNo) {
+      bool timed_out = request.timeout && now - start >= *request.timeout;
+      bool cancelled = request.cancel && request.cancel->load();
+      if (timed_out || cancelled) {
+        kill = timed_out ? Kill::kTimeout : Kill::kCancel;
+        pending = EncodeFrame(FrameType::kKill, session);
+        pending_since = now;
+      }
+    }
+    if (kill_sent && now - kill_sent_at >= timing.kill_grace)
+      return MakeError(ErrorCode::kIo, node.name,
+                       std::string(kill == Kill::kTimeout ? "the command ran longer than --timeout"
+                                                          : "interrupted") +
+                           "; mintctl sent KILL but the node's mint-agent did not confirm it "
+                           "within " +
+                           Duration(timing.kill_grace));
+    if (chan->received == 0) clock.Sleep(timing.idle_poll);
+  }
+}
+
+}  // namespace mint::channel

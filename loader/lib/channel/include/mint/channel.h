@@ -1,0 +1,99 @@
+// mint::channel, node0's side of the message channel: `mintctl exec`'s
+// client logic. It runs one command in a node through the node's mint-agent
+// (frames of mint/channel/frame.h over MINT_NODE_CHAN), streams its output
+// to a sink, and returns its exit status. It owns the rules that keep exec
+// from ever hanging: before anything it checks the node's state and agent
+// in /sys/kernel/mint/nodes/<id>/ (docs/abi.md); while it waits it re-reads
+// them at least every 100 ms and stops with an Error naming the new state
+// and reason when the node crashed, hung, stopped or lost its agent; frames
+// of other sessions (left by a killed mintctl) are ignored; a timeout or a
+// cancel sends KILL and waits a bounded time for the EXIT. Nothing here
+// prints: output goes to the sink, problems come back as Errors.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "mint/channel/frame.h"
+#include "mint/result.h"
+#include "mint/sys/host_fs.h"
+#include "mint/sys/mint_device.h"
+
+namespace mint::channel {
+
+// Time, so tests can run the waits without waiting.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual std::chrono::steady_clock::time_point Now() = 0;
+  virtual void Sleep(std::chrono::microseconds d) = 0;
+};
+Clock& RealClock();
+
+// Where the command's output goes, as it arrives.
+class OutputSink {
+ public:
+  virtual ~OutputSink() = default;
+  virtual void Stdout(std::span<const uint8_t> bytes) = 0;
+  virtual void Stderr(std::span<const uint8_t> bytes) = 0;
+};
+
+// A node as exec needs it: its id, name and sysfs directory.
+struct NodeRef {
+  uint32_t id = 0;
+  std::string name;
+  std::string dir;  // "/sys/kernel/mint/nodes/<id>"
+};
+
+struct ExecRequest {
+  std::vector<std::string> argv;
+  std::optional<std::chrono::milliseconds> timeout;  // then KILL
+  uint32_t session = 0;                              // 0: pick one
+  const std::atomic<bool>* cancel = nullptr;         // set (e.g. by SIGINT): KILL
+};
+
+// How the command ended.
+struct ExecResult {
+  bool ran = false;           // false: the agent could not start it (see error)
+  ExitStatus status;          // when ran
+  RunError run_error;         // when !ran: the agent's words, e.g. ENOENT
+  uint64_t stale_frames = 0;  // frames of other sessions ignored
+  // The exit status `mintctl exec` returns: the command's (128 + signal
+  // when killed); 127 when the program was not found, 126 when it could
+  // not be run otherwise (the shell's numbers).
+  int ExitCode() const;
+};
+
+// Tunables (tests shorten them).
+struct ExecTiming {
+  std::chrono::milliseconds state_check{100};     // re-read state and agent
+  std::chrono::microseconds idle_poll{2000};      // sleep when no record waits
+  std::chrono::milliseconds send_deadline{5000};  // ring to the node full this long: give up
+  std::chrono::milliseconds kill_grace{3000};     // after KILL, wait this long for EXIT
+};
+
+// Checks that the node can take a command now: state "running" and agent
+// "ready". Errors (context: the node's name):
+//  - "<name> is <state> (<reason>); mintctl exec needs a running node"
+//  - "<name> has no mint-agent running (nodes/<id>/agent says absent); ..."
+//  - a kernel without nodes/<id>/agent: "this kernel has no message channel ..."
+Result<void> CheckReady(sys::HostFs& fs, const NodeRef& node);
+
+// Runs the request. Precondition: the caller holds the node's exec lock.
+// Returns the command's result, or an Error (the command's fate unknown):
+// node not ready (CheckReady), node crashed/hung/stopped or agent gone
+// mid-command, timeout (after KILL), cancel, agent not taking messages,
+// a malformed frame of our session, or a failed ioctl.
+Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef& node,
+                        const ExecRequest& request, OutputSink& sink, Clock& clock = RealClock(),
+                        const ExecTiming& timing = {});
+
+// A fresh session id, never 0 (random).
+uint32_t NewSession();
+
+}  // namespace mint::channel

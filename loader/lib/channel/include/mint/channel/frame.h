@@ -1,0 +1,85 @@
+// The frame protocol of mint's message channel, the one definition both
+// ends compile: mint-agent inside a node and mintctl on node0. One channel
+// record (<linux/mint.h>: at most MINT_CHAN_MSG_MAX bytes, written and read
+// whole) carries exactly one frame: a 16-byte FrameHeader, then `length`
+// payload bytes. docs/agent.md describes the conversation; this file owns
+// the bytes. Encoding never fails for valid inputs (preconditions below);
+// decoding checks everything and returns an Error naming what is wrong, so
+// neither end ever trusts a record it did not check.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mint/result.h"
+
+namespace mint::channel {
+
+inline constexpr size_t kMaxRecord = 4096;            // MINT_CHAN_MSG_MAX
+inline constexpr uint32_t kFrameMagic = 0x4654'4e4d;  // "MNTF" in memory
+inline constexpr uint16_t kFrameVersion = 1;
+
+enum class FrameType : uint16_t {
+  kHello = 1,   // agent -> node0, session 0: the agent opened the channel; payload: text
+  kExec = 2,    // node0 -> agent: run argv (payload: EncodeArgv) as `session`
+  kStdout = 3,  // agent -> node0: bytes the command wrote to stdout
+  kStderr = 4,  // agent -> node0: bytes the command wrote to stderr
+  kExit = 5,    // agent -> node0: the command ended (payload: EncodeExit); last frame
+  kError = 6,   // agent -> node0: the command could not run (payload: EncodeError); last frame
+  kKill = 7,    // node0 -> agent: SIGKILL the session's process group; EXIT follows
+};
+std::string_view FrameTypeName(FrameType type);  // "HELLO", "EXEC", ...
+
+// Both ends are x86-64: fields are little-endian, naturally aligned.
+struct FrameHeader {
+  uint32_t magic;    // 0x00 kFrameMagic
+  uint16_t version;  // 0x04 kFrameVersion
+  uint16_t type;     // 0x06 FrameType
+  uint32_t session;  // 0x08 chosen by mintctl per exec, never 0; 0 for HELLO
+  uint32_t length;   // 0x0c payload bytes after the header == record length - 16
+};
+static_assert(sizeof(FrameHeader) == 16);
+inline constexpr size_t kMaxPayload = kMaxRecord - sizeof(FrameHeader);  // 4080
+
+struct Frame {
+  FrameType type = FrameType::kHello;
+  uint32_t session = 0;
+  std::vector<uint8_t> payload;
+};
+
+// One record. Precondition: payload.size() <= kMaxPayload.
+std::vector<uint8_t> EncodeFrame(FrameType type, uint32_t session,
+                                 std::span<const uint8_t> payload = {});
+// Checks length, magic, version, type and that `length` matches the record.
+Result<Frame> DecodeFrame(std::span<const uint8_t> record);
+
+// EXEC payload: each argument followed by a NUL. Refuses an empty argv, an
+// empty program name, an argument containing NUL, and more than
+// kMaxPayload bytes, with the context `what` (e.g. "node1").
+Result<std::vector<uint8_t>> EncodeArgv(const std::vector<std::string>& argv,
+                                        const std::string& what);
+Result<std::vector<std::string>> DecodeArgv(std::span<const uint8_t> payload);
+
+// EXIT payload: {int32 code, int32 signal}; signal != 0: killed by it.
+struct ExitStatus {
+  int32_t code = 0;
+  int32_t signal = 0;
+  // The shell's convention: code, or 128 + signal.
+  int ShellStatus() const { return signal != 0 ? 128 + signal : code; }
+};
+std::vector<uint8_t> EncodeExit(ExitStatus status);
+Result<ExitStatus> DecodeExit(std::span<const uint8_t> payload);
+
+// ERROR payload: {int32 errno} then text (no NUL), at most kMaxPayload.
+struct RunError {
+  int32_t sys_errno = 0;
+  std::string message;
+};
+std::vector<uint8_t> EncodeError(const RunError& error);
+Result<RunError> DecodeError(std::span<const uint8_t> payload);
+
+}  // namespace mint::channel

@@ -1,0 +1,223 @@
+// mint-agent's serving loop over a SOCK_SEQPACKET socketpair (one record
+// per read and per write, as /dev/mint-channel gives), running real
+// commands: HELLO first; output, exit status and signals; a program that
+// does not exist; KILL; sessions side by side; 1 MB of output intact;
+// stdin /dev/null and a PATH-only environment; bad input answered and
+// survived; a background child keeping the pipes open.
+#include "agent.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <thread>
+
+namespace mint::agent {
+namespace {
+
+using channel::DecodeFrame;
+using channel::EncodeFrame;
+using channel::Frame;
+using channel::FrameType;
+
+std::vector<uint8_t> Bytes(const std::string& s) { return {s.begin(), s.end()}; }
+std::string Text(const std::vector<uint8_t>& b) { return {b.begin(), b.end()}; }
+
+class AgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    int sv[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    node0_ = sv[0];
+    int agent_fd = sv[1];
+    int flags = ::fcntl(agent_fd, F_GETFL);
+    ::fcntl(agent_fd, F_SETFL, flags | O_NONBLOCK);
+    thread_ = std::thread([this, agent_fd] {
+      Agent agent(agent_fd, -1);
+      result_ = agent.Run();
+      ::close(agent_fd);
+    });
+    auto hello = Next(std::chrono::seconds(5));
+    ASSERT_TRUE(hello.has_value());
+    EXPECT_EQ(hello->type, FrameType::kHello);
+    EXPECT_EQ(hello->session, 0u);
+    EXPECT_EQ(Text(hello->payload).rfind("mint-agent 1 pid ", 0), 0u);
+  }
+  void TearDown() override {
+    ::shutdown(node0_, SHUT_RDWR);
+    ::close(node0_);
+    thread_.join();
+    EXPECT_EQ(result_, 0);
+  }
+
+  void SendRecord(const std::vector<uint8_t>& record) {
+    ASSERT_EQ(::write(node0_, record.data(), record.size()), static_cast<ssize_t>(record.size()));
+  }
+  void Exec(uint32_t session, const std::vector<std::string>& argv) {
+    SendRecord(EncodeFrame(FrameType::kExec, session, *channel::EncodeArgv(argv, "test")));
+  }
+  std::optional<Frame> Next(std::chrono::milliseconds timeout) {
+    pollfd p{node0_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return std::nullopt;
+    std::vector<uint8_t> buf(channel::kMaxRecord);
+    ssize_t n = ::read(node0_, buf.data(), buf.size());
+    if (n <= 0) return std::nullopt;
+    buf.resize(static_cast<size_t>(n));
+    auto f = DecodeFrame(buf);
+    EXPECT_TRUE(f.ok()) << f.error().ToString();
+    if (!f.ok()) return std::nullopt;
+    return *f;
+  }
+
+  struct Outcome {
+    std::string out, err;
+    std::optional<channel::ExitStatus> exit;
+    std::optional<channel::RunError> error;
+  };
+  // Collects session `s` until its EXIT or ERROR (other sessions' frames go to `others`).
+  Outcome Collect(uint32_t s, std::chrono::seconds timeout = std::chrono::seconds(20)) {
+    Outcome o;
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      auto f = Next(std::chrono::milliseconds(200));
+      if (!f) continue;
+      if (f->session != s) {
+        others_.push_back(*f);
+        continue;
+      }
+      if (f->type == FrameType::kStdout) o.out += Text(f->payload);
+      if (f->type == FrameType::kStderr) o.err += Text(f->payload);
+      if (f->type == FrameType::kExit) {
+        o.exit = *channel::DecodeExit(f->payload);
+        return o;
+      }
+      if (f->type == FrameType::kError) {
+        o.error = *channel::DecodeError(f->payload);
+        return o;
+      }
+    }
+    ADD_FAILURE() << "session " << s << " did not end";
+    return o;
+  }
+
+  int node0_ = -1;
+  std::thread thread_;
+  int result_ = -1;
+  std::vector<Frame> others_;
+};
+
+TEST_F(AgentTest, RunsACommand) {
+  Exec(1, {"sh", "-c", "echo out; echo err >&2; exit 3"});
+  auto o = Collect(1);
+  ASSERT_TRUE(o.exit);
+  EXPECT_EQ(o.exit->code, 3);
+  EXPECT_EQ(o.exit->signal, 0);
+  EXPECT_EQ(o.out, "out\n");
+  EXPECT_EQ(o.err, "err\n");
+}
+
+TEST_F(AgentTest, ProgramThatDoesNotExist) {
+  Exec(2, {"no-such-program-mint"});
+  auto o = Collect(2);
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->sys_errno, ENOENT);
+  EXPECT_EQ(o.error->message, "cannot run no-such-program-mint: No such file or directory");
+}
+
+TEST_F(AgentTest, KillEndsTheSessionWithSignal9) {
+  Exec(3, {"sh", "-c", "sleep 100; echo never"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto start = std::chrono::steady_clock::now();
+  SendRecord(EncodeFrame(FrameType::kKill, 3));
+  auto o = Collect(3);
+  ASSERT_TRUE(o.exit);
+  EXPECT_EQ(o.exit->signal, 9);
+  EXPECT_EQ(o.exit->ShellStatus(), 137);
+  EXPECT_EQ(o.out, "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST_F(AgentTest, SessionsRunSideBySide) {
+  Exec(10, {"sh", "-c", "sleep 1; echo slow"});
+  Exec(11, {"echo", "fast"});
+  auto fast = Collect(11);
+  ASSERT_TRUE(fast.exit);
+  EXPECT_EQ(fast.out, "fast\n");
+  auto slow = Collect(10);
+  ASSERT_TRUE(slow.exit);
+  EXPECT_EQ(slow.out, "slow\n");
+}
+
+TEST_F(AgentTest, SameSessionTwiceIsRefused) {
+  Exec(12, {"sleep", "1"});
+  Exec(12, {"echo", "again"});
+  auto f = Next(std::chrono::seconds(5));
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->type, FrameType::kError);
+  EXPECT_EQ(channel::DecodeError(f->payload)->message, "session 12 is already running a command");
+  auto o = Collect(12);
+  ASSERT_TRUE(o.exit);
+  EXPECT_EQ(o.exit->code, 0);
+}
+
+TEST_F(AgentTest, OneMegabyteIntact) {
+  // 1 MiB of numbered lines, far more than the socket and the queue hold.
+  Exec(4, {"sh", "-c", "i=0; while [ $i -lt 65536 ]; do printf '%015d\\n' $i; i=$((i+1)); done"});
+  auto o = Collect(4, std::chrono::seconds(60));
+  ASSERT_TRUE(o.exit);
+  EXPECT_EQ(o.exit->code, 0);
+  ASSERT_EQ(o.out.size(), 1048576u);
+  char line[17];
+  for (int i = 0; i < 65536; i += 4097) {
+    std::snprintf(line, sizeof line, "%015d\n", i);
+    ASSERT_EQ(o.out.substr(static_cast<size_t>(i) * 16, 16), line);
+  }
+}
+
+TEST_F(AgentTest, StdinIsDevNullAndTheEnvironmentIsPathOnly) {
+  Exec(5, {"sh", "-c", "cat; env | grep -v '^PWD=\\|^SHLVL=\\|^_=' | sort"});
+  auto o = Collect(5);
+  ASSERT_TRUE(o.exit);
+  EXPECT_EQ(o.out, std::string("HOME=/\nPATH=") + kCommandPath + "\n");
+}
+
+TEST_F(AgentTest, BadInputIsAnsweredAndSurvived) {
+  SendRecord(Bytes("this is not a frame at all"));
+  auto bad = EncodeFrame(FrameType::kExec, 6, Bytes("no-nul"));
+  SendRecord(bad);
+  auto f = Next(std::chrono::seconds(5));
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->type, FrameType::kError);
+  EXPECT_EQ(f->session, 6u);
+  EXPECT_EQ(channel::DecodeError(f->payload)->message,
+            "EXEC payload is not NUL-terminated arguments");
+  auto wrong_version = EncodeFrame(FrameType::kExec, 8, Bytes("x"));
+  wrong_version[4] = 2;
+  SendRecord(wrong_version);
+  f = Next(std::chrono::seconds(5));
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->session, 8u);
+  EXPECT_EQ(channel::DecodeError(f->payload)->sys_errno, EPROTO);
+  SendRecord(EncodeFrame(FrameType::kKill, 999));  // no such session: ignored
+  SendRecord(EncodeFrame(FrameType::kStdout, 7, Bytes("node0 never sends this")));
+  Exec(7, {"echo", "still here"});
+  auto o = Collect(7);
+  ASSERT_TRUE(o.exit);
+  EXPECT_EQ(o.out, "still here\n");
+}
+
+TEST_F(AgentTest, BackgroundChildHoldingThePipesDoesNotHoldTheExit) {
+  auto start = std::chrono::steady_clock::now();
+  Exec(9, {"sh", "-c", "sleep 5 & echo started"});
+  auto o = Collect(9);
+  ASSERT_TRUE(o.exit);
+  EXPECT_EQ(o.out, "started\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+}  // namespace
+}  // namespace mint::agent

@@ -1,0 +1,284 @@
+// node0's exec client against the RecordingMintDevice's channel model (a
+// scripted agent answers through the chan hook), a sysfs tree in a temp dir
+// and a clock that only moves when the client sleeps. Every way exec can
+// end is here, with its exact error text.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+
+#include "mint/channel.h"
+
+namespace mint::channel {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FakeClock : public Clock {
+ public:
+  std::chrono::steady_clock::time_point Now() override { return now_; }
+  void Sleep(std::chrono::microseconds d) override { now_ += d; }
+  std::chrono::steady_clock::duration elapsed() const { return now_ - start_; }
+
+ private:
+  std::chrono::steady_clock::time_point start_{};
+  std::chrono::steady_clock::time_point now_{};
+};
+
+class Sink : public OutputSink {
+ public:
+  void Stdout(std::span<const uint8_t> b) override { out.append(b.begin(), b.end()); }
+  void Stderr(std::span<const uint8_t> b) override { err.append(b.begin(), b.end()); }
+  std::string out, err;
+};
+
+std::vector<uint8_t> Bytes(const std::string& s) { return {s.begin(), s.end()}; }
+
+ExecRequest Req(std::vector<std::string> argv) {
+  ExecRequest r;
+  r.argv = std::move(argv);
+  return r;
+}
+
+class ExecTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "mintexec.XXXXXX").string();
+    root_ = ::mkdtemp(tmpl.data());
+    host_ = sys::OpenHostFs(root_);
+    ASSERT_TRUE(dev_.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
+    dev_.SetState(1, "running");
+    Attr("state", "running\n");
+    Attr("reason", "\n");
+    Attr("agent", "ready\n");
+    dev_.set_chan_hook([this](uint32_t id, std::span<const uint8_t> record) {
+      dev_.TakeToNode(id);
+      auto f = DecodeFrame(record);
+      ASSERT_TRUE(f.ok()) << f.error().ToString();
+      received_.push_back(f->type);
+      if (agent_) agent_(*f);
+    });
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  void Attr(const std::string& name, const std::string& text) {
+    std::string dir = root_ + node_.dir;
+    fs::create_directories(dir);
+    std::ofstream(dir + "/" + name) << text;
+  }
+  void Reply(FrameType type, uint32_t session, std::vector<uint8_t> payload = {}) {
+    dev_.QueueFromNode(1, EncodeFrame(type, session, payload));
+  }
+  Result<ExecResult> Run(ExecRequest req) {
+    if (req.session == 0) req.session = 42;
+    return Exec(dev_, *host_, node_, req, sink_, clock_, timing_);
+  }
+
+  std::string root_;
+  std::unique_ptr<sys::HostFs> host_;
+  sys::RecordingMintDevice dev_{{PhysRange{PhysAddr{1ull << 32}, ByteSize{1ull << 30}}}, {}};
+  NodeRef node_{1, "node1", "/sys/kernel/mint/nodes/1"};
+  std::function<void(const Frame&)> agent_;
+  std::vector<FrameType> received_;
+  FakeClock clock_;
+  ExecTiming timing_;
+  Sink sink_;
+};
+
+TEST_F(ExecTest, RunsTheCommandAndStreamsItsOutput) {
+  agent_ = [&](const Frame& f) {
+    ASSERT_EQ(f.type, FrameType::kExec);
+    EXPECT_EQ(*DecodeArgv(f.payload), (std::vector<std::string>{"uname", "-a"}));
+    Reply(FrameType::kStdout, f.session, Bytes("Linux node1\n"));
+    Reply(FrameType::kStderr, f.session, Bytes("warning\n"));
+    Reply(FrameType::kStdout, f.session, Bytes("more\n"));
+    Reply(FrameType::kExit, f.session, EncodeExit({3, 0}));
+  };
+  auto r = Run(Req({"uname", "-a"}));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_TRUE(r->ran);
+  EXPECT_EQ(r->ExitCode(), 3);
+  EXPECT_EQ(sink_.out, "Linux node1\nmore\n");
+  EXPECT_EQ(sink_.err, "warning\n");
+  EXPECT_EQ(dev_.calls().back(), "MINT_NODE_CHAN id=1 tx=25");  // 16 + "uname\0-a\0"
+}
+
+TEST_F(ExecTest, IgnoresFramesOfOtherSessions) {
+  Reply(FrameType::kHello, 0, Bytes("mint-agent 1"));
+  Reply(FrameType::kStdout, 7, Bytes("left over from a killed mintctl\n"));
+  Reply(FrameType::kExit, 7, EncodeExit({0, 0}));
+  agent_ = [&](const Frame& f) {
+    Reply(FrameType::kStdout, 99, Bytes("another session\n"));
+    Reply(FrameType::kStdout, f.session, Bytes("mine\n"));
+    Reply(FrameType::kExit, f.session, EncodeExit({0, 0}));
+  };
+  auto r = Run(Req({"true"}));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->ExitCode(), 0);
+  EXPECT_EQ(sink_.out, "mine\n");
+  EXPECT_EQ(r->stale_frames, 4u);
+}
+
+TEST_F(ExecTest, KilledCommandIs128PlusSignal) {
+  agent_ = [&](const Frame& f) { Reply(FrameType::kExit, f.session, EncodeExit({0, 9})); };
+  auto r = Run(Req({"sleep", "9"}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->ExitCode(), 137);
+}
+
+TEST_F(ExecTest, CommandThatCannotRun) {
+  agent_ = [&](const Frame& f) {
+    Reply(FrameType::kError, f.session,
+          EncodeError({ENOENT, "cannot run nope: No such file or directory"}));
+  };
+  auto r = Run(Req({"nope"}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->ran);
+  EXPECT_EQ(r->run_error.message, "cannot run nope: No such file or directory");
+  EXPECT_EQ(r->ExitCode(), 127);
+  r->run_error.sys_errno = EACCES;
+  EXPECT_EQ(r->ExitCode(), 126);
+}
+
+TEST_F(ExecTest, RefusesANodeThatIsNotRunning) {
+  Attr("state", "crashed\n");
+  Attr("reason", "Kernel panic - not syncing: sysrq triggered crash\n");
+  auto r = Run(Req({"true"}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().ToString(),
+            "node1: the node is crashed (Kernel panic - not syncing: sysrq triggered crash); "
+            "mintctl exec needs a running node; mintctl restart node1 boots it again");
+  Attr("state", "loaded\n");
+  Attr("reason", "\n");
+  EXPECT_EQ(Run(Req({"true"})).error().ToString(),
+            "node1: the node is loaded; mintctl exec needs a running node");
+  EXPECT_TRUE(received_.empty());
+}
+
+TEST_F(ExecTest, RefusesANodeWithoutAgent) {
+  Attr("agent", "absent\n");
+  EXPECT_EQ(Run(Req({"true"})).error().ToString(),
+            "node1: the node has no mint-agent running (/sys/kernel/mint/nodes/1/agent says "
+            "absent); its initramfs starts /usr/sbin/mint-agent, mintctl console node1 shows "
+            "what happened");
+  fs::remove(root_ + node_.dir + "/agent");
+  EXPECT_EQ(Run(Req({"true"})).error().ToString(),
+            "node1: this kernel has no message channel (no /sys/kernel/mint/nodes/1/agent); "
+            "boot node0 with a mint kernel of ABI 2 or later");
+}
+
+TEST_F(ExecTest, NodeCrashesMidCommand) {
+  agent_ = [&](const Frame& f) {
+    Reply(FrameType::kStdout, f.session, Bytes("partial"));
+    // The node panics: the kernel refuses the channel from now on.
+    dev_.SetState(1, "crashed");
+    Attr("state", "crashed\n");
+    Attr("reason", "Kernel panic - not syncing: sysrq triggered crash\n");
+  };
+  auto r = Run(Req({"sh", "-c", "echo c > /proc/sysrq-trigger"}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().ToString(),
+            "node1: the node is now crashed (Kernel panic - not syncing: sysrq triggered crash); "
+            "the command's outcome is unknown; mintctl restart node1 boots it again");
+  EXPECT_EQ(sink_.out, "partial");
+}
+
+TEST_F(ExecTest, NodeHangsMidCommandWithinOneStateCheck) {
+  agent_ = [&](const Frame&) {
+    // Hung nodes still take channel ioctls: only sysfs tells.
+    Attr("state", "hung\n");
+    Attr("reason", "heartbeat stopped on CPU 2 (APIC 2)\n");
+  };
+  auto r = Run(Req({"sleep", "100"}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().ToString(),
+            "node1: the node is now hung (heartbeat stopped on CPU 2 (APIC 2)); the command's "
+            "outcome is unknown; mintctl kill node1 stops it, mintctl restart node1 boots it "
+            "again");
+  EXPECT_LE(clock_.elapsed(), timing_.state_check + timing_.idle_poll);
+}
+
+TEST_F(ExecTest, NodeDestroyedMidCommand) {
+  agent_ = [&](const Frame&) { fs::remove_all(root_ + node_.dir); };
+  EXPECT_EQ(Run(Req({"sleep", "100"})).error().ToString(),
+            "node1: the node was destroyed while the command ran; its outcome is unknown");
+}
+
+TEST_F(ExecTest, AgentGoesAwayMidCommand) {
+  agent_ = [&](const Frame&) { Attr("agent", "absent\n"); };
+  EXPECT_EQ(Run(Req({"sleep", "100"})).error().ToString(),
+            "node1: the node's mint-agent went away while the command ran "
+            "(/sys/kernel/mint/nodes/1/agent says absent); the command's outcome is unknown");
+}
+
+TEST_F(ExecTest, TimeoutSendsKillAndSaysSo) {
+  agent_ = [&](const Frame& f) {
+    if (f.type == FrameType::kKill) Reply(FrameType::kExit, f.session, EncodeExit({0, 9}));
+  };
+  ExecRequest req = Req({"sleep", "100"});
+  req.timeout = std::chrono::milliseconds(1500);
+  auto r = Run(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().ToString(),
+            "node1: the command ran longer than --timeout 1500 ms and was killed");
+  EXPECT_EQ(received_, (std::vector<FrameType>{FrameType::kExec, FrameType::kKill}));
+  EXPECT_GE(clock_.elapsed(), std::chrono::milliseconds(1500));
+  EXPECT_LT(clock_.elapsed(), std::chrono::milliseconds(1600));
+}
+
+TEST_F(ExecTest, KillThatIsNeverConfirmedEndsTheWait) {
+  ExecRequest req = Req({"sleep", "100"});
+  req.timeout = std::chrono::seconds(2);
+  auto r = Run(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().ToString(),
+            "node1: the command ran longer than --timeout; mintctl sent KILL but the node's "
+            "mint-agent did not confirm it within 3 s");
+  EXPECT_LT(clock_.elapsed(), std::chrono::milliseconds(5100));
+}
+
+TEST_F(ExecTest, CancelSendsKill) {
+  std::atomic<bool> cancel{false};
+  agent_ = [&](const Frame& f) {
+    if (f.type == FrameType::kExec) cancel = true;
+    if (f.type == FrameType::kKill) Reply(FrameType::kExit, f.session, EncodeExit({0, 9}));
+  };
+  ExecRequest req = Req({"sleep", "100"});
+  req.cancel = &cancel;
+  EXPECT_EQ(Run(req).error().ToString(), "node1: interrupted; the command was killed in the node");
+}
+
+TEST_F(ExecTest, AgentThatTakesNoMessages) {
+  dev_.set_to_node_room(0);
+  EXPECT_EQ(Run(Req({"true"})).error().ToString(),
+            "node1: the node's mint-agent takes no messages: the ring to the node stayed full for "
+            "5 s");
+}
+
+TEST_F(ExecTest, UnreadableRecordFromTheAgent) {
+  agent_ = [&](const Frame&) { dev_.QueueFromNode(1, Bytes("garbage that is long enough")); };
+  EXPECT_EQ(Run(Req({"true"})).error().ToString(),
+            "node1: the node's mint-agent sent a record this mintctl cannot read (not a mint "
+            "frame (bad magic)); use the mintctl and mint-agent of one build");
+}
+
+TEST_F(ExecTest, BadExitPayloadOfOurSession) {
+  agent_ = [&](const Frame& f) { Reply(FrameType::kExit, f.session, Bytes("xx")); };
+  EXPECT_EQ(Run(Req({"true"})).error().ToString(),
+            "channel record: EXIT payload is 2 bytes, not 8");
+}
+
+TEST_F(ExecTest, EmptyCommandIsRefusedBeforeSending) {
+  EXPECT_EQ(Run(Req({})).error().ToString(),
+            "node1: no command to run; give it after --, e.g. mintctl exec node1 -- uname -a");
+  EXPECT_TRUE(received_.empty());
+}
+
+TEST(Session, NeverZero) {
+  for (int i = 0; i < 100; ++i) EXPECT_NE(NewSession(), 0u);
+}
+
+}  // namespace
+}  // namespace mint::channel
