@@ -84,10 +84,11 @@ void PrintDisksAndNics(const HostTopology& host, std::ostream& out) {
   }
   disks.Print(out);
   out << "\nNICs:\n";
-  Table nics({"NIC", "PCI", "ADDRESSES"});
+  Table nics({"NIC", "PCI", "ADDRESSES", "ROUTES"});
   for (const auto& n : host.nics)
-    nics.Add(
-        {n.name, n.pci ? n.pci->ToString() : "-", n.addresses.empty() ? "-" : Join(n.addresses)});
+    nics.Add({n.name, n.pci ? n.pci->ToString() : "-",
+              n.addresses.empty() ? "-" : Join(n.addresses),
+              n.routes.empty() ? "-" : Join(n.routes)});
   nics.Print(out);
 }
 

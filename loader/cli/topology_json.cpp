@@ -138,8 +138,10 @@ nlohmann::json TopologyJson(const HostTopology& host) {
                           {"in_use", DiskUses(host, d)}});
   j["nics"] = nlohmann::json::array();
   for (const auto& n : host.nics)
-    j["nics"].push_back(
-        {{"name", n.name}, {"pci", OptionalBdf(n.pci)}, {"addresses", n.addresses}});
+    j["nics"].push_back({{"name", n.name},
+                         {"pci", OptionalBdf(n.pci)},
+                         {"addresses", n.addresses},
+                         {"routes", n.routes}});
   j["mounts"] = nlohmann::json::array();
   for (const auto& m : host.mounts)
     j["mounts"].push_back({{"source", m.source}, {"target", m.target}, {"fstype", m.fstype}});

@@ -1,8 +1,12 @@
 // Apply: the committing sequence, one Transaction step per change to the
-// host, in the order the kernel needs them (a function must be off node0's
-// drivers before NODE_ASSIGN_PCI; the image needs NODE_CREATE's ranges).
-// NODE_DESTROY undoes NODE_CREATE and everything assigned to the node;
-// Restore puts each function back on the driver node0 had it on.
+// host, in the order the kernel needs them: NODE_CREATE; NODE_ASSIGN_PCI
+// for each function FIRST, while node0's driver still has it (the kernel
+// records the ownership before anything else changes, so a mintctl killed
+// from here on leaves a node `mintctl recover` can see and undo); then each
+// function handed to pci-stub (NODE_START refuses a function on any other
+// driver); the image from NODE_CREATE's ranges; NODE_LOAD; NODE_START.
+// Undo: NODE_DESTROY (it also drops the ownership), and only after it
+// worked each stubbed function back on its node0 driver, newest first.
 #include "mint/apply.h"
 
 #include <cstdio>
@@ -55,16 +59,6 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
   Transaction tx(log);
   const std::string node = plan.name + " (id " + std::to_string(plan.node_id) + ")";
 
-  for (const auto& d : plan.devices) {
-    auto done = tx.Do(
-        "stub " + d.bdf.ToString() + " (" + d.description + "): " + Driver(d.node0_driver) +
-            " -> pci-stub",
-        [&] { return pci.Stub(d.bdf, d.node0_driver); },
-        "restore " + d.bdf.ToString() + ": pci-stub -> " + Driver(d.node0_driver),
-        [&] { return pci.Restore(d.bdf, d.node0_driver); });
-    if (!done.ok()) return tx.Abort(done.take_error());
-  }
-
   sys::CreatedNode created;
   sys::CreateNodeRequest request{plan.node_id, plan.name, plan.cpus, plan.numa_node, plan.memory};
   std::string numa = plan.numa_node >= 0 ? ", NUMA node " + std::to_string(plan.numa_node) : "";
@@ -82,9 +76,26 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
       "NODE_DESTROY " + node, [&] { return device.Destroy(plan.node_id); });
   if (!made.ok()) return tx.Abort(made.take_error());
 
+  const size_t create_step = tx.last_step();
+
+  // No undo of its own: NODE_DESTROY drops the node's ownership.
   for (const auto& d : plan.devices) {
     auto done = tx.Do("NODE_ASSIGN_PCI " + node + ": " + d.bdf.ToString(),
                       [&] { return device.AssignPci(plan.node_id, d.bdf); });
+    if (!done.ok()) return tx.Abort(done.take_error());
+  }
+
+  // A failed Stub puts the function back on its driver by itself.
+  for (const auto& d : plan.devices) {
+    auto done = tx.DoUnder(
+        create_step,
+        "stub " + d.bdf.ToString() + " (" + d.description + "): " + Driver(d.node0_driver) +
+            " -> pci-stub",
+        [&] { return pci.Stub(d.bdf, d.node0_driver); },
+        "restore " + d.bdf.ToString() + ": pci-stub -> " + Driver(d.node0_driver),
+        [&] { return pci.Restore(d.bdf, d.node0_driver); },
+        d.bdf.ToString() + " stays on pci-stub while " + plan.name + " owns it; mintctl destroy " +
+            plan.name + " gives it back to node0");
     if (!done.ok()) return tx.Abort(done.take_error());
   }
 

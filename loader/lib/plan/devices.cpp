@@ -2,7 +2,7 @@
 // down to one PCI function the node will own whole. Refused: unknown names
 // and addresses, bridges, functions another node owns or asked for twice,
 // functions that serve something node0 uses (a mounted filesystem, swap, a
-// network address, another disk), and functions without MSI or MSI-X (a
+// network address or route, another disk), and functions without MSI or MSI-X (a
 // node takes device interrupts only as MSI aimed at its own CPUs).
 #include <algorithm>
 
@@ -85,13 +85,31 @@ std::string Have(const std::vector<std::string>& names, const std::string& what)
   return names.empty() ? "this host has no " + what : "this host has " + JoinWords(names);
 }
 
+// "; node1 owns 0000:00:03.0 (Virtio SCSI), whose disks node0 no longer
+// sees" for every function of PCI base class `base` a node owns: a disk or
+// NIC a node took is missing from node0's /sys, so a name that is not found
+// may be one of these. Empty when no node owns such a function.
+std::string OwnedElsewhere(const HostTopology& host, uint32_t base, const std::string& what) {
+  std::string out;
+  for (const auto& node : host.mint.nodes)
+    for (const auto& bdf : node.devices) {
+      const PciFunction* f = host.FindPci(bdf);
+      if (f == nullptr || (f->class_code >> 16) != base) continue;
+      out +=
+          "; " + node.name + " owns " +
+          (f->description.empty() ? bdf.ToString() : bdf.ToString() + " (" + f->description + ")") +
+          ", whose " + what + " node0 no longer sees";
+    }
+  return out;
+}
+
 Result<PciBdf> ResolveDisk(const HostTopology& host, const DeviceRequest& r,
                            const std::string& ctx) {
   const BlockDevice* disk = host.FindDisk(r.name);
   if (disk == nullptr)
     return MakeError(ErrorCode::kNotFound, ctx,
                      "no disk named " + r.name + "; " + Have(DiskNames(host), "disks") +
-                         " (mintctl topology lists them)");
+                         " (mintctl topology lists them)" + OwnedElsewhere(host, 0x01, "disks"));
   if (!disk->pci)
     return MakeError(ErrorCode::kUnsupported, ctx,
                      r.name +
@@ -112,10 +130,10 @@ Result<PciBdf> ResolveNic(const HostTopology& host, const DeviceRequest& r,
                           const std::string& ctx) {
   const Nic* nic = host.FindNic(r.name);
   if (nic == nullptr)
-    return MakeError(ErrorCode::kNotFound, ctx,
-                     "no network interface named " + r.name + "; " +
-                         Have(NicNames(host), "network interfaces") +
-                         " (mintctl topology lists them)");
+    return MakeError(
+        ErrorCode::kNotFound, ctx,
+        "no network interface named " + r.name + "; " + Have(NicNames(host), "network interfaces") +
+            " (mintctl topology lists them)" + OwnedElsewhere(host, 0x02, "interface"));
   if (!nic->pci)
     return MakeError(ErrorCode::kUnsupported, ctx,
                      r.name +
@@ -134,13 +152,20 @@ Result<void> CheckFunctionUnused(const HostTopology& host, const PciBdf& bdf,
   for (const auto& disk : host.disks)
     if (disk.pci == bdf) MINT_CHECK(CheckDiskUnused(host, disk, ctx, via(disk.name)));
   for (const auto& nic : host.nics) {
-    if (nic.pci != bdf || nic.addresses.empty()) continue;
+    if (nic.pci != bdf) continue;
     std::string who = via(nic.name).empty() ? nic.name : via(nic.name) + nic.name + ", which";
-    return MakeError(ErrorCode::kConflict, ctx,
-                     who + " carries node0's address " + nic.addresses.front() +
-                         "; node0 would lose it: give the node a NIC "
-                         "node0 does not use, or remove the address first (ip addr flush dev " +
-                         nic.name + ")");
+    if (!nic.addresses.empty())
+      return MakeError(ErrorCode::kConflict, ctx,
+                       who + " carries node0's address " + nic.addresses.front() +
+                           "; node0 would lose it: give the node a NIC "
+                           "node0 does not use, or remove the address first (ip addr flush dev " +
+                           nic.name + ")");
+    if (!nic.routes.empty())
+      return MakeError(ErrorCode::kConflict, ctx,
+                       who + " carries node0's route " + nic.routes.front() +
+                           "; node0 would lose it: give the node a NIC node0 does not use, or "
+                           "remove its routes first (ip route flush dev " +
+                           nic.name + ")");
   }
   return Ok();
 }

@@ -312,21 +312,36 @@ Result<std::vector<Route>> ParseRoutes(std::string_view text, std::string_view p
   }
   for (size_t i = 1; i < lines.size(); ++i) {
     std::vector<std::string_view> fields = Fields(lines[i]);
-    std::optional<uint32_t> destination, flags, mask;
+    std::optional<uint32_t> destination, gateway, flags, mask;
     if (fields.size() >= 8) {
       destination = ParseInt<uint32_t>(fields[1], 16);
+      gateway = ParseInt<uint32_t>(fields[2], 16);
       flags = ParseInt<uint32_t>(fields[3], 16);
       mask = ParseInt<uint32_t>(fields[7], 16);
     }
-    if (!destination || !flags || !mask) {
+    if (!destination || !gateway || !flags || !mask) {
       return Unexpected(path, i + 1, lines[i], "\"IFACE DESTINATION GATEWAY ... MASK ...\"");
     }
     // The kernel prints the raw network-order word as hex.
     constexpr uint32_t kRtfGateway = 0x2;
-    routes.push_back(Route{std::string(fields[0]), ntohl(*destination), ntohl(*mask),
-                           (*flags & kRtfGateway) != 0});
+    bool via_gateway = (*flags & kRtfGateway) != 0;
+    routes.push_back(Route{std::string(fields[0]), ntohl(*destination), ntohl(*mask), via_gateway,
+                           via_gateway ? ntohl(*gateway) : 0});
   }
   return routes;
+}
+
+std::string FormatRoute(const Route& route) {
+  std::string text;
+  if (route.mask == 0 && route.destination == 0) {
+    text = "default";
+  } else {
+    int prefix = 0;
+    for (uint32_t m = route.mask; m & 0x80000000u; m <<= 1) ++prefix;
+    text = FormatIpv4(route.destination) + "/" + std::to_string(prefix);
+  }
+  if (route.via_gateway) text += " via " + FormatIpv4(route.gateway);
+  return text;
 }
 
 Result<std::vector<Inet6Address>> ParseIfInet6(std::string_view text, std::string_view path) {

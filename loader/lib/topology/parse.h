@@ -45,7 +45,10 @@ struct Route {
   uint32_t destination = 0;  // host byte order
   uint32_t mask = 0;
   bool via_gateway = false;  // RTF_GATEWAY: not a directly connected network
+  uint32_t gateway = 0;      // host byte order; 0 without RTF_GATEWAY
 };
+// "default", "10.1.0.0/16", "default via 10.0.2.2".
+std::string FormatRoute(const Route& route);
 Result<std::vector<Route>> ParseRoutes(std::string_view text, std::string_view path);
 struct Inet6Address {
   std::string iface;

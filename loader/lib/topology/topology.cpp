@@ -272,6 +272,9 @@ class Discoverer {
       for (const Inet6Address& address : inet6) {
         if (address.iface == name) nic.addresses.push_back(address.address);
       }
+      for (const Route& route : routes) {
+        if (route.iface == name) nic.routes.push_back(FormatRoute(route));
+      }
       host.nics.push_back(std::move(nic));
     }
     return Ok();

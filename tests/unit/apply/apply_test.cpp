@@ -1,25 +1,32 @@
-// apply against recording fakes: the full sequence in order, and for EVERY
-// step a failure injected there, after which the host must be exactly as
-// before: no node, the whole pool free, every function on its own driver.
+// apply against recording fakes joined by KernelModel (one ordered log of
+// both seams, the kernel's rules enforced): the full sequence in order
+// (NODE_CREATE, NODE_ASSIGN_PCI each, pci-stub each, NODE_LOAD, NODE_START),
+// and for EVERY step a failure injected there, after which the host must be
+// exactly as before: no node, the whole pool free, every function on its own
+// driver, and no function rebound by node0 while a node still owned it.
 #include "mint/apply.h"
 
 #include <gtest/gtest.h>
 
 #include "fake_bzimage.h"
 #include "host_builder.h"
+#include "kernel_model.h"
 #include "mint/plan.h"
 
 namespace mint::testing {
 namespace {
+
+using Strings = std::vector<std::string>;
 
 struct Fixture {
   HostTopology host = HostBuilder().Build();
   Plan plan;
   apply::BootFiles files{MakeBzImage(), std::vector<uint8_t>(8192, 0x42)};
   apply::DryRun seams = apply::MakeDryRun(host);
+  KernelModel kernel{*seams.device, *seams.pci};
   std::map<PciBdf, std::string> drivers_before = seams.pci->drivers();
   ByteSize pool_before = seams.device->pool_free();
-  std::vector<std::string> log;
+  Strings log;
 
   Fixture() {
     NodeSpec spec = Spec(2, 256ull << 20);
@@ -27,24 +34,28 @@ struct Fixture {
     AddDevice(spec, DeviceKind::kDisk, "sdc");
     plan = plan::MakePlan(host, spec, plan::KernelImage{"/k", files.kernel, ""}).value();
   }
-  Result<apply::Applied> Run() { return apply::Apply(plan, files, *seams.device, *seams.pci, log); }
+  Result<apply::Applied> Run() {
+    return apply::Apply(plan, files, kernel.device(), kernel.pci(), log);
+  }
   void ExpectHostAsBefore() {
     EXPECT_TRUE(seams.device->nodes().empty());
     EXPECT_EQ(seams.device->pool_free(), pool_before);
     EXPECT_EQ(seams.pci->drivers(), drivers_before);
+    EXPECT_EQ(kernel.violations(), Strings{});
   }
 };
 
 Error Injected(const char* what) { return MakeError(ErrorCode::kIo, "node id 1", what, 5); }
 
-TEST(Apply, RunsEveryStepInOrder) {
+TEST(Apply, RunsEveryStepInTheKernelsOrder) {
   Fixture f;
   auto applied = f.Run();
   ASSERT_TRUE(applied.ok()) << applied.error().ToString();
   EXPECT_EQ(applied->node_id, 1u);
-  EXPECT_EQ(f.seams.pci->calls(),
-            (std::vector<std::string>{"stub 0000:00:03.0: virtio-pci -> pci-stub",
-                                      "stub 0000:00:04.0: virtio-pci -> pci-stub"}));
+  EXPECT_EQ(f.kernel.order(), (Strings{"CREATE", "ASSIGN 0000:00:03.0", "ASSIGN 0000:00:04.0",
+                                       "STUB 0000:00:03.0", "STUB 0000:00:04.0", "LOAD", "START"}));
+  EXPECT_EQ(f.seams.pci->calls(), (Strings{"stub 0000:00:03.0: virtio-pci -> pci-stub",
+                                           "stub 0000:00:04.0: virtio-pci -> pci-stub"}));
   const auto& calls = f.seams.device->calls();
   ASSERT_EQ(calls.size(), 5u);
   EXPECT_EQ(calls[0], "MINT_NODE_CREATE id=1 name=node1 cpus=4-5 numa=0 mem=256 MiB");
@@ -57,66 +68,93 @@ TEST(Apply, RunsEveryStepInOrder) {
   EXPECT_EQ(node.devices, (std::vector<PciBdf>{Bdf("0000:00:03.0"), Bdf("0000:00:04.0")}));
   EXPECT_EQ(f.seams.device->pool_free(), ByteSize{(4ull << 30) - (256ull << 20)});
   EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:03.0")), "pci-stub");
+  EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:04.0")), "pci-stub");
   // The entry point lies inside the node's RAM.
   ASSERT_EQ(applied->ram.size(), 1u);
   EXPECT_GE(applied->entry.value, applied->ram[0].start.value);
   EXPECT_LT(applied->entry.value, applied->ram[0].end());
 }
 
+// The model itself: a function left on its node0 driver stops NODE_START.
+TEST(Apply, KernelModelRefusesStartWhileAFunctionIsNotStubbed) {
+  Fixture f;
+  ASSERT_TRUE(f.kernel.device().CreateNode({1, "node1", {CpuId{4}}, -1, ByteSize{64 << 20}}).ok());
+  ASSERT_TRUE(f.kernel.device().AssignPci(1, Bdf("0000:00:03.0")).ok());
+  auto started = f.kernel.device().Start(1, PhysAddr{0}, PhysAddr{0});
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.error().ToString(),
+            "node id 1: MINT_NODE_START: 0000:00:03.0 is not on pci-stub (Device or resource "
+            "busy)");
+}
+
 TEST(Apply, LogNamesEachStepInOrder) {
   Fixture f;
   ASSERT_TRUE(f.Run().ok());
-  std::vector<std::string> steps;
+  Strings steps;
   for (const auto& line : f.log)
     if (line[0] != ' ') steps.push_back(line.substr(0, line.find(':')));
-  EXPECT_EQ(steps,
-            (std::vector<std::string>{"1. stub 0000", "2. stub 0000", "3. NODE_CREATE node1 (id 1)",
-                                      "4. NODE_ASSIGN_PCI node1 (id 1)",
-                                      "5. NODE_ASSIGN_PCI node1 (id 1)", "6. build the boot image",
-                                      "7. NODE_LOAD node1 (id 1)", "8. NODE_START node1 (id 1)"}));
-  EXPECT_EQ(f.log[0], "1. stub 0000:00:03.0 (Virtio block device (sdb)): virtio-pci -> pci-stub");
-  EXPECT_EQ(f.log[2], "3. NODE_CREATE node1 (id 1): CPUs 4-5, 256 MiB, NUMA node 0");
-  EXPECT_EQ(f.log[3],
+  EXPECT_EQ(steps, (Strings{"1. NODE_CREATE node1 (id 1)", "2. NODE_ASSIGN_PCI node1 (id 1)",
+                            "3. NODE_ASSIGN_PCI node1 (id 1)", "4. stub 0000", "5. stub 0000",
+                            "6. build the boot image", "7. NODE_LOAD node1 (id 1)",
+                            "8. NODE_START node1 (id 1)"}));
+  EXPECT_EQ(f.log[0], "1. NODE_CREATE node1 (id 1): CPUs 4-5, 256 MiB, NUMA node 0");
+  EXPECT_EQ(f.log[1],
             "   got RAM 0x100000000 (256 MiB), APIC ids 4,5, low 0x10000 (64 KiB), shared "
             "0x100000000 (2 MiB), TSC 2000000 kHz, LAPIC 1000000 kHz");
+  EXPECT_EQ(f.log[2], "2. NODE_ASSIGN_PCI node1 (id 1): 0000:00:03.0");
+  EXPECT_EQ(f.log[4], "4. stub 0000:00:03.0 (Virtio block device (sdb)): virtio-pci -> pci-stub");
 }
 
-// Device calls: 1 CREATE, 2-3 ASSIGN_PCI, 4 LOAD, 5 START.
+// Device calls: 1 CREATE, 2-3 ASSIGN_PCI, 4 LOAD, 5 START. Driver calls
+// 1-2 are the stubs, which come after both ASSIGN_PCI.
 class ApplyDeviceFailure : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(ApplyDeviceFailure, UndoesEverythingAndReturnsTheError) {
+  const size_t at = GetParam();
   Fixture f;
-  f.seams.device->FailAtCall(GetParam(), Injected("injected"));
+  f.seams.device->FailAtCall(at, Injected("injected"));
   auto applied = f.Run();
   ASSERT_FALSE(applied.ok());
   EXPECT_EQ(applied.error().ToString(), "node id 1: injected (Input/output error)");
   f.ExpectHostAsBefore();
-  // Everything stubbed was restored, newest first.
-  EXPECT_EQ(f.seams.pci->calls(),
-            (std::vector<std::string>{"stub 0000:00:03.0: virtio-pci -> pci-stub",
-                                      "stub 0000:00:04.0: virtio-pci -> pci-stub",
-                                      "restore 0000:00:04.0: pci-stub -> virtio-pci",
-                                      "restore 0000:00:03.0: pci-stub -> virtio-pci"}));
-  // A created node was destroyed, as the last device call.
-  if (GetParam() > 1)
-    EXPECT_EQ(f.seams.device->calls().back(), "MINT_NODE_DESTROY id=1");
+  if (at == 1) {  // NODE_CREATE failed: nothing to undo
+    EXPECT_EQ(f.kernel.order(), Strings{"CREATE"});
+    return;
+  }
+  // The node is destroyed first, then what was stubbed goes back, newest first.
+  Strings expected{"CREATE", "ASSIGN 0000:00:03.0"};
+  if (at >= 3) expected.push_back("ASSIGN 0000:00:04.0");
+  if (at >= 4) expected.insert(expected.end(), {"STUB 0000:00:03.0", "STUB 0000:00:04.0", "LOAD"});
+  if (at >= 5) expected.push_back("START");
+  expected.push_back("DESTROY");
+  if (at >= 4) expected.insert(expected.end(), {"RESTORE 0000:00:04.0", "RESTORE 0000:00:03.0"});
+  EXPECT_EQ(f.kernel.order(), expected);
+  if (at >= 4)
+    EXPECT_EQ(f.seams.pci->calls(), (Strings{"stub 0000:00:03.0: virtio-pci -> pci-stub",
+                                             "stub 0000:00:04.0: virtio-pci -> pci-stub",
+                                             "restore 0000:00:04.0: pci-stub -> virtio-pci",
+                                             "restore 0000:00:03.0: pci-stub -> virtio-pci"}));
   else
-    EXPECT_EQ(f.seams.device->calls().size(), 1u);
+    EXPECT_EQ(f.seams.pci->calls(), Strings{});
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryDeviceStep, ApplyDeviceFailure, ::testing::Values(1, 2, 3, 4, 5));
 
-// Driver calls: 1-2 the stubs.
 class ApplyStubFailure : public ::testing::TestWithParam<size_t> {};
 
-TEST_P(ApplyStubFailure, UndoesEarlierStubsAndTouchesNoNode) {
+TEST_P(ApplyStubFailure, DestroysTheNodeThenRestoresEarlierStubs) {
   Fixture f;
   f.seams.pci->FailAtCall(GetParam(), Injected("stub failed"));
   auto applied = f.Run();
   ASSERT_FALSE(applied.ok());
   EXPECT_EQ(applied.error().message, "stub failed");
   f.ExpectHostAsBefore();
-  EXPECT_TRUE(f.seams.device->calls().empty());
+  Strings expected{"CREATE", "ASSIGN 0000:00:03.0", "ASSIGN 0000:00:04.0", "STUB 0000:00:03.0"};
+  if (GetParam() == 2) expected.push_back("STUB 0000:00:04.0");
+  expected.push_back("DESTROY");
+  // The failed stub put its own function back; only the earlier one is restored.
+  if (GetParam() == 2) expected.push_back("RESTORE 0000:00:03.0");
+  EXPECT_EQ(f.kernel.order(), expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryStubStep, ApplyStubFailure, ::testing::Values(1, 2));
@@ -130,6 +168,7 @@ TEST(Apply, BootImageFailureIsUndone) {
       << applied.error().ToString();
   f.ExpectHostAsBefore();
   EXPECT_EQ(f.seams.device->calls().back(), "MINT_NODE_DESTROY id=1");
+  EXPECT_EQ(f.kernel.order().back(), "RESTORE 0000:00:03.0");
 }
 
 TEST(Apply, UndoFailureIsReportedWithTheOriginalError) {
@@ -148,6 +187,30 @@ TEST(Apply, UndoFailureIsReportedWithTheOriginalError) {
   // The other undos still ran: node destroyed, the other function restored.
   EXPECT_TRUE(f.seams.device->nodes().empty());
   EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:03.0")), "virtio-pci");
+}
+
+// If NODE_DESTROY fails during the undo, the node still owns its functions:
+// node0 must not take them back, and the error says what is left and how.
+TEST(Apply, FailedDestroyLeavesTheFunctionsOnPciStubAndSaysSo) {
+  Fixture f;
+  f.seams.pci->FailAtCall(2, Injected("stub failed"));  // second stub
+  f.seams.device->FailAtCall(
+      4, MakeError(ErrorCode::kIo, "node id 1", "MINT_NODE_DESTROY failed", 16));  // the undo
+  auto applied = f.Run();
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.error().ToString(),
+            "node id 1: stub failed; undoing it did not fully work, fix by hand: NODE_DESTROY "
+            "node1 (id 1) failed: node id 1: MINT_NODE_DESTROY failed (Device or resource busy); "
+            "restore 0000:00:03.0: pci-stub -> virtio-pci skipped: 0000:00:03.0 stays on "
+            "pci-stub while node1 owns it; mintctl destroy node1 gives it back to node0 "
+            "(Input/output error)");
+  EXPECT_EQ(f.kernel.order(), (Strings{"CREATE", "ASSIGN 0000:00:03.0", "ASSIGN 0000:00:04.0",
+                                       "STUB 0000:00:03.0", "STUB 0000:00:04.0", "DESTROY"}));
+  EXPECT_EQ(f.kernel.violations(), Strings{});
+  EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:03.0")), "pci-stub");
+  EXPECT_EQ(f.log.back(),
+            "   skipped: 0000:00:03.0 stays on pci-stub while node1 owns it; mintctl destroy "
+            "node1 gives it back to node0");
 }
 
 }  // namespace

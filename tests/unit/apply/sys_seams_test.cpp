@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "mint/apply.h"
 #include "mint/sys/host_fs.h"
 #include "mint/sys/mint_device.h"
 #include "mint/sys/pci_driver.h"
@@ -165,6 +166,39 @@ TEST(PciDriver, RestoreWithoutAnOriginalDriverProbes) {
   ASSERT_TRUE(sys::MakePciDriverControl(*host)->Restore(kBdf, "").ok());
   EXPECT_EQ(root.Read("/sys/bus/pci/drivers_probe"), "0000:00:03.0");
   EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/bind"), "");
+}
+
+// GiveBack on the real sysfs seam (what mintctl destroy runs after
+// NODE_DESTROY): override cleared, pci-stub unbound, probe, SCSI rescan.
+TEST(PciDriver, GiveBackProbesAndRescansTheDisks) {
+  TempRoot root;
+  MakeSysfs(root, "pci-stub");
+  fs::create_directories(root.path() +
+                         "/sys/bus/pci/devices/0000:00:03.0/virtio1/host1/scsi_host/host1");
+  root.Write("/sys/class/scsi_host/host1/scan", "");
+  root.Write("/sys/bus/pci/devices/0000:00:03.0/class", "0x010000\n");
+  auto host = sys::OpenHostFs(root.path());
+  auto pci = sys::MakePciDriverControl(*host);
+  std::vector<std::string> log;
+  ASSERT_TRUE(apply::GiveBack("node1", {kBdf}, *pci, log).ok());
+  EXPECT_EQ(root.Read("/sys/bus/pci/devices/0000:00:03.0/driver_override"), "\n");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/pci-stub/unbind"), "0000:00:03.0");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers_probe"), "0000:00:03.0");
+  EXPECT_EQ(root.Read("/sys/class/scsi_host/host1/scan"), "- - -");
+}
+
+// recover: a function assigned but never stubbed is still on its driver;
+// giving it back must not unbind it.
+TEST(PciDriver, GiveBackLeavesAFunctionOnItsDriver) {
+  TempRoot root;
+  MakeSysfs(root, "virtio-pci");
+  auto host = sys::OpenHostFs(root.path());
+  auto pci = sys::MakePciDriverControl(*host);
+  std::vector<std::string> log;
+  ASSERT_TRUE(apply::GiveBack("node1", {kBdf}, *pci, log).ok());
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/unbind"), "");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/pci-stub/unbind"), "");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers_probe"), "0000:00:03.0");
 }
 
 TEST(PciDriver, MissingSysfsAttributeIsAnIoErrorNamingIt) {

@@ -121,11 +121,13 @@ class HostBuilder {
     host_.disks.push_back(d);
     return *this;
   }
-  HostBuilder& Nic(std::string name, const char* bdf, std::vector<std::string> addresses = {}) {
+  HostBuilder& Nic(std::string name, const char* bdf, std::vector<std::string> addresses = {},
+                   std::vector<std::string> routes = {}) {
     mint::Nic n;
     n.name = std::move(name);
     if (bdf != nullptr) n.pci = Bdf(bdf);
     n.addresses = std::move(addresses);
+    n.routes = std::move(routes);
     host_.nics.push_back(n);
     return *this;
   }

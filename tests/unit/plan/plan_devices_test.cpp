@@ -108,6 +108,49 @@ TEST(PlanDevices, NicCarryingNode0sAddressIsRefused) {
             "eth0)");
 }
 
+TEST(PlanDevices, NicCarryingNode0sRouteIsRefused) {
+  HostBuilder b;
+  b.Pci("0000:00:07.0", 0x020000, "virtio-pci", false, true, "Virtio network device")
+      .Nic("eth2", "0000:00:07.0", {}, {"10.9.0.0/16 via 10.0.2.1"});
+  Error e = Refused(DeviceKind::kNic, "eth2", b);
+  EXPECT_EQ(e.code, ErrorCode::kConflict);
+  EXPECT_EQ(e.ToString(),
+            "--nic: eth2 carries node0's route 10.9.0.0/16 via 10.0.2.1; node0 would lose it: "
+            "give the node a NIC node0 does not use, or remove its routes first (ip route flush "
+            "dev eth2)");
+}
+
+TEST(PlanDevices, RawFunctionCarryingNode0sRouteIsRefused) {
+  HostBuilder b;
+  b.Pci("0000:00:07.0", 0x020000, "virtio-pci", false, true, "Virtio network device")
+      .Nic("eth2", "0000:00:07.0", {}, {"default"});
+  Error e = Refused(DeviceKind::kPci, "0000:00:07.0", b);
+  EXPECT_EQ(e.ToString(),
+            "--pci: 0000:00:07.0 serves eth2, which carries node0's route default; node0 would "
+            "lose it: give the node a NIC node0 does not use, or remove its routes first (ip "
+            "route flush dev eth2)");
+}
+
+// A disk or NIC a node owns is gone from node0's /sys: the refusal says
+// who has which function, so "no disk named sdb" is not a mystery.
+TEST(PlanDevices, MissingDiskNamesTheControllersNodesOwn) {
+  HostBuilder b;
+  b.Node(2, "node2", "5", {"0000:00:04.0", "0000:00:05.0"});
+  HostTopology host = b.Build();
+  host.disks.erase(host.disks.begin() + 2);  // sdc went with 0000:00:04.0
+  host.nics.pop_back();                      // and eth1 with 0000:00:05.0
+  Error e = Refusal(host, With(DeviceKind::kDisk, "sdc"));
+  EXPECT_EQ(e.code, ErrorCode::kNotFound);
+  EXPECT_EQ(e.ToString(),
+            "--disk: no disk named sdc; this host has sda and sdb (mintctl topology lists them); "
+            "node2 owns 0000:00:04.0 (Virtio block device), whose disks node0 no longer sees");
+  e = Refusal(host, With(DeviceKind::kNic, "eth1"));
+  EXPECT_EQ(e.ToString(),
+            "--nic: no network interface named eth1; this host has eth0 (mintctl topology lists "
+            "them); node2 owns 0000:00:05.0 (Virtio network device), whose interface node0 no "
+            "longer sees");
+}
+
 TEST(PlanDevices, NicWithoutPciFunctionIsRefused) {
   Error e = Refused(DeviceKind::kNic, "br0", HostBuilder().Nic("br0", nullptr));
   EXPECT_EQ(e.ToString(),

@@ -297,6 +297,7 @@ TEST_F(LabQ35, PciDisksNics) {
   EXPECT_EQ(lab_->FindNic("eth0")->pci, (PciBdf{0, 0, 5, 0}));
   EXPECT_EQ(lab_->FindNic("eth1")->pci, (PciBdf{0, 0, 6, 0}));
   EXPECT_TRUE(lab_->FindNic("eth1")->addresses.empty());
+  EXPECT_TRUE(lab_->FindNic("eth1")->routes.empty());
 }
 
 TEST_F(LabQ35, MountsAndNoMintYet) {
@@ -612,6 +613,8 @@ TEST_F(Tree, DisksNicsMountsSwaps) {
   EXPECT_EQ(host->nics[0].pci, (PciBdf{0, 0, 3, 0}));
   EXPECT_EQ(host->nics[0].addresses,
             (std::vector<std::string>{"10.0.2.15", "fe80::5054:fffe:1234:56ab"}));
+  EXPECT_EQ(host->nics[0].routes,
+            (std::vector<std::string>{"default via 10.0.2.2", "10.0.2.0/24"}));
   ASSERT_EQ(host->mounts.size(), 2u);
   EXPECT_EQ(host->mounts[1].target, "/mnt/my data");
   ASSERT_EQ(host->swaps.size(), 1u);

@@ -173,6 +173,7 @@ struct Nic {
   std::string name;  // "eth1"
   std::optional<PciBdf> pci;
   std::vector<std::string> addresses;  // IPv4/IPv6 addresses node0 uses
+  std::vector<std::string> routes;     // node0's IPv4 routes through it: "default via 10.0.2.2"
 };
 
 struct Mount {

@@ -27,9 +27,11 @@ class PciDriverControl {
   // check the function ended up on pci-stub. On failure the function is
   // put back on `current` before the error is returned.
   virtual Result<void> Stub(const PciBdf& bdf, std::string_view current) = 0;
-  // Clears driver_override, unbinds pci-stub, binds `original` (or lets
-  // the kernel probe when `original` is empty), and rescans any SCSI host
-  // the function brings back, so its disks reappear in node0.
+  // Clears driver_override, unbinds pci-stub if it holds the function,
+  // binds `original` (or, when `original` is empty, writes drivers_probe:
+  // the kernel binds the driver that matches, and a function still on a
+  // driver stays there), and scans ("- - -") every SCSI host under a
+  // storage function, so its disks reappear in node0.
   virtual Result<void> Restore(const PciBdf& bdf, std::string_view original) = 0;
 };
 
@@ -39,7 +41,8 @@ std::unique_ptr<PciDriverControl> MakePciDriverControl(HostFs& fs);
 
 class RecordingPciDriver : public PciDriverControl {
  public:
-  // `drivers`: the driver each function is bound to now ("" for none).
+  // `drivers`: the driver each function is bound to now ("" for none);
+  // also what probing binds (Restore with no original driver) later.
   explicit RecordingPciDriver(std::map<PciBdf, std::string> drivers);
 
   void FailAtCall(size_t n, Error error);
@@ -54,6 +57,7 @@ class RecordingPciDriver : public PciDriverControl {
   std::optional<Error> Record(std::string line);
 
   std::map<PciBdf, std::string> drivers_;
+  std::map<PciBdf, std::string> probed_;  // what drivers_probe would bind
   std::vector<std::string> calls_;
   size_t fail_at_ = 0;
   Error fail_error_;

@@ -1,0 +1,100 @@
+// KernelModel: the two recording fakes of apply (RecordingMintDevice,
+// RecordingPciDriver) behind decorators that write ONE ordered log of every
+// call across both seams, and hold them to the kernel's ABI 2 rules
+// (docs/abi.md): NODE_START refuses (EBUSY) while an owned function is on a
+// driver other than pci-stub; node0 must never rebind (Restore) a function a
+// node still owns, which is recorded as a violation. Tests then assert the
+// order and that no rule was broken.
+#pragma once
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "mint/sys/mint_device.h"
+#include "mint/sys/pci_driver.h"
+
+namespace mint::testing {
+
+class KernelModel {
+ public:
+  KernelModel(sys::RecordingMintDevice& device, sys::RecordingPciDriver& pci)
+      : device_(*this, device), pci_(*this, pci) {}
+
+  sys::MintDevice& device() { return device_; }
+  sys::PciDriverControl& pci() { return pci_; }
+  // Every call on either seam, in order: "CREATE", "ASSIGN 0000:00:03.0",
+  // "STUB 0000:00:03.0", "LOAD", "START", "DESTROY", "RESTORE 0000:..".
+  const std::vector<std::string>& order() const { return order_; }
+  const std::vector<std::string>& violations() const { return violations_; }
+
+ private:
+  class Device : public sys::MintDevice {
+   public:
+    Device(KernelModel& m, sys::RecordingMintDevice& d) : m_(m), d_(d) {}
+    Result<sys::MintInfo> GetInfo() override { return d_.GetInfo(); }
+    Result<sys::CreatedNode> CreateNode(const sys::CreateNodeRequest& r) override {
+      m_.order_.push_back("CREATE");
+      return d_.CreateNode(r);
+    }
+    Result<void> AssignPci(uint32_t id, const PciBdf& bdf) override {
+      m_.order_.push_back("ASSIGN " + bdf.ToString());
+      return d_.AssignPci(id, bdf);
+    }
+    Result<void> Load(uint32_t id, std::span<const sys::LoadSegment> s) override {
+      m_.order_.push_back("LOAD");
+      return d_.Load(id, s);
+    }
+    Result<void> Start(uint32_t id, PhysAddr entry, PhysAddr bp) override {
+      m_.order_.push_back("START");
+      auto node = d_.nodes().find(id);
+      if (node != d_.nodes().end())
+        for (const auto& bdf : node->second.devices) {
+          auto drv = m_.pci_.p_.drivers().find(bdf);
+          if (drv == m_.pci_.p_.drivers().end() || drv->second != sys::kStubDriver)
+            return MakeError(ErrorCode::kConflict, "node id " + std::to_string(id),
+                             "MINT_NODE_START: " + bdf.ToString() + " is not on pci-stub", EBUSY);
+        }
+      return d_.Start(id, entry, bp);
+    }
+    Result<void> Stop(uint32_t id, bool force, uint32_t t) override {
+      m_.order_.push_back("STOP");
+      return d_.Stop(id, force, t);
+    }
+    Result<void> Destroy(uint32_t id) override {
+      m_.order_.push_back("DESTROY");
+      return d_.Destroy(id);
+    }
+
+    KernelModel& m_;
+    sys::RecordingMintDevice& d_;
+  };
+
+  class Pci : public sys::PciDriverControl {
+   public:
+    Pci(KernelModel& m, sys::RecordingPciDriver& p) : m_(m), p_(p) {}
+    Result<void> Stub(const PciBdf& bdf, std::string_view current) override {
+      m_.order_.push_back("STUB " + bdf.ToString());
+      return p_.Stub(bdf, current);
+    }
+    Result<void> Restore(const PciBdf& bdf, std::string_view original) override {
+      m_.order_.push_back("RESTORE " + bdf.ToString());
+      for (const auto& [id, node] : m_.device_.d_.nodes())
+        for (const auto& owned : node.devices)
+          if (owned == bdf)
+            m_.violations_.push_back("node0 rebound " + bdf.ToString() + " while node id " +
+                                     std::to_string(id) + " owns it");
+      return p_.Restore(bdf, original);
+    }
+
+    KernelModel& m_;
+    sys::RecordingPciDriver& p_;
+  };
+
+  Device device_;
+  Pci pci_;
+  std::vector<std::string> order_;
+  std::vector<std::string> violations_;
+};
+
+}  // namespace mint::testing
