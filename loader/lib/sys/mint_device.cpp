@@ -215,6 +215,14 @@ class RealMintDevice : public MintDevice {
 
 }  // namespace
 
+Result<NodeInfo> MintDevice::GetNode(uint32_t id) {
+  return MakeError(ErrorCode::kUnsupported, NodeCtx(id), "this MintDevice has no MINT_NODE_GET");
+}
+
+Result<ChanResult> MintDevice::Chan(uint32_t id, std::span<const uint8_t>, std::span<uint8_t>) {
+  return MakeError(ErrorCode::kUnsupported, NodeCtx(id), "this MintDevice has no MINT_NODE_CHAN");
+}
+
 std::string MintDevicePath(const std::string& root) {
   if (root.empty() || root == "/") return "/dev/mint";
   return (root.back() == '/' ? root.substr(0, root.size() - 1) : root) + "/dev/mint";

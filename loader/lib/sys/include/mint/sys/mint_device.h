@@ -90,8 +90,10 @@ class MintDevice {
   // Stopped (or never started) nodes: devices reset, memory scrubbed and
   // returned, CPUs back online in node0.
   virtual Result<void> Destroy(uint32_t id) = 0;
-  // MINT_NODE_GET. kNotFound (ENOENT) when there is no such node.
-  virtual Result<NodeInfo> GetNode(uint32_t id) = 0;
+  // MINT_NODE_GET. kNotFound (ENOENT) when there is no such node. The two
+  // ABI 2 calls have a default (kUnsupported) so a test double that only
+  // models the boot path need not implement them.
+  virtual Result<NodeInfo> GetNode(uint32_t id);
   // MINT_NODE_CHAN, never blocks: queues `tx` (if not empty) as one record
   // for the node, all or nothing, and reads at most one record from the
   // node into `rx` (size >= kChanMsgMax, or empty: read nothing). Errors
@@ -99,7 +101,7 @@ class MintDevice {
   // or hung (kConflict), ENOENT no such node (kNotFound), EMSGSIZE tx too
   // long (kInvalidArgument), EIO a corrupt record from the node (kIo).
   virtual Result<ChanResult> Chan(uint32_t id, std::span<const uint8_t> tx,
-                                  std::span<uint8_t> rx) = 0;
+                                  std::span<uint8_t> rx);
 };
 
 // The path of the device under a host root: "/dev/mint" for "/".
