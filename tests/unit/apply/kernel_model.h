@@ -65,6 +65,11 @@ class KernelModel {
       m_.order_.push_back("DESTROY");
       return d_.Destroy(id);
     }
+    Result<sys::NodeInfo> GetNode(uint32_t id) override { return d_.GetNode(id); }
+    Result<sys::ChanResult> Chan(uint32_t id, std::span<const uint8_t> tx,
+                                 std::span<uint8_t> rx) override {
+      return d_.Chan(id, tx, rx);
+    }
 
     KernelModel& m_;
     sys::RecordingMintDevice& d_;
