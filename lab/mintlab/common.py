@@ -22,6 +22,14 @@ def cache_dir():
     return os.path.abspath(os.environ.get("MINT_CACHE", "/var/cache/mint"))
 
 
+def lab_out_dir():
+    """Where the initramfs images and disk images go: ${MINT_LAB_DIR}, or
+    ${MINT_CACHE}/lab. A private MINT_LAB_DIR lets one engineer boot the lab
+    with their own mintctl and images while the kernel (the slow part) stays
+    in the shared cache."""
+    return os.path.abspath(os.environ.get("MINT_LAB_DIR") or os.path.join(cache_dir(), "lab"))
+
+
 def log(msg):
     sys.stderr.write("mint-lab: %s\n" % msg)
     sys.stderr.flush()

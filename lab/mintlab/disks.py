@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 
-from .common import LabError, cache_dir, log, run, need_tool, write_atomic
+from .common import LabError, lab_out_dir, log, run, need_tool, write_atomic
 
 SIZE_MIB = 64
 # name -> (PCI function of its controller, SCSI target on it, filesystem label)
@@ -26,7 +26,7 @@ RECIPE = 1
 
 
 def disk_dir():
-    return os.path.join(cache_dir(), "lab", "disks")
+    return os.path.join(lab_out_dir(), "disks")
 
 
 def marker_text(name):

@@ -16,13 +16,13 @@ import os
 import shutil
 import subprocess
 
-from .common import REPO, LabError, cache_dir, log, output, need_tool, Stopwatch
+from .common import REPO, LabError, lab_out_dir, log, output, need_tool, Stopwatch
 
 HERE = os.path.join(REPO, "lab", "initramfs")
 
 
 def lab_dir():
-    return os.path.join(cache_dir(), "lab")
+    return lab_out_dir()
 
 
 def outputs():

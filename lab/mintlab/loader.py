@@ -22,13 +22,28 @@ def _find(build_dir, name):
     return None
 
 
+def source_dir(build_dir):
+    """The source tree `build_dir` was configured from (CMakeCache.txt's
+    CMAKE_HOME_DIRECTORY), or this repository for a new build dir: the
+    tools to build are the ones that tree has."""
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith("CMAKE_HOME_DIRECTORY:"):
+                    return line.split("=", 1)[1].strip()
+    except FileNotFoundError:
+        pass
+    return REPO
+
+
 def build(build_dir=None):
     """Returns {'mintctl': path or None, 'mint-agent': path or None}."""
     build_dir = os.path.abspath(build_dir or default_build_dir())
+    src = source_dir(build_dir)
     wanted = []
-    if os.path.isfile(os.path.join(REPO, "loader", "cli", "CMakeLists.txt")):
+    if os.path.isfile(os.path.join(src, "loader", "cli", "CMakeLists.txt")):
         wanted.append("mintctl")
-    if os.path.isfile(os.path.join(REPO, "loader", "agent", "CMakeLists.txt")):
+    if os.path.isfile(os.path.join(src, "loader", "agent", "CMakeLists.txt")):
         wanted.append("mint-agent")
     result = {"mintctl": None, "mint-agent": None}
     if not wanted:
