@@ -2,9 +2,12 @@
 // `out` and returns an Error instead of printing one; main() reports it.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
+#include "exit_codes.h"
 #include "host.h"
 #include "node_spec.h"
 
@@ -19,6 +22,16 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out);
 Result<void> RunStop(const Globals& globals, const std::string& name, bool force,
                      uint32_t timeout_ms, std::ostream& out);
 Result<void> RunDestroy(const Globals& globals, const std::string& name, std::ostream& out);
+// boot with the lifecycle around RunBoot: host lock, boot recipe, agent wait.
+Result<void> RunBootNode(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
+                         std::ostream& out);
+Result<void> RunRestart(const Globals& globals, const std::string& name, uint32_t wait_s,
+                        uint32_t timeout_ms, std::ostream& out);
+Result<void> RunRecover(const Globals& globals, std::ostream& out);
+Result<void> RunWatch(const Globals& globals, uint32_t interval_ms, std::ostream& out);
+// Returns the exit code itself (the command's status, or kExecFailed).
+int RunExec(const Globals& globals, const std::string& name, std::optional<double> timeout_s,
+            const std::vector<std::string>& argv);
 Result<void> RunConsole(const Globals& globals, const std::string& node, bool follow,
                         std::ostream& out);
 

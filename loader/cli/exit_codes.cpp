@@ -9,7 +9,9 @@ const char* const kExitCodesHelp =
     "  1  usage: bad command line, or a malformed or contradictory node description\n"
     "  2  refused: the plan refused (unknown, busy or unsuitable CPUs, memory or devices)\n"
     "  3  failed: a host or kernel operation failed (read, write, ioctl)\n"
-    "  4  no mint: this kernel has no mint support (/dev/mint or /sys/kernel/mint missing)\n";
+    "  4  no mint: this kernel has no mint support (/dev/mint or /sys/kernel/mint missing)\n"
+    "mintctl exec returns the command's exit status (128 + signal when it was killed, 127 when\n"
+    "the program was not found, 126 when it could not run) and 255 for its own failures.\n";
 
 int ExitCodeFor(const Error& error) {
   switch (error.code) {

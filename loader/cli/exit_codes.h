@@ -13,6 +13,9 @@ enum ExitCode : int {
   kExitNoMint = 4,   // this kernel has no mint support (/dev/mint, /sys/kernel/mint)
 };
 
+// mintctl exec returns the command's own status; its own failures are 255.
+inline constexpr int kExecFailed = 255;
+
 // The text `mintctl --help` ends with; docs/mintctl.md says the same.
 extern const char* const kExitCodesHelp;
 

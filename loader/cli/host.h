@@ -12,8 +12,9 @@
 namespace mint::cli {
 
 struct Globals {
-  std::string root = "/";  // --root
-  bool json = false;       // --json
+  std::string root = "/";      // --root
+  bool json = false;           // --json
+  uint32_t lock_wait_s = 120;  // --lock-wait: how long to wait for another mintctl
 };
 
 struct Host {

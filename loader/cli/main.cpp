@@ -37,6 +37,9 @@ int Run(int argc, char** argv) {
                  "Read host state (/proc, /sys, /dev/mint) under DIR instead of /")
       ->option_text("DIR");
   app.add_flag("--json", g.json, "Print JSON for scripts instead of tables");
+  app.add_option("--lock-wait", g.lock_wait_s,
+                 "Seconds to wait for another mintctl holding /run/mint/lock")
+      ->capture_default_str();
 
   NodeArgs plan_args, boot_args;
   auto* topology = app.add_subcommand("topology", "Show CPUs, memory, PCI functions, disks, NICs");
@@ -63,7 +66,35 @@ int Run(int argc, char** argv) {
       ->capture_default_str();
   auto* destroy = app.add_subcommand("destroy", "Give a stopped node's CPUs, memory, devices back");
   destroy->add_option("NODE", destroy_node, "Node name")->required();
-  for (auto* sub : {topology, plan, boot, status, console, stop, destroy})
+  std::string kill_node, restart_node, exec_node;
+  auto* kill = app.add_subcommand("kill", "Stop a node at once (INIT its CPUs): for hung nodes");
+  kill->add_option("NODE", kill_node, "Node name")->required();
+  auto* restart = app.add_subcommand(
+      "restart", "Boot a node again: same CPUs, memory, devices, kernel, initrd and cmdline");
+  restart->add_option("NODE", restart_node, "Node name")->required();
+  uint32_t restart_wait_s = 60, restart_timeout_ms = 10000;
+  restart
+      ->add_option("--wait", restart_wait_s, "Seconds to wait for running and the agent (0: none)")
+      ->capture_default_str();
+  restart
+      ->add_option("--timeout-ms", restart_timeout_ms,
+                   "How long a running node may take to stop before it is forced")
+      ->capture_default_str();
+  auto* exec = app.add_subcommand("exec", "Run a command in a node: mintctl exec NODE -- CMD...");
+  exec->add_option("NODE", exec_node, "Node name")->required();
+  std::vector<std::string> exec_argv;
+  exec->add_option("CMD", exec_argv, "The command and its arguments, after --")->required();
+  std::optional<double> exec_timeout;
+  exec->add_option("--timeout", exec_timeout, "Kill the command after S seconds (exit 255)");
+  auto* watch =
+      app.add_subcommand("watch", "Apply each node's on_crash (restart|stop); one line per event");
+  uint32_t interval_ms = 200;
+  watch->add_option("--interval", interval_ms, "Milliseconds between looks at the nodes")
+      ->capture_default_str();
+  auto* recover = app.add_subcommand(
+      "recover", "Undo what a killed mintctl left (half-made nodes, stranded devices)");
+  for (auto* sub :
+       {topology, plan, boot, status, console, stop, destroy, kill, restart, exec, watch, recover})
     sub->footer(kExitCodesHelp);
 
   try {
@@ -74,14 +105,22 @@ int Run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "mintctl: " << e.what() << "\nRun mintctl --help for usage.\n";
+    // exec's own failures are 255, so a command's status 1 stays unambiguous.
+    for (int i = 1; i < argc && std::string(argv[i]) != "--"; ++i)
+      if (std::string(argv[i]) == "exec") return kExecFailed;
     return kExitUsage;
   }
+  if (*exec) return RunExec(g, exec_node, exec_timeout, exec_argv);
 
   Result<void> result = Ok();
   if (*topology) result = RunTopology(g, std::cout);
   if (*plan) result = RunPlan(g, plan_args, std::cout);
-  if (*boot) result = RunBoot(g, boot_args, wait_s, std::cout);
+  if (*boot) result = RunBootNode(g, boot_args, wait_s, std::cout);
   if (*stop) result = RunStop(g, stop_node, force, timeout_ms, std::cout);
+  if (*kill) result = RunStop(g, kill_node, true, 0, std::cout);
+  if (*restart) result = RunRestart(g, restart_node, restart_wait_s, restart_timeout_ms, std::cout);
+  if (*watch) result = RunWatch(g, interval_ms, std::cout);
+  if (*recover) result = RunRecover(g, std::cout);
   if (*destroy) result = RunDestroy(g, destroy_node, std::cout);
   if (*status) result = RunStatus(g, std::cout);
   if (*console) result = RunConsole(g, console_node, follow, std::cout);

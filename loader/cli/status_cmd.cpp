@@ -32,6 +32,15 @@ std::optional<uint64_t> ReadHeartbeat(sys::HostFs& fs, uint32_t id) {
 
 bool Ticking(const std::string& state) { return state == "running" || state == "booting"; }
 
+// nodes/<id>/agent: "ready", "absent", or "" on a kernel without the channel.
+std::string ReadAgent(sys::HostFs& fs, uint32_t id) {
+  auto text = fs.ReadFile(NodeDir(id) + "/agent");
+  if (!text.ok()) return "";
+  std::string s = *text;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
 }  // namespace
 
 Result<void> RunStatus(const Globals& globals, std::ostream& out) {
@@ -59,6 +68,8 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
   if (globals.json) {
     nlohmann::json j = TopologyJson(host.topology)["mint"];
     for (auto& node : j["nodes"]) {
+      std::string agent = ReadAgent(*host.fs, node["id"].get<uint32_t>());
+      node["agent"] = agent.empty() ? nlohmann::json(nullptr) : nlohmann::json(agent);
       auto it = later.find(node["id"].get<uint32_t>());
       if (it != later.end() && it->second) {
         node["heartbeat_alive"] = *it->second > node["heartbeat"].get<uint64_t>();
@@ -74,13 +85,19 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
     out << "no nodes\n";
     return Ok();
   }
-  Table t({"NODE", "ID", "STATE", "CPUS", "MEMORY", "DEVICES", "HEARTBEAT", "UPTIME", "REASON"});
+  Table t({"NODE", "ID", "STATE", "CPUS", "MEMORY", "DEVICES", "HEARTBEAT", "UPTIME", "AGENT",
+           "REASON"});
   for (const auto& n : mint.nodes) {
     std::string devices;
     for (const auto& d : n.devices) devices += (devices.empty() ? "" : ",") + d.ToString();
     t.Add({n.name, std::to_string(n.id), n.state, FormatCpuList(n.cpus),
            ByteSize{TotalBytes(n.memory)}.ToString(), devices.empty() ? "-" : devices, beat(n),
-           n.uptime.empty() ? "-" : n.uptime + " s", n.reason.empty() ? "-" : n.reason});
+           n.uptime.empty() ? "-" : n.uptime + " s",
+           [&] {
+             std::string a = ReadAgent(*host.fs, n.id);
+             return a.empty() ? std::string("-") : a;
+           }(),
+           n.reason.empty() ? "-" : n.reason});
   }
   t.Print(out);
   return Ok();

@@ -33,6 +33,7 @@ class MintHost : public ::testing::Test {
     WriteFile(n + "/heartbeat", "4242\n");
     WriteFile(n + "/reason", "Kernel panic - not syncing: sysrq triggered crash\n");
     WriteFile(n + "/console", "Linux version 6.12\nmint: node 1 up\n");
+    WriteFile(n + "/agent", "absent\n");
   }
   std::string root() const { return root_; }
 
@@ -46,19 +47,21 @@ TEST_F(MintHost, StatusShowsTheNode) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out,
             "mint pool: 2 GiB, 1792 MiB free\n"
-            "NODE   ID  STATE    CPUS  MEMORY   DEVICES       HEARTBEAT  UPTIME  REASON\n"
-            "node2  1   crashed  1     256 MiB  0000:00:05.0  4242       -       Kernel panic - "
-            "not syncing: sysrq triggered crash\n");
+            "NODE   ID  STATE    CPUS  MEMORY   DEVICES       HEARTBEAT  UPTIME  AGENT   REASON\n"
+            "node2  1   crashed  1     256 MiB  0000:00:05.0  4242       -       absent  Kernel "
+            "panic - not syncing: sysrq triggered crash\n");
 }
 
 TEST_F(MintHost, StatusSaysWhenARunningNodesHeartbeatIsSilent) {
   WriteFile(root() + "/sys/kernel/mint/nodes/1/state", "running\n");
   WriteFile(root() + "/sys/kernel/mint/nodes/1/reason", "\n");
   WriteFile(root() + "/sys/kernel/mint/nodes/1/uptime", "12.5\n");
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/agent", "ready\n");
   RunResult r = Mintctl({"--root", root(), "status"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(
-      r.out.find("node2  1   running  1     256 MiB  0000:00:05.0  4242 (silent)  12.5 s  -\n"),
+      r.out.find(
+          "node2  1   running  1     256 MiB  0000:00:05.0  4242 (silent)  12.5 s  ready  -\n"),
       std::string::npos)
       << r.out;
 }
@@ -90,7 +93,7 @@ TEST_F(MintHost, DestroyOfARunningNodeIsRefused) {
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err,
             "mintctl: node2: the node is running; stop it first (mintctl stop node2, or mintctl "
-            "stop --force node2)\n");
+            "kill node2)\n");
 }
 
 TEST_F(MintHost, DestroyWithoutDevMintIsNoMint) {

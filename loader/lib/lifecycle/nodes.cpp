@@ -1,0 +1,76 @@
+// ListNodes and FindNode: the nodes as /sys/kernel/mint/nodes/<id>/ shows
+// them (docs/abi.md), the few attributes lifecycle decisions need.
+#include <algorithm>
+
+#include "mint/lifecycle.h"
+
+namespace mint::lifecycle {
+namespace {
+
+constexpr const char* kMint = "/sys/kernel/mint";
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string Attr(sys::HostFs& fs, const std::string& dir, const char* name) {
+  auto text = fs.ReadFile(dir + "/" + name);
+  return text.ok() ? Trimmed(*text) : "";
+}
+
+}  // namespace
+
+MintNode NodeStatus::AsMintNode() const {
+  MintNode n;
+  n.id = id;
+  n.name = name;
+  n.state = state;
+  n.reason = reason;
+  n.devices = devices;
+  return n;
+}
+
+Result<std::vector<NodeStatus>> ListNodes(sys::HostFs& fs) {
+  if (!fs.Exists(kMint))
+    return MakeError(ErrorCode::kUnsupported, kMint,
+                     "this kernel has no mint support: /sys/kernel/mint is missing; boot node0 "
+                     "with the mint kernel (see README)");
+  std::vector<NodeStatus> out;
+  auto ids = fs.ListDir(std::string(kMint) + "/nodes");
+  if (!ids.ok()) return out;
+  for (const auto& entry : *ids) {
+    if (entry.empty() || !std::all_of(entry.begin(), entry.end(), ::isdigit)) continue;
+    NodeStatus n;
+    n.id = static_cast<uint32_t>(std::stoul(entry));
+    n.dir = std::string(kMint) + "/nodes/" + entry;
+    n.name = Attr(fs, n.dir, "name");
+    n.state = Attr(fs, n.dir, "state");
+    n.reason = Attr(fs, n.dir, "reason");
+    n.agent = Attr(fs, n.dir, "agent");
+    auto devices = fs.ReadFile(n.dir + "/devices");
+    if (devices.ok()) {
+      size_t pos = 0;
+      while (pos < devices->size()) {
+        size_t end = devices->find('\n', pos);
+        if (end == std::string::npos) end = devices->size();
+        std::string line = Trimmed(devices->substr(pos, end - pos));
+        if (auto bdf = PciBdf::Parse(line); !line.empty() && bdf.ok()) n.devices.push_back(*bdf);
+        pos = end + 1;
+      }
+    }
+    out.push_back(std::move(n));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+Result<NodeStatus> FindNode(sys::HostFs& fs, const std::string& name) {
+  MINT_TRY(auto nodes, ListNodes(fs));
+  for (auto& n : nodes)
+    if (n.name == name) return n;
+  return MakeError(ErrorCode::kNotFound, name,
+                   "no node with this name; mintctl status lists the nodes");
+}
+
+}  // namespace mint::lifecycle

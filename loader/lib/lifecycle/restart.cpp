@@ -1,0 +1,139 @@
+// Kill, Restart and WaitForAgent (mint/lifecycle.h).
+#include <cerrno>
+#include <cstdio>
+
+#include "mint/boot.h"
+#include "mint/lifecycle.h"
+
+namespace mint::lifecycle {
+namespace {
+
+std::string Hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string Who(const NodeStatus& n) { return n.name + " (id " + std::to_string(n.id) + ")"; }
+
+}  // namespace
+
+Result<void> Kill(sys::MintDevice& device, const NodeStatus& node) {
+  auto r = device.Stop(node.id, true, 0);
+  if (!r.ok() && r.error().sys_errno != EALREADY) return r;
+  return Ok();
+}
+
+Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& device,
+                     const std::string& name, const ReadFileFn& read_file,
+                     const RestartOptions& options, std::vector<std::string>& log) {
+  MINT_TRY(NodeStatus node, FindNode(fs, name));
+  MINT_TRY(Recipe recipe, ReadRecipe(root, name));
+  auto kernel = read_file(recipe.kernel);
+  if (!kernel.ok()) {
+    Error e = kernel.take_error();
+    e.message = "cannot read the kernel of " + name + "'s boot recipe (" + e.message +
+                "); nothing was changed";
+    return e;
+  }
+  auto initrd = read_file(recipe.initrd);
+  if (!initrd.ok()) {
+    Error e = initrd.take_error();
+    e.message = "cannot read the initramfs of " + name + "'s boot recipe (" + e.message +
+                "); nothing was changed";
+    return e;
+  }
+  if (!node.devices.empty() && !recipe.ecam)
+    return MakeError(ErrorCode::kInvalidArgument, RecipePath(root, name),
+                     "the node owns PCI functions but its boot recipe has no ECAM window; "
+                     "destroy the node and boot it again");
+
+  if (node.state == "running") {
+    log.push_back("NODE_STOP " + Who(node) + ": asked to shut down (up to " +
+                  std::to_string(options.stop_timeout_ms) + " ms)");
+    auto stopped = device.Stop(node.id, false, options.stop_timeout_ms);
+    if (!stopped.ok()) {
+      log.push_back("   " + stopped.error().ToString() + "; forcing it");
+      log.push_back("NODE_STOP " + Who(node) + ": forced");
+      MINT_CHECK(Kill(device, node));
+    }
+  } else if (node.state != "created" && node.state != "loaded") {
+    log.push_back("NODE_STOP " + Who(node) + ": forced (it is " + node.state +
+                  "), so its CPUs wait for a new start");
+    MINT_CHECK(Kill(device, node));
+  }
+
+  auto left = [&](Error e) {
+    e.message += "; " + name + " is left stopped: mintctl restart " + name +
+                 " tries again, mintctl destroy " + name + " frees it";
+    return e;
+  };
+  auto info = device.GetNode(node.id);
+  if (!info.ok()) return left(info.take_error());
+  boot::NodeLayout layout;
+  layout.node_id = node.id;
+  layout.ram = info->created.ram;
+  layout.low = info->created.low;
+  layout.shared = info->created.shared;
+  layout.apic_ids = info->created.apic_ids;
+  layout.tsc_khz = info->created.tsc_khz;
+  layout.lapic_khz = info->created.lapic_khz;
+  if (!node.devices.empty()) layout.ecam = recipe.ecam;
+  layout.pci = node.devices;
+  auto image = boot::BuildBootImage(*kernel, *initrd, recipe.cmdline, layout);
+  if (!image.ok()) return left(image.take_error());
+  log.push_back("build the boot image: " + recipe.kernel + ", " + recipe.initrd + ", cmdline \"" +
+                recipe.cmdline + "\"");
+  std::vector<sys::LoadSegment> segments;
+  std::string pieces;
+  for (const auto& s : image->segments) {
+    segments.push_back(sys::LoadSegment{s.bytes, s.phys, s.memsz});
+    pieces += (pieces.empty() ? "" : ", ") + s.what + " at " + Hex(s.phys.value);
+  }
+  log.push_back("NODE_LOAD " + Who(node) + ": " + pieces);
+  if (auto r = device.Load(node.id, segments); !r.ok()) return left(r.take_error());
+  log.push_back("NODE_START " + Who(node) + ": entry " + Hex(image->entry.value));
+  if (auto r = device.Start(node.id, image->entry, image->boot_params); !r.ok())
+    return left(r.take_error());
+  return Ok();
+}
+
+Result<void> WaitForAgent(sys::HostFs& fs, const NodeStatus& node,
+                          std::chrono::milliseconds deadline, channel::Clock& clock) {
+  const auto until = clock.Now() + deadline;
+  std::string agent;
+  while (true) {
+    std::string state =
+        Trimmed(fs.ReadFile(node.dir + "/state").ok() ? *fs.ReadFile(node.dir + "/state")
+                                                      : std::string("gone"));
+    if (state != "running") {
+      auto reason = fs.ReadFile(node.dir + "/reason");
+      std::string why = reason.ok() ? Trimmed(*reason) : "";
+      return MakeError(ErrorCode::kIo, node.name,
+                       "the node is " + state + (why.empty() ? "" : " (" + why + ")") +
+                           " instead of running; its mint-agent never reported ready");
+    }
+    auto text = fs.ReadFile(node.dir + "/agent");
+    if (!text.ok()) {
+      if (text.error().code == ErrorCode::kNotFound) return Ok();  // no channel in this kernel
+      return text.take_error();
+    }
+    agent = Trimmed(*text);
+    if (agent == "ready") return Ok();
+    if (clock.Now() >= until) break;
+    clock.Sleep(std::chrono::milliseconds(100));
+  }
+  auto ms = deadline.count();
+  return MakeError(
+      ErrorCode::kIo, node.name,
+      "the node is running but its mint-agent did not report ready within " +
+          (ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms") + " (" +
+          node.dir + "/agent says " + agent + "); mintctl console " + node.name + " shows why");
+}
+
+}  // namespace mint::lifecycle

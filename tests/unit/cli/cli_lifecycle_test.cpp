@@ -1,0 +1,190 @@
+// mintctl's lifecycle verbs as a user meets them without a live kernel:
+// exec, kill, restart, watch and recover refusals with exact text and exit
+// codes, the AGENT column, the host lock (--lock-wait) and the boot
+// recipe's life around a boot that fails. The paths that need a running
+// node are in tests/unit/lifecycle and tests/unit/channel (library) and
+// tests/e2e/test_node_{exec,lifecycle}.py (the lab).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "run_mintctl.h"
+
+namespace mint::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Lifecycle : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = dir_.path() + "/host";
+    fs::copy(kBuildVm, root_, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    std::string m = root_ + "/sys/kernel/mint";
+    WriteFile(m + "/abi_version", "2\n");
+    WriteFile(m + "/pool", "0x100000000 0x80000000\n");
+    WriteFile(m + "/pool_total", "2147483648\n");
+    WriteFile(m + "/pool_free", "1879048192\n");
+    std::string n = m + "/nodes/1";
+    WriteFile(n + "/name", "node2\n");
+    WriteFile(n + "/state", "running\n");
+    WriteFile(n + "/cpus", "1\n");
+    WriteFile(n + "/apic_ids", "1\n");
+    WriteFile(n + "/memory", "0x100000000 0x10000000\n");
+    WriteFile(n + "/devices", "");
+    WriteFile(n + "/heartbeat", "4242\n");
+    WriteFile(n + "/reason", "\n");
+    WriteFile(n + "/agent", "ready\n");
+  }
+  std::string root() const { return root_; }
+  std::string dir_path() const { return dir_.path(); }
+
+ private:
+  TempDir dir_;
+  std::string root_;
+};
+
+TEST_F(Lifecycle, StatusJsonHasTheAgent) {
+  RunResult r = Mintctl({"--root", root(), "status", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["nodes"][0]["agent"], "ready");
+  fs::remove(root() + "/sys/kernel/mint/nodes/1/agent");
+  r = Mintctl({"--root", root(), "status", "--json"});
+  EXPECT_TRUE(nlohmann::json::parse(r.out)["nodes"][0]["agent"].is_null());
+  r = Mintctl({"--root", root(), "status"});
+  EXPECT_NE(r.out.find("AGENT  REASON\n"), std::string::npos) << r.out;
+}
+
+TEST_F(Lifecycle, ExecOfAnUnknownNodeIs255) {
+  RunResult r = Mintctl({"--root", root(), "exec", "node7", "--", "uname", "-a"});
+  EXPECT_EQ(r.code, 255);
+  EXPECT_EQ(r.err, "mintctl: node7: no node with this name; mintctl status lists the nodes\n");
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(Lifecycle, ExecWithoutMintIs255) {
+  RunResult r = Mintctl({"--root", dir_path() + "/nothing", "exec", "node2", "--", "true"});
+  EXPECT_EQ(r.code, 255);
+  EXPECT_EQ(r.err,
+            "mintctl: /sys/kernel/mint: this kernel has no mint support: /sys/kernel/mint is "
+            "missing; boot node0 with the mint kernel (see README)\n");
+  r = Mintctl({"--root", root(), "exec", "node2", "--", "true"});
+  EXPECT_EQ(r.code, 255);
+  EXPECT_EQ(r.err,
+            "mintctl: /dev/mint: this kernel has no mint support: /dev/mint is missing; boot "
+            "node0 with the mint kernel (see README)\n");
+}
+
+TEST_F(Lifecycle, ExecUsageErrorsAre255) {
+  RunResult r = Mintctl({"--root", root(), "exec", "node2"});
+  EXPECT_EQ(r.code, 255);
+  EXPECT_EQ(r.err, "mintctl: CMD is required\nRun mintctl --help for usage.\n");
+  r = Mintctl({"--root", root(), "exec", "node2", "--timeout", "x", "--", "true"});
+  EXPECT_EQ(r.code, 255);
+}
+
+TEST_F(Lifecycle, ExecWithAnUnusableDevMintIs255) {
+  WriteFile(root() + "/dev/mint", "");
+  RunResult r = Mintctl({"--root", root(), "exec", "node2", "--", "true"});
+  EXPECT_EQ(r.code, 255);
+  EXPECT_EQ(r.err, "mintctl: " + root() +
+                       "/dev/mint: MINT_GET_INFO failed (Inappropriate ioctl for device)\n");
+}
+
+TEST_F(Lifecycle, KillRestartRecoverWithoutDevMint) {
+  RunResult r = Mintctl({"--root", root(), "kill", "node2"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_EQ(r.err,
+            "mintctl: /dev/mint: this kernel has no mint support: /dev/mint is missing; boot "
+            "node0 with the mint kernel (see README)\n");
+  r = Mintctl({"--root", root(), "restart", "node2"});
+  EXPECT_EQ(r.code, 4);
+  r = Mintctl({"--root", root(), "recover"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_EQ(r.err,
+            "mintctl: /dev/mint: this kernel has no mint support: /dev/mint is missing; boot "
+            "node0 with the mint kernel (see README)\n");
+  // Nothing may be created under a --root without /dev/mint (captured trees stay clean).
+  EXPECT_FALSE(fs::exists(root() + "/run/mint"));
+}
+
+TEST_F(Lifecycle, RestartAndKillOfAnUnknownNode) {
+  RunResult r = Mintctl({"--root", root(), "restart", "node9"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "mintctl: node9: no node with this name; mintctl status lists the nodes\n");
+  r = Mintctl({"--root", root(), "kill", "node9"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "mintctl: node9: no node with this name; mintctl status lists the nodes\n");
+}
+
+TEST_F(Lifecycle, DestroyOfAHungNodeSaysKill) {
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/state", "hung\n");
+  RunResult r = Mintctl({"--root", root(), "destroy", "node2"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "mintctl: node2: the node is hung; stop it first (mintctl stop node2, or mintctl "
+            "kill node2)\n");
+}
+
+TEST_F(Lifecycle, MutatingCommandsWaitForTheHostLockThenGiveUp) {
+  WriteFile(root() + "/dev/mint", "");
+  std::string lock = root() + "/run/mint/lock";
+  WriteFile(lock, "pid 1: boot node5\n");
+  int fd = ::open(lock.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  RunResult r = Mintctl({"--root", root(), "--lock-wait", "1", "stop", "node2"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "mintctl: waiting for another mintctl (pid 1: boot node5) to finish\n"
+            "mintctl: " +
+                lock +
+                ": another mintctl holds it (pid 1: boot node5); wait for it to finish, or end "
+                "it\n");
+  ::close(fd);
+  // Free again: the same command gets past the lock (and fails at the fake /dev/mint).
+  r = Mintctl({"--root", root(), "--lock-wait", "1", "stop", "node2"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.err, "mintctl: " + root() +
+                       "/dev/mint: MINT_GET_INFO failed (Inappropriate ioctl for device)\n");
+}
+
+TEST_F(Lifecycle, ExecChecksTheDeviceBeforeTakingTheChannelLock) {
+  WriteFile(root() + "/dev/mint", "");
+  std::string lock = root() + "/run/mint/node2.channel.lock";
+  WriteFile(lock, "pid 1: exec node2\n");
+  int fd = ::open(lock.c_str(), O_RDWR);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  // The device is checked first; a usable one would then meet the lock. With
+  // this fake device exec stops at MINT_GET_INFO, before the lock.
+  RunResult r = Mintctl({"--root", root(), "--lock-wait", "1", "exec", "node2", "--", "true"});
+  EXPECT_EQ(r.code, 255);
+  EXPECT_EQ(r.err, "mintctl: " + root() +
+                       "/dev/mint: MINT_GET_INFO failed (Inappropriate ioctl for device)\n");
+  ::close(fd);
+}
+
+TEST_F(Lifecycle, AFailedBootLeavesNoRecipe) {
+  fs::remove_all(root() + "/sys/kernel/mint/nodes/1");
+  WriteFile(root() + "/dev/mint", "");
+  RunResult r = Mintctl({"--root", root(), "boot", "node3", "--cores", "1"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(fs::exists(root() + "/run/mint/lock"));
+  EXPECT_FALSE(fs::exists(root() + "/run/mint/nodes/node3.json"));
+}
+
+TEST_F(Lifecycle, WatchWithoutMint) {
+  RunResult r = Mintctl({"--root", dir_path() + "/nothing", "watch"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_EQ(r.err,
+            "mintctl: /sys/kernel/mint: this kernel has no mint support: /sys/kernel/mint is "
+            "missing; boot node0 with the mint kernel (see README)\n");
+}
+
+}  // namespace
+}  // namespace mint::testing
