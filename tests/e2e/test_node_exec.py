@@ -1,0 +1,136 @@
+"""e2e (issue 6): `mintctl exec` runs commands in a node through its
+mint-agent and the message channel. One lab boot; node1 boots with
+`mintctl boot` (which now waits for the agent to be ready). The tests run in
+name order: output and exit status (incl. 128+signal, 127 for a missing
+program, stderr kept apart), 1 MiB of output intact, --timeout kills the
+command in the node, a mintctl killed mid-command leaves frames that the next
+exec ignores, several execs to two nodes at once, and last: node1 crashes in
+the middle of a command and exec returns an error naming the new state
+within a bounded time."""
+
+import re
+import sys
+import time
+
+from labmachine import LabTestCase
+
+UPTIME = "cut -d' ' -f1 /proc/uptime"
+
+
+class NodeExecTest(LabTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            for name in ("node1", "node2"):
+                t0 = time.monotonic()
+                status, out = cls.m.run("mintctl boot %s --cores 2 --mem 512M" % name, 300)
+                if status != 0:
+                    raise AssertionError("mintctl boot %s exited %d:\n%s" % (name, status, out))
+                sys.stderr.write("%s booted (running + agent ready) in %.1f s (host clock)\n"
+                                 % (name, time.monotonic() - t0))
+                if "mint-agent is ready" not in out:
+                    raise AssertionError("boot did not wait for the agent:\n" + out)
+        except BaseException:
+            sys.stderr.write("node0 console:\n%s\n" % cls.m.console()[-6000:])
+            cls.m.failed = True
+            cls.m.close()
+            raise
+
+    def exec_(self, args, timeout=120):
+        """mintctl exec in node0; returns (status, stdout, stderr)."""
+        status, out = self.m.run("mintctl exec %s > /tmp/x.out 2> /tmp/x.err; echo \"rc=$?\"; "
+                                 "cat /tmp/x.out; echo @@ERR; cat /tmp/x.err" % args, timeout)
+        self.assertEqual(status, 0, out)
+        head, rest = out.split("\n", 1) if "\n" in out else (out, "")
+        rc = int(re.match(r"rc=(\d+)", head).group(1))
+        stdout, stderr = rest.split("@@ERR\n", 1) if "@@ERR\n" in rest else (rest.replace("@@ERR", ""), "")
+        return rc, stdout, stderr
+
+    def test_1_uname_and_status_shows_the_agent(self):
+        rc, out, err = self.exec_("node1 -- uname -n")
+        self.assertEqual((rc, out, err), (0, "node1\n", ""))
+        rc, out, _ = self.exec_("node1 -- nproc")
+        self.assertEqual(out, "2\n")
+        status = self.run_ok("mintctl status")
+        self.assertRegex(status, r"(?m)^node1\s+1\s+running\s.*\sready\s+-$")
+        self.assertRegex(status, r"(?m)^node2\s+2\s+running\s.*\sready\s+-$")
+
+    def test_2_exit_status_signals_stderr_and_missing_programs(self):
+        self.assertEqual(self.exec_("node1 -- sh -c 'exit 7'")[0], 7)
+        self.assertEqual(self.exec_("node1 -- sh -c 'kill -9 $$'")[0], 137)
+        rc, out, err = self.exec_("node1 -- sh -c 'echo out; echo err >&2; exit 3'")
+        self.assertEqual((rc, out, err), (3, "out\n", "err\n"))
+        rc, out, err = self.exec_("node1 -- no-such-program")
+        self.assertEqual(rc, 127)
+        self.assertEqual(err, "mintctl: node1: cannot run no-such-program: No such file or "
+                              "directory\n")
+        rc, out, _ = self.exec_("node1 -- sh -c 'cat; echo \"[$PATH]\"'")
+        self.assertEqual(out, "[/usr/sbin:/usr/bin:/sbin:/bin]\n")  # stdin is /dev/null
+        rc, _, err = self.exec_("node9 -- true")
+        self.assertEqual((rc, err), (255, "mintctl: node9: no node with this name; mintctl "
+                                          "status lists the nodes\n"))
+
+    def test_3_one_mebibyte_of_output_arrives_intact(self):
+        self.run_ok("mintctl exec node1 -- sh -c 'head -c 1048576 /dev/urandom > /tmp/blob; "
+                    "md5sum < /tmp/blob' > /tmp/node-md5")
+        t0 = time.monotonic()
+        out = self.run_ok("mintctl exec node1 -- cat /tmp/blob > /tmp/blob; wc -c < /tmp/blob; "
+                          "md5sum < /tmp/blob; cat /tmp/node-md5", 300)
+        seconds = time.monotonic() - t0
+        size, here, there = out.split("\n")[:3]
+        self.assertEqual(size.strip(), "1048576")
+        self.assertEqual(here.split()[0], there.split()[0])
+        sys.stderr.write("exec: 1 MiB from node1 to node0 in %.1f s (host clock, TCG)\n" % seconds)
+
+    def test_4_timeout_kills_the_command_in_the_node(self):
+        t0 = time.monotonic()
+        rc, _, err = self.exec_("node1 --timeout 2 -- sh -c 'sleep 300; echo never'")
+        self.assertEqual(rc, 255)
+        self.assertEqual(err, "mintctl: node1: the command ran longer than --timeout 2 s and "
+                              "was killed\n")
+        self.assertLess(time.monotonic() - t0, 30)
+        _, out, _ = self.exec_("node1 -- sh -c 'ps | grep -c \"[s]leep 300\"'")
+        self.assertEqual(out, "0\n")
+
+    def test_5_frames_of_a_killed_mintctl_are_ignored(self):
+        # A mintctl killed while its command still prints; the command keeps
+        # writing into the ring; the next exec must see only its own output.
+        self.run_ok("mintctl exec node1 -- sh -c 'i=0; while [ $i -lt 300 ]; do "
+                    "echo stale$i; i=$((i+1)); usleep 5000; done' > /dev/null & p=$!; "
+                    "sleep 1; kill -9 $p; wait $p 2>/dev/null; true")
+        rc, out, err = self.exec_("node1 -- echo fresh")
+        self.assertEqual((rc, out, err), (0, "fresh\n", ""))
+
+    def test_6_two_nodes_at_once(self):
+        out = self.run_ok("mintctl exec node1 -- sh -c 'sleep 1; uname -n' > /tmp/a & "
+                          "mintctl exec node2 -- sh -c 'sleep 1; uname -n' > /tmp/b & wait; "
+                          "cat /tmp/a /tmp/b")
+        self.assertEqual(out, "node1\nnode2")
+
+    def test_9_crash_mid_command_returns_an_error_in_bounded_time(self):
+        out = self.run_ok(
+            "t0=$(%s); mintctl exec node1 -- sh -c 'echo before; sleep 1; "
+            "echo c > /proc/sysrq-trigger; sleep 60' > /tmp/c.out 2> /tmp/c.err; rc=$?; "
+            "t1=$(%s); echo \"rc=$rc t0=$t0 t1=$t1\"; cat /tmp/c.out; cat /tmp/c.err"
+            % (UPTIME, UPTIME), 200)
+        m = re.search(r"rc=(\d+) t0=([\d.]+) t1=([\d.]+)", out)
+        self.assertIsNotNone(m, out)
+        self.assertEqual(int(m.group(1)), 255, out)
+        self.assertIn("before\n", out)
+        self.assertRegex(out, r"mintctl: node1: the node is now crashed \(Kernel panic - not "
+                              r"syncing: sysrq triggered crash\); the command's outcome is "
+                              r"unknown; mintctl restart node1 boots it again")
+        seconds = float(m.group(3)) - float(m.group(2))
+        sys.stderr.write("exec into a crashing node returned after %.2f s (1 s of it the "
+                         "command's own sleep)\n" % seconds)
+        self.assertLess(seconds, 1 + 5)
+        # node2 is untouched by node1's crash.
+        rc, out, _ = self.exec_("node2 -- uname -n")
+        self.assertEqual((rc, out), (0, "node2\n"))
+        rc, _, err = self.exec_("node1 -- true")
+        self.assertEqual(rc, 255)
+        self.assertEqual(err, "mintctl: node1: the node is crashed (Kernel panic - not syncing: "
+                              "sysrq triggered crash); mintctl exec needs a running node; "
+                              "mintctl restart node1 boots it again\n")

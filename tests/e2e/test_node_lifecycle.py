@@ -1,0 +1,285 @@
+"""e2e (issue 6): failure isolation and the node lifecycle in the lab. One
+lab boot; node1 (2 CPUs, with sdb) and node2 (2 CPUs) each run a counter
+started through `mintctl exec`, node0 runs its own. The tests run in name
+order and build on each other:
+
+  1. node1 panics (sysrq c via exec): status shows it crashed with the panic
+     reason at once; node2's heartbeat, node2's counter and node0's counter
+     never stopped across the crash (sampled every 0.1 s);
+  2. `mintctl restart node1` brings it back on the same resources;
+  3. node1 wedged with interrupts off (LKDTM HARDLOCKUP) becomes hung with
+     the CPU named; `mintctl kill` + `mintctl restart` bring it back;
+  4. 10 crash -> restart cycles: each boots, and node0's free pool, online
+     CPUs, every PCI function's driver and node1's device ownership are the
+     same before and after;
+  5. destroy after a clean stop (node2), a crash (node1), a hang and a
+     failed boot (node3) gives every CPU, byte of pool, disk and recipe back;
+  6. a mintctl SIGKILLed between NODE_CREATE and NODE_START leaves a node
+     `mintctl recover` (and, automatically, the next boot) tears down.
+
+Measured and printed: crash-detection latency (exec of the crash to
+`crashed` in sysfs, an upper bound) and restart time (mintctl restart to
+running and to agent ready)."""
+
+import re
+import statistics
+import sys
+import time
+
+from labmachine import LabTestCase
+
+UPTIME = "cut -d' ' -f1 /proc/uptime"
+MINT = "/sys/kernel/mint"
+
+# What must come back: online CPUs, the free pool, the nodes, every PCI
+# function's driver, node1's functions, the boot recipes, node0's disks.
+SNAPSHOT = ("echo online=$(cat /sys/devices/system/cpu/online) "
+            "free=$(cat /sys/kernel/mint/pool_free) "
+            "nodes=$(ls /sys/kernel/mint/nodes | tr '\\n' ,) "
+            "owned=$(cat /sys/kernel/mint/nodes/*/devices 2>/dev/null | tr '\\n' ,) "
+            "recipes=$(ls /run/mint/nodes 2>/dev/null | tr '\\n' ,) "
+            "disks=$(cd /sys/block && echo sd* | tr ' ' ,) "
+            "drivers=$(for d in /sys/bus/pci/devices/*; do "
+            "printf '%s:%s,' ${d##*/} $(basename $(readlink $d/driver) 2>/dev/null || echo -); "
+            "done)")
+
+COUNTER = ("sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/counter; usleep 100000; done "
+           "> /dev/null 2>&1 < /dev/null &'")
+
+NODE0_COUNTER = r"""
+( i=0; while :; do i=$((i+1)); echo $i > /tmp/n0-counter; usleep 100000; done ) >/dev/null 2>&1 &
+sleep 0.5
+"""
+
+CRASH = "sh -c 'echo c > /proc/sysrq-trigger'"
+HANG = ("sh -c 'mount -t debugfs none /sys/kernel/debug 2>/dev/null; "
+        "echo HARDLOCKUP > /sys/kernel/debug/provoke-crash/DIRECT'")
+PANIC_REASON = "Kernel panic - not syncing: sysrq triggered crash"
+
+
+def parse(text):
+    return dict(kv.split("=", 1) for kv in text.split())
+
+
+class NodeLifecycleTest(LabTestCase):
+    restart_times = []
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.baseline = parse(cls._node0(SNAPSHOT))
+            cls._node0(NODE0_COUNTER)
+            cls._node0("mintctl boot node1 --cores 2 --mem 512M --disk sdb", 300)
+            cls._node0("mintctl boot node2 --cores 2 --mem 512M", 300)
+            for n in ("node1", "node2"):
+                cls._node0("mintctl exec %s -- %s" % (n, COUNTER))
+        except BaseException:
+            sys.stderr.write("node0 console:\n%s\n" % cls.m.console()[-6000:])
+            cls.m.failed = True
+            cls.m.close()
+            raise
+
+    @classmethod
+    def _node0(cls, command, timeout=120):
+        status, out = cls.m.run(command, timeout)
+        if status != 0:
+            raise AssertionError("node0: %r exited %d:\n%s" % (command, status, out))
+        return out
+
+    def snapshot(self):
+        return parse(self.run_ok(SNAPSHOT))
+
+    def counter(self, node):
+        return int(self.run_ok("mintctl exec %s -- cat /tmp/counter" % node).strip())
+
+    def crash(self, node):
+        status, out = self.m.run("mintctl exec %s -- %s" % (node, CRASH), 60)
+        self.assertEqual(status, 255, out)
+        self.assertIn("the node is now crashed (%s)" % PANIC_REASON, out)
+
+    def restart(self, node):
+        out = self.run_ok("mintctl restart %s" % node, 300)
+        m = re.search(r"%s restarted: started ([\d.]+) s, running ([\d.]+) s, mint-agent ready "
+                      r"([\d.]+) s" % node, out)
+        self.assertIsNotNone(m, out)
+        times = tuple(float(x) for x in m.groups())
+        self.restart_times.append(times)
+        self.assertEqual(self.run_ok("mintctl exec %s -- uname -n" % node), node)
+        return times
+
+    def wait_state(self, node_id, state, seconds=60):
+        self.run_ok("i=0; while [ \"$(cat %s/nodes/%d/state)\" != %s ]; do i=$((i+1)); "
+                    "[ $i -gt %d ] && { cat %s/nodes/%d/state; exit 1; }; usleep 50000; done"
+                    % (MINT, node_id, state, seconds * 20, MINT, node_id), seconds + 30)
+
+    # 1 ------------------------------------------------------------------------
+    def test_1_crash_stays_inside_node1(self):
+        n2_before = self.counter("node2")
+        out = self.run_ok(r"""
+c=%s/nodes
+( while :; do echo "$(%s) $(cat $c/2/heartbeat) $(cat /tmp/n0-counter) $(cat $c/1/state)"
+  usleep 100000; done > /tmp/samples ) & sp=$!
+( while [ "$(cat $c/1/state)" != crashed ]; do usleep 2000; done; %s > /tmp/seen ) & wp=$!
+sleep 1
+t0=$(%s)
+mintctl exec node1 -- %s > /dev/null 2> /tmp/crash.err; rc=$?
+t1=$(%s)
+wait $wp
+sleep 2; kill $sp
+echo "rc=$rc t0=$t0 t1=$t1 seen=$(cat /tmp/seen)"
+cat /tmp/crash.err
+""" % (MINT, UPTIME, UPTIME, UPTIME, CRASH, UPTIME), 120)
+        m = re.search(r"rc=(\d+) t0=([\d.]+) t1=([\d.]+) seen=([\d.]+)", out)
+        self.assertIsNotNone(m, out)
+        self.assertEqual(int(m.group(1)), 255, out)
+        t0, t1, seen = (float(m.group(i)) for i in (2, 3, 4))
+        sys.stderr.write("crash detection: `mintctl exec node1 -- sh -c 'echo c > "
+                         "/proc/sysrq-trigger'` started at %.2f, sysfs said crashed %.3f s "
+                         "later (upper bound: includes exec start-up and the panic itself), "
+                         "exec returned after %.3f s\n" % (t0, seen - t0, t1 - t0))
+        self.assertLess(seen - t0, 5)
+        self.assertLess(t1 - t0, 6)
+        self.assertIn("mintctl: node1: the node is now crashed (%s)" % PANIC_REASON, out)
+
+        status = self.run_ok("mintctl status")
+        self.assertRegex(status, r"(?m)^node1\s+1\s+crashed\s.*\s-\s+absent\s+%s$"
+                         % re.escape(PANIC_REASON))
+        self.assertRegex(status, r"(?m)^node2\s+2\s+running\s.*\(alive, \+\d+ in 0\.5 s\)")
+
+        samples = [line.split() for line in self.run_ok("cat /tmp/samples").splitlines()]
+        samples = [s for s in samples if len(s) == 4]
+        self.assertGreater(len(samples), 20)
+        self.assertIn("crashed", [s[3] for s in samples])
+        # Over every 0.5 s window node2's heartbeat and node0's counter moved.
+        for a, b in zip(samples, samples[5:]):
+            self.assertGreater(int(b[1]), int(a[1]), "node2's heartbeat lapsed: %s -> %s" % (a, b))
+            self.assertGreater(int(b[2]), int(a[2]), "node0's counter stopped: %s -> %s" % (a, b))
+        self.assertGreater(self.counter("node2"), n2_before)
+
+    # 2 ------------------------------------------------------------------------
+    def test_2_restart_brings_node1_back_on_the_same_resources(self):
+        before = self.run_ok("cat %s/nodes/1/cpus %s/nodes/1/memory %s/nodes/1/devices"
+                             % (MINT, MINT, MINT))
+        started, running, ready = self.restart("node1")
+        sys.stderr.write("restart after a crash: started %.1f s, running %.1f s, agent ready "
+                         "%.1f s after `mintctl restart node1`\n" % (started, running, ready))
+        after = self.run_ok("cat %s/nodes/1/cpus %s/nodes/1/memory %s/nodes/1/devices"
+                            % (MINT, MINT, MINT))
+        self.assertEqual(before, after)
+        self.assertEqual(self.run_ok("mintctl exec node1 -- nproc"), "2")
+        self.run_ok("mintctl exec node1 -- %s" % COUNTER)
+
+    # 3 ------------------------------------------------------------------------
+    def test_3_hung_node_is_seen_killed_and_restarted(self):
+        param = "/sys/module/mint/parameters/hung_timeout"
+        has_param = self.m.run("[ -w %s ]" % param)[0] == 0
+        if has_param:
+            old = self.run_ok("cat %s" % param).strip()
+            self.run_ok("echo 2 > %s" % param)
+        try:
+            status, out = self.m.run("t0=$(%s); mintctl exec node1 --timeout 120 -- %s; "
+                                     "echo \"rc=$? t0=$t0 t1=$(%s)\"" % (UPTIME, HANG, UPTIME),
+                                     200)
+            m = re.search(r"rc=(\d+) t0=([\d.]+) t1=([\d.]+)", out)
+            self.assertIsNotNone(m, out)
+            self.assertEqual(int(m.group(1)), 255, out)
+            self.assertRegex(out, r"mintctl: node1: the node is now hung \(heartbeat stopped on "
+                                  r"CPU \d+ \(APIC \d+\)\); the command's outcome is unknown; "
+                                  r"mintctl kill node1 stops it, mintctl restart node1 boots it "
+                                  r"again")
+            sys.stderr.write("hang: exec of LKDTM HARDLOCKUP returned (node hung) after %.1f s "
+                             "(hung_timeout %s)\n" % (float(m.group(3)) - float(m.group(2)),
+                                                      "2 s" if has_param else "default"))
+        finally:
+            if has_param:
+                self.run_ok("echo %s > %s" % (old, param))
+        self.assertRegex(self.run_ok("mintctl status"),
+                         r"(?m)^node1\s+1\s+hung\s.*heartbeat stopped on CPU \d+ \(APIC \d+\)$")
+        self.assertIn("node2", self.run_ok("mintctl exec node2 -- uname -n"))
+        out = self.run_ok("mintctl kill node1")
+        self.assertIn("node1 killed (its CPUs are parked)", out)
+        self.assertEqual(self.run_ok("cat %s/nodes/1/state" % MINT), "stopped")
+        self.restart("node1")
+
+    # 4 ------------------------------------------------------------------------
+    def test_4_ten_crash_restart_cycles(self):
+        before = self.snapshot()
+        n2 = self.counter("node2")
+        for i in range(10):
+            self.crash("node1")
+            self.restart("node1")
+            self.assertEqual(self.snapshot(), before, "after cycle %d" % (i + 1))
+        self.assertGreater(self.counter("node2"), n2)
+        times = self.restart_times[-10:]
+        sys.stderr.write("10 crash->restart cycles: restart to running %s s (median %.1f), to "
+                         "agent ready median %.1f s\n"
+                         % (", ".join("%.1f" % t[1] for t in times),
+                            statistics.median(t[1] for t in times),
+                            statistics.median(t[2] for t in times)))
+
+    # 5 ------------------------------------------------------------------------
+    def boot_node3(self, extra="", expect=0):
+        status, out = self.m.run("mintctl boot node3 --cores 2 --mem 512M %s" % extra, 300)
+        self.assertEqual(status, expect, out)
+        return out
+
+    def test_5_destroy_after_stop_crash_hang_and_failed_boot(self):
+        self.assertIn("node2 stopped", self.run_ok("mintctl stop node2"))
+        self.run_ok("mintctl destroy node2")
+        self.crash("node1")
+        out = self.run_ok("mintctl destroy node1")
+        self.assertIn("node1 destroyed: CPUs 4-5 back in node0, 1 PCI function(s) reprobed", out)
+        self.assertEqual(self.snapshot(), self.baseline)
+
+        self.boot_node3()
+        self.m.run("mintctl exec node3 --timeout 120 -- %s" % HANG, 200)
+        self.wait_state(3 if self.node3_id() == 3 else 1, "hung")
+        self.run_ok("mintctl kill node3 && mintctl destroy node3")
+        self.assertEqual(self.snapshot(), self.baseline)
+
+        out = self.boot_node3("--cmdline 'rdinit=/nope init=/nope' --wait 120", expect=3)
+        self.assertIn("failed to boot", out)
+        self.run_ok("mintctl destroy node3")
+        self.assertEqual(self.snapshot(), self.baseline)
+
+    def node3_id(self):
+        out = self.run_ok("grep -l '^node3$' %s/nodes/*/name" % MINT)
+        return int(out.split("/")[-2])
+
+    # 6 ------------------------------------------------------------------------
+    def kill_boot_half_way(self):
+        out = self.run_ok(r"""
+mintctl boot node3 --cores 2 --mem 512M --initrd /tmp/big.img --wait 0 > /tmp/kb.out 2>&1 & p=$!
+i=0; s=
+while [ $i -lt 100000 ]; do
+  s=$(cat /sys/kernel/mint/nodes/*/state 2>/dev/null)
+  case "$s" in *created*|*loaded*) kill -9 $p; break ;; esac
+  i=$((i+1))
+done
+wait $p; echo "killed-at=$s"
+""", 300)
+        m = re.search(r"killed-at=(created|loaded)$", out)
+        self.assertIsNotNone(m, out + self.run_ok("cat /tmp/kb.out"))
+        return m.group(1)
+
+    def test_6_killed_boot_is_recovered(self):
+        self.run_ok("dd if=/dev/zero of=/tmp/big.img bs=1M count=200 2>/dev/null")
+        state = self.kill_boot_half_way()
+        self.assertRegex(self.run_ok("mintctl status"), r"(?m)^node3\s+\d+\s+%s\s" % state)
+        out = self.run_ok("mintctl recover")
+        self.assertRegex(out, r"node3 \(id \d+\) was left %s by a mintctl that did not finish; "
+                              r"tearing it down" % state)
+        self.assertEqual(self.snapshot(), self.baseline)
+        self.assertEqual(self.run_ok("mintctl recover"),
+                         "nothing to recover: no node is left created or loaded, no function "
+                         "is stranded on pci-stub, no boot recipe is orphaned")
+        # Again, and this time the next mutating mintctl recovers by itself.
+        state = self.kill_boot_half_way()
+        out = self.boot_node3()
+        self.assertRegex(out, r"mintctl: recover: node3 \(id \d+\) was left %s by a mintctl "
+                              r"that did not finish; tearing it down" % state)
+        self.assertIn("node3 is running", out)
+        self.run_ok("mintctl exec node3 -- true")
+        self.run_ok("mintctl stop node3 && mintctl destroy node3 && rm -f /tmp/big.img")
+        self.assertEqual(self.snapshot(), self.baseline)
