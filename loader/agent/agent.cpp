@@ -295,7 +295,10 @@ int Agent::Run() {
   sigset_t none;
   sigemptyset(&none);
   while (true) {
-    std::vector<pollfd> fds{{fd_, POLLIN, 0}};
+    // POLLOUT only while frames wait: the device reports it when a whole
+    // record fits (docs/channel.md).
+    short events = static_cast<short>(POLLIN | (out_queue_.empty() ? 0 : POLLOUT));
+    std::vector<pollfd> fds{{fd_, events, 0}};
     bool room = out_queue_.size() < kQueueLimit;
     bool waiting_eof = false;
     for (auto& [id, s] : sessions_) {
@@ -303,9 +306,9 @@ int Agent::Run() {
       if (room && s.err >= 0) fds.push_back({s.err, POLLIN, 0});
       if (s.exited) waiting_eof = true;
     }
-    // The device's poll() may not report ring room (node0 sends no
-    // interrupt): retry writes on a short timer while frames wait.
-    int ms = !out_queue_.empty() ? 2 : waiting_eof ? 20 : !sessions_.empty() ? 50 : 100;
+    // The timer is a fallback: poll() wakes us for records, ring room,
+    // pipes and (through SIGCHLD) exits.
+    int ms = waiting_eof ? 20 : !out_queue_.empty() || !sessions_.empty() ? 50 : 200;
     timespec ts{0, ms * 1000000L};
     ::ppoll(fds.data(), fds.size(), &ts, &none);
 

@@ -6,7 +6,8 @@
 // PATH and HOME in its environment), answers KILL with SIGKILL to the
 // group, and ends each session with EXIT (or ERROR when it could not run
 // it). Several sessions run at once. Frames go out through a bounded queue
-// with non-blocking writes, so a full ring slows the commands' output
+// with non-blocking writes when poll() reports room (POLLOUT), so a full
+// ring slows the commands' output
 // (their pipes fill) but never stops the agent from reading KILL or EXEC.
 // Bad input is logged and answered, never fatal.
 #pragma once
