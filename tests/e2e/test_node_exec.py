@@ -41,12 +41,12 @@ class NodeExecTest(LabTestCase):
     def exec_(self, args, timeout=120):
         """mintctl exec in node0; returns (status, stdout, stderr)."""
         status, out = self.m.run("mintctl exec %s > /tmp/x.out 2> /tmp/x.err; echo \"rc=$?\"; "
-                                 "cat /tmp/x.out; echo @@ERR; cat /tmp/x.err" % args, timeout)
+                                 "cat /tmp/x.out; echo @@ERR; cat /tmp/x.err; echo @@END"
+                                 % args, timeout)
         self.assertEqual(status, 0, out)
-        head, rest = out.split("\n", 1) if "\n" in out else (out, "")
-        rc = int(re.match(r"rc=(\d+)", head).group(1))
-        stdout, stderr = rest.split("@@ERR\n", 1) if "@@ERR\n" in rest else (rest.replace("@@ERR", ""), "")
-        return rc, stdout, stderr
+        m = re.match(r"rc=(\d+)\n(.*)@@ERR\n(.*)@@END$", out, re.S)
+        self.assertIsNotNone(m, out)
+        return int(m.group(1)), m.group(2), m.group(3)
 
     def test_1_uname_and_status_shows_the_agent(self):
         rc, out, err = self.exec_("node1 -- uname -n")
