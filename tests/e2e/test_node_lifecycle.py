@@ -76,7 +76,7 @@ class NodeLifecycleTest(LabTestCase):
             cls.baseline = parse(cls._node0(SNAPSHOT))
             cls._node0(NODE0_COUNTER)
             cls._node0("mintctl boot node1 --cores 2 --mem 512M --disk sdb", 300)
-            cls._node0("mintctl boot node2 --cores 2 --mem 512M", 300)
+            cls._node0("mintctl boot node2 --cores 2 --mem 512M --on-crash restart", 300)
             for n in ("node1", "node2"):
                 cls._node0("mintctl exec %s -- %s" % (n, COUNTER))
         except BaseException:
@@ -227,6 +227,27 @@ cat /tmp/crash.err
                          % (", ".join("%.1f" % t[1] for t in times),
                             statistics.median(t[1] for t in times),
                             statistics.median(t[2] for t in times)))
+
+    # 4b -----------------------------------------------------------------------
+    def test_4b_watch_restarts_a_node_whose_on_crash_is_restart(self):
+        self.run_ok("mintctl watch --interval 100 > /tmp/watch.log 2>&1 & echo $! > /tmp/watch.pid; "
+                    "sleep 1")
+        try:
+            self.crash("node2")
+            self.run_ok("i=0; until grep -q 'node2: .* -> running' /tmp/watch.log; do i=$((i+1)); "
+                        "[ $i -gt 240 ] && break; sleep 0.5; done; true", 200)
+        finally:
+            self.run_ok("kill $(cat /tmp/watch.pid); sleep 0.5; true")
+        log = self.run_ok("cat /tmp/watch.log")
+        sys.stderr.write("mintctl watch:\n%s\n" % log)
+        self.assertRegex(log, r"node2 is running; on_crash restart, restart budget 3")
+        self.assertRegex(log, r"node2: running -> crashed \(%s\)" % re.escape(PANIC_REASON))
+        self.assertRegex(log, r"node2: on_crash restart: restarted \(1 of 3\)")
+        self.assertRegex(log, r"node2: \w+ -> running \([\d.]+ s after the restart\)")
+        self.assertRegex(log, r"node1 is running; on_crash stop")
+        self.run_ok("i=0; until [ \"$(cat %s/nodes/2/agent)\" = ready ]; do i=$((i+1)); "
+                    "[ $i -gt 600 ] && exit 1; usleep 100000; done" % MINT, 120)
+        self.run_ok("mintctl exec node2 -- true", 120)
 
     # 5 ------------------------------------------------------------------------
     def boot_node3(self, extra="", expect=0):
