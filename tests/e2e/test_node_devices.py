@@ -3,7 +3,8 @@ for the class; the tests run in name order and build on each other:
 
   1. node1 boots with `--disk sdb --nic eth0`: the kernel records it as the
      owner of 0000:00:03.0 and 0000:00:05.0, node0 no longer has sdb or eth0,
-     `mintctl topology` (table and --json) names node1 as the owner;
+     `mintctl topology` (table and --json) names node1 as the owner; inside
+     node1 (mintctl exec) only those two functions exist, on its drivers;
   2. inside node1 the disk holds the lab's known content; node1 writes a
      file, syncs, re-mounts and reads it back (and reads the whole disk: dd);
   3. node0's own disk sda kept working under a read loop the whole time;
@@ -21,9 +22,9 @@ for the class; the tests run in name order and build on each other:
   7. stop + destroy: sdb is back in node0 with node1's file, sdc with
      node2's, eth0/eth1 back, and the host is exactly as before.
 
-Nodes are driven by a script on their command line (`mint_run=`, run by
-lab/initramfs/node-init, output read from `mintctl console`), which works
-with or without mint-agent."""
+Nodes run their part from a script on their command line (`mint_run=`, run
+by lab/initramfs/node-init, output read from `mintctl console`), so the disk,
+network and interrupt checks need no mint-agent; test_1b uses `mintctl exec`."""
 
 import base64
 import gzip
@@ -193,6 +194,17 @@ class NodeDevicesTest(LabTestCase):
         self.assertEqual(owners["0000:00:05.0"], "node1")
         self.assertEqual(owners["0000:00:04.0"], "node0")
         self.assertEqual(owners["0000:00:02.0"], "node0")
+
+    def test_1b_node1_sees_only_its_own_functions(self):
+        # Through mint-agent (mintctl exec): the node probes only the PCI
+        # functions it was given, and its drivers bound them.
+        out = self.run_ok("mintctl exec node1 -- sh -c 'for d in /sys/bus/pci/devices/*; do "
+                          "echo ${d##*/} $(basename $(readlink $d/driver)); done; "
+                          "ls /sys/block; ls /sys/class/net'", 120)
+        self.assertEqual(out.split("\n")[:2],
+                         ["0000:00:03.0 virtio-pci", "0000:00:05.0 virtio-pci"], out)
+        self.assertIn("sda", out.split())
+        self.assertIn("eth0", out.split())
 
     # 2 -------------------------------------------------------------------------
     def test_2_node1_reads_the_labs_content_and_its_write_survives_a_remount(self):
@@ -368,7 +380,7 @@ class NodeDevicesTest(LabTestCase):
     # 7 -------------------------------------------------------------------------
     def test_7_destroy_gives_the_disks_back_with_the_nodes_data(self):
         for name in ("node1", "node2"):
-            self.assertIn("%s stopped" % name, self.run_ok("mintctl stop --force %s" % name))
+            self.assertIn("%s stopped" % name, self.run_ok("mintctl stop %s" % name, 180))
             self.assertIn("%s destroyed" % name, self.run_ok("mintctl destroy %s" % name, 180))
         self.assertEqual([d for d in self.run_ok("ls /sys/block").split() if d.startswith("sd")],
                          ["sda", "sdb", "sdc", "sdd"])
@@ -378,7 +390,12 @@ class NodeDevicesTest(LabTestCase):
                               "cat /mnt/{d}/MINT-DISK /mnt/{d}/from-{n}; umount /mnt/{d}"
                               .format(d=disk, n=name))
             self.assertEqual(out, "mint lab disk %s\nwritten by %s" % (disk, name))
-        self.run_ok("kill $(cat /tmp/sda-loop.pid)")
+        owners = {f["bdf"]: f["owner"]
+                  for f in json.loads(self.run_ok("mintctl --json topology"))["pci"]}
+        self.assertEqual(set(owners.values()), {"node0"}, owners)
+        self.assertRegex(self.run_ok("mintctl topology"),
+                         r"(?m)^0000:00:03\.0\s.*\svirtio-pci\s.*\snode0\s+sdb\s")
         after = parse_snapshot(self.run_ok(SDA_STATE))
-        self.assertEqual(after["errors"], "0")
+        self.assertEqual((after["alive"], after["errors"]), ("yes", "0"))
+        self.run_ok("kill $(cat /tmp/sda-loop.pid)")
         self.assertEqual(self.snapshot(), self.before)
