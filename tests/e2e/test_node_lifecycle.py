@@ -157,10 +157,14 @@ cat /tmp/crash.err
 
         samples = [line.split() for line in self.run_ok("cat /tmp/samples").splitlines()]
         samples = [s for s in samples if len(s) == 4]
-        self.assertGreater(len(samples), 20)
+        # The sampler forks four programs per sample: under TCG on a loaded
+        # host that is 0.15-1.5 s a sample, not 0.1 s.
+        self.assertGreater(len(samples), 8)
         self.assertIn("crashed", [s[3] for s in samples])
-        # Over every 0.5 s window node2's heartbeat and node0's counter moved.
-        for a, b in zip(samples, samples[5:]):
+        self.assertEqual(samples[0][3], "running")
+        # Across every two samples (>= 0.3 s) node2's heartbeat and node0's
+        # counter moved, before, during and after the crash.
+        for a, b in zip(samples, samples[2:]):
             self.assertGreater(int(b[1]), int(a[1]), "node2's heartbeat lapsed: %s -> %s" % (a, b))
             self.assertGreater(int(b[2]), int(a[2]), "node0's counter stopped: %s -> %s" % (a, b))
         self.assertGreater(self.counter("node2"), n2_before)
