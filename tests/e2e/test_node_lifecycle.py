@@ -208,6 +208,12 @@ cat /tmp/crash.err
             sys.stderr.write("hang: exec of LKDTM HARDLOCKUP returned (node hung) after %.1f s "
                              "(hung_timeout %s)\n" % (float(m.group(3)) - float(m.group(2)),
                                                       "2 s" if has_param else "default"))
+            # exec ends at the first `hung`; node0 may call the node running
+            # again while its last CPU still ticks (seen: hung -> running ->
+            # hung while the CPUs are wedged one after the other), so wait
+            # until every CPU is wedged and the state holds.
+            self.run_ok("sleep 4")
+            self.wait_state(1, "hung")
         finally:
             if has_param:
                 self.run_ok("echo %s > %s" % (old, param))
