@@ -202,7 +202,7 @@ cat /tmp/crash.err
             self.assertIsNotNone(m, out)
             self.assertEqual(int(m.group(1)), 255, out)
             self.assertRegex(out, r"mintctl: node1: the node is now hung \(heartbeat stopped"
-                                  r"( on CPU \d+ \(APIC \d+\))?\); the command's outcome is "
+                                  r"( on CPU \d+ \(APIC \d+\)(, CPU \d+ \(APIC \d+\))*)?\); the command's outcome is "
                                   r"unknown; mintctl kill node1 stops it, mintctl restart node1 "
                                   r"boots it again")
             sys.stderr.write("hang: exec of LKDTM HARDLOCKUP returned (node hung) after %.1f s "
@@ -218,7 +218,7 @@ cat /tmp/crash.err
             if has_param:
                 self.run_ok("echo %s > %s" % (old, param))
         self.assertRegex(self.run_ok("mintctl status"),
-                         r"(?m)^node1\s+1\s+hung\s.*heartbeat stopped( on CPU \d+ \(APIC \d+\))?$")
+                         r"(?m)^node1\s+1\s+hung\s.*heartbeat stopped( on CPU \d+ \(APIC \d+\)(, CPU \d+ \(APIC \d+\))*)?$")
         self.assertIn("node2", self.run_ok("mintctl exec node2 -- uname -n"))
         out = self.run_ok("mintctl kill node1")
         self.assertIn("node1 killed (its CPUs are parked)", out)
