@@ -51,7 +51,11 @@ bool HasWordStartingWith(std::string_view cmdline, std::string_view prefix) {
 // refuse by itself, because it happens before SETUP_MINT is read (see
 // docs/kernel-node.md): load microcode (shared by the core's threads and
 // node0), switch split-lock detection (a per-core MSR), delay I/O through
-// port 0x80 (node0's POST port). Each is {key to look for, word to add}.
+// port 0x80 (node0's POST port); and one that makes a node stoppable:
+// KVM must not put every CPU in VMX operation at boot (a CPU in VMX operation
+// ignores INIT, so node0 could not kill a hung node on Intel; KVM enables
+// virtualization when the node's first VM starts instead). Each is {key to
+// look for, word to add}.
 struct NodeParam {
   std::string_view key;
   std::string_view word;
@@ -60,6 +64,7 @@ constexpr NodeParam kNodeParams[] = {
     {"dis_ucode_ldr", "dis_ucode_ldr"},
     {"split_lock_detect=", "split_lock_detect=off"},
     {"io_delay=", "io_delay=none"},
+    {"kvm.enable_virt_at_load=", "kvm.enable_virt_at_load=0"},
 };
 
 // The node's command line: its console is mint's ring (mintctl console reads

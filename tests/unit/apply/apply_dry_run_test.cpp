@@ -47,10 +47,11 @@ TEST(ApplyDryRun, UnreadImageListsLoadAndStartWithoutRunningThem) {
       seams.device->calls(),
       (std::vector<std::string>{"MINT_NODE_CREATE id=1 name=node1 cpus=4-5 numa=0 mem=512 MiB"}));
   ASSERT_EQ(log.size(), 5u);
-  EXPECT_EQ(log[2],
-            "2. build the boot image: /boot/mint/bzImage, /boot/mint/node-initrd.img, cmdline "
-            "\"console=mint mint_node_name=node1 dis_ucode_ldr split_lock_detect=off "
-            "io_delay=none\": not built here, /boot/mint/bzImage was not read");
+  EXPECT_EQ(
+      log[2],
+      "2. build the boot image: /boot/mint/bzImage, /boot/mint/node-initrd.img, cmdline "
+      "\"console=mint mint_node_name=node1 dis_ucode_ldr split_lock_detect=off "
+      "io_delay=none kvm.enable_virt_at_load=0\": not built here, /boot/mint/bzImage was not read");
   EXPECT_EQ(log[3], "3. NODE_LOAD node1 (id 1): the boot image");
   EXPECT_EQ(log[4], "4. NODE_START node1 (id 1)");
 }

@@ -20,21 +20,24 @@ TEST(PlanNode, FirstNodeGetsId1AndTheDefaults) {
                       "checks it"));
   EXPECT_TRUE(HasNote(plan, "initrd /boot/mint/node-initrd.img (the default)"));
   EXPECT_EQ(plan.cmdline,
-            "console=mint mint_node_name=node1 dis_ucode_ldr split_lock_detect=off io_delay=none");
+            "console=mint mint_node_name=node1 dis_ucode_ldr split_lock_detect=off io_delay=none "
+            "kvm.enable_virt_at_load=0");
 }
 
 TEST(PlanNode, TheNodeNameIsOnTheCommandLine) {
   NodeSpec spec = Spec();
   spec.name = "web";
   EXPECT_EQ(MustPlan(HostBuilder().Build(), spec).cmdline,
-            "console=mint mint_node_name=web dis_ucode_ldr split_lock_detect=off io_delay=none");
+            "console=mint mint_node_name=web dis_ucode_ldr split_lock_detect=off io_delay=none "
+            "kvm.enable_virt_at_load=0");
 }
 
 TEST(PlanNode, AUserNodeNameIsNotDoubled) {
   NodeSpec spec = Spec();
   spec.cmdline = "loglevel=8 mint_node_name=other";
   EXPECT_EQ(MustPlan(HostBuilder().Build(), spec).cmdline,
-            "console=mint dis_ucode_ldr split_lock_detect=off io_delay=none loglevel=8 "
+            "console=mint dis_ucode_ldr split_lock_detect=off io_delay=none "
+            "kvm.enable_virt_at_load=0 loglevel=8 "
             "mint_node_name=other");
 }
 
@@ -43,7 +46,7 @@ TEST(PlanNode, ANameKeyInsideAnotherWordDoesNotCount) {
   spec.cmdline = "x.mint_node_name=foo";
   EXPECT_EQ(MustPlan(HostBuilder().Build(), spec).cmdline,
             "console=mint mint_node_name=node1 dis_ucode_ldr split_lock_detect=off io_delay=none "
-            "x.mint_node_name=foo");
+            "kvm.enable_virt_at_load=0 x.mint_node_name=foo");
 }
 
 TEST(PlanNode, AUserConsoleMintIsNotDoubled) {
@@ -51,15 +54,24 @@ TEST(PlanNode, AUserConsoleMintIsNotDoubled) {
   spec.cmdline = "console=mint,115200 loglevel=8";
   EXPECT_EQ(MustPlan(HostBuilder().Build(), spec).cmdline,
             "mint_node_name=node1 dis_ucode_ldr split_lock_detect=off io_delay=none "
-            "console=mint,115200 loglevel=8");
+            "kvm.enable_virt_at_load=0 console=mint,115200 loglevel=8");
 }
 
 TEST(PlanNode, AUserMachineParamIsKept) {
   NodeSpec spec = Spec();
   spec.cmdline = "io_delay=udelay split_lock_detect=warn";
   EXPECT_EQ(MustPlan(HostBuilder().Build(), spec).cmdline,
-            "console=mint mint_node_name=node1 dis_ucode_ldr io_delay=udelay "
+            "console=mint mint_node_name=node1 dis_ucode_ldr kvm.enable_virt_at_load=0 "
+            "io_delay=udelay "
             "split_lock_detect=warn");
+}
+
+TEST(PlanNode, AUserKvmVirtAtLoadIsKept) {
+  NodeSpec spec = Spec();
+  spec.cmdline = "kvm.enable_virt_at_load=1";
+  EXPECT_EQ(MustPlan(HostBuilder().Build(), spec).cmdline,
+            "console=mint mint_node_name=node1 dis_ucode_ldr split_lock_detect=off io_delay=none "
+            "kvm.enable_virt_at_load=1");
 }
 
 TEST(PlanNode, LowestFreeIdIsTaken) {
@@ -137,9 +149,9 @@ TEST(PlanNode, CmdlineAndCrashPolicyAreCarried) {
   spec.on_crash = OnCrash::kRestart;
   spec.restart_budget = 5;
   Plan plan = MustPlan(HostBuilder().Build(), spec);
-  EXPECT_EQ(
-      plan.cmdline,
-      "console=mint mint_node_name=node1 dis_ucode_ldr split_lock_detect=off io_delay=none quiet");
+  EXPECT_EQ(plan.cmdline,
+            "console=mint mint_node_name=node1 dis_ucode_ldr split_lock_detect=off io_delay=none "
+            "kvm.enable_virt_at_load=0 quiet");
   EXPECT_EQ(plan.on_crash, OnCrash::kRestart);
   EXPECT_EQ(plan.restart_budget, 5u);
 }
