@@ -82,7 +82,8 @@ class MintDevice {
   // All or nothing (the kernel's promise): on error no CPU is offline and
   // no pool memory is held.
   virtual Result<CreatedNode> CreateNode(const CreateNodeRequest& request) = 0;
-  // The function must already be off node0's drivers (pci-stub).
+  // Records the function as the node's; it may still be bound to a node0
+  // driver (apply hands it to pci-stub next; NODE_START refuses otherwise).
   virtual Result<void> AssignPci(uint32_t id, const PciBdf& bdf) = 0;
   virtual Result<void> Load(uint32_t id, std::span<const LoadSegment> segments) = 0;
   virtual Result<void> Start(uint32_t id, PhysAddr entry, PhysAddr boot_params) = 0;
