@@ -184,16 +184,13 @@ cat /tmp/crash.err
 
     # 3 ------------------------------------------------------------------------
     def test_3_hung_node_is_seen_killed_and_restarted(self):
-        # mint.hung_timeout (docs); a built-in dev.c without MODULE_PARAM_PREFIX
-        # puts it under "dev".
-        param = self.run_ok("for p in /sys/module/mint/parameters/hung_timeout "
-                            "/sys/module/dev/parameters/hung_timeout; do "
-                            "[ -w $p ] && echo $p && break; done; true").strip()
-        has_param = bool(param)
-        sys.stderr.write("hung_timeout parameter: %s\n" % (param or "none found"))
-        if has_param:
-            old = self.run_ok("cat %s" % param).strip()
-            self.run_ok("echo 2 > %s" % param)
+        # mint.hung_timeout (docs/abi.md), lowered to 2 s for the test and put
+        # back only after the kill: a longer deadline restored while the node
+        # is wedged would rightly call it running again until the new deadline
+        # passes (its CPUs would not have been silent that long yet).
+        param = "/sys/module/mint/parameters/hung_timeout"
+        old = self.run_ok("cat %s" % param).strip()
+        self.run_ok("echo 2 > %s" % param)
         try:
             status, out = self.m.run("t0=$(%s); mintctl exec node1 --timeout 120 -- %s; "
                                      "echo \"rc=$? t0=$t0 t1=$(%s)\"" % (UPTIME, HANG, UPTIME),
@@ -202,33 +199,27 @@ cat /tmp/crash.err
             self.assertIsNotNone(m, out)
             self.assertEqual(int(m.group(1)), 255, out)
             self.assertRegex(out, r"mintctl: node1: the node is now hung \(heartbeat stopped"
-                                  r"( on CPU \d+ \(APIC \d+\)(, CPU \d+ \(APIC \d+\))*)?\); the command's outcome is "
-                                  r"unknown; mintctl kill node1 stops it, mintctl restart node1 "
-                                  r"boots it again")
+                                  r" on CPU \d+ \(APIC \d+\)(, CPU \d+ \(APIC \d+\))*\); the "
+                                  r"command's outcome is unknown; mintctl kill node1 stops it, "
+                                  r"mintctl restart node1 boots it again")
             sys.stderr.write("hang: exec of LKDTM HARDLOCKUP returned (node hung) after %.1f s "
-                             "(hung_timeout %s)\n" % (float(m.group(3)) - float(m.group(2)),
-                                                      "2 s" if has_param else "default"))
-            # exec ends at the first `hung`; node0 may call the node running
-            # again while its last CPU still ticks (seen: hung -> running ->
-            # hung while the CPUs are wedged one after the other), so wait
-            # until every CPU is wedged and the state holds.
-            self.run_ok("sleep 4")
-            self.wait_state(1, "hung")
+                             "(hung_timeout 2 s)\n" % (float(m.group(3)) - float(m.group(2))))
+            # exec ends at the first `hung` (the first wedged CPU); the
+            # script wedges the others 0.5 s apart. Once all are silent the
+            # node stays hung: sampled 8 times over 4 s.
+            self.run_ok("sleep 3")
+            states = self.run_ok("i=0; while [ $i -lt 8 ]; do cat %s/nodes/1/state; "
+                                 "usleep 500000; i=$((i+1)); done" % MINT).split()
+            self.assertEqual(states, ["hung"] * 8)
+            status = self.run_ok("mintctl status")
+            self.assertRegex(status, r"(?m)^node1\s+1\s+hung\s.*heartbeat stopped on CPU \d+ "
+                                     r"\(APIC \d+\)(, CPU \d+ \(APIC \d+\))*$")
+            self.assertIn("node2", self.run_ok("mintctl exec node2 -- uname -n"))
+            out = self.run_ok("mintctl kill node1")
+            self.assertIn("node1 killed (its CPUs are parked)", out)
+            self.assertEqual(self.run_ok("cat %s/nodes/1/state" % MINT), "stopped")
         finally:
-            if has_param:
-                self.run_ok("echo %s > %s" % (old, param))
-        # node0's monitor was seen flipping a wedged node back to `running`
-        # (heartbeat silent, uptime reset) and to `hung` again: look for a
-        # status that shows it hung, within 30 s (reported to the kernel side).
-        status = self.run_ok("i=0; while [ $i -lt 60 ]; do s=$(mintctl status); "
-                             "echo \"$s\" | grep -q '^node1 .* hung ' && break; i=$((i+1)); "
-                             "usleep 500000; done; echo \"$s\"", 120)
-        self.assertRegex(status,
-                         r"(?m)^node1\s+1\s+hung\s.*heartbeat stopped( on CPU \d+ \(APIC \d+\)(, CPU \d+ \(APIC \d+\))*)?$")
-        self.assertIn("node2", self.run_ok("mintctl exec node2 -- uname -n"))
-        out = self.run_ok("mintctl kill node1")
-        self.assertIn("node1 killed (its CPUs are parked)", out)
-        self.assertEqual(self.run_ok("cat %s/nodes/1/state" % MINT), "stopped")
+            self.run_ok("echo %s > %s" % (old, param))
         self.restart("node1")
 
     # 4 ------------------------------------------------------------------------
