@@ -245,7 +245,7 @@ class NodeBootTest(LabTestCase):
         status, _ = self.m.run("test -e /sys/kernel/mint/nodes/1")
         self.assertNotEqual(status, 0, "node1's sysfs directory is still there")
         if "2" in self.snapshot()["nodes"].split(","):
-            self.assertIn("node2 stopped (forced)", self.run_ok("mintctl stop --force node2"))
+            self.assertIn("node2 killed (its CPUs are parked)", self.run_ok("mintctl stop --force node2"))
             self.assertIn("node2 destroyed", self.run_ok("mintctl destroy node2"))
         self.assertEqual(self.snapshot(), self.before)
         self.assertEqual(self.before, {"online": "0-%d" % (SMP - 1), "free": str(POOL_TOTAL),
