@@ -2,7 +2,11 @@
 // heartbeat is read twice, half a second apart, for running nodes, so the
 // table says whether the node's tick is alive.
 #include <chrono>
+#include <cstddef>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "commands.h"
 #include "mint_fs.h"
@@ -41,6 +45,29 @@ std::string ReadAgent(sys::HostFs& fs, uint32_t id) {
   return s;
 }
 
+// A node that went down: the last lines of its console ring (the panic and
+// what led to it), so status shows why without a second command.
+bool WentDown(const std::string& state) {
+  return state == "crashed" || state == "hung" || state == "failed";
+}
+
+constexpr size_t kConsoleTailLines = 8;
+
+std::vector<std::string> ConsoleTail(sys::HostFs& fs, uint32_t id) {
+  auto text = fs.ReadFile(NodeDir(id) + "/console");
+  std::vector<std::string> lines;
+  if (!text.ok()) return lines;
+  std::string line;
+  std::istringstream in(*text);
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty()) lines.push_back(line);
+  }
+  if (lines.size() > kConsoleTailLines)
+    lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(kConsoleTailLines));
+  return lines;
+}
+
 }  // namespace
 
 Result<void> RunStatus(const Globals& globals, std::ostream& out) {
@@ -75,6 +102,8 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
         node["heartbeat_alive"] = *it->second > node["heartbeat"].get<uint64_t>();
         node["heartbeat"] = *it->second;
       }
+      if (WentDown(node["state"].get<std::string>()))
+        node["console_tail"] = ConsoleTail(*host.fs, node["id"].get<uint32_t>());
     }
     out << j.dump(2) << "\n";
     return Ok();
@@ -100,6 +129,15 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
            n.reason.empty() ? "-" : n.reason});
   }
   t.Print(out);
+  for (const auto& n : mint.nodes) {
+    if (!WentDown(n.state)) continue;
+    std::vector<std::string> tail = ConsoleTail(*host.fs, n.id);
+    if (tail.empty()) continue;
+    out << "\n"
+        << n.name << " " << n.state << "; the last lines of its console (mintctl console " << n.name
+        << " has all of it):\n";
+    for (const auto& line : tail) out << "  " << line << "\n";
+  }
   return Ok();
 }
 

@@ -49,7 +49,34 @@ TEST_F(MintHost, StatusShowsTheNode) {
             "mint pool: 2 GiB, 1792 MiB free\n"
             "NODE   ID  STATE    CPUS  MEMORY   DEVICES       HEARTBEAT  UPTIME  AGENT   REASON\n"
             "node2  1   crashed  1     256 MiB  0000:00:05.0  4242       -       absent  Kernel "
-            "panic - not syncing: sysrq triggered crash\n");
+            "panic - not syncing: sysrq triggered crash\n"
+            "\n"
+            "node2 crashed; the last lines of its console (mintctl console node2 has all of it):\n"
+            "  Linux version 6.12\n"
+            "  mint: node 1 up\n");
+}
+
+TEST_F(MintHost, StatusShowsOnlyTheLastEightConsoleLinesOfACrashedNode) {
+  std::string console;
+  for (int i = 1; i <= 12; i++) console += "line " + std::to_string(i) + "\r\n\n";
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/console", console);
+  RunResult r = Mintctl({"--root", root(), "status"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("has all of it):\n  line 5\n  line 6\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  line 12\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("line 4\n"), std::string::npos) << r.out;
+  r = Mintctl({"--root", root(), "--json", "status"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["nodes"][0]["console_tail"].size(), 8u);
+  EXPECT_EQ(j["nodes"][0]["console_tail"][0], "line 5");
+}
+
+TEST_F(MintHost, StatusShowsNoConsoleTailForARunningNode) {
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/state", "running\n");
+  RunResult r = Mintctl({"--root", root(), "status"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find("last lines of its console"), std::string::npos) << r.out;
 }
 
 TEST_F(MintHost, StatusSaysWhenARunningNodesHeartbeatIsSilent) {
