@@ -51,7 +51,7 @@ bool WentDown(const std::string& state) {
   return state == "crashed" || state == "hung" || state == "failed";
 }
 
-constexpr size_t kConsoleTailLines = 8;
+constexpr size_t kConsoleTailLines = 12;
 
 std::vector<std::string> ConsoleTail(sys::HostFs& fs, uint32_t id) {
   auto text = fs.ReadFile(NodeDir(id) + "/console");

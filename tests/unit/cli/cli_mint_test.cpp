@@ -56,19 +56,19 @@ TEST_F(MintHost, StatusShowsTheNode) {
             "  mint: node 1 up\n");
 }
 
-TEST_F(MintHost, StatusShowsOnlyTheLastEightConsoleLinesOfACrashedNode) {
+TEST_F(MintHost, StatusShowsOnlyTheLastTwelveConsoleLinesOfACrashedNode) {
   std::string console;
-  for (int i = 1; i <= 12; i++) console += "line " + std::to_string(i) + "\r\n\n";
+  for (int i = 1; i <= 16; i++) console += "line " + std::to_string(i) + "\r\n\n";
   WriteFile(root() + "/sys/kernel/mint/nodes/1/console", console);
   RunResult r = Mintctl({"--root", root(), "status"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("has all of it):\n  line 5\n  line 6\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("  line 12\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  line 16\n"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("line 4\n"), std::string::npos) << r.out;
   r = Mintctl({"--root", root(), "--json", "status"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  ASSERT_EQ(j["nodes"][0]["console_tail"].size(), 8u);
+  ASSERT_EQ(j["nodes"][0]["console_tail"].size(), 12u);
   EXPECT_EQ(j["nodes"][0]["console_tail"][0], "line 5");
 }
 
