@@ -28,12 +28,27 @@ class LabTestCase(unittest.TestCase):
         cls.m = LabMachine(cmdline_extra=cls.cmdline_extra)
         try:
             cls.boot_seconds = cls.m.boot()
+            sys.stderr.write("lab booted in %.1f s\n" % cls.boot_seconds)
+            cls.setUpLab()
         except BaseException:
             sys.stderr.write("node0 console:\n%s\n" % cls.m.console()[-6000:])
             cls.m.failed = True
             cls.m.close()
             raise
-        sys.stderr.write("lab booted in %.1f s\n" % cls.boot_seconds)
+
+    @classmethod
+    def setUpLab(cls):
+        """What a test class does once node0 is up (boot its nodes, start its
+        workloads). A failure here, like one in node0's boot, shows node0's
+        console tail and closes the lab."""
+
+    @classmethod
+    def _node0(cls, command, timeout=120):
+        """run_ok for class-level code: raises unless the command exits 0."""
+        status, out = cls.m.run(command, timeout)
+        if status != 0:
+            raise AssertionError("node0: %r exited %d:\n%s" % (command, status, out))
+        return out
 
     @classmethod
     def tearDownClass(cls):

@@ -104,22 +104,8 @@ class NodeBootTest(LabTestCase):
     timing = {}
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            cls._boot_node1()
-        except BaseException:
-            sys.stderr.write("node0 console:\n%s\n" % cls.m.console()[-6000:])
-            cls.m.failed = True
-            cls.m.close()
-            raise
-
-    @classmethod
-    def _node0(cls, command, timeout=120):
-        status, out = cls.m.run(command, timeout)
-        if status != 0:
-            raise AssertionError("node0: %r exited %d:\n%s" % (command, status, out))
-        return out
+    def setUpLab(cls):
+        cls._boot_node1()
 
     @classmethod
     def _boot_node1(cls):

@@ -128,29 +128,15 @@ def between(text, begin, end):
 
 class NodeDevicesTest(LabTestCase):
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            cls.before = parse_snapshot(cls._node0(SNAPSHOT))
-            cls.node0_irq_before = cls._node0("cat /proc/interrupts")
-            cls._node0(NODE0_SDA_LOOP)
-            cls.sda_before = parse_snapshot(cls._node0(SDA_STATE))
-            script = NODE_SCRIPT.format(name="node1", peer="10.0.0.2", secs=IO_SECONDS)
-            cls.boot1_rc, cls.boot1_out = cls.m.run(
-                "mintctl boot node1 --cores 2 --mem %s --disk sdb --nic eth0 --cmdline "
-                "'mint_ip=10.0.0.1/24 %s'" % (NODE_MEM, mint_run(script)), 300)
-        except BaseException:
-            sys.stderr.write("node0 console:\n%s\n" % cls.m.console()[-6000:])
-            cls.m.failed = True
-            cls.m.close()
-            raise
-
-    @classmethod
-    def _node0(cls, command, timeout=120):
-        status, out = cls.m.run(command, timeout)
-        if status != 0:
-            raise AssertionError("node0: %r exited %d:\n%s" % (command, status, out))
-        return out
+    def setUpLab(cls):
+        cls.before = parse_snapshot(cls._node0(SNAPSHOT))
+        cls.node0_irq_before = cls._node0("cat /proc/interrupts")
+        cls._node0(NODE0_SDA_LOOP)
+        cls.sda_before = parse_snapshot(cls._node0(SDA_STATE))
+        script = NODE_SCRIPT.format(name="node1", peer="10.0.0.2", secs=IO_SECONDS)
+        cls.boot1_rc, cls.boot1_out = cls.m.run(
+            "mintctl boot node1 --cores 2 --mem %s --disk sdb --nic eth0 --cmdline "
+            "'mint_ip=10.0.0.1/24 %s'" % (NODE_MEM, mint_run(script)), 300)
 
     def snapshot(self):
         return parse_snapshot(self.run_ok(SNAPSHOT))

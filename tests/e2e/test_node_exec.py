@@ -20,23 +20,16 @@ UPTIME = "cut -d' ' -f1 /proc/uptime"
 class NodeExecTest(LabTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            for name in ("node1", "node2"):
-                t0 = time.monotonic()
-                status, out = cls.m.run("mintctl boot %s --cores 2 --mem 512M" % name, 300)
-                if status != 0:
-                    raise AssertionError("mintctl boot %s exited %d:\n%s" % (name, status, out))
-                sys.stderr.write("%s booted (running + agent ready) in %.1f s (host clock)\n"
-                                 % (name, time.monotonic() - t0))
-                if "mint-agent is ready" not in out:
-                    raise AssertionError("boot did not wait for the agent:\n" + out)
-        except BaseException:
-            sys.stderr.write("node0 console:\n%s\n" % cls.m.console()[-6000:])
-            cls.m.failed = True
-            cls.m.close()
-            raise
+    def setUpLab(cls):
+        for name in ("node1", "node2"):
+            t0 = time.monotonic()
+            status, out = cls.m.run("mintctl boot %s --cores 2 --mem 512M" % name, 300)
+            if status != 0:
+                raise AssertionError("mintctl boot %s exited %d:\n%s" % (name, status, out))
+            sys.stderr.write("%s booted (running + agent ready) in %.1f s (host clock)\n"
+                             % (name, time.monotonic() - t0))
+            if "mint-agent is ready" not in out:
+                raise AssertionError("boot did not wait for the agent:\n" + out)
 
     def exec_(self, args, timeout=120):
         """mintctl exec in node0; returns (status, stdout, stderr)."""

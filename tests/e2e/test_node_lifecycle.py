@@ -70,27 +70,13 @@ class NodeLifecycleTest(LabTestCase):
     restart_times = []
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            cls.baseline = parse(cls._node0(SNAPSHOT))
-            cls._node0(NODE0_COUNTER)
-            cls._node0("mintctl boot node1 --cores 2 --mem 512M --disk sdb", 300)
-            cls._node0("mintctl boot node2 --cores 2 --mem 512M --on-crash restart", 300)
-            for n in ("node1", "node2"):
-                cls._node0("mintctl exec %s -- %s" % (n, COUNTER))
-        except BaseException:
-            sys.stderr.write("node0 console:\n%s\n" % cls.m.console()[-6000:])
-            cls.m.failed = True
-            cls.m.close()
-            raise
-
-    @classmethod
-    def _node0(cls, command, timeout=120):
-        status, out = cls.m.run(command, timeout)
-        if status != 0:
-            raise AssertionError("node0: %r exited %d:\n%s" % (command, status, out))
-        return out
+    def setUpLab(cls):
+        cls.baseline = parse(cls._node0(SNAPSHOT))
+        cls._node0(NODE0_COUNTER)
+        cls._node0("mintctl boot node1 --cores 2 --mem 512M --disk sdb", 300)
+        cls._node0("mintctl boot node2 --cores 2 --mem 512M --on-crash restart", 300)
+        for n in ("node1", "node2"):
+            cls._node0("mintctl exec %s -- %s" % (n, COUNTER))
 
     def snapshot(self):
         return parse(self.run_ok(SNAPSHOT))
@@ -154,6 +140,9 @@ cat /tmp/crash.err
         self.assertRegex(status, r"(?m)^node1\s+1\s+crashed\s.*\s-\s+absent\s+%s$"
                          % re.escape(PANIC_REASON))
         self.assertRegex(status, r"(?m)^node2\s+2\s+running\s.*\(alive, \+\d+ in 0\.5 s\)")
+        # The end of node1's console ring (the panic's trace) below the table.
+        self.assertRegex(status, r"node1 crashed; the last lines of its console \(mintctl "
+                                 r"console node1 has all of it\):\n(  \S.*\n){3,12}")
 
         samples = [line.split() for line in self.run_ok("cat /tmp/samples").splitlines()]
         samples = [s for s in samples if len(s) == 4]
