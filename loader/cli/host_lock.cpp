@@ -28,8 +28,7 @@ Result<HostLock> LockHost(const Globals& globals, const std::string& what, std::
   if (!leftovers) return held;
   MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
   auto pci = sys::MakePciDriverControl(*host.fs);
-  auto recovered =
-      lifecycle::Recover(globals.root, host.topology, *host.fs, *device, *pci, held.log);
+  auto recovered = lifecycle::Recover(globals.root, host.topology, *device, *pci, held.log);
   for (const auto& line : held.log) note << "mintctl: recover: " << line << "\n";
   for (const auto& n : host.topology.mint.nodes)
     if (n.state == "created" || n.state == "loaded") held.recovered.insert(n.name);

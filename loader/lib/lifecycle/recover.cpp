@@ -9,10 +9,8 @@
 
 namespace mint::lifecycle {
 
-Result<void> Recover(const std::string& root, const HostTopology& host, sys::HostFs& fs,
-                     sys::MintDevice& device, sys::PciDriverControl& pci,
-                     std::vector<std::string>& log) {
-  (void)fs;
+Result<void> Recover(const std::string& root, const HostTopology& host, sys::MintDevice& device,
+                     sys::PciDriverControl& pci, std::vector<std::string>& log) {
   std::optional<Error> first;
   auto keep = [&](Result<void> r) {
     if (!r.ok() && !first) first = r.take_error();

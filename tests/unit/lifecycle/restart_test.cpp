@@ -196,7 +196,7 @@ TEST(Recover, TearsDownHalfMadeNodesStrandedFunctionsAndOrphanRecipes) {
     ASSERT_TRUE(lifecycle::WriteRecipe(root.root(), r).ok());
   }
   std::vector<std::string> log;
-  auto r = lifecycle::Recover(root.root(), host, root.fs(), kernel, pci, log);
+  auto r = lifecycle::Recover(root.root(), host, kernel, pci, log);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   ASSERT_GE(log.size(), 5u);
   EXPECT_EQ(log.front(),
@@ -220,7 +220,7 @@ TEST(Recover, NothingToDo) {
   host.mint.present = true;
   sys::RecordingPciDriver pci({});
   std::vector<std::string> log;
-  ASSERT_TRUE(lifecycle::Recover(root.root(), host, root.fs(), kernel, pci, log).ok());
+  ASSERT_TRUE(lifecycle::Recover(root.root(), host, kernel, pci, log).ok());
   EXPECT_TRUE(log.empty());
   EXPECT_TRUE(kernel.calls().empty());
 }
@@ -240,7 +240,7 @@ TEST(Recover, AFailedDestroyIsReportedAndTheRestStillDone) {
   ASSERT_TRUE(lifecycle::WriteRecipe(root.root(), orphan).ok());
   sys::RecordingPciDriver pci({});
   std::vector<std::string> log;
-  auto r = lifecycle::Recover(root.root(), host, root.fs(), kernel, pci, log);
+  auto r = lifecycle::Recover(root.root(), host, kernel, pci, log);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().ToString(),
             "node id 1: MINT_NODE_DESTROY: no such node (No such file or directory)");

@@ -124,9 +124,8 @@ std::vector<std::string> ListRecipes(const std::string& root);
 // of nodes that no longer exist are removed. `log` gets one line per thing
 // done (empty: nothing to recover). Tries everything; the first error is
 // returned, with the rest in `log`.
-Result<void> Recover(const std::string& root, const HostTopology& host, sys::HostFs& fs,
-                     sys::MintDevice& device, sys::PciDriverControl& pci,
-                     std::vector<std::string>& log);
+Result<void> Recover(const std::string& root, const HostTopology& host, sys::MintDevice& device,
+                     sys::PciDriverControl& pci, std::vector<std::string>& log);
 
 // ---- Stop, kill, restart ---------------------------------------------------
 
