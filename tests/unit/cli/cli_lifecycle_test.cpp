@@ -21,25 +21,7 @@ namespace fs = std::filesystem;
 
 class Lifecycle : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = dir_.path() + "/host";
-    fs::copy(kBuildVm, root_, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-    std::string m = root_ + "/sys/kernel/mint";
-    WriteFile(m + "/abi_version", "2\n");
-    WriteFile(m + "/pool", "0x100000000 0x80000000\n");
-    WriteFile(m + "/pool_total", "2147483648\n");
-    WriteFile(m + "/pool_free", "1879048192\n");
-    std::string n = m + "/nodes/1";
-    WriteFile(n + "/name", "node2\n");
-    WriteFile(n + "/state", "running\n");
-    WriteFile(n + "/cpus", "1\n");
-    WriteFile(n + "/apic_ids", "1\n");
-    WriteFile(n + "/memory", "0x100000000 0x10000000\n");
-    WriteFile(n + "/devices", "");
-    WriteFile(n + "/heartbeat", "4242\n");
-    WriteFile(n + "/reason", "\n");
-    WriteFile(n + "/agent", "ready\n");
-  }
+  void SetUp() override { root_ = MakeMintHost(dir_.path(), MintNodeFiles{}); }
   std::string root() const { return root_; }
   std::string dir_path() const { return dir_.path(); }
 

@@ -16,24 +16,14 @@ namespace fs = std::filesystem;
 class MintHost : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = dir_.path() + "/host";
-    fs::copy(kBuildVm, root_, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-    std::string m = root_ + "/sys/kernel/mint";
-    WriteFile(m + "/abi_version", "1\n");
-    WriteFile(m + "/pool", "0x100000000 0x80000000\n");
-    WriteFile(m + "/pool_total", "2147483648\n");
-    WriteFile(m + "/pool_free", "1879048192\n");
-    std::string n = m + "/nodes/1";
-    WriteFile(n + "/name", "node2\n");
-    WriteFile(n + "/state", "crashed\n");
-    WriteFile(n + "/cpus", "1\n");
-    WriteFile(n + "/apic_ids", "1\n");
-    WriteFile(n + "/memory", "0x100000000 0x10000000\n");
-    WriteFile(n + "/devices", "0000:00:05.0\n");
-    WriteFile(n + "/heartbeat", "4242\n");
-    WriteFile(n + "/reason", "Kernel panic - not syncing: sysrq triggered crash\n");
-    WriteFile(n + "/console", "Linux version 6.12\nmint: node 1 up\n");
-    WriteFile(n + "/agent", "absent\n");
+    MintNodeFiles node;
+    node.abi_version = "1";
+    node.state = "crashed";
+    node.devices = "0000:00:05.0\n";
+    node.reason = "Kernel panic - not syncing: sysrq triggered crash";
+    node.console = "Linux version 6.12\nmint: node 1 up\n";
+    node.agent = "absent";
+    root_ = MakeMintHost(dir_.path(), node);
   }
   std::string root() const { return root_; }
 

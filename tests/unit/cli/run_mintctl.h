@@ -67,4 +67,41 @@ inline void WriteFile(const std::string& path, const std::string& text) {
 
 inline const std::string kBuildVm = std::string(MINT_FIXTURES_DIR) + "/build-vm";
 
+// The files of node id 1 in a fake /sys/kernel/mint (docs/abi.md): it holds
+// cpu1 (APIC 1) and 256 MiB of a 2 GiB pool. Empty `console` writes none.
+struct MintNodeFiles {
+  std::string abi_version = "2";
+  std::string name = "node2";
+  std::string state = "running";
+  std::string devices;  // file content, e.g. "0000:00:05.0\n"
+  std::string reason;   // one line, without its newline
+  std::string console;
+  std::string agent = "ready";
+};
+
+// A host whose kernel has mint: the build VM's captured tree copied to
+// `dir`/host plus /sys/kernel/mint with the one node. Returns the root.
+inline std::string MakeMintHost(const std::string& dir, const MintNodeFiles& node) {
+  namespace fs = std::filesystem;
+  std::string root = dir + "/host";
+  fs::copy(kBuildVm, root, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  std::string m = root + "/sys/kernel/mint";
+  WriteFile(m + "/abi_version", node.abi_version + "\n");
+  WriteFile(m + "/pool", "0x100000000 0x80000000\n");
+  WriteFile(m + "/pool_total", "2147483648\n");
+  WriteFile(m + "/pool_free", "1879048192\n");
+  std::string n = m + "/nodes/1";
+  WriteFile(n + "/name", node.name + "\n");
+  WriteFile(n + "/state", node.state + "\n");
+  WriteFile(n + "/cpus", "1\n");
+  WriteFile(n + "/apic_ids", "1\n");
+  WriteFile(n + "/memory", "0x100000000 0x10000000\n");
+  WriteFile(n + "/devices", node.devices);
+  WriteFile(n + "/heartbeat", "4242\n");
+  WriteFile(n + "/reason", node.reason + "\n");
+  if (!node.console.empty()) WriteFile(n + "/console", node.console);
+  WriteFile(n + "/agent", node.agent + "\n");
+  return root;
+}
+
 }  // namespace mint::testing
