@@ -2,6 +2,7 @@
 // `out` and returns an Error instead of printing one; main() reports it.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -16,8 +17,11 @@ namespace mint::cli {
 Result<void> RunTopology(const Globals& globals, std::ostream& out);
 Result<void> RunPlan(const Globals& globals, const NodeArgs& args, std::ostream& out);
 // Waits up to `wait_s` seconds for the node to report "running" (0: no wait).
+// `before_apply`, when set, sees the plan after every check and before the
+// first change to the host; its error stops the boot with nothing done.
 Result<void> RunBoot(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
-                     std::ostream& out);
+                     std::ostream& out,
+                     const std::function<Result<void>(const Plan&)>& before_apply = {});
 Result<void> RunStatus(const Globals& globals, std::ostream& out);
 Result<void> RunStop(const Globals& globals, const std::string& name, bool force,
                      uint32_t timeout_ms, std::ostream& out);

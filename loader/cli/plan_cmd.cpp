@@ -69,7 +69,8 @@ Result<void> RunPlan(const Globals& globals, const NodeArgs& args, std::ostream&
 }
 
 Result<void> RunBoot(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
-                     std::ostream& out) {
+                     std::ostream& out,
+                     const std::function<Result<void>(const Plan&)>& before_apply) {
   MINT_TRY(Planned p, MakeThePlan(globals, args));
   if (!globals.json) PrintPlan(p.plan, out);
   MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
@@ -83,6 +84,7 @@ Result<void> RunBoot(const Globals& globals, const NodeArgs& args, uint32_t wait
                      "cannot read the node's initramfs; give one with --initrd FILE (or initrd: "
                      "in the nodeconf file)",
                      p.initrd_error.sys_errno);
+  if (before_apply) MINT_CHECK(before_apply(p.plan));
   auto pci = sys::MakePciDriverControl(*p.host.fs);
   std::vector<std::string> steps;
   auto applied = apply::Apply(p.plan, p.files, *device, *pci, steps);
