@@ -4,15 +4,12 @@
 #include <thread>
 #include <vector>
 
+#include "mint/model.h"
+
 namespace mint::cli {
 namespace {
 
 constexpr auto kPoll = std::chrono::milliseconds(200);
-
-std::string Trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 }  // namespace
 
@@ -40,11 +37,11 @@ Result<void> WaitUntilRunning(sys::HostFs& fs, const std::string& name, const st
   while (true) {
     auto text = fs.ReadFile(node_dir + "/state");
     if (!text.ok()) return text.take_error();
-    state = Trimmed(*text);
+    state = TrimTrailing(*text);
     if (state == "running") return Ok();
     if (state == "failed" || state == "crashed" || state == "stopped" || state == "hung") {
       auto reason = fs.ReadFile(node_dir + "/reason");
-      std::string why = reason.ok() ? Trimmed(*reason) : "";
+      std::string why = reason.ok() ? TrimTrailing(*reason) : "";
       return MakeError(ErrorCode::kIo, name,
                        "failed to boot: the node is " + state +
                            (why.empty() ? "" : " (" + why + ")") + "; mintctl destroy " + name +

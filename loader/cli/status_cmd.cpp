@@ -40,9 +40,7 @@ bool Ticking(const std::string& state) { return state == "running" || state == "
 std::string ReadAgent(sys::HostFs& fs, uint32_t id) {
   auto text = fs.ReadFile(NodeDir(id) + "/agent");
   if (!text.ok()) return "";
-  std::string s = *text;
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
+  return TrimTrailing(*text);
 }
 
 // A node that went down: the last lines of its console ring (the panic and

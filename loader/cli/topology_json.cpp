@@ -6,12 +6,6 @@
 
 namespace mint::cli {
 
-std::string Hex(uint64_t value) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
-  return buf;
-}
-
 std::string HumanSize(ByteSize size) {
   std::string exact = size.ToString();
   if (exact.size() <= 8) return exact;  // "512 MiB", "24 GiB"

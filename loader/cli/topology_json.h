@@ -11,7 +11,6 @@ namespace mint::cli {
 
 nlohmann::json TopologyJson(const HostTopology& host);
 
-std::string Hex(uint64_t value);
 // "1 GiB" when exact, else rounded to one decimal: "23.5 GiB".
 std::string HumanSize(ByteSize size);
 // "node0" or the name of the node that holds it.

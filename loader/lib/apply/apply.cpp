@@ -17,12 +17,6 @@
 namespace mint::apply {
 namespace {
 
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 std::string Ranges(const std::vector<PhysRange>& ranges) {
   std::string out;
   for (const auto& r : ranges)

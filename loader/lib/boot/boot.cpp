@@ -83,12 +83,6 @@ std::string Cat(const Args&... args) {
   return os.str();
 }
 
-std::string Hex(uint64_t v) {
-  std::ostringstream os;
-  os << "0x" << std::hex << v;
-  return os.str();
-}
-
 // Fixed-width lowercase hex without 0x: Hex0(0x3, 2) == "03".
 std::string Hex0(uint64_t v, int width) {
   std::ostringstream os;

@@ -19,14 +19,9 @@ class SteadyClock : public Clock {
   void Sleep(std::chrono::microseconds d) override { std::this_thread::sleep_for(d); }
 };
 
-std::string Trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 std::string ReadAttr(sys::HostFs& fs, const NodeRef& node, const char* attr) {
   auto text = fs.ReadFile(node.dir + "/" + attr);
-  return text.ok() ? Trimmed(*text) : "";
+  return text.ok() ? TrimTrailing(*text) : "";
 }
 
 std::string WayOut(const std::string& state, const std::string& name) {
@@ -56,7 +51,7 @@ std::optional<Error> Gone(sys::HostFs& fs, const NodeRef& node) {
                        "the node was destroyed while the command ran; its outcome is unknown");
     return state_text.take_error();
   }
-  std::string state = Trimmed(*state_text);
+  std::string state = TrimTrailing(*state_text);
   if (state != "running")
     return MakeError(ErrorCode::kIo, node.name,
                      "the node is now " + StateText(state, ReadAttr(fs, node, "reason")) +
@@ -91,7 +86,7 @@ uint32_t NewSession() {
 
 Result<void> CheckReady(sys::HostFs& fs, const NodeRef& node) {
   MINT_TRY(std::string state, fs.ReadFile(node.dir + "/state"));
-  state = Trimmed(state);
+  state = TrimTrailing(state);
   if (state != "running")
     return MakeError(ErrorCode::kConflict, node.name,
                      "the node is " + StateText(state, ReadAttr(fs, node, "reason")) +
@@ -103,7 +98,7 @@ Result<void> CheckReady(sys::HostFs& fs, const NodeRef& node) {
                      "this kernel has no message channel (no " + node.dir +
                          "/agent); boot node0 with a mint kernel of ABI 2 or later");
   }
-  std::string a = Trimmed(*agent);
+  std::string a = TrimTrailing(*agent);
   if (a != "ready")
     return MakeError(ErrorCode::kConflict, node.name,
                      "the node has no mint-agent running (" + node.dir + "/agent says " + a +

@@ -9,14 +9,9 @@ namespace {
 
 constexpr const char* kMint = "/sys/kernel/mint";
 
-std::string Trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 std::string Attr(sys::HostFs& fs, const std::string& dir, const char* name) {
   auto text = fs.ReadFile(dir + "/" + name);
-  return text.ok() ? Trimmed(*text) : "";
+  return text.ok() ? TrimTrailing(*text) : "";
 }
 
 }  // namespace
@@ -54,7 +49,7 @@ Result<std::vector<NodeStatus>> ListNodes(sys::HostFs& fs) {
       while (pos < devices->size()) {
         size_t end = devices->find('\n', pos);
         if (end == std::string::npos) end = devices->size();
-        std::string line = Trimmed(devices->substr(pos, end - pos));
+        std::string line = TrimTrailing(devices->substr(pos, end - pos));
         if (auto bdf = PciBdf::Parse(line); !line.empty() && bdf.ok()) n.devices.push_back(*bdf);
         pos = end + 1;
       }

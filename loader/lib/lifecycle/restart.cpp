@@ -8,17 +8,6 @@
 namespace mint::lifecycle {
 namespace {
 
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-std::string Trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 std::string Who(const NodeStatus& n) { return n.name + " (id " + std::to_string(n.id) + ")"; }
 
 }  // namespace
@@ -108,12 +97,11 @@ Result<void> WaitForAgent(sys::HostFs& fs, const NodeStatus& node,
   const auto until = clock.Now() + deadline;
   std::string agent;
   while (true) {
-    std::string state =
-        Trimmed(fs.ReadFile(node.dir + "/state").ok() ? *fs.ReadFile(node.dir + "/state")
-                                                      : std::string("gone"));
+    auto state_text = fs.ReadFile(node.dir + "/state");
+    std::string state = state_text.ok() ? TrimTrailing(*state_text) : "gone";
     if (state != "running") {
       auto reason = fs.ReadFile(node.dir + "/reason");
-      std::string why = reason.ok() ? Trimmed(*reason) : "";
+      std::string why = reason.ok() ? TrimTrailing(*reason) : "";
       return MakeError(ErrorCode::kIo, node.name,
                        "the node is " + state + (why.empty() ? "" : " (" + why + ")") +
                            " instead of running; its mint-agent never reported ready");
@@ -123,7 +111,7 @@ Result<void> WaitForAgent(sys::HostFs& fs, const NodeStatus& node,
       if (text.error().code == ErrorCode::kNotFound) return Ok();  // no channel in this kernel
       return text.take_error();
     }
-    agent = Trimmed(*text);
+    agent = TrimTrailing(*text);
     if (agent == "ready") return Ok();
     if (clock.Now() >= until) break;
     clock.Sleep(std::chrono::milliseconds(100));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 
 namespace mint {
@@ -101,6 +102,17 @@ std::string PciBdf::ToString() const {
 
 uint32_t PciBdf::Packed() const {
   return (uint32_t{domain} << 16) | (uint32_t{bus} << 8) | (uint32_t{device} << 3) | function;
+}
+
+std::string Hex(uint64_t value) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
+std::string TrimTrailing(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
 }
 
 std::string FormatCpuList(const std::vector<CpuId>& cpus) {

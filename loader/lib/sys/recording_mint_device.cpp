@@ -16,12 +16,6 @@ namespace {
 
 constexpr uint64_t kGranule = 2ull << 20;
 
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 bool Overlaps(const PhysRange& a, const PhysRange& b) {
   return a.start.value < b.end() && b.start.value < a.end();
 }

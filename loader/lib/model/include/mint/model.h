@@ -71,6 +71,11 @@ std::string FormatCpuList(const std::vector<CpuId>& cpus);
 // Parses a kernel CPU list ("0-3,8,10-11"); empty text is an empty list.
 Result<std::vector<CpuId>> ParseCpuList(std::string_view text);
 
+// How mint shows addresses and sizes: "0x1f" for 31.
+std::string Hex(uint64_t value);
+// A sysfs value as read, without its trailing newlines and spaces.
+std::string TrimTrailing(std::string text);
+
 // ---- What the user asked for --------------------------------------------
 
 // Where a setting came from, for error messages: "node1.yaml:3:9" or
