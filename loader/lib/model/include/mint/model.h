@@ -100,6 +100,38 @@ struct DeviceRequest {
 enum class OnCrash { kStop, kRestart };
 std::string_view OnCrashName(OnCrash on_crash);  // "stop", "restart"
 
+// One KVM guest as the user described it (`mintctl vm start` flags or a
+// nodeconf `guests:` entry). Every path is a path inside the node that
+// runs the guest (node0's for node0's guests), as virsh's disk paths are
+// paths on the hypervisor's host. mint::vm checks and runs it.
+struct GuestPort {
+  uint16_t host = 0;   // TCP port on the node's own network
+  uint16_t guest = 0;  // TCP port in the guest it is forwarded to
+  auto operator<=>(const GuestPort&) const = default;
+};
+
+inline constexpr uint32_t kDefaultGuestVcpus = 1;
+inline constexpr uint64_t kDefaultGuestMemory = 256ull << 20;
+inline constexpr uint64_t kDefaultGuestDiskSize = 64ull << 20;
+
+struct GuestSpec {
+  std::string name;  // "guest1": [a-z0-9][a-z0-9_-]{0,31}
+  uint32_t vcpus = kDefaultGuestVcpus;
+  ByteSize memory{kDefaultGuestMemory};
+  // Direct kernel boot; both empty (and image empty): the default guest
+  // (mint::vm's kDefaultGuestKernel/kDefaultGuestInitrd).
+  std::string kernel;
+  std::string initrd;
+  std::string cmdline;  // appended to the guest's kernel command line
+  std::string image;    // a bootable raw disk image (firmware boot) instead
+  std::string disk;     // a raw disk file for the guest; created when missing, never removed
+  ByteSize disk_size{kDefaultGuestDiskSize};  // its size when it is created
+  bool net = false;                           // user networking on the node's own network
+  std::vector<GuestPort> ports;               // TCP forwards into the guest (implies net)
+  bool autostart = true;                      // started by boot and restart (nodeconf)
+  SourceLoc where;                            // nodeconf entry, or the flag
+};
+
 // One node as the user described it, from nodeconf YAML or flags. Fields
 // the user left out are empty/nullopt; plan fills in defaults.
 struct NodeSpec {
@@ -125,6 +157,9 @@ struct NodeSpec {
 
   OnCrash on_crash = OnCrash::kStop;
   uint32_t restart_budget = 3;  // restarts before giving up
+
+  std::vector<GuestSpec> guests;  // nodeconf `guests:`
+  bool kvm = false;               // --kvm: pack the VMM although no guest is declared
 };
 
 // ---- What the host has ---------------------------------------------------
@@ -269,9 +304,13 @@ struct Plan {
   std::optional<Ecam> ecam;  // handed to the node when it has devices
   std::string kernel;
   std::string initrd;
+  // Archives appended to initrd, in order (the kernel unpacks
+  // concatenated cpio archives): the VMM layer when the node hosts guests.
+  std::vector<std::string> initrd_layers;
   std::string cmdline;
   OnCrash on_crash = OnCrash::kStop;
   uint32_t restart_budget = 3;
+  std::vector<GuestSpec> guests;  // started once the node's agent is ready (autostart ones)
   // What plan chose on the user's behalf, in words: "picked cores 2-3
   // (whole cores on NUMA node 0)".
   std::vector<std::string> notes;
