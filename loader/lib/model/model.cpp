@@ -213,4 +213,13 @@ const MintNode* HostTopology::OwnerOf(const PciBdf& bdf) const {
   return nullptr;
 }
 
+bool IsValidGuestName(std::string_view name) {
+  if (name.empty() || name.size() > 32) return false;
+  auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!lower_or_digit(name[0])) return false;
+  for (char c : name)
+    if (!lower_or_digit(c) && c != '-' && c != '_') return false;
+  return true;
+}
+
 }  // namespace mint

@@ -114,8 +114,16 @@ inline constexpr uint32_t kDefaultGuestVcpus = 1;
 inline constexpr uint64_t kDefaultGuestMemory = 256ull << 20;
 inline constexpr uint64_t kDefaultGuestDiskSize = 64ull << 20;
 
+// The one rule for guest names, [a-z0-9][a-z0-9_-]{0,31}: a directory
+// name, a hostname and a QEMU id at once. Every door (flags, nodeconf,
+// mint-agent vm) asks this function.
+bool IsValidGuestName(std::string_view name);
+inline constexpr const char* kGuestNameRule =
+    "a guest name is 1 to 32 characters of a-z, 0-9, '-' and '_', starting with a letter or "
+    "digit";
+
 struct GuestSpec {
-  std::string name;  // "guest1": [a-z0-9][a-z0-9_-]{0,31}
+  std::string name;  // "guest1": IsValidGuestName
   uint32_t vcpus = kDefaultGuestVcpus;
   ByteSize memory{kDefaultGuestMemory};
   // Direct kernel boot; both empty (and image empty): the default guest
