@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "mint/apply.h"
+#include "mint/lifecycle.h"
 #include "mint/plan.h"
 #include "mint/sys/mint_device.h"
 #include "mint/sys/pci_driver.h"
@@ -40,7 +41,7 @@ Result<Planned> MakeThePlan(const Globals& globals, const NodeArgs& args) {
     kernel.unreadable = std::strerror(p.kernel_error.sys_errno);
   }
   MINT_TRY(p.plan, plan::MakePlan(p.host.topology, spec, kernel));
-  auto initrd_bytes = ReadBytes(p.plan.initrd);
+  auto initrd_bytes = lifecycle::ReadInitrd(p.plan.initrd, p.plan.initrd_layers, ReadBytes);
   if (initrd_bytes.ok())
     p.files.initrd = std::move(*initrd_bytes);
   else
@@ -80,9 +81,11 @@ Result<void> RunBoot(const Globals& globals, const NodeArgs& args, uint32_t wait
                      "the nodeconf file)",
                      p.kernel_error.sys_errno);
   if (!p.files.initrd)
-    return MakeError(p.initrd_error.code, p.plan.initrd,
-                     "cannot read the node's initramfs; give one with --initrd FILE (or initrd: "
-                     "in the nodeconf file)",
+    return MakeError(p.initrd_error.code, p.initrd_error.context,
+                     p.initrd_error.context == p.plan.initrd
+                         ? "cannot read the node's initramfs; give one with --initrd FILE (or "
+                           "initrd: in the nodeconf file)"
+                         : p.initrd_error.message,
                      p.initrd_error.sys_errno);
   if (before_apply) MINT_CHECK(before_apply(p.plan));
   auto pci = sys::MakePciDriverControl(*p.host.fs);

@@ -630,4 +630,9 @@ Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<cons
   return out;
 }
 
+void AppendInitrdLayer(std::vector<uint8_t>& initrd, std::span<const uint8_t> layer) {
+  initrd.resize((initrd.size() + 3) / 4 * 4, 0);
+  initrd.insert(initrd.end(), layer.begin(), layer.end());
+}
+
 }  // namespace mint::boot

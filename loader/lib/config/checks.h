@@ -25,6 +25,18 @@ Result<std::string> ImagePath(std::string_view key, std::string_view text, const
 // and appends it, refusing a device the spec already has.
 Result<void> AddDevice(NodeSpec& spec, DeviceKind kind, std::string_view text,
                        const SourceLoc& where);
+// Guests (guests.cpp): one value each, then the whole entry.
+Result<std::string> GuestName(std::string_view text, const SourceLoc& where);
+Result<uint32_t> GuestVcpus(std::string_view text, const SourceLoc& where);
+// At least 16 MiB, whole MiB (QEMU's -m unit).
+Result<ByteSize> GuestMemory(std::string_view text, const SourceLoc& where);
+// "NODEPORT:GUESTPORT".
+Result<GuestPort> GuestPortForward(std::string_view text, const SourceLoc& where);
+// image xor kernel/initrd, initrd only with a kernel, node ports unique;
+// ports imply net.
+Result<void> CheckGuest(GuestSpec& guest);
+// CheckGuest, then appends it, refusing a name the spec already has.
+Result<void> AddGuest(NodeSpec& spec, GuestSpec guest);
 // Digits only, no sign, fits in max; nullopt otherwise.
 std::optional<uint64_t> ParseDecimal(std::string_view text, uint64_t max);
 

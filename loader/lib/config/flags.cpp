@@ -51,6 +51,7 @@ Result<NodeSpec> ApplyFlags(NodeSpec base, const NodeFlags& flags) {
   for (const std::string& pci : flags.pcis) {
     MINT_CHECK(internal::AddDevice(spec, DeviceKind::kPci, pci, Flag("--pci")));
   }
+  if (flags.kvm) spec.kvm = true;
   return base;
 }
 

@@ -15,9 +15,12 @@ namespace {
 
 using internal::AddDevice;
 
-constexpr std::string_view kKeys[] = {"name",     "cores",         "numa-node", "memory",
-                                      "devices",  "kernel",        "initrd",    "cmdline",
-                                      "on-crash", "restart-budget"};
+constexpr std::string_view kKeys[] = {"name",     "cores",          "numa-node", "memory",
+                                      "devices",  "kernel",         "initrd",    "cmdline",
+                                      "on-crash", "restart-budget", "kvm",       "guests"};
+constexpr std::string_view kGuestKeys[] = {"name",      "vcpus",   "memory", "kernel",
+                                           "initrd",    "cmdline", "image",  "disk",
+                                           "disk-size", "net",     "ports",  "autostart"};
 constexpr std::string_view kDeviceShape =
     "each device is a one-key mapping: {disk: sdb}, {nic: eth1} or {pci: 0000:03:00.0}";
 
@@ -72,9 +75,10 @@ class Parser {
       if (!key.IsScalar()) return Invalid(key_loc, "a key must be a plain word like cores");
       const std::string& name = key.Scalar();
       if (std::find(std::begin(kKeys), std::end(kKeys), name) == std::end(kKeys)) {
-        return Invalid(key_loc, "unknown key \"" + name +
-                                    "\"; the keys are name, cores, numa-node, memory, devices, "
-                                    "kernel, initrd, cmdline, on-crash, restart-budget");
+        return Invalid(key_loc,
+                       "unknown key \"" + name +
+                           "\"; the keys are name, cores, numa-node, memory, devices, "
+                           "kernel, initrd, cmdline, on-crash, restart-budget, kvm, guests");
       }
       auto [first, inserted] = seen.emplace(name, key_loc);
       if (!inserted) {
@@ -125,6 +129,87 @@ class Parser {
     } else if (name == "restart-budget") {
       MINT_TRY(std::string text, Scalar(key, value, "a count like 3"));
       MINT_TRY(spec.restart_budget, internal::RestartBudget(text, where));
+    } else if (name == "kvm") {
+      MINT_TRY(spec.kvm, Bool(key, value));
+    } else if (name == "guests") {
+      if (!value.IsSequence())
+        return Invalid(where, "guests must be a list of mappings like [{name: guest1}]");
+      for (const YAML::Node& entry : value) MINT_CHECK(AddGuestEntry(spec, entry));
+    }
+    return Ok();
+  }
+
+  Result<bool> Bool(const YAML::Node& key, const YAML::Node& value) const {
+    MINT_TRY(std::string text, Scalar(key, value, "true or false"));
+    if (text == "true" || text == "yes") return true;
+    if (text == "false" || text == "no") return false;
+    return Invalid(Loc(value, key), key.Scalar() + " must be true or false, not \"" + text + "\"");
+  }
+
+  Result<void> AddGuestEntry(NodeSpec& spec, const YAML::Node& entry) {
+    if (!entry.IsMap())
+      return Invalid(Loc(entry.Mark()),
+                     "each guest is a mapping like {name: guest1, memory: 256M}");
+    GuestSpec guest;
+    guest.where = Loc(entry.Mark());
+    std::map<std::string, SourceLoc> seen;
+    for (auto it = entry.begin(); it != entry.end(); ++it) {
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
+      SourceLoc key_loc = Loc(key.Mark());
+      if (!key.IsScalar()) return Invalid(key_loc, "a guest key must be a plain word like vcpus");
+      const std::string& name = key.Scalar();
+      if (std::find(std::begin(kGuestKeys), std::end(kGuestKeys), name) == std::end(kGuestKeys))
+        return Invalid(key_loc, "unknown guest key \"" + name +
+                                    "\"; the keys are name, vcpus, memory, kernel, initrd, "
+                                    "cmdline, image, disk, disk-size, net, ports, autostart");
+      auto [first, inserted] = seen.emplace(name, key_loc);
+      if (!inserted)
+        return Invalid(key_loc, "guest key " + name + " is given twice (first at " +
+                                    first->second.ToString() + ")");
+      MINT_CHECK(SetGuestKey(guest, key, value));
+    }
+    return internal::AddGuest(spec, std::move(guest));
+  }
+
+  Result<void> SetGuestKey(GuestSpec& guest, const YAML::Node& key, const YAML::Node& value) {
+    const std::string& name = key.Scalar();
+    SourceLoc where = Loc(value, key);
+    if (name == "ports") {
+      if (!value.IsSequence()) return Invalid(where, "ports must be a list like [\"8080:80\"]");
+      for (const YAML::Node& item : value) {
+        if (!item.IsScalar())
+          return Invalid(Loc(item.Mark()), "a port forward is NODEPORT:GUESTPORT, e.g. 8080:80");
+        MINT_TRY(GuestPort port, internal::GuestPortForward(item.Scalar(), Loc(item.Mark())));
+        guest.ports.push_back(port);
+      }
+      return Ok();
+    }
+    if (name == "net") {
+      MINT_TRY(guest.net, Bool(key, value));
+      return Ok();
+    }
+    if (name == "autostart") {
+      MINT_TRY(guest.autostart, Bool(key, value));
+      return Ok();
+    }
+    MINT_TRY(std::string text, Scalar(key, value, "a single value"));
+    if (name == "name") {
+      MINT_TRY(guest.name, internal::GuestName(text, where));
+    } else if (name == "vcpus") {
+      MINT_TRY(guest.vcpus, internal::GuestVcpus(text, where));
+    } else if (name == "memory") {
+      MINT_TRY(guest.memory, internal::GuestMemory(text, where));
+    } else if (name == "disk-size") {
+      MINT_TRY(guest.disk_size, internal::Memory(text, where));
+    } else if (name == "cmdline") {
+      guest.cmdline = text;
+    } else {
+      MINT_TRY(std::string path, internal::ImagePath(name, text, where));
+      (name == "kernel"   ? guest.kernel
+       : name == "initrd" ? guest.initrd
+       : name == "image"  ? guest.image
+                          : guest.disk) = path;
     }
     return Ok();
   }

@@ -18,6 +18,25 @@ Result<void> Kill(sys::MintDevice& device, const NodeStatus& node) {
   return Ok();
 }
 
+Result<std::vector<uint8_t>> ReadInitrd(const std::string& initrd,
+                                        const std::vector<std::string>& layers,
+                                        const ReadFileFn& read_file) {
+  MINT_TRY(std::vector<uint8_t> bytes, read_file(initrd));
+  for (const std::string& layer : layers) {
+    auto more = read_file(layer);
+    if (!more.ok()) {
+      Error e = more.take_error();
+      e.message +=
+          "; it is the VMM layer (QEMU and the default guest) that a node hosting "
+          "guests boots with: install it there, or boot the node without guests and "
+          "--kvm";
+      return e;
+    }
+    boot::AppendInitrdLayer(bytes, *more);
+  }
+  return bytes;
+}
+
 Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& device,
                      const std::string& name, const ReadFileFn& read_file,
                      const RestartOptions& options, std::vector<std::string>& log) {
@@ -30,7 +49,7 @@ Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& 
                 "); nothing was changed";
     return e;
   }
-  auto initrd = read_file(recipe.initrd);
+  auto initrd = ReadInitrd(recipe.initrd, recipe.initrd_layers, read_file);
   if (!initrd.ok()) {
     Error e = initrd.take_error();
     e.message = "cannot read the initramfs of " + name + "'s boot recipe (" + e.message +

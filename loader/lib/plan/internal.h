@@ -1,6 +1,6 @@
 // The pieces MakePlan is made of, one concern per file: cpus.cpp chooses
 // and checks CPUs, memory.cpp the memory size, devices.cpp the PCI
-// functions, kernel.cpp the kernel image. Each appends what it chose on the
+// functions, kernel.cpp the kernel image, guests.cpp the guests. Each appends what it chose on the
 // user's behalf to `notes`. Private to mint_plan.
 #pragma once
 
@@ -35,5 +35,9 @@ Result<std::vector<PlannedDevice>> ResolveDevices(const HostTopology& host, cons
 
 Result<void> CheckKernel(const KernelImage& kernel, const NodeSpec& spec,
                          std::vector<std::string>& notes);
+
+// guests.cpp: the VMM layer and the declared guests (fit in the node's
+// memory and CPUs, node ports unique). After cpus and memory are chosen.
+Result<void> PlanGuests(const NodeSpec& spec, Plan& plan);
 
 }  // namespace mint::plan::internal

@@ -160,6 +160,7 @@ Result<Plan> MakePlan(const HostTopology& host, const NodeSpec& spec, const Kern
   plan.cmdline = NodeCmdline(plan.name, spec.cmdline);
   plan.on_crash = spec.on_crash;
   plan.restart_budget = spec.restart_budget;
+  MINT_CHECK(internal::PlanGuests(spec, plan));
   return plan;
 }
 

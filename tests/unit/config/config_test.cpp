@@ -130,7 +130,7 @@ TEST(NodeConf, NotAMapping) {
 TEST(NodeConf, UnknownKey) {
   EXPECT_EQ(ErrorOf("name: node1\ncore: 2\n"),
             "n.yaml:2:1: unknown key \"core\"; the keys are name, cores, numa-node, memory, "
-            "devices, kernel, initrd, cmdline, on-crash, restart-budget");
+            "devices, kernel, initrd, cmdline, on-crash, restart-budget, kvm, guests");
 }
 
 TEST(NodeConf, DuplicateKey) {

@@ -106,4 +106,10 @@ inline constexpr uint64_t kCmdlineOffset = 0x1000;   // NUL-terminated cmdline f
 Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<const uint8_t> initrd,
                                  std::string_view cmdline, const NodeLayout& layout);
 
+// Appends a cpio archive (a layer: plain or compressed) to an initramfs.
+// The kernel unpacks concatenated archives one after the other and skips
+// zero bytes between them, but an uncompressed archive must start 4-byte
+// aligned (init/initramfs.c, "broken padding"): zeros are added first.
+void AppendInitrdLayer(std::vector<uint8_t>& initrd, std::span<const uint8_t> layer);
+
 }  // namespace mint::boot

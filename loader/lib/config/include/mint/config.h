@@ -25,7 +25,21 @@ namespace mint::config {
 struct NodeFlags {
   std::optional<std::string> name, cores, numa_node, memory, kernel, initrd, cmdline, on_crash;
   std::vector<std::string> disks, nics, pcis;
+  bool kvm = false;  // --kvm
 };
+
+// `mintctl vm start NODE GUEST` flags, strings as typed. Errors name GUEST,
+// --vcpus, --mem, --kernel, --initrd, --cmdline, --image, --disk,
+// --disk-size, --port.
+struct GuestFlags {
+  std::string name;
+  std::optional<std::string> vcpus, memory, kernel, initrd, cmdline, image, disk, disk_size;
+  bool net = false;
+  std::vector<std::string> ports;  // "8080:80"
+};
+// The GuestSpec those flags describe (defaults: 1 vCPU, 256 MiB, the
+// default guest image), with the checks nodeconf's guests: entries get.
+Result<GuestSpec> GuestFromFlags(const GuestFlags& flags);
 
 // Parses one nodeconf document. file_name is only used in error contexts
 // ("node1.yaml:3:9"). The name is optional here (the command line may give

@@ -95,11 +95,13 @@ struct Recipe {
   std::string name;
   std::string kernel;
   std::string initrd;
+  std::vector<std::string> initrd_layers;  // appended to initrd (the VMM layer)
   std::string cmdline;  // the full command line plan built
   OnCrash on_crash = OnCrash::kStop;
   uint32_t restart_budget = 3;
   std::optional<Ecam> ecam;            // handed to the node with its devices
   std::vector<PlannedDevice> devices;  // bdf + node0 driver (for people; sysfs is the truth)
+  std::vector<GuestSpec> guests;       // nodeconf guests: the autostart ones follow the node
 };
 Recipe RecipeFromPlan(const Plan& plan);
 // Written to a temporary file and renamed, so a reader never sees half.
@@ -137,6 +139,13 @@ struct RestartOptions {
 };
 // Reads the file an image is made of (the CLI's ReadBytes; tests inject).
 using ReadFileFn = std::function<Result<std::vector<uint8_t>>(const std::string& path)>;
+
+// The initramfs a node boots: `initrd` with each layer appended
+// (boot::AppendInitrdLayer). Errors name the file that cannot be read;
+// a layer's says it is the VMM layer a node that hosts guests needs.
+Result<std::vector<uint8_t>> ReadInitrd(const std::string& initrd,
+                                        const std::vector<std::string>& layers,
+                                        const ReadFileFn& read_file);
 
 // Restarts `name` with the same CPUs, memory and functions (MINT_NODE_GET
 // and sysfs `devices`) and the recipe's kernel, initrd and command line:

@@ -113,6 +113,9 @@ struct GuestPort {
 inline constexpr uint32_t kDefaultGuestVcpus = 1;
 inline constexpr uint64_t kDefaultGuestMemory = 256ull << 20;
 inline constexpr uint64_t kDefaultGuestDiskSize = 64ull << 20;
+// Memory a guest's VMM (QEMU) needs beyond the guest's RAM: plan reserves
+// it in a node, mint::vm checks it against the node's MemAvailable.
+inline constexpr uint64_t kGuestVmmOverhead = 64ull << 20;
 
 // The one rule for guest names, [a-z0-9][a-z0-9_-]{0,31}: a directory
 // name, a hostname and a QEMU id at once. Every door (flags, nodeconf,

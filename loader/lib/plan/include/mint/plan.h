@@ -21,6 +21,12 @@ namespace mint::plan {
 inline constexpr const char* kDefaultKernel = "/boot/mint/bzImage";
 inline constexpr const char* kDefaultInitrd = "/boot/mint/node-initrd.img";
 inline constexpr uint64_t kDefaultMemory = 512ull << 20;
+// Appended to the node's initramfs when it hosts guests (nodeconf guests:
+// or --kvm): QEMU, its libraries and firmware, the default guest.
+inline constexpr const char* kDefaultVmmLayer = "/boot/mint/vmm-initrd.img";
+// What a node that hosts guests keeps for itself (kernel, initramfs with
+// the VMM layer, agent) before its guests' memory is counted.
+inline constexpr uint64_t kGuestHostMemory = 256ull << 20;
 // Always on a node's command line: its console is the shared-region ring.
 inline constexpr const char* kNodeConsole = "console=mint";
 // Smallest node worth booting: a kernel, its initramfs and some room.
