@@ -3,6 +3,9 @@
 // words; every refusal's exact text.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "mint/config.h"
 
 namespace mint::config {
@@ -138,6 +141,25 @@ TEST(GuestFlags, Refusals) {
   EXPECT_EQ(FlagErrorOf(f),
             "GUEST: guest g1 has both an image and a kernel/initrd; boot it from one or the "
             "other");
+}
+
+}  // namespace
+}  // namespace mint::config
+
+namespace mint::config {
+namespace {
+
+TEST(NodeConfGuests, TheGuestsExampleParses) {
+  std::ifstream in(std::string(MINT_NODECONF_EXAMPLES) + "/guests.yaml");
+  ASSERT_TRUE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  auto spec = ParseNodeConf(text.str(), "guests.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
+  ASSERT_EQ(spec->guests.size(), 2u);
+  EXPECT_TRUE(spec->guests[0].net);  // ports imply net
+  EXPECT_FALSE(spec->guests[1].autostart);
+  EXPECT_EQ(spec->guests[1].vcpus, 2u);
 }
 
 }  // namespace
