@@ -1,0 +1,53 @@
+// DescribeEnd (ending.h). The markers win: a guest ended on purpose is
+// "stopped" however QEMU went. Otherwise a signal is a crash; exit status
+// 0 is the guest's own doing (a poweroff, or a reset, which -no-reboot
+// turns into an exit) unless its console shows a kernel panic (panic=-1
+// resets at once) or QEMU says it was terminated by a signal; any other
+// status is QEMU's failure, worded with its last log line.
+#include "ending.h"
+
+#include <string.h>
+#include <sys/wait.h>
+
+#include "state_dir.h"
+
+namespace mint::vm::internal {
+
+std::string SignalName(int signal) {
+  const char* abbrev = ::sigabbrev_np(signal);
+  return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
+}
+
+End DescribeEnd(int wait_status, bool killed, bool stopped, std::string_view qemu_last_line,
+                std::string_view console_tail) {
+  if (killed) return {"stopped", "killed by mintctl vm kill"};
+  if (stopped) return {"stopped", "stopped by mintctl vm stop"};
+  if (WIFSIGNALED(wait_status)) {
+    int sig = WTERMSIG(wait_status);
+    return {"crashed",
+            "QEMU killed by signal " + std::to_string(sig) + " (" + SignalName(sig) + ")"};
+  }
+  int code = WEXITSTATUS(wait_status);
+  if (code == 0) {
+    size_t panic = console_tail.rfind("Kernel panic - not syncing");
+    if (panic != std::string_view::npos) {
+      std::string_view line = console_tail.substr(panic);
+      line = line.substr(0, line.find('\n'));
+      constexpr std::string_view kPrefix = "Kernel panic - not syncing: ";
+      if (line.substr(0, kPrefix.size()) == kPrefix) line.remove_prefix(kPrefix.size());
+      return {"crashed", Printable("the guest kernel panicked: " + std::string(line))};
+    }
+    // QEMU's own words on SIGTERM/SIGINT/SIGHUP: "qemu-system-x86_64:
+    // terminating on signal 15 from pid 1 (init)".
+    size_t term = qemu_last_line.find("terminating on signal");
+    if (term != std::string_view::npos)
+      return {"stopped", Printable("QEMU " + std::string(qemu_last_line.substr(term)))};
+    return {"stopped", "powered off by itself"};
+  }
+  std::string reason = "QEMU exited with status " + std::to_string(code);
+  reason += qemu_last_line.empty() ? " (its log is empty)"
+                                   : ": " + std::string(qemu_last_line);
+  return {"crashed", Printable(reason)};
+}
+
+}  // namespace mint::vm::internal
