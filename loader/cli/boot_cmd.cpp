@@ -4,12 +4,13 @@
 // anything (so restart and watch can boot the node again), drop the recipe
 // if no node came of it, release the lock once the node is started, then
 // wait for its mint-agent to say ready (readiness: `mintctl exec` works from
-// then on).
+// then on), then start the node's autostart guests.
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 
 #include "commands.h"
+#include "guest_control.h"
 #include "host_lock.h"
 #include "mint/sys/mint_device.h"
 
@@ -46,7 +47,7 @@ Result<void> RunBootNode(const Globals& globals, const NodeArgs& args, uint32_t 
   if (!globals.json && node.agent != "")
     out << node.name << "'s mint-agent is ready: mintctl exec " << node.name
         << " -- CMD runs commands in it\n";
-  return Ok();
+  return StartRecipeGuests(globals, node.name, globals.json ? std::cerr : out);
 }
 
 }  // namespace mint::cli

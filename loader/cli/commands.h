@@ -39,4 +39,20 @@ int RunExec(const Globals& globals, const std::string& name, std::optional<doubl
 Result<void> RunConsole(const Globals& globals, const std::string& node, bool follow,
                         std::ostream& out);
 
+// mintctl vm (vm_cmd.cpp). NODE "node0" is node0's own KVM.
+Result<void> RunVmStart(const Globals& globals, const std::string& node,
+                        const config::GuestFlags& flags, std::ostream& out);
+Result<void> RunVmList(const Globals& globals, const std::optional<std::string>& node,
+                       std::ostream& out);
+// kill: SIGKILL its VMM at once; otherwise ask the guest, forced after timeout_s.
+Result<void> RunVmStop(const Globals& globals, const std::string& node, const std::string& guest,
+                       bool kill, uint32_t timeout_s, std::ostream& out);
+Result<void> RunVmRemove(const Globals& globals, const std::string& node, const std::string& guest,
+                         std::ostream& out);
+Result<void> RunVmConsole(const Globals& globals, const std::string& node, const std::string& guest,
+                          bool follow);
+// Returns the guest command's status, or kExecFailed.
+int RunVmExec(const Globals& globals, const std::string& node, const std::string& guest,
+              double timeout_s, const std::vector<std::string>& argv);
+
 }  // namespace mint::cli

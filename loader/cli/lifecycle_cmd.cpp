@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "guest_control.h"
 #include "host_lock.h"
 #include "mint/apply.h"
 #include "mint/sys/mint_device.h"
@@ -77,7 +78,7 @@ Result<void> RunRestart(const Globals& globals, const std::string& name, uint32_
   out << name << " restarted: started " << Seconds(started - t0) << ", running "
       << Seconds(running - t0) << ", mint-agent ready " << Seconds(ready - t0)
       << " after mintctl restart began\n";
-  return Ok();
+  return StartRecipeGuests(globals, name, out);
 }
 
 Result<void> RunDestroy(const Globals& globals, const std::string& name, std::ostream& out) {

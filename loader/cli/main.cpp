@@ -3,6 +3,7 @@
 // <message>" on stderr, once) and turned into the exit code.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <map>
 
 #include "commands.h"
 #include "exit_codes.h"
@@ -25,6 +26,63 @@ void AddNodeOptions(CLI::App* cmd, NodeArgs& a) {
   cmd->add_option("--initrd", a.flags.initrd, "Initramfs (default /boot/mint/node-initrd.img)");
   cmd->add_option("--cmdline", a.flags.cmdline, "Extra kernel command line for the node");
   cmd->add_option("--on-crash", a.flags.on_crash, "stop or restart");
+  cmd->add_flag("--kvm", a.flags.kvm,
+                "Boot the node able to host guests (adds the VMM layer) with none declared");
+}
+
+struct VmArgs {
+  std::string node, guest;
+  config::GuestFlags flags;
+  std::optional<std::string> list_node;
+  bool follow = false;
+  uint32_t stop_timeout_s = 30;
+  double exec_timeout_s = 60;
+  std::vector<std::string> argv;
+};
+
+// mintctl vm VERB NODE GUEST ...: one CLI11 subcommand per verb.
+CLI::App* AddVm(CLI::App& app, VmArgs& a, std::map<std::string, CLI::App*>& verbs) {
+  auto* vm = app.add_subcommand("vm", "KVM guests inside a node (NODE node0: node0's own KVM)");
+  vm->require_subcommand(1);
+  auto node_guest = [&](CLI::App* cmd) {
+    cmd->add_option("NODE", a.node, "Node name (node0 for node0's own KVM)")->required();
+    cmd->add_option("GUEST", a.guest, "Guest name")->required();
+  };
+  auto* start = verbs["start"] = vm->add_subcommand("start", "Start a guest in a node");
+  node_guest(start);
+  start->add_option("--vcpus", a.flags.vcpus, "vCPUs (default 1)");
+  start->add_option("--mem", a.flags.memory, "Guest memory (default 256M)");
+  start->add_option("--kernel", a.flags.kernel, "Guest kernel, a path in the node");
+  start->add_option("--initrd", a.flags.initrd, "Guest initramfs, a path in the node");
+  start->add_option("--cmdline", a.flags.cmdline, "Extra guest kernel command line");
+  start->add_option("--image", a.flags.image, "Bootable raw disk image (instead of --kernel)");
+  start->add_option("--disk", a.flags.disk,
+                    "Raw disk file for the guest, a path in the node (created if missing)");
+  start->add_option("--disk-size", a.flags.disk_size, "Size of a new disk file (default 64M)");
+  start->add_flag("--net", a.flags.net, "User networking on the node's own network");
+  start->add_option("--port", a.flags.ports,
+                    "Forward the node's TCP port to the guest, NODEPORT:GUESTPORT (repeatable)");
+  auto* list = verbs["list"] = vm->add_subcommand("list", "Show guests (of every node, or NODE)");
+  list->add_option("NODE", a.list_node, "Only this node's guests");
+  auto* stop = verbs["stop"] =
+      vm->add_subcommand("stop", "Ask a guest to power off (forced after --timeout)");
+  node_guest(stop);
+  stop->add_option("--timeout", a.stop_timeout_s, "Seconds before it is forced")
+      ->capture_default_str();
+  node_guest(verbs["kill"] = vm->add_subcommand("kill", "Kill a guest's VMM at once"));
+  node_guest(verbs["rm"] = vm->add_subcommand("rm", "Forget a guest that is not running"));
+  auto* console = verbs["console"] =
+      vm->add_subcommand("console", "Print a guest's serial console");
+  node_guest(console);
+  console->add_flag("-f,--follow", a.follow, "Keep printing while the guest runs");
+  auto* exec = verbs["exec"] =
+      vm->add_subcommand("exec", "Run a command in a guest: mintctl vm exec NODE GUEST -- CMD...");
+  node_guest(exec);
+  exec->add_option("CMD", a.argv, "The command and its arguments, after --")->required();
+  exec->add_option("--timeout", a.exec_timeout_s, "Give up after S seconds (exit 255)")
+      ->capture_default_str();
+  for (auto& [name, cmd] : verbs) cmd->footer(kExitCodesHelp);
+  return vm;
 }
 
 int Run(int argc, char** argv) {
@@ -93,8 +151,11 @@ int Run(int argc, char** argv) {
       ->capture_default_str();
   auto* recover = app.add_subcommand(
       "recover", "Undo what a killed mintctl left (half-made nodes, stranded devices)");
-  for (auto* sub :
-       {topology, plan, boot, status, console, stop, destroy, kill, restart, exec, watch, recover})
+  VmArgs vm_args;
+  std::map<std::string, CLI::App*> vm_verbs;
+  auto* vm = AddVm(app, vm_args, vm_verbs);
+  for (auto* sub : {topology, plan, boot, status, console, stop, destroy, kill, restart, exec,
+                    watch, recover, vm})
     sub->footer(kExitCodesHelp);
 
   try {
@@ -111,6 +172,8 @@ int Run(int argc, char** argv) {
     return kExitUsage;
   }
   if (*exec) return RunExec(g, exec_node, exec_timeout, exec_argv);
+  if (*vm_verbs["exec"])
+    return RunVmExec(g, vm_args.node, vm_args.guest, vm_args.exec_timeout_s, vm_args.argv);
 
   Result<void> result = Ok();
   if (*topology) result = RunTopology(g, std::cout);
@@ -124,6 +187,14 @@ int Run(int argc, char** argv) {
   if (*destroy) result = RunDestroy(g, destroy_node, std::cout);
   if (*status) result = RunStatus(g, std::cout);
   if (*console) result = RunConsole(g, console_node, follow, std::cout);
+  vm_args.flags.name = vm_args.guest;
+  if (*vm_verbs["start"]) result = RunVmStart(g, vm_args.node, vm_args.flags, std::cout);
+  if (*vm_verbs["list"]) result = RunVmList(g, vm_args.list_node, std::cout);
+  if (*vm_verbs["stop"] || *vm_verbs["kill"])
+    result = RunVmStop(g, vm_args.node, vm_args.guest, vm_verbs["kill"]->parsed(),
+                       vm_args.stop_timeout_s, std::cout);
+  if (*vm_verbs["rm"]) result = RunVmRemove(g, vm_args.node, vm_args.guest, std::cout);
+  if (*vm_verbs["console"]) result = RunVmConsole(g, vm_args.node, vm_args.guest, vm_args.follow);
   std::cout.flush();
   if (result.ok()) return kExitOk;
   std::cerr << "mintctl: " << result.error().ToString() << "\n";

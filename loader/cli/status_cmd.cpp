@@ -1,6 +1,7 @@
 // mintctl status: one row per node as /sys/kernel/mint shows it. The
 // heartbeat is read twice, half a second apart, for running nodes, so the
-// table says whether the node's tick is alive.
+// table says whether the node's tick is alive. GUESTS: what each node's
+// agent says runs (guests of a node that went down: lost).
 #include <chrono>
 #include <cstddef>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "guest_control.h"
 #include "mint_fs.h"
 #include "table.h"
 #include "topology_json.h"
@@ -66,6 +68,35 @@ std::vector<std::string> ConsoleTail(sys::HostFs& fs, uint32_t id) {
   return lines;
 }
 
+// "2" running guests; "0 (2 lost)" for a node that went down with guests.
+// "?" for a running node that could not be asked.
+struct GuestCount {
+  size_t live = 0, lost = 0;
+  bool known = true;
+  std::string Text() const {
+    if (!known) return "?";
+    return std::to_string(live) + (lost ? " (" + std::to_string(lost) + " lost)" : "");
+  }
+};
+
+GuestCount CountGuests(const Globals& globals, sys::HostFs& fs, const MintNode* node,
+                       const std::string& name) {
+  std::optional<lifecycle::NodeStatus> status;
+  if (node) {
+    status = lifecycle::NodeStatus{
+        node->id,      node->name,       node->state, node->reason, ReadAgent(fs, node->id),
+        node->devices, NodeDir(node->id)};
+  }
+  GuestView view = ViewGuests(globals, status ? &*status : nullptr, name);
+  GuestCount count;
+  count.known = view.live || !node || node->state != "running";
+  for (const auto& g : view.guests) {
+    if (g.Live()) ++count.live;
+    if (g.state == "lost") ++count.lost;
+  }
+  return count;
+}
+
 }  // namespace
 
 Result<void> RunStatus(const Globals& globals, std::ostream& out) {
@@ -102,7 +133,15 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
       }
       if (WentDown(node["state"].get<std::string>()))
         node["console_tail"] = ConsoleTail(*host.fs, node["id"].get<uint32_t>());
+      for (const auto& n : mint.nodes)
+        if (n.id == node["id"].get<uint32_t>()) {
+          GuestCount c = CountGuests(globals, *host.fs, &n, n.name);
+          node["guests"] = c.known ? nlohmann::json{{"running", c.live}, {"lost", c.lost}}
+                                   : nlohmann::json(nullptr);
+        }
     }
+    GuestCount own = CountGuests(globals, *host.fs, nullptr, "node0");
+    j["node0_guests"] = {{"running", own.live}};
     out << j.dump(2) << "\n";
     return Ok();
   }
@@ -112,8 +151,10 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
     out << "no nodes\n";
     return Ok();
   }
+  GuestCount own = CountGuests(globals, *host.fs, nullptr, "node0");
+  if (own.live) out << "node0 runs " << own.live << " guest(s) on its own KVM\n";
   Table t({"NODE", "ID", "STATE", "CPUS", "MEMORY", "DEVICES", "HEARTBEAT", "UPTIME", "AGENT",
-           "REASON"});
+           "GUESTS", "REASON"});
   for (const auto& n : mint.nodes) {
     std::string devices;
     for (const auto& d : n.devices) devices += (devices.empty() ? "" : ",") + d.ToString();
@@ -124,7 +165,7 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
              std::string a = ReadAgent(*host.fs, n.id);
              return a.empty() ? std::string("-") : a;
            }(),
-           n.reason.empty() ? "-" : n.reason});
+           CountGuests(globals, *host.fs, &n, n.name).Text(), n.reason.empty() ? "-" : n.reason});
   }
   t.Print(out);
   for (const auto& n : mint.nodes) {

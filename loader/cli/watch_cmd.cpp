@@ -8,14 +8,21 @@
 #include <chrono>
 #include <ctime>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "commands.h"
+#include "guest_control.h"
 #include "host_lock.h"
 #include "mint/sys/mint_device.h"
+#include "node_wait.h"
 
 namespace mint::cli {
 namespace {
+
+// How long a restarted node may take to run and answer before its guests
+// are given up on (the watcher then reports the error and goes on).
+constexpr auto kGuestsWait = std::chrono::seconds(90);
 
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
@@ -48,7 +55,16 @@ Result<void> RunWatch(const Globals& globals, uint32_t interval_ms, std::ostream
     MINT_TRY(HostLock held, LockHost(globals, "watch: restart " + node.name, out));
     MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
     std::vector<std::string> log;
-    return lifecycle::Restart(globals.root, *fs, *device, node.name, ReadBytes, {}, log);
+    MINT_CHECK(lifecycle::Restart(globals.root, *fs, *device, node.name, ReadBytes, {}, log));
+    held.lock.Release();
+    // Its guests follow it: once it runs and its agent answers.
+    MINT_CHECK(WaitUntilRunning(*fs, node.name, node.dir, kGuestsWait));
+    MINT_CHECK(lifecycle::WaitForAgent(*fs, node, kGuestsWait, channel::RealClock()));
+    std::ostringstream lines;
+    auto started = StartRecipeGuests(globals, node.name, lines);
+    std::istringstream in(lines.str());
+    for (std::string line; std::getline(in, line);) out << Now() << " " << line << "\n";
+    return started;
   };
   actions.kill = [&](const lifecycle::NodeStatus& node) -> Result<void> {
     MINT_TRY(HostLock held, LockHost(globals, "watch: kill " + node.name, out));

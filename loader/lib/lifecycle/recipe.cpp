@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "mint/lifecycle.h"
+#include "mint/vm.h"
 
 namespace mint::lifecycle {
 namespace {
@@ -22,6 +23,8 @@ Recipe RecipeFromPlan(const Plan& plan) {
   r.name = plan.name;
   r.kernel = plan.kernel;
   r.initrd = plan.initrd;
+  r.initrd_layers = plan.initrd_layers;
+  r.guests = plan.guests;
   r.cmdline = plan.cmdline;
   r.on_crash = plan.on_crash;
   r.restart_budget = plan.restart_budget;
@@ -36,6 +39,10 @@ Result<void> WriteRecipe(const std::string& root, const Recipe& recipe) {
   j["name"] = recipe.name;
   j["kernel"] = recipe.kernel;
   j["initrd"] = recipe.initrd;
+  j["initrd_layers"] = recipe.initrd_layers;
+  j["guests"] = nlohmann::json::array();
+  for (const GuestSpec& g : recipe.guests)
+    j["guests"].push_back(nlohmann::json::parse(vm::GuestSpecToJson(g)));
   j["cmdline"] = recipe.cmdline;
   j["on_crash"] = std::string(OnCrashName(recipe.on_crash));
   j["restart_budget"] = recipe.restart_budget;
@@ -94,6 +101,12 @@ Result<Recipe> ReadRecipe(const std::string& root, const std::string& name) {
     r.kernel = j.at("kernel").get<std::string>();
     r.initrd = j.at("initrd").get<std::string>();
     r.cmdline = j.at("cmdline").get<std::string>();
+    r.initrd_layers = j.value("initrd_layers", std::vector<std::string>{});
+    for (const auto& g : j.value("guests", nlohmann::json::array())) {
+      auto guest = vm::GuestSpecFromJson(g.dump());
+      if (!guest.ok()) return bad("guest: " + guest.error().message);
+      r.guests.push_back(std::move(*guest));
+    }
     std::string on_crash = j.at("on_crash").get<std::string>();
     if (on_crash != "stop" && on_crash != "restart") return bad("on_crash " + on_crash);
     r.on_crash = on_crash == "restart" ? OnCrash::kRestart : OnCrash::kStop;

@@ -39,7 +39,7 @@ TEST_F(Lifecycle, StatusJsonHasTheAgent) {
   r = Mintctl({"--root", root(), "status", "--json"});
   EXPECT_TRUE(nlohmann::json::parse(r.out)["nodes"][0]["agent"].is_null());
   r = Mintctl({"--root", root(), "status"});
-  EXPECT_NE(r.out.find("AGENT  REASON\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("AGENT  GUESTS  REASON\n"), std::string::npos) << r.out;
 }
 
 TEST_F(Lifecycle, ExecOfAnUnknownNodeIs255) {

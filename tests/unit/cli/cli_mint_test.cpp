@@ -37,8 +37,8 @@ TEST_F(MintHost, StatusShowsTheNode) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out,
             "mint pool: 2 GiB, 1792 MiB free\n"
-            "NODE   ID  STATE    CPUS  MEMORY   DEVICES       HEARTBEAT  UPTIME  AGENT   REASON\n"
-            "node2  1   crashed  1     256 MiB  0000:00:05.0  4242       -       absent  Kernel "
+            "NODE   ID  STATE    CPUS  MEMORY   DEVICES       HEARTBEAT  UPTIME  AGENT   GUESTS  REASON\n"
+            "node2  1   crashed  1     256 MiB  0000:00:05.0  4242       -       absent  0       Kernel "
             "panic - not syncing: sysrq triggered crash\n"
             "\n"
             "node2 crashed; the last lines of its console (mintctl console node2 has all of it):\n"
@@ -78,7 +78,7 @@ TEST_F(MintHost, StatusSaysWhenARunningNodesHeartbeatIsSilent) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(
       r.out.find(
-          "node2  1   running  1     256 MiB  0000:00:05.0  4242 (silent)  12.5 s  ready  -\n"),
+          "node2  1   running  1     256 MiB  0000:00:05.0  4242 (silent)  12.5 s  ready  ?       -\n"),
       std::string::npos)
       << r.out;
 }
