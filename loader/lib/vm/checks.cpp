@@ -4,6 +4,7 @@
 // memory, node ports and the disk against what already runs.
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "mint/vm.h"
 
@@ -40,6 +41,14 @@ Result<void> CheckSpec(const GuestSpec& spec) {
   if (!spec.initrd.empty() && spec.kernel.empty())
     return Fail(ErrorCode::kInvalidArgument, spec,
                 "guest " + spec.name + " has an initrd but no kernel; give its kernel too");
+  const std::pair<const char*, const std::string*> paths[] = {
+      {"kernel", &spec.kernel}, {"initrd", &spec.initrd}, {"image", &spec.image},
+      {"disk", &spec.disk}};
+  for (const auto& [role, path] : paths)
+    if (!path->empty() && path->front() != '/')
+      return Fail(ErrorCode::kInvalidArgument, spec,
+                  spec.name + "'s " + role + " " + *path +
+                      " is not an absolute path; give the path from / in the node");
   if (spec.memory.bytes < (16ull << 20) || spec.memory.bytes % (1ull << 20) != 0)
     return Fail(ErrorCode::kInvalidArgument, spec,
                 "guest " + spec.name + "'s memory " + spec.memory.ToString() +

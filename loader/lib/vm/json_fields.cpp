@@ -11,6 +11,11 @@ std::optional<nlohmann::json> ParseJson(std::string_view text, size_t max, std::
           " allowed";
     return std::nullopt;
   }
+  // nlohmann takes a NUL for the end of the input: what follows would pass unseen.
+  if (text.find('\0') != std::string_view::npos) {
+    why = "a NUL byte in the text";
+    return std::nullopt;
+  }
   nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), nullptr,
                                            /*allow_exceptions=*/false);
   if (j.is_discarded()) {
