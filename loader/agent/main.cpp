@@ -3,6 +3,7 @@
 // keeps retrying once a second while it cannot: an older kernel, or another
 // opener), serves it with Agent, and opens it again if it fails. Static, so
 // it runs in the busybox initramfs. Logs go to stderr (the node's console).
+// `mint-agent vm VERB ...` is the node's guest supervisor instead (vm_main.h).
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "agent.h"
+#include "vm_main.h"
 
 namespace {
 
@@ -29,6 +31,7 @@ void OnChild(int) {}
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "vm") return mint::agent::VmMain(argc - 1, argv + 1);
   const char* device = argc > 1 ? argv[1] : kDevice;
   ::setenv("PATH", mint::agent::kCommandPath, 1);
   ::signal(SIGPIPE, SIG_IGN);

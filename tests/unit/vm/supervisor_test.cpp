@@ -20,6 +20,7 @@
 #include <sstream>
 #include <thread>
 
+#include "fake_node.h"
 #include "mint/vm.h"
 #include "state_dir.h"
 
@@ -30,39 +31,14 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteText(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
+using testing::ReadAll;
+using testing::WriteText;
 
 class SupervisorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/mint-vm-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-    WriteText(root_ + "/sys/devices/system/cpu/online", "0-3\n");
-    WriteText(root_ + "/proc/meminfo",
-              "MemTotal:        8388608 kB\nMemFree:         1000 kB\n"
-              "MemAvailable:    4194304 kB\n");
-    WriteText(root_ + "/proc/cpuinfo",
-              "processor\t: 0\nflags\t\t: fpu vme de pse svm lm\n\nprocessor\t: 1\n"
-              "flags\t\t: fpu vme de pse svm lm\n");
-    WriteText(root_ + "/dev/kvm", "");
-    WriteText(root_ + kDefaultGuestKernel, "bzImage");
-    WriteText(root_ + kDefaultGuestInitrd, "initrd");
-    for (const char* mode : {"run", "deaf", "exit1"}) {
-      std::string path = root_ + "/usr/bin/qemu-" + mode;
-      WriteText(path, std::string("#!/bin/sh\nexec ") + MINT_FAKE_QEMU + " " + mode + " \"$@\"\n");
-      ::chmod(path.c_str(), 0755);
-    }
+    root_ = testing::MakeFakeNode(MINT_FAKE_QEMU);
+    ASSERT_FALSE(root_.empty());
     host_.root = root_;
     host_.qemu = "/usr/bin/qemu-run";
     host_.node = "node1";
