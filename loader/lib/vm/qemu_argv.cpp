@@ -27,7 +27,11 @@ std::vector<std::string> QemuArgv(const GuestSpec& spec, const std::string& dir)
   const uint64_t mib = (spec.memory.bytes + (1ull << 20) - 1) >> 20;
   std::vector<std::string> a = {"qemu-system-x86_64",
                                 "-machine",
-                                firmware ? "q35" : "microvm",
+                                // acpi=off: only then does QEMU put the virtio-mmio
+                                // devices on the kernel command line (virtio_mmio.device=),
+                                // which is how the ACPI-less default guest
+                                // (kvm-per-node/guest.config) finds them.
+                                firmware ? "q35" : "microvm,acpi=off",
                                 "-accel",
                                 "kvm",
                                 "-cpu",

@@ -18,7 +18,7 @@ GuestSpec Spec() {
   return s;
 }
 
-const Argv kCommon = {"qemu-system-x86_64", "-machine", "microvm", "-accel", "kvm", "-cpu", "host",
+const Argv kCommon = {"qemu-system-x86_64", "-machine", "microvm,acpi=off", "-accel", "kvm", "-cpu", "host",
                       "-smp", "1", "-m", "256M", "-nodefaults", "-no-user-config", "-nographic",
                       "-no-reboot"};
 
@@ -37,7 +37,7 @@ TEST(QemuArgv, DefaultGuestWithDiskNetAndCmdline) {
   EXPECT_EQ(QemuArgv(s, kDir),
             (Argv{"qemu-system-x86_64",
                   "-machine",
-                  "microvm",
+                  "microvm,acpi=off",
                   "-accel",
                   "kvm",
                   "-cpu",
