@@ -1,6 +1,13 @@
 // ReadFacts (mint/vm.h): what CheckStart needs to know about this node,
 // read under VmHost::root: /sys/devices/system/cpu/online, /proc/meminfo
 // (MemAvailable), /proc/cpuinfo (flags), /dev/kvm, QEMU, the guests.
+//
+// A guest's QEMU touches its RAM only as the guest uses it, so right after
+// a start MemAvailable still counts memory that guest will take: the
+// available figure is MemAvailable less what each live guest may still
+// take (its memory + kVmmOverhead beyond its QEMU's resident set, from the
+// real /proc/<pid>/statm), so guests started one after another (a boot's
+// autostart) are checked against what is really left.
 #include <unistd.h>
 
 #include <sstream>
@@ -56,6 +63,17 @@ Result<bool> CpuVirt(const VmHost& host) {
   return false;
 }
 
+// What a live guest may still take beyond what its QEMU holds now.
+uint64_t StillToTake(const GuestStatus& g) {
+  uint64_t reserved = g.memory.bytes + kVmmOverhead.bytes;
+  if (g.pid <= 0) return reserved;  // starting: QEMU holds nothing yet
+  auto statm = ReadFile("/proc/" + std::to_string(g.pid) + "/statm", 256);
+  uint64_t pages = 0, resident = 0;
+  if (!statm.ok() || !(std::istringstream(*statm) >> pages >> resident)) return 0;  // gone
+  uint64_t rss = resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  return rss < reserved ? reserved - rss : 0;
+}
+
 }  // namespace
 
 Result<NodeFacts> ReadFacts(const VmHost& host, const std::string& node_name,
@@ -70,6 +88,11 @@ Result<NodeFacts> ReadFacts(const VmHost& host, const std::string& node_name,
   for (const std::string& file : files)
     if (!internal::Exists(InRoot(host, file))) f.missing_files.push_back(file);
   MINT_TRY(f.guests, List(host));
+  for (const GuestStatus& g : f.guests) {
+    if (!g.Live()) continue;
+    uint64_t take = StillToTake(g);
+    f.mem_available.bytes = f.mem_available.bytes > take ? f.mem_available.bytes - take : 0;
+  }
   return f;
 }
 

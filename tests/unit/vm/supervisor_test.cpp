@@ -448,6 +448,21 @@ TEST_F(SupervisorTest, ReadFacts) {
   EXPECT_EQ(f->missing_files, std::vector<std::string>{"/srv/nope"});
   EXPECT_TRUE(f->guests.empty());
 
+  // A running guest's memory counts as taken although its QEMU has not touched it.
+  GuestSpec big = Spec();
+  big.memory = ByteSize{1ull << 30};
+  StartOk(big);
+  f = ReadFacts(host_, "node1");
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->guests.size(), 1u);
+  const uint64_t left = (4ull << 30) - (1ull << 30) - kVmmOverhead.bytes;
+  EXPECT_GE(f->mem_available.bytes, left);  // + what the fake QEMU holds (a few MiB)
+  EXPECT_LT(f->mem_available.bytes, left + kVmmOverhead.bytes);
+  ASSERT_TRUE(Kill(host_, "guest1").ok());
+  f = ReadFacts(host_, "node1");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->mem_available, ByteSize{4ull << 30});
+
   WriteText(root_ + "/proc/cpuinfo", "flags\t\t: fpu vme svmx\n");
   fs::remove(root_ + "/dev/kvm");
   f = ReadFacts(host_, "node1");

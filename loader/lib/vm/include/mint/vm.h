@@ -66,7 +66,9 @@ struct GuestStatus {
 struct NodeFacts {
   std::string node;  // "node1", for messages
   uint32_t cpus = 0;  // online CPUs
-  ByteSize mem_available;  // /proc/meminfo MemAvailable
+  // /proc/meminfo MemAvailable, less what live guests have yet to touch
+  // of their memory + kVmmOverhead (ReadFacts)
+  ByteSize mem_available;
   bool has_kvm = false;    // /dev/kvm exists
   bool cpu_virt = false;   // svm or vmx in /proc/cpuinfo flags
   bool has_qemu = false;   // kQemu exists and is executable
