@@ -41,9 +41,10 @@ Result<void> CheckSpec(const GuestSpec& spec) {
   if (!spec.initrd.empty() && spec.kernel.empty())
     return Fail(ErrorCode::kInvalidArgument, spec,
                 "guest " + spec.name + " has an initrd but no kernel; give its kernel too");
-  const std::pair<const char*, const std::string*> paths[] = {
-      {"kernel", &spec.kernel}, {"initrd", &spec.initrd}, {"image", &spec.image},
-      {"disk", &spec.disk}};
+  const std::pair<const char*, const std::string*> paths[] = {{"kernel", &spec.kernel},
+                                                              {"initrd", &spec.initrd},
+                                                              {"image", &spec.image},
+                                                              {"disk", &spec.disk}};
   for (const auto& [role, path] : paths)
     if (!path->empty() && path->front() != '/')
       return Fail(ErrorCode::kInvalidArgument, spec,
@@ -77,13 +78,15 @@ Result<void> CheckKvm(const NodeFacts& facts, const GuestSpec& spec) {
   }
   if (!facts.cpu_virt)
     return Fail(ErrorCode::kUnsupported, spec,
-                node + "'s CPUs have neither svm nor vmx (/proc/cpuinfo): this node cannot run "
-                       "KVM guests; run the guest on a node whose CPUs do");
+                node +
+                    "'s CPUs have neither svm nor vmx (/proc/cpuinfo): this node cannot run "
+                    "KVM guests; run the guest on a node whose CPUs do");
   if (!facts.has_kvm)
     return Fail(ErrorCode::kUnsupported, spec,
-                node + " has no /dev/kvm, though its CPUs have svm or vmx: its kernel has no KVM "
-                       "or has not loaded it; load kvm_amd or kvm_intel, or boot the node with "
-                       "a kernel built with KVM");
+                node +
+                    " has no /dev/kvm, though its CPUs have svm or vmx: its kernel has no KVM "
+                    "or has not loaded it; load kvm_amd or kvm_intel, or boot the node with "
+                    "a kernel built with KVM");
   return Ok();
 }
 
@@ -132,8 +135,8 @@ Result<void> CheckOthers(const NodeFacts& facts, const GuestSpec& spec) {
       for (const GuestPort& q : g.ports)
         if (p.host == q.host)
           return Fail(ErrorCode::kConflict, spec,
-                      "node port " + std::to_string(p.host) + " is already forwarded to " +
-                          g.name + " in " + facts.node + "; give " + spec.name +
+                      "node port " + std::to_string(p.host) + " is already forwarded to " + g.name +
+                          " in " + facts.node + "; give " + spec.name +
                           " another node port (--port), or stop " + g.name + " first");
     if (!spec.disk.empty() && spec.disk == g.disk)
       return Fail(ErrorCode::kConflict, spec,
@@ -153,8 +156,8 @@ Result<void> CheckStart(const NodeFacts& facts, const GuestSpec& spec) {
       return Fail(ErrorCode::kConflict, spec,
                   spec.name + " already runs in " + facts.node +
                       (g.pid != 0 ? " (pid " + std::to_string(g.pid) + ")" : " (starting)") +
-                      "; pick another name, or stop it first: mintctl vm stop " + facts.node +
-                      " " + spec.name);
+                      "; pick another name, or stop it first: mintctl vm stop " + facts.node + " " +
+                      spec.name);
   bool known = std::any_of(facts.guests.begin(), facts.guests.end(),
                            [&](const GuestStatus& g) { return g.name == spec.name; });
   if (!known && facts.guests.size() >= kMaxGuests)

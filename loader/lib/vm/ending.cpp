@@ -45,8 +45,7 @@ End DescribeEnd(int wait_status, bool killed, bool stopped, std::string_view qem
     return {"stopped", "powered off by itself"};
   }
   std::string reason = "QEMU exited with status " + std::to_string(code);
-  reason += qemu_last_line.empty() ? " (its log is empty)"
-                                   : ": " + std::string(qemu_last_line);
+  reason += qemu_last_line.empty() ? " (its log is empty)" : ": " + std::string(qemu_last_line);
   return {"crashed", Printable(reason)};
 }
 

@@ -111,8 +111,9 @@ Result<int> Exec(const VmHost& host, const std::string& name, const std::vector<
     if (n < 0) return MakeError(ErrorCode::kIo, sock, "cannot read " + name + "'s answer", errno);
     if (n == 0)
       return MakeError(ErrorCode::kIo, name,
-                       name + "'s agent port closed before the answer (did the guest power off? "
-                              "mintctl vm list " +
+                       name +
+                           "'s agent port closed before the answer (did the guest power off? "
+                           "mintctl vm list " +
                            host.node + " says)");
     switch (reply.Feed(std::string_view(buf, static_cast<size_t>(n)))) {
       case AgentReply::State::kMore:

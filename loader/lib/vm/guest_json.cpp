@@ -10,8 +10,8 @@
 namespace mint::vm {
 namespace {
 
-using nlohmann::json;
 using internal::Fields;
+using nlohmann::json;
 
 constexpr uint64_t kMaxBytes = 1ull << 50;  // memory and disk sizes (1 PiB)
 constexpr uint64_t kMaxVcpus = 1024;
@@ -52,10 +52,18 @@ void CheckName(Fields& f, const std::string& name) {
 }
 
 json SpecJson(const GuestSpec& s) {
-  return {{"name", s.name},        {"vcpus", s.vcpus},         {"memory", s.memory.bytes},
-          {"kernel", s.kernel},    {"initrd", s.initrd},       {"cmdline", s.cmdline},
-          {"image", s.image},      {"disk", s.disk},           {"disk_size", s.disk_size.bytes},
-          {"net", s.net},          {"ports", PortsJson(s.ports)}, {"autostart", s.autostart}};
+  return {{"name", s.name},
+          {"vcpus", s.vcpus},
+          {"memory", s.memory.bytes},
+          {"kernel", s.kernel},
+          {"initrd", s.initrd},
+          {"cmdline", s.cmdline},
+          {"image", s.image},
+          {"disk", s.disk},
+          {"disk_size", s.disk_size.bytes},
+          {"net", s.net},
+          {"ports", PortsJson(s.ports)},
+          {"autostart", s.autostart}};
 }
 
 GuestSpec SpecFrom(const json& j, const std::string& path, std::string& error) {
@@ -79,9 +87,15 @@ GuestSpec SpecFrom(const json& j, const std::string& path, std::string& error) {
 }
 
 json StatusJson(const GuestStatus& g) {
-  return {{"name", g.name},         {"state", g.state},   {"vcpus", g.vcpus},
-          {"memory", g.memory.bytes}, {"uptime_s", g.uptime_s}, {"reason", g.reason},
-          {"pid", g.pid},           {"disk", g.disk},     {"ports", PortsJson(g.ports)},
+  return {{"name", g.name},
+          {"state", g.state},
+          {"vcpus", g.vcpus},
+          {"memory", g.memory.bytes},
+          {"uptime_s", g.uptime_s},
+          {"reason", g.reason},
+          {"pid", g.pid},
+          {"disk", g.disk},
+          {"ports", PortsJson(g.ports)},
           {"console", g.console}};
 }
 
@@ -127,8 +141,7 @@ std::vector<GuestStatus> ListFrom(const json& a, const std::string& path, std::s
     guests.push_back(StatusFrom(a[i], path + "[" + std::to_string(i) + "]", error));
     for (size_t k = 0; k + 1 < guests.size() && error.empty(); ++k)
       if (guests[k].name == guests.back().name)
-        error = path + "[" + std::to_string(i) + "].name " + guests.back().name +
-                " appears twice";
+        error = path + "[" + std::to_string(i) + "].name " + guests.back().name + " appears twice";
   }
   return guests;
 }
@@ -150,9 +163,8 @@ Result<T> Decode(std::string_view text, const std::string& what, DecodeFn decode
 std::string GuestSpecToJson(const GuestSpec& spec) { return internal::DumpJson(SpecJson(spec)); }
 
 Result<GuestSpec> GuestSpecFromJson(std::string_view text) {
-  return Decode<GuestSpec>(text, "guest spec", [](const json& j, std::string& error) {
-    return SpecFrom(j, "", error);
-  });
+  return Decode<GuestSpec>(
+      text, "guest spec", [](const json& j, std::string& error) { return SpecFrom(j, "", error); });
 }
 
 std::string GuestStatusToJson(const GuestStatus& status) {
@@ -170,10 +182,8 @@ std::string GuestListToJson(const std::vector<GuestStatus>& guests) {
 }
 
 Result<std::vector<GuestStatus>> GuestListFromJson(std::string_view text) {
-  return Decode<std::vector<GuestStatus>>(text, "guest list",
-                                          [](const json& j, std::string& error) {
-                                            return ListFrom(j, "", error);
-                                          });
+  return Decode<std::vector<GuestStatus>>(
+      text, "guest list", [](const json& j, std::string& error) { return ListFrom(j, "", error); });
 }
 
 std::string NodeFactsToJson(const NodeFacts& facts) {

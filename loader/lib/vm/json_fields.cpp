@@ -7,8 +7,7 @@ namespace mint::vm::internal {
 
 std::optional<nlohmann::json> ParseJson(std::string_view text, size_t max, std::string& why) {
   if (text.size() > max) {
-    why = std::to_string(text.size()) + " bytes, more than the " + std::to_string(max) +
-          " allowed";
+    why = std::to_string(text.size()) + " bytes, more than the " + std::to_string(max) + " allowed";
     return std::nullopt;
   }
   // nlohmann takes a NUL for the end of the input: what follows would pass unseen.
@@ -54,8 +53,7 @@ const nlohmann::json* Fields::Find(const char* key, bool required) {
   return &*it;
 }
 
-std::string Fields::String(const char* key, bool required, size_t max_bytes,
-                           std::string fallback) {
+std::string Fields::String(const char* key, bool required, size_t max_bytes, std::string fallback) {
   const nlohmann::json* v = Find(key, required);
   if (v == nullptr) return fallback;
   if (!v->is_string()) {
@@ -81,8 +79,7 @@ uint64_t Fields::Unsigned(const char* key, bool required, uint64_t max, uint64_t
   return v->get<uint64_t>();
 }
 
-int64_t Fields::Signed(const char* key, bool required, int64_t min, int64_t max,
-                       int64_t fallback) {
+int64_t Fields::Signed(const char* key, bool required, int64_t min, int64_t max, int64_t fallback) {
   const nlohmann::json* v = Find(key, required);
   if (v == nullptr) return fallback;
   bool fits = v->is_number_integer() &&

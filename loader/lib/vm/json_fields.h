@@ -29,8 +29,7 @@ class Fields {
   bool ok() const { return error_.empty(); }
   // Each getter returns `fallback` when the key is absent and !required,
   // and records an error (returning fallback) when it is wrong.
-  std::string String(const char* key, bool required, size_t max_bytes,
-                     std::string fallback = "");
+  std::string String(const char* key, bool required, size_t max_bytes, std::string fallback = "");
   uint64_t Unsigned(const char* key, bool required, uint64_t max, uint64_t fallback = 0);
   int64_t Signed(const char* key, bool required, int64_t min, int64_t max, int64_t fallback = 0);
   double Number(const char* key, bool required, double max, double fallback = 0);

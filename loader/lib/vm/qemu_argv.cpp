@@ -25,25 +25,19 @@ std::vector<std::string> QemuArgv(const GuestSpec& spec, const std::string& dir)
   const bool firmware = !spec.image.empty();
   const std::string bus = firmware ? "-pci" : "-device";  // virtio transport suffix
   const uint64_t mib = (spec.memory.bytes + (1ull << 20) - 1) >> 20;
-  std::vector<std::string> a = {"qemu-system-x86_64",
-                                "-machine",
-                                // acpi=off: only then does QEMU put the virtio-mmio
-                                // devices on the kernel command line (virtio_mmio.device=),
-                                // which is how the ACPI-less default guest
-                                // (kvm-per-node/guest.config) finds them.
-                                firmware ? "q35" : "microvm,acpi=off",
-                                "-accel",
-                                "kvm",
-                                "-cpu",
-                                "host",
-                                "-smp",
-                                std::to_string(spec.vcpus),
-                                "-m",
-                                std::to_string(mib) + "M",
-                                "-nodefaults",
-                                "-no-user-config",
-                                "-nographic",
-                                "-no-reboot"};
+  // acpi=off: only then does QEMU put the virtio-mmio devices on the kernel
+  // command line (virtio_mmio.device=), which is how the ACPI-less default
+  // guest (kvm-per-node/guest.config) finds them.
+  // clang-format off
+  std::vector<std::string> a = {
+      "qemu-system-x86_64",
+      "-machine", firmware ? "q35" : "microvm,acpi=off",
+      "-accel", "kvm",
+      "-cpu", "host",
+      "-smp", std::to_string(spec.vcpus),
+      "-m", std::to_string(mib) + "M",
+      "-nodefaults", "-no-user-config", "-nographic", "-no-reboot"};
+  // clang-format on
   if (firmware) {
     a.insert(a.end(), {"-drive", "file=" + spec.image + ",format=raw,if=virtio"});
   } else {

@@ -188,17 +188,16 @@ double Now() {
 }
 
 Error NoSuchGuest(const VmHost& host, const std::string& name) {
-  return MakeError(ErrorCode::kNotFound, name,
-                   host.node + " has no guest " + name + "; mintctl vm list " + host.node +
-                       " shows its guests");
+  return MakeError(
+      ErrorCode::kNotFound, name,
+      host.node + " has no guest " + name + "; mintctl vm list " + host.node + " shows its guests");
 }
 
 Error NotRunning(const VmHost& host, const GuestStatus& status, const std::string& verb) {
   std::string why = status.reason.empty() ? status.state : status.state + ": " + status.reason;
   return MakeError(ErrorCode::kConflict, status.name,
-                   status.name + " is not running in " + host.node + " (" + why + "), so " +
-                       verb + "; start it with mintctl vm start " + host.node + " " +
-                       status.name);
+                   status.name + " is not running in " + host.node + " (" + why + "), so " + verb +
+                       "; start it with mintctl vm start " + host.node + " " + status.name);
 }
 
 Result<Guest> LoadGuest(const VmHost& host, const std::string& name) {
@@ -225,9 +224,8 @@ Result<Guest> LoadGuest(const VmHost& host, const std::string& name) {
   s.ports = g.spec.ports;
   s.console = g.dir + "/" + kConsoleLog;
   auto record_text = ReadFile(g.dir + "/" + kStatusFile, kMaxRecord);
-  Result<Record> record = record_text.ok()
-                              ? RecordFromJson(*record_text, g.dir + "/" + kStatusFile)
-                              : Result<Record>(record_text.take_error());
+  Result<Record> record = record_text.ok() ? RecordFromJson(*record_text, g.dir + "/" + kStatusFile)
+                                           : Result<Record>(record_text.take_error());
   if (!record.ok()) {
     // Start writes the record before anything runs: without one, nothing does.
     s.state = "crashed";

@@ -27,8 +27,8 @@ inline constexpr const char* kKillMarker = "kill-requested";
 inline constexpr const char* kConsoleLog = "console.log";
 inline constexpr const char* kQemuLog = "qemu.log";
 inline constexpr const char* kAgentSock = "agent.sock";
-inline constexpr const char* kGuestFiles[] = {kSpecFile, kStatusFile, kStopMarker, kKillMarker,
-                                              kConsoleLog, kQemuLog, kAgentSock};
+inline constexpr const char* kGuestFiles[] = {kSpecFile,   kStatusFile, kStopMarker, kKillMarker,
+                                              kConsoleLog, kQemuLog,    kAgentSock};
 
 std::string InRoot(const VmHost& host, const std::string& path);  // root + path
 std::string StateRoot(const VmHost& host);                        // root + kStateDir

@@ -317,8 +317,7 @@ Result<GuestStatus> Spawn(const VmHost& host, const GuestSpec& spec, const std::
 
 }  // namespace
 
-Result<GuestStatus> Start(const VmHost& host, const std::string& node_name,
-                          const GuestSpec& spec) {
+Result<GuestStatus> Start(const VmHost& host, const std::string& node_name, const GuestSpec& spec) {
   NodeFacts facts;
   facts.node = node_name;
   if (!IsValidGuestName(spec.name)) MINT_CHECK(CheckStart(facts, spec));  // the name's words

@@ -47,7 +47,8 @@ class VmCliTest : public ::testing::Test {
   }
 
   // mint-agent vm --root ROOT --qemu /usr/bin/qemu-run ARGS...
-  Outcome Agent(const std::vector<std::string>& args, const std::string& qemu = "/usr/bin/qemu-run") {
+  Outcome Agent(const std::vector<std::string>& args,
+                const std::string& qemu = "/usr/bin/qemu-run") {
     std::vector<std::string> full = {MINT_AGENT, "vm", "--root", root_, "--qemu", qemu};
     full.insert(full.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -97,7 +98,8 @@ class VmCliTest : public ::testing::Test {
 };
 
 TEST_F(VmCliTest, StartListExecConsoleKillRm) {
-  Outcome start = Agent({"start", R"({"name":"guest1","memory":134217728,"ports":[{"host":8080,"guest":80}]})"});
+  Outcome start = Agent(
+      {"start", R"({"name":"guest1","memory":134217728,"ports":[{"host":8080,"guest":80}]})"});
   ASSERT_EQ(start.code, 0) << start.err;
   EXPECT_EQ(start.err, "");
   auto status = vm::GuestStatusFromJson(start.out);
@@ -174,8 +176,10 @@ TEST_F(VmCliTest, RefusalsAreExit2WithOneLine) {
 TEST_F(VmCliTest, FailuresAreExit1) {
   Outcome r = Agent({"start", R"({"name":"guest1","memory":134217728})"}, "/usr/bin/qemu-exit1");
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(r.err.rfind("mint-agent vm: " + root_ + "/run/mint-vm/guest1/qemu.log: guest1 did "
-                        "not start: QEMU exited with status 1: ", 0),
+  EXPECT_EQ(r.err.rfind("mint-agent vm: " + root_ +
+                            "/run/mint-vm/guest1/qemu.log: guest1 did "
+                            "not start: QEMU exited with status 1: ",
+                        0),
             0u)
       << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);

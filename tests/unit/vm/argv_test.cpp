@@ -18,8 +18,20 @@ GuestSpec Spec() {
   return s;
 }
 
-const Argv kCommon = {"qemu-system-x86_64", "-machine", "microvm,acpi=off", "-accel", "kvm", "-cpu", "host",
-                      "-smp", "1", "-m", "256M", "-nodefaults", "-no-user-config", "-nographic",
+const Argv kCommon = {"qemu-system-x86_64",
+                      "-machine",
+                      "microvm,acpi=off",
+                      "-accel",
+                      "kvm",
+                      "-cpu",
+                      "host",
+                      "-smp",
+                      "1",
+                      "-m",
+                      "256M",
+                      "-nodefaults",
+                      "-no-user-config",
+                      "-nographic",
                       "-no-reboot"};
 
 Argv Concat(Argv a, const Argv& b) {
@@ -75,14 +87,14 @@ TEST(QemuArgv, DefaultGuestWithDiskNetAndCmdline) {
 }
 
 TEST(QemuArgv, SmallestGuest) {
-  EXPECT_EQ(QemuArgv(Spec(), kDir),
-            Concat(kCommon, {"-kernel", "/boot/mint/guest/bzImage", "-initrd",
-                             "/boot/mint/guest/initrd.img", "-append",
-                             "console=ttyS0 reboot=t panic=-1 mint_guest=guest1", "-serial",
-                             "file:/run/mint-vm/guest1/console.log", "-device",
-                             "virtio-serial-device", "-chardev",
-                             "socket,id=agent,path=/run/mint-vm/guest1/agent.sock,server=on,wait=off",
-                             "-device", "virtserialport,chardev=agent,name=org.mint.agent"}));
+  EXPECT_EQ(
+      QemuArgv(Spec(), kDir),
+      Concat(kCommon,
+             {"-kernel", "/boot/mint/guest/bzImage", "-initrd", "/boot/mint/guest/initrd.img",
+              "-append", "console=ttyS0 reboot=t panic=-1 mint_guest=guest1", "-serial",
+              "file:/run/mint-vm/guest1/console.log", "-device", "virtio-serial-device", "-chardev",
+              "socket,id=agent,path=/run/mint-vm/guest1/agent.sock,server=on,wait=off", "-device",
+              "virtserialport,chardev=agent,name=org.mint.agent"}));
 }
 
 TEST(QemuArgv, OwnKernelWithoutInitrdAndNetWithoutForwards) {
@@ -104,16 +116,14 @@ TEST(QemuArgv, FirmwareBootOfAnImage) {
   s.ports = {{8080, 80}};
   Argv expected = kCommon;
   expected[2] = "q35";
-  expected = Concat(expected,
-                    {"-drive", "file=/srv/debian.raw,format=raw,if=virtio", "-serial",
-                     "file:/run/mint-vm/guest1/console.log", "-device", "virtio-serial-pci",
-                     "-chardev",
-                     "socket,id=agent,path=/run/mint-vm/guest1/agent.sock,server=on,wait=off",
-                     "-device", "virtserialport,chardev=agent,name=org.mint.agent", "-drive",
-                     "file=/srv/data.img,format=raw,if=none,id=disk0", "-device",
-                     "virtio-blk-pci,drive=disk0", "-netdev",
-                     "user,id=net0,hostfwd=tcp::8080-:80", "-device",
-                     "virtio-net-pci,netdev=net0"});
+  expected = Concat(
+      expected,
+      {"-drive", "file=/srv/debian.raw,format=raw,if=virtio", "-serial",
+       "file:/run/mint-vm/guest1/console.log", "-device", "virtio-serial-pci", "-chardev",
+       "socket,id=agent,path=/run/mint-vm/guest1/agent.sock,server=on,wait=off", "-device",
+       "virtserialport,chardev=agent,name=org.mint.agent", "-drive",
+       "file=/srv/data.img,format=raw,if=none,id=disk0", "-device", "virtio-blk-pci,drive=disk0",
+       "-netdev", "user,id=net0,hostfwd=tcp::8080-:80", "-device", "virtio-net-pci,netdev=net0"});
   EXPECT_EQ(QemuArgv(s, kDir), expected);
 }
 

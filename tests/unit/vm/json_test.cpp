@@ -91,11 +91,12 @@ TEST(GuestJson, SpecWithOnlyANameGetsTheDefaults) {
 }
 
 TEST(GuestJson, StatusRoundTripAndBytes) {
-  EXPECT_EQ(GuestStatusToJson(Status1()),
-            R"({"console":"/run/mint-vm/guest1/console.log","disk":"/var/g1.img",)"
-            R"("memory":268435456,"name":"guest1","pid":0,"ports":[{"guest":80,"host":8080}],)"
-            "\"reason\":\"QEMU killed by signal 11 (SIGSEGV)\",\"state\":\"crashed\",\"uptime_s\":1.5,"
-            R"("vcpus":1})");
+  EXPECT_EQ(
+      GuestStatusToJson(Status1()),
+      R"({"console":"/run/mint-vm/guest1/console.log","disk":"/var/g1.img",)"
+      R"("memory":268435456,"name":"guest1","pid":0,"ports":[{"guest":80,"host":8080}],)"
+      "\"reason\":\"QEMU killed by signal 11 (SIGSEGV)\",\"state\":\"crashed\",\"uptime_s\":1.5,"
+      R"("vcpus":1})");
   auto back = GuestStatusFromJson(GuestStatusToJson(Status1()));
   ASSERT_TRUE(back.ok()) << back.error().ToString();
   ExpectSame(*back, Status1());
@@ -175,8 +176,7 @@ TEST(GuestJson, HostileSpecs) {
        "cmdline is longer than 256 bytes"},
       {"negative memory", R"({"name":"g","memory":-1})",
        "memory is not a whole number from 0 to 1125899906842624"},
-      {"float vcpus", R"({"name":"g","vcpus":1.5})",
-       "vcpus is not a whole number from 0 to 1024"},
+      {"float vcpus", R"({"name":"g","vcpus":1.5})", "vcpus is not a whole number from 0 to 1024"},
       {"huge vcpus", R"({"name":"g","vcpus":4294967297})",
        "vcpus is not a whole number from 0 to 1024"},
       {"string net", R"({"name":"g","net":"yes"})", "net is not true or false"},

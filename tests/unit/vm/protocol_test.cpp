@@ -20,9 +20,13 @@ std::string AllBytes() {
 }
 
 TEST(Base64, Rfc4648Vectors) {
-  const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(Base64Encode(plain), encoded);
     EXPECT_EQ(Base64Decode(encoded), std::optional<std::string>(plain));
@@ -44,8 +48,7 @@ TEST(Base64, RefusesWhatIsNotBase64) {
 }
 
 TEST(AgentRequest, QuotesEachArgumentForSh) {
-  EXPECT_EQ(ShellQuote({"printf", "%s|", "a b", "it's", ""}),
-            "'printf' '%s|' 'a b' 'it'\\''s' ''");
+  EXPECT_EQ(ShellQuote({"printf", "%s|", "a b", "it's", ""}), "'printf' '%s|' 'a b' 'it'\\''s' ''");
   EXPECT_EQ(AgentRequest("0a1b", "true\n"), "0a1b dHJ1ZQo=\n");
 }
 
@@ -138,7 +141,8 @@ TEST(DescribeEnd, Words) {
   EXPECT_EQ(words(Exited(0), false, false), "stopped: powered off by itself");
   EXPECT_EQ(words(Exited(1), false, false, "qemu-system-x86_64: -accel kvm: failed"),
             "crashed: QEMU exited with status 1: qemu-system-x86_64: -accel kvm: failed");
-  EXPECT_EQ(words(Exited(1), false, false), "crashed: QEMU exited with status 1 (its log is empty)");
+  EXPECT_EQ(words(Exited(1), false, false),
+            "crashed: QEMU exited with status 1 (its log is empty)");
   EXPECT_EQ(words(Exited(0), false, false,
                   "qemu-system-x86_64: terminating on signal 15 from pid 1 (init)"),
             "stopped: QEMU terminating on signal 15 from pid 1 (init)");

@@ -60,12 +60,11 @@ class SupervisorTest : public ::testing::Test {
     return s;
   }
 
-  std::string Dir(const std::string& name = "guest1") {
-    return root_ + "/run/mint-vm/" + name;
-  }
+  std::string Dir(const std::string& name = "guest1") { return root_ + "/run/mint-vm/" + name; }
 
   // Waits (up to 20 s) until the guest's status satisfies `done`.
-  GuestStatus WaitUntil(const std::string& name, const std::function<bool(const GuestStatus&)>& done) {
+  GuestStatus WaitUntil(const std::string& name,
+                        const std::function<bool(const GuestStatus&)>& done) {
     GuestStatus last;
     const auto deadline = Clock::now() + 20s;
     while (Clock::now() < deadline) {
@@ -225,7 +224,8 @@ TEST_F(SupervisorTest, SupervisorDeathIsACrashAndTakesQemu) {
   EXPECT_EQ(after.pid, 0);
   // QEMU went with it (PR_SET_PDEATHSIG).
   const auto deadline = Clock::now() + 20s;
-  while (internal::ProcessStart(s.pid) && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  while (internal::ProcessStart(s.pid) && Clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
   EXPECT_FALSE(internal::ProcessStart(s.pid).has_value());
 }
 
@@ -276,7 +276,8 @@ TEST_F(SupervisorTest, ExecRunsCommandsInTheGuest) {
   st = Exec(host_, "nosuch", {"true"}, out, 1s);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(st.error().message, "node1 has no guest nosuch; mintctl vm list node1 shows its guests");
+  EXPECT_EQ(st.error().message,
+            "node1 has no guest nosuch; mintctl vm list node1 shows its guests");
 }
 
 TEST_F(SupervisorTest, ExecOfADeafGuestTimesOut) {

@@ -64,14 +64,14 @@ struct GuestStatus {
 
 // What a start is checked against: the node as it is now.
 struct NodeFacts {
-  std::string node;  // "node1", for messages
+  std::string node;   // "node1", for messages
   uint32_t cpus = 0;  // online CPUs
   // /proc/meminfo MemAvailable, less what live guests have yet to touch
   // of their memory + kVmmOverhead (ReadFacts)
   ByteSize mem_available;
-  bool has_kvm = false;    // /dev/kvm exists
-  bool cpu_virt = false;   // svm or vmx in /proc/cpuinfo flags
-  bool has_qemu = false;   // kQemu exists and is executable
+  bool has_kvm = false;                    // /dev/kvm exists
+  bool cpu_virt = false;                   // svm or vmx in /proc/cpuinfo flags
+  bool has_qemu = false;                   // kQemu exists and is executable
   std::vector<std::string> missing_files;  // of the files asked about
   std::vector<GuestStatus> guests;         // every guest the node knows
 };
@@ -137,8 +137,7 @@ Result<NodeFacts> ReadFacts(const VmHost& host, const std::string& node_name,
 // host.settle; if it did, an Error with the end of QEMU's log (the guest
 // stays recorded as crashed). A stopped or crashed guest of the same name
 // is replaced (its console and QEMU logs start afresh).
-Result<GuestStatus> Start(const VmHost& host, const std::string& node_name,
-                          const GuestSpec& spec);
+Result<GuestStatus> Start(const VmHost& host, const std::string& node_name, const GuestSpec& spec);
 
 // Every guest in the state directory, by name. A record whose supervisor
 // vanished without recording an end is reported crashed: "its supervisor
