@@ -235,7 +235,8 @@ Error StartFailed(const GuestSpec& spec, const Guest& g) {
 }
 
 // Start, once checked and prepared: fork the supervisor and wait for QEMU.
-Result<GuestStatus> Spawn(const VmHost& host, const GuestSpec& spec, const std::string& dir) {
+Result<GuestStatus> Spawn(const VmHost& host, const std::string& node, const GuestSpec& spec,
+                          const std::string& dir) {
   std::vector<std::string> argv = QemuArgv(Resolved(host, spec), dir);
   std::string qemu = InRoot(host, host.qemu);
   Record starting;
@@ -291,7 +292,7 @@ Result<GuestStatus> Spawn(const VmHost& host, const GuestSpec& spec, const std::
     g.record.reason = "its supervisor could not start (see " + Path(dir, kQemuLog) + ")";
     (void)WriteRecord(dir, g.record);
     return MakeError(ErrorCode::kIo, spec.name,
-                     spec.name + "'s supervisor ended before it started QEMU; " + host.node +
+                     spec.name + "'s supervisor ended before it started QEMU; " + node +
                          " may be out of memory or processes");
   }
   if (!eof) {
@@ -327,7 +328,7 @@ Result<GuestStatus> Start(const VmHost& host, const std::string& node_name, cons
   if (!spec.disk.empty()) MINT_CHECK(PrepareDisk(host, node_name, spec));
   std::string dir = GuestDir(host, spec.name);
   MINT_CHECK(PrepareDir(dir, spec));
-  return Spawn(host, spec, dir);
+  return Spawn(host, node_name, spec, dir);
 }
 
 Result<GuestStatus> Stop(const VmHost& host, const std::string& name, milliseconds timeout) {
