@@ -32,7 +32,7 @@ inline constexpr const char* kDefaultGuestInitrd = "/boot/mint/guest/initrd.img"
 // The virtio-serial port the guest's agent serves (kvm-per-node/guest-init).
 inline constexpr const char* kAgentPortName = "org.mint.agent";
 // Memory a guest's QEMU needs beyond the guest's RAM.
-inline constexpr ByteSize kVmmOverhead{64ull << 20};
+inline constexpr ByteSize kVmmOverhead{kGuestVmmOverhead};  // model.h: plan reserves it too
 
 // Bounds of the wire format (decoding refuses more) and of Exec's output.
 inline constexpr size_t kMaxGuests = 64;
