@@ -71,7 +71,7 @@ struct NodeFacts {
   ByteSize mem_available;
   bool has_kvm = false;                    // /dev/kvm exists
   bool cpu_virt = false;                   // svm or vmx in /proc/cpuinfo flags
-  bool has_qemu = false;                   // kQemu exists and is executable
+  bool has_qemu = false;                   // VmHost::qemu exists and is executable
   std::vector<std::string> missing_files;  // of the files asked about
   std::vector<GuestStatus> guests;         // every guest the node knows
 };
