@@ -301,8 +301,16 @@ Result<GuestStatus> Spawn(const VmHost& host, const std::string& node, const Gue
                      spec.name + "'s supervisor did not start QEMU within " +
                          std::to_string(kSpawnWait.count() / 1000) + " s; killed it");
   }
-  // QEMU runs; it must still run after the settle.
+  // QEMU runs; it must still run after the settle, and the guest must have
+  // printed (QEMU loads its firmware after it started: under TCG a missing
+  // BIOS file shows up seconds later), or host.first_output passed.
   const auto settled = Clock::now() + host.settle;
+  const auto given_up = Clock::now() + host.first_output;
+  const std::string console = Path(dir, kConsoleLog);
+  auto printed = [&] {
+    struct stat st {};
+    return ::stat(console.c_str(), &st) == 0 && st.st_size > 0;
+  };
   while (true) {
     MINT_TRY(g, LoadGuest(host, spec.name));
     if (!g.status.Live()) return StartFailed(spec, g);
@@ -311,7 +319,7 @@ Result<GuestStatus> Spawn(const VmHost& host, const std::string& node, const Gue
       MINT_TRY(g, WaitEnded(host, spec.name, kRecordWait));
       return StartFailed(spec, g);
     }
-    if (Clock::now() >= settled) return g.status;
+    if (Clock::now() >= settled && (printed() || Clock::now() >= given_up)) return g.status;
     std::this_thread::sleep_for(kPoll);
   }
 }

@@ -122,6 +122,8 @@ struct VmHost {
   std::string node = "node0";  // this node's name, for messages of the verbs without one
   // Start returns once QEMU has been running this long without exiting.
   std::chrono::milliseconds settle{500};
+  // ... and once the guest printed on its console, or this long passed.
+  std::chrono::milliseconds first_output{30000};
   // Stop: after SIGTERM, how long QEMU may take before SIGKILL.
   std::chrono::milliseconds term_grace{5000};
 };
