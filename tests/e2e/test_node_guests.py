@@ -108,6 +108,26 @@ class NodeGuestsTest(LabTestCase):
                            "head -n 1")
         self.assertEqual(out.strip(), "mint-disk-marker-g1a")
 
+    def boot_seconds(self, node, guest):
+        """vm start of a default guest to its agent's first answer, host clock."""
+        t0 = time.monotonic()
+        self.run_ok("mintctl vm start %s %s --mem 128M" % (node, guest), 180)
+        self.wait_guest(node, guest)
+        return time.monotonic() - t0
+
+    def test_35_guest_boot_on_node0s_kvm_beside_one_in_node1(self):
+        on_node0 = self.boot_seconds("node0", "g0")
+        in_node1 = self.boot_seconds("node1", "g1c")
+        sys.stderr.write("guest boot (vm start to its agent answering, host clock): %.1f s on "
+                         "node0's KVM, %.1f s in node1\n" % (on_node0, in_node1))
+        listed = self.guests()
+        self.assertEqual(listed[("node0", "g0")]["state"], "running")
+        self.assertGreater(self.counter("node0", "g0"), 0)
+        for node, guest in (("node0", "g0"), ("node1", "g1c")):
+            out = self.run_ok("mintctl vm stop %s %s" % (node, guest), 120)
+            self.assertIn("%s in %s is stopped (stopped by mintctl vm stop)" % (guest, node), out)
+            self.run_ok("mintctl vm rm %s %s" % (node, guest))
+
     def read_rate(self):
         """g2b reads its own disk file with O_DIRECT; returns MB/s."""
         out = self.vm_exec("node2", "g2b", "t0=$(cut -d' ' -f1 /proc/uptime); dd if=/dev/vda "
