@@ -28,12 +28,9 @@ Result<void> AddDevice(NodeSpec& spec, DeviceKind kind, std::string_view text,
 // Guests (guests.cpp): one value each, then the whole entry.
 Result<std::string> GuestName(std::string_view text, const SourceLoc& where);
 Result<uint32_t> GuestVcpus(std::string_view text, const SourceLoc& where);
-// At least 16 MiB, whole MiB (QEMU's -m unit).
-Result<ByteSize> GuestMemory(std::string_view text, const SourceLoc& where);
 // "NODEPORT:GUESTPORT".
 Result<GuestPort> GuestPortForward(std::string_view text, const SourceLoc& where);
-// image xor kernel/initrd, initrd only with a kernel, node ports unique;
-// ports imply net.
+// A name, mint::vm::CheckSpec's rules, node ports unique; ports imply net.
 Result<void> CheckGuest(GuestSpec& guest);
 // CheckGuest, then appends it, refusing a name the spec already has.
 Result<void> AddGuest(NodeSpec& spec, GuestSpec guest);

@@ -1,11 +1,13 @@
 // The guest checks both front doors share (`mintctl vm start` flags and
 // nodeconf `guests:` entries), so both accept the same things with the same
-// words. Syntax and self-consistency only: whether the node has room, KVM
+// words; the rules of a spec itself are mint::vm::CheckSpec's, the ones the
+// node applies again. Syntax and self-consistency only: whether the node has room, KVM
 // and the image files is plan's (nodeconf) and mint::vm's (in the node).
 #include <algorithm>
 
 #include "checks.h"
 #include "mint/config.h"
+#include "mint/vm.h"
 
 namespace mint::config {
 namespace internal {
@@ -32,15 +34,6 @@ Result<uint32_t> GuestVcpus(std::string_view text, const SourceLoc& where) {
   return static_cast<uint32_t>(*n);
 }
 
-Result<ByteSize> GuestMemory(std::string_view text, const SourceLoc& where) {
-  MINT_TRY(ByteSize size, Memory(text, where));
-  if (size.bytes < (16ull << 20) || size.bytes % (1ull << 20) != 0)
-    return Invalid(where, "guest memory " + size.ToString() +
-                              " is too small or not whole MiB; give at least 16M in MiB, "
-                              "e.g. 256M");
-  return size;
-}
-
 Result<GuestPort> GuestPortForward(std::string_view text, const SourceLoc& where) {
   auto colon = text.find(':');
   std::optional<uint64_t> host, guest;
@@ -58,14 +51,9 @@ Result<GuestPort> GuestPortForward(std::string_view text, const SourceLoc& where
 Result<void> CheckGuest(GuestSpec& guest) {
   const SourceLoc& where = guest.where;
   if (guest.name.empty()) return Invalid(where, "a guest needs a name, e.g. name: guest1");
-  if (!guest.image.empty() && (!guest.kernel.empty() || !guest.initrd.empty()))
-    return Invalid(where, "guest " + guest.name +
-                              " has both an image and a kernel/initrd; boot it from one or "
-                              "the other");
-  if (!guest.initrd.empty() && guest.kernel.empty())
-    return Invalid(where, "guest " + guest.name +
-                              " has an initrd but no kernel; give its kernel too (an initrd "
-                              "goes with the kernel it was built for)");
+  // The spec's own rules are mint::vm's, which the node applies again.
+  auto rules = vm::CheckSpec(guest);
+  if (!rules.ok()) return Invalid(where, rules.error().message);
   for (size_t i = 0; i < guest.ports.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (guest.ports[i].host == guest.ports[j].host)
@@ -97,7 +85,7 @@ Result<GuestSpec> GuestFromFlags(const GuestFlags& flags) {
     MINT_TRY(guest.vcpus, internal::GuestVcpus(*flags.vcpus, flag("--vcpus")));
   }
   if (flags.memory) {
-    MINT_TRY(guest.memory, internal::GuestMemory(*flags.memory, flag("--mem")));
+    MINT_TRY(guest.memory, internal::Memory(*flags.memory, flag("--mem")));
   }
   if (flags.kernel) {
     MINT_TRY(guest.kernel, internal::ImagePath("kernel", *flags.kernel, flag("--kernel")));

@@ -199,7 +199,7 @@ class Parser {
     } else if (name == "vcpus") {
       MINT_TRY(guest.vcpus, internal::GuestVcpus(text, where));
     } else if (name == "memory") {
-      MINT_TRY(guest.memory, internal::GuestMemory(text, where));
+      MINT_TRY(guest.memory, internal::Memory(text, where));
     } else if (name == "disk-size") {
       MINT_TRY(guest.disk_size, internal::Memory(text, where));
     } else if (name == "cmdline") {

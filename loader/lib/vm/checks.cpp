@@ -30,6 +30,8 @@ const char* FileRole(const GuestSpec& spec, const std::string& path) {
   return "kernel";
 }
 
+}  // namespace
+
 Result<void> CheckSpec(const GuestSpec& spec) {
   if (!IsValidGuestName(spec.name))
     return Fail(ErrorCode::kInvalidArgument, spec,
@@ -65,6 +67,8 @@ Result<void> CheckSpec(const GuestSpec& spec) {
                       std::to_string(p.guest) + "; TCP ports are 1-65535 (--port 8080:80)");
   return Ok();
 }
+
+namespace {
 
 Result<void> CheckKvm(const NodeFacts& facts, const GuestSpec& spec) {
   const std::string& node = facts.node;

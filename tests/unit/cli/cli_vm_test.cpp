@@ -59,8 +59,8 @@ TEST_F(Vm, ABadGuestIsRefusedBeforeAnyNodeIsAsked) {
   r = Mintctl({"--root", root_, "vm", "start", "node2", "g1", "--mem", "8M"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err,
-            "mintctl: --mem: guest memory 8 MiB is too small or not whole MiB; give at least 16M "
-            "in MiB, e.g. 256M\n");
+            "mintctl: GUEST: guest g1's memory 8 MiB is too small or not whole MiB; give at least "
+            "16M in MiB (--mem), e.g. 256M\n");
 }
 
 TEST_F(Vm, AnUnknownNodeIsRefused) {

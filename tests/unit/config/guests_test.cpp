@@ -79,8 +79,11 @@ TEST(NodeConfGuests, Refusals) {
   EXPECT_EQ(ErrorOf("guests: [{name: g1, vcpus: 0}]\n"),
             "n.yaml:1:28: vcpus \"0\" is not a vCPU count; write a number from 1 to 255, e.g. 1");
   EXPECT_EQ(ErrorOf("guests: [{name: g1, memory: 8M}]\n"),
-            "n.yaml:1:29: guest memory 8 MiB is too small or not whole MiB; give at least 16M "
-            "in MiB, e.g. 256M");
+            "n.yaml:1:10: guest g1's memory 8 MiB is too small or not whole MiB; give at least "
+            "16M in MiB (--mem), e.g. 256M");
+  EXPECT_EQ(ErrorOf("guests: [{name: g1, disk: srv/g1.img}]\n"),
+            "n.yaml:1:10: g1's disk srv/g1.img is not an absolute path; give the path from / in "
+            "the node");
   EXPECT_EQ(ErrorOf("guests: [{name: g1, ports: [\"80\"]}]\n"),
             "n.yaml:1:29: port \"80\" is not a forward; write NODEPORT:GUESTPORT with TCP ports "
             "1-65535, e.g. 8080:80");
@@ -91,8 +94,7 @@ TEST(NodeConfGuests, Refusals) {
             "n.yaml:1:10: guest g1 has both an image and a kernel/initrd; boot it from one or "
             "the other");
   EXPECT_EQ(ErrorOf("guests: [{name: g1, initrd: /i}]\n"),
-            "n.yaml:1:10: guest g1 has an initrd but no kernel; give its kernel too (an initrd "
-            "goes with the kernel it was built for)");
+            "n.yaml:1:10: guest g1 has an initrd but no kernel; give its kernel too");
   EXPECT_EQ(ErrorOf("guests: [{name: g1, net: 1}]\n"),
             "n.yaml:1:26: net must be true or false, not \"1\"");
 }

@@ -102,6 +102,13 @@ std::vector<std::string> QemuArgv(const GuestSpec& spec, const std::string& dir)
 // (and initrd), or the default guest's kernel and initrd.
 std::vector<std::string> GuestFiles(const GuestSpec& spec);
 
+// The rules a guest spec obeys wherever it comes from (mintctl's flags,
+// nodeconf, the wire): a valid name, an image or a kernel (an initrd only
+// with a kernel), absolute paths, at least 16 MiB in whole MiB, a disk to
+// create with a size, TCP ports 1-65535. kInvalidArgument, context the
+// guest's name. config asks this too, so both ends say the same words.
+Result<void> CheckSpec(const GuestSpec& spec);
+
 // Whether `spec` may start on the node `facts` describes, with an Error
 // naming the problem and the way out: invalid name or spec (kInvalidArgument),
 // a live guest of that name, a node port or disk another live guest has
