@@ -2,6 +2,7 @@
 // behalf, and the steps apply runs (or, for a dry run, would run).
 #include "plan_render.h"
 
+#include "mint/vm.h"
 #include "table.h"
 
 namespace mint::cli {
@@ -20,8 +21,21 @@ void PrintPlan(const Plan& plan, std::ostream& out) {
            d.bdf.ToString() + "  " + d.description + ", taken from " + driver});
   }
   t.Add({"kernel", plan.kernel});
-  t.Add({"initrd", plan.initrd});
+  std::string initrd = plan.initrd;
+  for (const auto& layer : plan.initrd_layers) initrd += " + " + layer;
+  t.Add({"initrd", initrd});
   t.Add({"cmdline", plan.cmdline});
+  for (const auto& g : plan.guests) {
+    std::string text = g.name + "  " + std::to_string(g.vcpus) + " vCPU, " + g.memory.ToString();
+    if (!g.image.empty()) text += ", image " + g.image;
+    if (!g.kernel.empty()) text += ", kernel " + g.kernel;
+    if (!g.disk.empty()) text += ", disk " + g.disk;
+    if (g.net) text += ", net";
+    for (const auto& p : g.ports)
+      text += ", port " + std::to_string(p.host) + ":" + std::to_string(p.guest);
+    text += g.autostart ? ", started with the node" : ", not autostarted";
+    t.Add({"guest", text});
+  }
   t.Add({"on crash", std::string(OnCrashName(plan.on_crash))});
   t.Print(out);
   if (!plan.notes.empty()) {
@@ -44,6 +58,8 @@ nlohmann::json PlanJson(const Plan& plan, const std::vector<std::string>& steps)
                        {"pci", d.bdf.ToString()},
                        {"node0_driver", d.node0_driver},
                        {"description", d.description}});
+  nlohmann::json guests = nlohmann::json::array();
+  for (const auto& g : plan.guests) guests.push_back(nlohmann::json::parse(vm::GuestSpecToJson(g)));
   nlohmann::json cpus = nlohmann::json::array();
   for (const auto& c : plan.cpus) cpus.push_back(c.value);
   return {{"name", plan.name},
@@ -55,6 +71,8 @@ nlohmann::json PlanJson(const Plan& plan, const std::vector<std::string>& steps)
           {"devices", devices},
           {"kernel", plan.kernel},
           {"initrd", plan.initrd},
+          {"initrd_layers", plan.initrd_layers},
+          {"guests", guests},
           {"cmdline", plan.cmdline},
           {"on_crash", std::string(OnCrashName(plan.on_crash))},
           {"restart_budget", plan.restart_budget},

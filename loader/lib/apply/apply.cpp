@@ -94,8 +94,10 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
   }
 
   Applied applied{plan.node_id, {}, created.ram};
-  std::string image_what = "build the boot image: " + plan.kernel + ", " + plan.initrd +
-                           ", cmdline \"" + plan.cmdline + "\"";
+  std::string initrd = plan.initrd;
+  for (const auto& layer : plan.initrd_layers) initrd += " + " + layer;
+  std::string image_what =
+      "build the boot image: " + plan.kernel + ", " + initrd + ", cmdline \"" + plan.cmdline + "\"";
   if (!files.kernel || !files.initrd) {
     tx.Skip(image_what + ": not built here, " + (files.kernel ? plan.initrd : plan.kernel) +
             " was not read");
