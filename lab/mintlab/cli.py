@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from . import demo, disks, initramfs, kernel, loader, machine
+from . import demo, disks, guest, initramfs, kernel, loader, machine
 from .common import LabError, CacheLock, cache_dir, log, need_space, need_tool, Stopwatch
 
 
@@ -24,13 +24,18 @@ def do_build(args):
             tools = {"mintctl": None, "mint-agent": None}
         else:
             tools = loader.build(args.loader_build)
-        i = initramfs.build(k["bzImage"], tools["mintctl"], tools["mint-agent"])
+        g = guest.build(jobs=args.jobs)
+        i = initramfs.build(k["bzImage"], tools["mintctl"], tools["mint-agent"],
+                            vmm_layer=g["layer"])
         d = disks.build()
     print("kernel     %s" % k["bzImage"])
     print("vmlinux    %s" % k["vmlinux"])
     print("config     %s" % k["config"])
     print("node0 initramfs  %s" % i["node0"])
     print("node initramfs   %s" % i["node"])
+    print("guest kernel     %s" % g["kernel"])
+    print("guest initramfs  %s" % g["initrd"])
+    print("vmm layer        %s" % g["layer"])
     for name, path in sorted(d.items()):
         print("disk %s   %s" % (name, path))
     print("mintctl    %s" % (tools["mintctl"] or "(not built yet: loader/cli/ missing)"))

@@ -3,14 +3,23 @@ cache (gzip'ed newc cpio, files owned by root):
 
   node-initrd.img   busybox-static + lab/initramfs/node-init: what a node
                     boots by default (mint-agent added when it is built)
-  node0-initrd.img  busybox-static + lab/initramfs/node0-init, kexec, lspci,
-                    mintctl (when the loader has it) with their shared
-                    libraries and the dynamic loader, pci.ids, and the node
-                    defaults of docs/abi.md: /boot/mint/bzImage and
-                    /boot/mint/node-initrd.img
+  node0-initrd.img  three archives one after the other (the kernel unpacks
+                    concatenated archives):
+                    node0-base.img (gzip): busybox-static +
+                      lab/initramfs/node0-init, kexec, lspci, mintctl (when
+                      the loader has it) with their shared libraries and the
+                      dynamic loader, pci.ids, and the node defaults of
+                      docs/abi.md: /boot/mint/bzImage and
+                      /boot/mint/node-initrd.img
+                    vmm-initrd.img (lab/mintlab/guest.py): QEMU, its
+                      libraries and firmware, the default guest in
+                      /boot/mint/guest/, so node0 runs guests on its own KVM
+                    node0-vmm.img (uncompressed): the file
+                      /boot/mint/vmm-initrd.img, which mintctl appends to the
+                      initramfs of a node that hosts guests
 
-Both are rebuilt on every `mint-lab build` (a second or two), so they always
-carry the current mintctl."""
+node-initrd.img and node0-base.img are rebuilt on every `mint-lab build` (a
+second or two), so they always carry the current mintctl and mint-agent."""
 
 import os
 import shutil
@@ -32,13 +41,16 @@ def outputs():
 
 
 class Stage:
-    """A staging directory that becomes an initramfs."""
+    """A staging directory that becomes an initramfs. skeleton=False: no
+    standard directories (for a layer appended to another archive)."""
 
-    def __init__(self, root):
+    def __init__(self, root, skeleton=True):
         shutil.rmtree(root, ignore_errors=True)
         self.root = root
-        for d in ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "tmp",
-                  "run", "mnt", "root", "lib/x86_64-linux-gnu", "lib64"):
+        os.makedirs(root)
+        skel = ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "tmp",
+                "run", "mnt", "root", "lib/x86_64-linux-gnu", "lib64")
+        for d in skel if skeleton else ():
             os.makedirs(os.path.join(root, d), exist_ok=True)
 
     def path(self, rel):
@@ -92,7 +104,12 @@ class Stage:
         if os.path.islink(p):
             os.unlink(p)
 
-    def pack(self, out):
+    def pack(self, out, compress=True):
+        """newc cpio of the stage, gzip'ed unless compress=False. The file is
+        zero-padded to a multiple of 4 bytes: the kernel unpacks concatenated
+        archives (cat base.img layer.img), but an uncompressed one is only
+        found at a 4-byte aligned offset (init/initramfs.c), and zeros
+        between archives are skipped."""
         tmp = out + ".tmp"
         files = subprocess.run(["find", ".", "-mindepth", "1"], cwd=self.root, check=True,
                                stdout=subprocess.PIPE).stdout.decode().split("\n")
@@ -100,18 +117,36 @@ class Stage:
         with open(tmp, "wb") as f:
             cpio = subprocess.Popen(["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0"],
                                     cwd=self.root, stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE)
-            gz = subprocess.Popen(["gzip", "-6", "-n"], stdin=cpio.stdout, stdout=f)
-            cpio.stdout.close()
+                                    stdout=subprocess.PIPE if compress else f)
+            gz = None
+            if compress:
+                gz = subprocess.Popen(["gzip", "-6", "-n"], stdin=cpio.stdout, stdout=f)
+                cpio.stdout.close()
             cpio.stdin.write(files.encode())
             cpio.stdin.close()
-            if cpio.wait() != 0 or gz.wait() != 0:
-                raise LabError("packing %s with cpio|gzip failed" % out)
+            if cpio.wait() != 0 or (gz is not None and gz.wait() != 0):
+                raise LabError("packing %s with cpio%s failed" % (out, "|gzip" if compress else ""))
+            f.write(b"\0" * (-f.seek(0, os.SEEK_END) % 4))
         os.replace(tmp, out)
 
 
-def build(kernel_image, mintctl, agent):
-    """Builds both images; mintctl/agent are paths or None."""
+def concat(out, parts):
+    """Writes the archives `parts` one after the other into `out` (each part
+    is 4-byte padded by Stage.pack, so every archive starts aligned)."""
+    tmp = out + ".tmp"
+    with open(tmp, "wb") as f:
+        for p in parts:
+            if os.path.getsize(p) % 4:
+                raise LabError("%s is not 4-byte padded; an archive after it would not be "
+                               "found by the kernel" % p)
+            with open(p, "rb") as src:
+                shutil.copyfileobj(src, f, 1 << 20)
+    os.replace(tmp, out)
+
+
+def build(kernel_image, mintctl, agent, vmm_layer=None):
+    """Builds both images; mintctl/agent/vmm_layer are paths or None
+    (without vmm_layer node0 has no QEMU and no guests, as before)."""
     sw = Stopwatch()
     need_tool("cpio", "cpio")
     need_tool("gzip", "gzip")
@@ -145,7 +180,18 @@ def build(kernel_image, mintctl, agent):
             "node0's initramfs has no mintctl and the e2e tests that need it will FAIL")
     n0.copy(kernel_image, "/boot/mint/bzImage", 0o644)
     n0.copy(out["node"], "/boot/mint/node-initrd.img", 0o644)
-    n0.pack(out["node0"])
+    if vmm_layer is None:
+        n0.pack(out["node0"])
+    else:
+        base = os.path.join(lab_dir(), "node0-base.img")
+        n0.pack(base)
+        # The layer as a file for mintctl (uncompressed: it is already packed).
+        w = Stage(os.path.join(lab_dir(), "stage-node0-vmm"), skeleton=False)
+        w.copy(vmm_layer, "/boot/mint/vmm-initrd.img", 0o644)
+        wrapper = os.path.join(lab_dir(), "node0-vmm.img")
+        w.pack(wrapper, compress=False)
+        shutil.rmtree(w.root, ignore_errors=True)
+        concat(out["node0"], [base, vmm_layer, wrapper])
     log("initramfs images built in %s: %s (%d KiB), %s (%d KiB)" % (
         sw, out["node0"], os.path.getsize(out["node0"]) // 1024, out["node"],
         os.path.getsize(out["node"]) // 1024))
