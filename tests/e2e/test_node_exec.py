@@ -47,8 +47,8 @@ class NodeExecTest(LabTestCase):
         rc, out, _ = self.exec_("node1 -- nproc")
         self.assertEqual(out, "2\n")
         status = self.run_ok("mintctl status")
-        self.assertRegex(status, r"(?m)^node1\s+1\s+running\s.*\sready\s+-$")
-        self.assertRegex(status, r"(?m)^node2\s+2\s+running\s.*\sready\s+-$")
+        self.assertRegex(status, r"(?m)^node1\s+1\s+running\s.*\sready\s+0\s+-$")
+        self.assertRegex(status, r"(?m)^node2\s+2\s+running\s.*\sready\s+0\s+-$")
 
     def test_2_exit_status_signals_stderr_and_missing_programs(self):
         self.assertEqual(self.exec_("node1 -- sh -c 'exit 7'")[0], 7)

@@ -14,7 +14,7 @@ node's KVM, that node panics, all are lost. Blast radius and the I/O ratio
 go to stderr (and into the issue's note)."""
 
 import json
-import re
+import shlex
 import sys
 import time
 
@@ -71,7 +71,7 @@ class NodeGuestsTest(LabTestCase):
 
     def vm_exec(self, node, guest, cmd, timeout=60):
         return self.run_ok("mintctl vm exec %s %s --timeout %d -- sh -c %s"
-                           % (node, guest, timeout, json.dumps(cmd)), timeout + 60)
+                           % (node, guest, timeout, shlex.quote(cmd)), timeout + 60)
 
     def counter(self, node, guest):
         return int(self.vm_exec(node, guest, "cat /run/mint-counter").strip())
@@ -108,7 +108,7 @@ class NodeGuestsTest(LabTestCase):
                            "head -n 1")
         self.assertEqual(out.strip(), "mint-disk-marker-g1a")
 
-    def boot_seconds(self, node, guest):
+    def guest_boot_seconds(self, node, guest):
         """vm start of a default guest to its agent's first answer, host clock."""
         t0 = time.monotonic()
         self.run_ok("mintctl vm start %s %s --mem 128M" % (node, guest), 180)
@@ -116,8 +116,8 @@ class NodeGuestsTest(LabTestCase):
         return time.monotonic() - t0
 
     def test_35_guest_boot_on_node0s_kvm_beside_one_in_node1(self):
-        on_node0 = self.boot_seconds("node0", "g0")
-        in_node1 = self.boot_seconds("node1", "g1c")
+        on_node0 = self.guest_boot_seconds("node0", "g0")
+        in_node1 = self.guest_boot_seconds("node1", "g1c")
         sys.stderr.write("guest boot (vm start to its agent answering, host clock): %.1f s on "
                          "node0's KVM, %.1f s in node1\n" % (on_node0, in_node1))
         listed = self.guests()

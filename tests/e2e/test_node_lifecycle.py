@@ -137,7 +137,7 @@ cat /tmp/crash.err
         self.assertIn("mintctl: node1: the node is now crashed (%s)" % PANIC_REASON, out)
 
         status = self.run_ok("mintctl status")
-        self.assertRegex(status, r"(?m)^node1\s+1\s+crashed\s.*\s-\s+absent\s+%s$"
+        self.assertRegex(status, r"(?m)^node1\s+1\s+crashed\s.*\s-\s+absent\s+0\s+%s$"
                          % re.escape(PANIC_REASON))
         self.assertRegex(status, r"(?m)^node2\s+2\s+running\s.*\(alive, \+\d+ in 0\.5 s\)")
         # The end of node1's console ring (the panic's trace) below the table.
