@@ -58,35 +58,59 @@ std::string Printable(std::string text) {
   return text;
 }
 
+// node0's errors read like a node's: "node0: <context>: <message>", as the
+// agent's one line does for a node (the spec's flag locations are mintctl's
+// own business and were checked before).
+Error AsNode0(Error e) {
+  if (!e.context.empty()) e.message = e.context + ": " + e.message;
+  e.context = "node0";
+  return e;
+}
+template <typename T>
+Result<T> Here(Result<T> r) {
+  if (r.ok()) return r;
+  return AsNode0(r.take_error());
+}
+
 class LocalGuests : public GuestControl {
  public:
   explicit LocalGuests(const Globals& globals) {
     if (globals.root != "/") host_.root = globals.root;
   }
-  Result<std::vector<vm::GuestStatus>> List() override { return vm::List(host_); }
+  Result<std::vector<vm::GuestStatus>> List() override { return Here(vm::List(host_)); }
   Result<vm::GuestStatus> Start(const GuestSpec& spec) override {
-    return vm::Start(host_, "node0", spec);
+    GuestSpec sent = spec;
+    sent.where = {};
+    return Here(vm::Start(host_, "node0", sent));
   }
   Result<vm::GuestStatus> Stop(const std::string& guest,
                                std::chrono::milliseconds timeout) override {
-    return vm::Stop(host_, guest, timeout);
+    return Here(vm::Stop(host_, guest, timeout));
   }
-  Result<vm::GuestStatus> Kill(const std::string& guest) override { return vm::Kill(host_, guest); }
-  Result<void> Remove(const std::string& guest) override { return vm::Remove(host_, guest); }
+  Result<vm::GuestStatus> Kill(const std::string& guest) override {
+    return Here(vm::Kill(host_, guest));
+  }
+  Result<void> Remove(const std::string& guest) override {
+    auto r = vm::Remove(host_, guest);
+    if (!r.ok()) return AsNode0(r.take_error());
+    return Ok();
+  }
   Result<int> Exec(const std::string& guest, const std::vector<std::string>& argv,
                    std::chrono::milliseconds timeout,
                    const std::function<void(std::string_view)>& out) override {
     std::string output;
-    MINT_TRY(int status, vm::Exec(host_, guest, argv, output, timeout));
+    MINT_TRY(int status, Here(vm::Exec(host_, guest, argv, output, timeout)));
     out(output);
     return status;
   }
   Result<void> Console(const std::string& guest, bool follow,
                        const std::function<void(std::string_view)>& out) override {
-    return vm::Console(host_, guest, follow, [&](std::string_view bytes) {
+    auto r = vm::Console(host_, guest, follow, [&](std::string_view bytes) {
       out(bytes);
       return true;
     });
+    if (!r.ok()) return AsNode0(r.take_error());
+    return Ok();
   }
 
  private:

@@ -31,8 +31,8 @@ class GuestRefusalsTest(LabTestCase):
         `expected` on stderr (a regex when it is a compiled pattern)."""
         out = self.run_ok("%s > /tmp/r.out 2> /tmp/r.err; echo \"rc=$?\"; cat /tmp/r.err"
                           % command, 300)
-        rc, _, err = out.partition("")
-        err = err.rstrip("")
+        rc, _, err = out.partition("\n")
+        err = err.rstrip("\n")
         self.assertEqual(rc, "rc=%d" % code, out)
         if isinstance(expected, re.Pattern):
             self.assertRegex(err, expected)
@@ -44,7 +44,7 @@ class GuestRefusalsTest(LabTestCase):
 
     def test_1_a_node_without_the_vmm_layer(self):
         self.refused("mintctl vm start node1 g1",
-                     "mintctl: node1: node1: node1 has no VMM: /usr/bin/qemu-system-x86_64 is "
+                     "mintctl: node1: node1 has no VMM: /usr/bin/qemu-system-x86_64 is "
                      "missing; boot the node with guests in its nodeconf or with --kvm, so "
                      "mintctl adds the VMM layer")
         self.no_guests("node1")
@@ -60,31 +60,31 @@ class GuestRefusalsTest(LabTestCase):
 
     def test_3_guests_that_do_not_fit_are_refused_before_boot(self):
         self.run_ok("cat > /tmp/big.yaml <<'EOF'\n%sEOF" % BIG)
-        expected = ("mintctl: --mem: node3's guests do not fit: 256 MiB for the node itself + "
+        expected = ("mintctl: /tmp/big.yaml:3:9: node3's guests do not fit: 256 MiB for the node itself + "
                     "256 MiB for a + 256 MiB for b + 64 MiB per guest for its VMM = 896 MiB, but "
                     "the node gets 512 MiB; give the node more memory (--mem 896M) or its guests "
                     "less")
         self.refused("mintctl plan -f /tmp/big.yaml", re.compile(re.escape(expected) + "$"))
         self.refused("mintctl boot -f /tmp/big.yaml", re.compile(re.escape(expected) + "$"))
         self.assertNotIn("node3", self.run_ok("mintctl status"))
-        self.assertEqual(self.run_ok("ls /run/mint/nodes"), "node1.json\nnode2.json")
+        self.assertEqual(self.run_ok("ls -1 /run/mint/nodes"), "node1.json\nnode2.json")
 
     def test_4_refusals_in_a_node_with_kvm(self):
         # node0's own KVM: the same mint::vm checks every node runs.
         self.run_ok("mintctl vm start node0 g0 --mem 128M", 180)
         pid = json.loads(self.run_ok("mintctl --json vm list node0"))[0]["pid"]
         self.refused("mintctl vm start node0 g0 --mem 128M",
-                     "mintctl: g0: g0 already runs in node0 (pid %s); pick another name, or stop "
+                     "mintctl: node0: g0 already runs in node0 (pid %s); pick another name, or stop "
                      "it first: mintctl vm stop node0 g0" % pid)
         self.refused("mintctl vm start node0 g1 --mem 4G",
-                     re.compile(r"^mintctl: g1: g1 wants 4 GiB \+ 64 MiB for its VMM, node0 has "
+                     re.compile(r"^mintctl: node0: g1 wants 4 GiB \+ 64 MiB for its VMM, node0 has "
                                 r"\d+ MiB available; give it less \(--mem\) or boot the node with "
                                 r"more memory$"))
         self.refused("mintctl vm start node0 g1 --kernel /nope --initrd /nope.img",
-                     "mintctl: /nope: g1's kernel /nope is missing in node0; copy it into the "
+                     "mintctl: node0: /nope: g1's kernel /nope is missing in node0; copy it into the "
                      "node or give --kernel a path that exists there")
         self.refused("mintctl vm start node0 g1 --vcpus 9",
-                     re.compile(r"^mintctl: g1: g1 wants 9 vCPUs, node0 has \d CPUs; "))
+                     re.compile(r"^mintctl: node0: g1 wants 9 vCPUs, node0 has \d CPUs; "))
         self.refused("mintctl vm start node0 g1 --disk /no/such/dir/g1.img",
                      re.compile(r"^mintctl: .*/no/such/dir/g1.img.* does not exist"))
         names = re.findall(r"(?m)^node0\s+(\S+)", self.run_ok("mintctl vm list node0"))
