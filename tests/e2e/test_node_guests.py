@@ -184,14 +184,18 @@ class NodeGuestsTest(LabTestCase):
         self.run_ok("mintctl vm start node1 g1b --mem 128M --disk /srv/g1b.img --net", 180)
         self.wait_guest("node1", "g1b")
 
+    def panic(self, node_id, node):
+        """The node's kernel panics (its KVM with it); returns once node0 sees it."""
+        self.run_ok("mintctl exec %s -- sh -c 'sleep 1; echo c > /proc/sysrq-trigger' "
+                    "> /dev/null 2>&1 &" % node)
+        deadline = time.monotonic() + 60
+        while "crashed" not in self.run_ok("cat /sys/kernel/mint/nodes/%d/state" % node_id):
+            self.assertLess(time.monotonic(), deadline, "%s did not crash" % node)
+            time.sleep(0.5)
+
     def test_6_node1_panics_node2s_guests_carry_on_restart_brings_them_back(self):
         c2 = {g: self.counter("node2", g) for g in GUESTS["node2"]}
-        self.run_ok("mintctl exec node1 -- sh -c 'sleep 1; echo c > /proc/sysrq-trigger' "
-                    "> /dev/null 2>&1 &")
-        deadline = time.monotonic() + 60
-        while "crashed" not in self.run_ok("cat /sys/kernel/mint/nodes/1/state"):
-            self.assertLess(time.monotonic(), deadline, "node1 did not crash")
-            time.sleep(0.5)
+        self.panic(1, "node1")
         listed = self.guests()
         lost = [k for k, g in listed.items() if g["state"] == "lost"]
         self.assertEqual(sorted(lost), [("node1", "g1a"), ("node1", "g1b")])
@@ -229,12 +233,7 @@ class NodeGuestsTest(LabTestCase):
         running = [k for k, g in listed.items() if g["state"] == "running"]
         self.assertEqual(len(running), 4, listed)
         self.assertTrue(all(n == "node2" for n, _ in running))
-        self.run_ok("mintctl exec node2 -- sh -c 'sleep 1; echo c > /proc/sysrq-trigger' "
-                    "> /dev/null 2>&1 &")
-        deadline = time.monotonic() + 60
-        while "crashed" not in self.run_ok("cat /sys/kernel/mint/nodes/2/state"):
-            self.assertLess(time.monotonic(), deadline, "node2 did not crash")
-            time.sleep(0.5)
+        self.panic(2, "node2")
         listed = self.guests()
         lost = [k for k, g in listed.items() if g["state"] == "lost"]
         self.assertEqual(len(lost), 4, listed)
