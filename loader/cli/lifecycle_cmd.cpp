@@ -105,6 +105,7 @@ Result<void> RunDestroy(const Globals& globals, const std::string& name, std::os
   std::vector<std::string> log;
   MINT_CHECK(apply::Teardown(*node, *device, *pci, log));
   MINT_CHECK(lifecycle::RemoveRecipe(globals.root, name));
+  RemoveGuestRecord(globals.root, name);  // a new node of this name starts with no past guests
   out << name << " destroyed: CPUs " << FormatCpuList(node->cpus) << " back in node0";
   if (!node->devices.empty()) out << ", " << node->devices.size() << " PCI function(s) reprobed";
   out << "\n";
