@@ -95,9 +95,9 @@ Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& 
   layout.pci = node.devices;
   auto image = boot::BuildBootImage(*kernel, *initrd, recipe.cmdline, layout);
   if (!image.ok()) return left(image.take_error());
-  std::string initrd = recipe.initrd;
-  for (const auto& layer : recipe.initrd_layers) initrd += " + " + layer;
-  log.push_back("build the boot image: " + recipe.kernel + ", " + initrd + ", cmdline \"" +
+  std::string initrd_files = recipe.initrd;
+  for (const auto& layer : recipe.initrd_layers) initrd_files += " + " + layer;
+  log.push_back("build the boot image: " + recipe.kernel + ", " + initrd_files + ", cmdline \"" +
                 recipe.cmdline + "\"");
   std::vector<sys::LoadSegment> segments;
   std::string pieces;
