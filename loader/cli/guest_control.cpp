@@ -5,8 +5,10 @@
 // mint::vm's checked JSON decoders, stderr is bounded and shown as text.
 #include "guest_control.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -23,6 +25,11 @@ constexpr size_t kMaxStderr = 4096;
 // failure where the status is the guest command's (vm exec). Its error is
 // one line on stderr: "mint-agent vm: <context>: <message>".
 constexpr int kAgentRefused = 2;
+
+// Ctrl-C or SIGTERM during a verb (vm console -f, vm exec): the verb's
+// process in the node is killed (channel::Exec's cancel), then mintctl ends.
+std::atomic<bool> g_cancel{false};
+void OnSignal(int) { g_cancel = true; }
 
 class Collect : public channel::OutputSink {
  public:
@@ -189,6 +196,11 @@ class RemoteGuests : public GuestControl {
     request.argv = {"mint-agent", "vm"};
     request.argv.insert(request.argv.end(), args.begin(), args.end());
     request.timeout = timeout;
+    request.cancel = &g_cancel;
+    struct sigaction sa {};
+    sa.sa_handler = OnSignal;
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
     MINT_TRY(channel::ExecResult result, channel::Exec(*device_, *fs_, node_.Ref(), request, sink));
     if (!result.ran)
       return MakeError(ErrorCode::kUnsupported, node_.name,

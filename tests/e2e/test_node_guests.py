@@ -90,6 +90,15 @@ class NodeGuestsTest(LabTestCase):
         time.sleep(2)
         for (n, g), value in before.items():
             self.assertGreater(self.counter(n, g), value, "%s in %s stopped counting" % (g, n))
+        console = self.run_ok("mintctl vm console node1 g1a")
+        self.assertIn("mint-guest: g1a up", console)
+        # -f follows while the guest runs, until SIGTERM (timeout) ends it.
+        t0 = time.monotonic()
+        status, out = self.m.run("timeout -s TERM 5 mintctl vm console -f node2 g2b", 60)
+        self.assertNotEqual(status, 0, out)
+        self.assertGreaterEqual(time.monotonic() - t0, 4.5, out)
+        self.assertIn("mint-guest: g2b up", out)
+        self.assertEqual(self.vm_exec("node2", "g2b", "echo after"), "after")
         status = self.run_ok("mintctl status")
         self.assertRegex(status, r"(?m)^node1\s.*\sready\s+2\s+-$")
         self.assertRegex(status, r"(?m)^node2\s.*\sready\s+2\s+-$")
