@@ -282,8 +282,13 @@ GuestView ViewGuests(const Globals& globals, const lifecycle::NodeStatus* node,
                      const std::string& name) {
   GuestView view;
   std::string why;
-  if (name == "node0" || (node && node->state == "running" && node->agent == "ready")) {
-    auto control = OpenGuests(globals, name);
+  const bool running = node && node->state == "running";
+  if (name == "node0" || (running && node->agent == "ready")) {
+    // A look, not a change: do not wait long behind another mintctl using
+    // the node's channel (a `vm console -f`), show what node0 knows instead.
+    Globals quick = globals;
+    quick.lock_wait_s = std::min<uint32_t>(globals.lock_wait_s, 2);
+    auto control = OpenGuests(quick, name);
     auto list = control.ok() ? (*control)->List()
                              : Result<std::vector<vm::GuestStatus>>(control.take_error());
     if (list.ok()) {
@@ -300,6 +305,7 @@ GuestView ViewGuests(const Globals& globals, const lifecycle::NodeStatus* node,
   }
   view.why = why;
   view.guests = ReadGuestRecord(globals.root, name);
+  if (running) return view;  // alive but not answering now: the record as it was
   for (auto& g : view.guests)
     if (g.state == "starting" || g.state == "running") {
       g.state = "lost";

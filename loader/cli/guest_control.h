@@ -54,8 +54,10 @@ std::vector<vm::GuestStatus> ReadGuestRecord(const std::string& root, const std:
 void RemoveGuestRecord(const std::string& root, const std::string& node);
 
 // The guests of `node` as node0 can know them now: the live list when the
-// node (or node0) answers; otherwise the record, every guest that was
-// starting or running turned "lost" with `why` ("node1 crashed: panic ...").
+// node (or node0) answers (waiting at most 2 s for its channel); a running
+// node that does not answer: the record as it was; a node that is down or
+// gone: the record, every guest that was starting or running turned "lost"
+// with `why` ("node1 is crashed: Kernel panic ...").
 struct GuestView {
   std::vector<vm::GuestStatus> guests;
   bool live = false;  // from the node itself
