@@ -65,8 +65,11 @@ class NodeGuestsTest(LabTestCase):
             if status == 0:
                 return
             if time.monotonic() > deadline:
-                raise AssertionError("guest %s in %s did not answer within %d s: %s"
-                                     % (guest, node, timeout, out))
+                _, console = cls.m.run("mintctl vm console %s %s | tail -n 30; "
+                                       "mintctl vm list %s" % (node, guest, node), 120)
+                raise AssertionError("guest %s in %s did not answer within %d s: %s\n"
+                                     "its console and the node's guests:\n%s"
+                                     % (guest, node, timeout, out, console))
             time.sleep(2)
 
     def vm_exec(self, node, guest, cmd, timeout=60):
