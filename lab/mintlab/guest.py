@@ -67,9 +67,7 @@ def kdir():
 
 
 def kernel_outputs():
-    d = kdir()
-    return {"bzImage": os.path.join(d, "bzImage"), "vmlinux": os.path.join(d, "vmlinux"),
-            "config": os.path.join(d, "config")}
+    return kernel.outputs_in(kdir())
 
 
 def outputs():

@@ -36,10 +36,15 @@ def kdir():
     return os.path.join(cache_dir(), "kernel")
 
 
-def outputs():
-    d = kdir()
+def outputs_in(d):
+    """The outputs of a kernel build kept in directory d (this one's and the
+    guest kernel's, lab/mintlab/guest.py)."""
     return {"bzImage": os.path.join(d, "bzImage"), "vmlinux": os.path.join(d, "vmlinux"),
             "config": os.path.join(d, "config")}
+
+
+def outputs():
+    return outputs_in(kdir())
 
 
 def read_base():

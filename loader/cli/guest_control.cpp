@@ -65,6 +65,21 @@ std::string Printable(std::string text) {
   return text;
 }
 
+// What node0 last heard from a node about its guests (guest_control.h).
+void WriteGuestRecord(const std::string& root, const std::string& node,
+                      const std::vector<vm::GuestStatus>& guests) {
+  std::string path = GuestRecordPath(root, node);
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << vm::GuestListToJson(guests) << "\n";
+    if (!out.flush()) return;  // a record is a courtesy: the live list is the truth
+  }
+  std::filesystem::rename(tmp, path, ec);
+}
+
 // node0's errors read like a node's: "node0: <context>: <message>", as the
 // agent's one line does for a node (the spec's flag locations are mintctl's
 // own business and were checked before).
@@ -234,6 +249,33 @@ class RemoteGuests : public GuestControl {
   std::unique_ptr<sys::MintDevice> device_;
 };
 
+// Starts each autostart guest in `node` (after boot or restart); one line
+// per guest in `out`. The first failure is returned after every guest was
+// tried.
+Result<void> StartAutostartGuests(const Globals& globals, const std::string& node,
+                                  const std::vector<GuestSpec>& guests, std::ostream& out) {
+  std::optional<Error> first;
+  bool any = false;
+  for (const GuestSpec& g : guests) any = any || g.autostart;
+  if (!any) return Ok();
+  auto control = OpenGuests(globals, node);
+  if (!control.ok()) return control.take_error();
+  for (const GuestSpec& g : guests) {
+    if (!g.autostart) continue;
+    auto started = (*control)->Start(g);
+    if (started.ok()) {
+      out << "guest " << g.name << " started in " << node << " (pid " << started->pid << ", "
+          << g.vcpus << " vCPU, " << g.memory.ToString() << ")\n";
+    } else {
+      out << "guest " << g.name << " did NOT start in " << node << ": " << started.error().message
+          << "\n";
+      if (!first) first = started.take_error();
+    }
+  }
+  if (first) return *first;
+  return Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<GuestControl>> OpenGuests(const Globals& globals, const std::string& node) {
@@ -248,20 +290,6 @@ Result<std::unique_ptr<GuestControl>> OpenGuests(const Globals& globals, const s
 
 std::string GuestRecordPath(const std::string& root, const std::string& node) {
   return lifecycle::RunDir(root) + "/guests/" + node + ".json";
-}
-
-void WriteGuestRecord(const std::string& root, const std::string& node,
-                      const std::vector<vm::GuestStatus>& guests) {
-  std::string path = GuestRecordPath(root, node);
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << vm::GuestListToJson(guests) << "\n";
-    if (!out.flush()) return;  // a record is a courtesy: the live list is the truth
-  }
-  std::filesystem::rename(tmp, path, ec);
 }
 
 std::vector<vm::GuestStatus> ReadGuestRecord(const std::string& root, const std::string& node) {
@@ -313,30 +341,6 @@ GuestView ViewGuests(const Globals& globals, const lifecycle::NodeStatus* node,
       g.uptime_s = 0;
     }
   return view;
-}
-
-Result<void> StartAutostartGuests(const Globals& globals, const std::string& node,
-                                  const std::vector<GuestSpec>& guests, std::ostream& out) {
-  std::optional<Error> first;
-  bool any = false;
-  for (const GuestSpec& g : guests) any = any || g.autostart;
-  if (!any) return Ok();
-  auto control = OpenGuests(globals, node);
-  if (!control.ok()) return control.take_error();
-  for (const GuestSpec& g : guests) {
-    if (!g.autostart) continue;
-    auto started = (*control)->Start(g);
-    if (started.ok()) {
-      out << "guest " << g.name << " started in " << node << " (pid " << started->pid << ", "
-          << g.vcpus << " vCPU, " << g.memory.ToString() << ")\n";
-    } else {
-      out << "guest " << g.name << " did NOT start in " << node << ": " << started.error().message
-          << "\n";
-      if (!first) first = started.take_error();
-    }
-  }
-  if (first) return *first;
-  return Ok();
 }
 
 Result<void> StartRecipeGuests(const Globals& globals, const std::string& node, std::ostream& out) {

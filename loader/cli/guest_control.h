@@ -48,8 +48,6 @@ Result<std::unique_ptr<GuestControl>> OpenGuests(const Globals& globals, const s
 
 // The guest record node0 keeps per node (see above).
 std::string GuestRecordPath(const std::string& root, const std::string& node);
-void WriteGuestRecord(const std::string& root, const std::string& node,
-                      const std::vector<vm::GuestStatus>& guests);
 std::vector<vm::GuestStatus> ReadGuestRecord(const std::string& root, const std::string& node);
 void RemoveGuestRecord(const std::string& root, const std::string& node);
 
@@ -65,12 +63,6 @@ struct GuestView {
 };
 GuestView ViewGuests(const Globals& globals, const lifecycle::NodeStatus* node,
                      const std::string& name);
-
-// Starts each autostart guest of `guests` in `node` (after boot or
-// restart); one line per guest in `out`. The first failure is returned
-// after every guest was tried.
-Result<void> StartAutostartGuests(const Globals& globals, const std::string& node,
-                                  const std::vector<GuestSpec>& guests, std::ostream& out);
 
 // The autostart guests of `node`'s boot recipe (nodeconf guests:), started
 // once its agent is ready: what boot, restart and watch's restart do.
