@@ -164,6 +164,11 @@ Result<Plan> MakePlan(const HostTopology& host, const NodeSpec& spec, const Kern
   MINT_TRY(plan.devices, internal::ResolveDevices(host, spec));
   MINT_CHECK(CheckAbiLimits(spec, plan));
   if (!plan.devices.empty()) {
+    if (host.iomem_hidden)
+      return MakeError(ErrorCode::kUnsupported, Where(spec.devices.front().where, "devices"),
+                       "/proc/iomem shows mintctl no addresses (mintctl is not running as root), "
+                       "so the PCI ECAM window a node needs for its devices cannot be found; run "
+                       "mintctl as root");
     if (!host.ecam)
       return MakeError(ErrorCode::kUnsupported, Where(spec.devices.front().where, "devices"),
                        "this host shows no PCI MMCONFIG (ECAM) window in /proc/iomem, and a "
