@@ -91,7 +91,7 @@ nlohmann::json TopologyJson(const HostTopology& host) {
       for (const auto& d : n.devices) devices.push_back(d.ToString());
       mint["nodes"].push_back({{"id", n.id},
                                {"name", n.name},
-                               {"state", n.state},
+                               {"state", NodeStateName(n.state)},
                                {"cpus", FormatCpuList(n.cpus)},
                                {"memory", Ranges(n.memory)},
                                {"devices", devices},

@@ -109,7 +109,7 @@ Result<void> CheckName(const HostTopology& host, const NodeSpec& spec) {
     if (node.name == spec.name)
       return MakeError(ErrorCode::kConflict, ctx,
                        "a node named " + spec.name + " already exists (id " +
-                           std::to_string(node.id) + ", " + node.state +
+                           std::to_string(node.id) + ", " + std::string(NodeStateName(node.state)) +
                            "); pick another name or destroy it first (mintctl destroy " +
                            spec.name + ")");
   return Ok();

@@ -137,7 +137,7 @@ Result<CreatedNode> RecordingMintDevice::CreateNode(const CreateNodeRequest& req
   out.shared = PhysRange{out.ram.front().start, ByteSize{kGranule}};
   out.tsc_khz = tsc_khz_;
   out.lapic_khz = lapic_khz_;
-  nodes_[request.id] = Node{request, out, {}, "created", {}, {}};
+  nodes_[request.id] = Node{request, out, {}, NodeState::kCreated, {}, {}};
   return out;
 }
 
@@ -176,7 +176,7 @@ Result<void> RecordingMintDevice::Load(uint32_t id, std::span<const LoadSegment>
                            ") is not inside the node's RAM outside its shared region",
                        EINVAL);
   }
-  node->state = "loaded";
+  node->state = NodeState::kLoaded;
   return Ok();
 }
 
@@ -191,7 +191,7 @@ Result<void> RecordingMintDevice::Start(uint32_t id, PhysAddr entry, PhysAddr bo
                      "MINT_NODE_START: entry " + Hex(entry.value) + " or boot_params " +
                          Hex(boot_params.value) + " is outside the node's RAM",
                      EINVAL);
-  node->state = "running";
+  node->state = NodeState::kRunning;
   return Ok();
 }
 
@@ -200,14 +200,14 @@ Result<void> RecordingMintDevice::Stop(uint32_t id, bool force, uint32_t timeout
                       (force ? " force" : " timeout_ms=" + std::to_string(timeout_ms))))
     return *e;
   MINT_TRY(Node * node, Find(id, "MINT_NODE_STOP"));
-  node->state = "stopped";
+  node->state = NodeState::kStopped;
   return Ok();
 }
 
 Result<void> RecordingMintDevice::Destroy(uint32_t id) {
   if (auto e = Record("MINT_NODE_DESTROY id=" + std::to_string(id))) return *e;
   MINT_TRY(Node * node, Find(id, "MINT_NODE_DESTROY"));
-  if (node->state == "running")
+  if (node->state == NodeState::kRunning)
     return MakeError(ErrorCode::kConflict, "node id " + std::to_string(id),
                      "MINT_NODE_DESTROY: the node is running; stop it first", EBUSY);
   nodes_.erase(id);
@@ -238,7 +238,8 @@ Result<ChanResult> RecordingMintDevice::Chan(uint32_t id, std::span<const uint8_
     return MakeError(ErrorCode::kNotFound, "node id " + std::to_string(id),
                      "MINT_NODE_CHAN: no such node", ENOENT);
   Node& node = it->second;
-  if (node.state != "booting" && node.state != "running" && node.state != "hung")
+  if (node.state != NodeState::kBooting && node.state != NodeState::kRunning &&
+      node.state != NodeState::kHung)
     return MakeError(ErrorCode::kConflict, "node id " + std::to_string(id),
                      "MINT_NODE_CHAN: the node is not running", ENOTCONN);
   if (tx.size() > kChanMsgMax)
@@ -264,9 +265,9 @@ Result<ChanResult> RecordingMintDevice::Chan(uint32_t id, std::span<const uint8_
   return out;
 }
 
-void RecordingMintDevice::SetState(uint32_t id, std::string state) {
+void RecordingMintDevice::SetState(uint32_t id, NodeState state) {
   auto it = nodes_.find(id);
-  if (it != nodes_.end()) it->second.state = std::move(state);
+  if (it != nodes_.end()) it->second.state = state;
 }
 
 void RecordingMintDevice::QueueFromNode(uint32_t id, std::vector<uint8_t> record) {

@@ -324,7 +324,7 @@ class Discoverer {
       MINT_TRY(std::string name, Read(node_dir + "/name"));
       node.name = std::string(Trim(name));
       MINT_TRY(std::string state, Read(node_dir + "/state"));
-      node.state = std::string(Trim(state));
+      MINT_TRY(node.state, ParseNodeState(state, node_dir + "/state"));
       MINT_TRY(node.cpus, ReadCpuList(node_dir + "/cpus"));
       MINT_TRY(std::string apic, Read(node_dir + "/apic_ids"));
       MINT_TRY(node.apic_ids, ParseApicIdList(apic, node_dir + "/apic_ids"));

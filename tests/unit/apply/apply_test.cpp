@@ -64,7 +64,7 @@ TEST(Apply, RunsEveryStepInTheKernelsOrder) {
   EXPECT_EQ(calls[3].rfind("MINT_NODE_LOAD id=1 [0x", 0), 0u) << calls[3];
   EXPECT_EQ(calls[4].rfind("MINT_NODE_START id=1 entry=0x", 0), 0u) << calls[4];
   const auto& node = f.seams.device->nodes().at(1);
-  EXPECT_EQ(node.state, "running");
+  EXPECT_EQ(node.state, NodeState::kRunning);
   EXPECT_EQ(node.devices, (std::vector<PciBdf>{Bdf("0000:00:03.0"), Bdf("0000:00:04.0")}));
   EXPECT_EQ(f.seams.device->pool_free(), ByteSize{(4ull << 30) - (256ull << 20)});
   EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:03.0")), "pci-stub");

@@ -115,7 +115,7 @@ TEST(Teardown, RecoversANodeWhoseFunctionsWereNeverStubbed) {
   ASSERT_TRUE(seams.device->AssignPci(1, Bdf("0000:00:03.0")).ok());
   ASSERT_TRUE(seams.device->AssignPci(1, Bdf("0000:00:04.0")).ok());
   ASSERT_TRUE(seams.pci->Stub(Bdf("0000:00:04.0"), "virtio-pci").ok());  // killed after this
-  MintNode node{1, "node1", "created", {CpuId{4}}, {}, {}, {}, 0, "", ""};
+  MintNode node{1, "node1", NodeState::kCreated, {CpuId{4}}, {}, {}, {}, 0, "", ""};
   node.devices = {Bdf("0000:00:03.0"), Bdf("0000:00:04.0")};
   KernelModel kernel(*seams.device, *seams.pci);
   Strings log;

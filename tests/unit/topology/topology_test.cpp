@@ -564,7 +564,7 @@ TEST_F(Tree, MemoryMapEcamAndMint) {
   ASSERT_EQ(mint.nodes.size(), 1u);
   EXPECT_EQ(mint.nodes[0].id, 1u);
   EXPECT_EQ(mint.nodes[0].name, "node1");
-  EXPECT_EQ(mint.nodes[0].state, "running");
+  EXPECT_EQ(mint.nodes[0].state, NodeState::kRunning);
   EXPECT_EQ(mint.nodes[0].uptime, "42.5");
   EXPECT_EQ(mint.nodes[0].cpus, std::vector<CpuId>{CpuId{2}});
   EXPECT_EQ(mint.nodes[0].apic_ids, std::vector<ApicId>{ApicId{4}});

@@ -101,8 +101,7 @@ class MintDevice {
   // keep the kernel's errno: ENOTCONN when the node is not booting, running
   // or hung (kConflict), ENOENT no such node (kNotFound), EMSGSIZE tx too
   // long (kInvalidArgument), EIO a corrupt record from the node (kIo).
-  virtual Result<ChanResult> Chan(uint32_t id, std::span<const uint8_t> tx,
-                                  std::span<uint8_t> rx);
+  virtual Result<ChanResult> Chan(uint32_t id, std::span<const uint8_t> tx, std::span<uint8_t> rx);
 };
 
 // The path of the device under a host root: "/dev/mint" for "/".
@@ -131,7 +130,7 @@ class RecordingMintDevice : public MintDevice {
     CreateNodeRequest request;
     CreatedNode created;
     std::vector<PciBdf> devices;
-    std::string state;  // "created", "loaded", "running", "stopped"
+    NodeState state = NodeState::kCreated;
     std::deque<std::vector<uint8_t>> to_node, from_node;
   };
 
@@ -160,7 +159,7 @@ class RecordingMintDevice : public MintDevice {
   Result<ChanResult> Chan(uint32_t id, std::span<const uint8_t> tx, std::span<uint8_t> rx) override;
 
   // Test controls of the model.
-  void SetState(uint32_t id, std::string state);
+  void SetState(uint32_t id, NodeState state);
   void QueueFromNode(uint32_t id, std::vector<uint8_t> record);
   void set_to_node_room(size_t records) { to_node_room_ = records; }
   // Called with each record queued for the node; it may QueueFromNode,
