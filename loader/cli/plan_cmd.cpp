@@ -55,7 +55,7 @@ Result<void> RunPlan(const Globals& globals, const NodeArgs& args, std::ostream&
   MINT_TRY(Planned p, MakeThePlan(globals, args));
   apply::DryRun seams = apply::MakeDryRun(p.host.topology);
   std::vector<std::string> steps;
-  auto applied = apply::Apply(p.plan, p.files, *seams.device, *seams.pci, steps);
+  auto applied = apply::Apply(p.plan, p.files, *seams.device, *seams.pci, nullptr, steps);
   if (globals.json) {
     out << PlanJson(p.plan, steps).dump(2) << "\n";
   } else {
@@ -89,8 +89,9 @@ Result<void> RunBoot(const Globals& globals, const NodeArgs& args, uint32_t wait
                      p.initrd_error.sys_errno);
   if (before_apply) MINT_CHECK(before_apply(p.plan));
   auto pci = sys::MakePciDriverControl(*p.host.fs);
+  apply::Ledger ledger(lifecycle::LedgerDir(globals.root));
   std::vector<std::string> steps;
-  auto applied = apply::Apply(p.plan, p.files, *device, *pci, steps);
+  auto applied = apply::Apply(p.plan, p.files, *device, *pci, &ledger, steps);
   if (globals.json) {
     nlohmann::json j = PlanJson(p.plan, steps);
     j["started"] = applied.ok();
