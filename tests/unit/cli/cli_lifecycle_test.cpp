@@ -136,16 +136,17 @@ TEST_F(Lifecycle, MutatingCommandsWaitForTheHostLockThenGiveUp) {
                        "/dev/mint: MINT_GET_INFO failed (Inappropriate ioctl for device)\n");
 }
 
-// Recovery of a leftover (here: a ledger entry; recovery cannot even open
-// this fake /dev/mint) fails: kill says so as a warning and goes on to its
-// own step (which then meets the same fake device); destroy, which takes
-// resources back, refuses.
+// Recovery of leftovers (a ledger entry and a recipe of a node that is
+// gone; recovery cannot even open this fake /dev/mint) fails: kill says so
+// as a warning and goes on to its own step (which then meets the same fake
+// device); destroy, which takes resources back, refuses.
 TEST_F(Lifecycle, KillGoesOnWhenRecoveryFails) {
   WriteFile(root() + "/dev/mint", "");
   WriteFile(root() + "/sys/kernel/mint/nodes/1/state", "hung\n");
   WriteFile(root() + "/run/mint/ledger/node5.json",
             "{\"version\": 1, \"node\": \"node5\", \"id\": 5, \"cpus\": [3], \"functions\": "
             "[], \"restarting\": false}\n");
+  WriteFile(root() + "/run/mint/nodes/node5.json", "{}\n");
   const std::string device_error =
       "mintctl: " + root() + "/dev/mint: MINT_GET_INFO failed (Inappropriate ioctl for device)";
   RunResult r = Mintctl({"--root", root(), "kill", "node2"});
