@@ -51,11 +51,10 @@ Result<void> RunWatch(const Globals& globals, uint32_t interval_ms, std::ostream
   ::sigaction(SIGTERM, &sa, nullptr);
 
   lifecycle::Watcher::Actions actions;
-  actions.lock = [&](const std::string& what) -> Result<lifecycle::Lock> {
-    // A kill must not wait on a leftover that cannot be recovered.
-    MINT_TRY(HostLock held, LockHost(globals, what, out,
-                                     what.rfind("watch: kill", 0) == 0 ? IfRecoveryFails::kWarn
-                                                                       : IfRecoveryFails::kRefuse));
+  actions.lock = [&](const std::string& what, bool parks_only) -> Result<lifecycle::Lock> {
+    MINT_TRY(HostLock held,
+             LockHost(globals, what, out,
+                      parks_only ? IfRecoveryFails::kWarn : IfRecoveryFails::kRefuse));
     return std::move(held.lock);
   };
   actions.restart = [&](const lifecycle::NodeStatus& node, lifecycle::Lock& lock) -> Result<void> {

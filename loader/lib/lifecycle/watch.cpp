@@ -148,7 +148,7 @@ std::vector<std::string> Watcher::Poll() {
         continue;
       }
       Lock lock;
-      if (!StillAsSeen(node, "watch: restart " + node.name, lock, lines)) continue;
+      if (!StillAsSeen(node, "watch: restart " + node.name, false, lock, lines)) continue;
       ++s.restarts;
       if (auto saved = WriteRestartCount(root_, node.name, node.id, s.restarts); !saved.ok())
         lines.push_back(node.name + ": the restart count is not kept: " + saved.error().ToString());
@@ -164,7 +164,7 @@ std::vector<std::string> Watcher::Poll() {
     }
     if (node.state == "hung") {
       Lock lock;
-      if (!StillAsSeen(node, "watch: kill " + node.name, lock, lines)) continue;
+      if (!StillAsSeen(node, "watch: kill " + node.name, true, lock, lines)) continue;
       auto r = actions_.kill(node, lock);
       lines.push_back(node.name + (r.ok()
                                        ? ": on_crash stop: killed (its CPUs are parked); "
@@ -189,8 +189,9 @@ std::vector<std::string> Watcher::Poll() {
 }
 
 std::optional<NodeStatus> Watcher::StillAsSeen(const NodeStatus& node, const std::string& what,
-                                               Lock& lock, std::vector<std::string>& lines) {
-  auto held = actions_.lock(what);
+                                               bool parks_only, Lock& lock,
+                                               std::vector<std::string>& lines) {
+  auto held = actions_.lock(what, parks_only);
   if (!held.ok()) {
     lines.push_back(node.name + ": " + what.substr(what.find(' ') + 1) +
                     " not done: " + held.error().ToString());

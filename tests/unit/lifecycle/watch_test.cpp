@@ -25,8 +25,8 @@ class WatchTest : public ::testing::Test {
     ASSERT_TRUE(lifecycle::WriteRecipe(root_.root(), r2).ok());
     root_.Node(1, "node1", "running");
     root_.Node(2, "node2", "running");
-    actions_.lock = [this](const std::string& what) -> Result<lifecycle::Lock> {
-      acted_.push_back("lock (" + what + ")");
+    actions_.lock = [this](const std::string& what, bool parks_only) -> Result<lifecycle::Lock> {
+      acted_.push_back("lock (" + what + (parks_only ? ", parks only" : "") + ")");
       if (while_locking_) while_locking_();
       return lifecycle::Lock();
     };
@@ -89,7 +89,7 @@ TEST_F(WatchTest, OnCrashStopKillsAHungNodeAndLeavesACrashedOne) {
   EXPECT_EQ(w.Poll(),
             (Lines{"node2: stopped -> crashed (Kernel panic)",
                    "node2: on_crash stop: left crashed; mintctl destroy node2 frees it"}));
-  EXPECT_EQ(acted_, (Lines{"lock (watch: kill node2)", "kill node2"}));
+  EXPECT_EQ(acted_, (Lines{"lock (watch: kill node2, parks only)", "kill node2"}));
 }
 
 TEST_F(WatchTest, FailedActionIsSaid) {
@@ -148,7 +148,7 @@ TEST_F(WatchTest, AStaleNodeIsNotKilled) {
   EXPECT_EQ(w.Poll(), (Lines{"node2: running -> hung (heartbeat stopped)",
                              "node2 is a new node (id 3) by the time watch holds the host lock "
                              "(someone else acted on it); watch leaves it"}));
-  EXPECT_EQ(acted_, Lines{"lock (watch: kill node2)"});
+  EXPECT_EQ(acted_, Lines{"lock (watch: kill node2, parks only)"});
   // Gone as well, between the look and the lock.
   root_.State(1, "crashed", "oops");
   while_locking_ = [this] { root_.Remove(1); };
@@ -162,7 +162,7 @@ TEST_F(WatchTest, AStaleNodeIsNotKilled) {
 
 TEST_F(WatchTest, ALockThatCannotBeTakenIsSaidAndTriedAgain) {
   int refusals = 1;
-  actions_.lock = [&](const std::string&) -> Result<lifecycle::Lock> {
+  actions_.lock = [&](const std::string&, bool) -> Result<lifecycle::Lock> {
     if (refusals-- > 0)
       return MakeError(ErrorCode::kConflict, "/run/mint/lock", "another mintctl holds it");
     return lifecycle::Lock();

@@ -226,7 +226,9 @@ Result<void> RemoveRestartCount(const std::string& root, const std::string& node
 class Watcher {
  public:
   struct Actions {
-    std::function<Result<Lock>(const std::string& what)> lock;  // "watch: restart node1"
+    // "watch: restart node1"; `parks_only`: the action only parks the
+    // node's own CPUs (a kill), so a failed recovery need not stop it.
+    std::function<Result<Lock>(const std::string& what, bool parks_only)> lock;
     std::function<Result<void>(const NodeStatus&, Lock&)> restart;
     std::function<Result<void>(const NodeStatus&, Lock&)> kill;
   };
@@ -245,7 +247,8 @@ class Watcher {
   };
   // Takes the lock and reads `node` again: the node as it is now, or
   // nullopt (with a line in `lines`) when it is no longer what watch saw.
-  std::optional<NodeStatus> StillAsSeen(const NodeStatus& node, const std::string& what, Lock& lock,
+  std::optional<NodeStatus> StillAsSeen(const NodeStatus& node, const std::string& what,
+                                        bool parks_only, Lock& lock,
                                         std::vector<std::string>& lines);
   std::string root_;
   sys::HostFs& fs_;
