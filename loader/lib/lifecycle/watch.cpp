@@ -141,6 +141,9 @@ std::vector<std::string> Watcher::Poll() {
       continue;
     }
     if (recipe->on_crash == OnCrash::kRestart) {
+      // The count on file is the truth: the operator's `mintctl restart`
+      // removes it (a fresh budget), another watch may have added to it.
+      if (auto count = ReadRestartCount(root_, node.name, node.id); count.ok()) s.restarts = *count;
       if (s.restarts >= recipe->restart_budget) {
         lines.push_back(node.name + ": restart budget used up (" + std::to_string(s.restarts) +
                         " of " + std::to_string(recipe->restart_budget) + "); left " + node.state +

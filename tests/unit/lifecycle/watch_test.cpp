@@ -211,6 +211,22 @@ TEST_F(WatchTest, TheRestartBudgetSurvivesARestartOfWatch) {
                                   "node1: on_crash restart: restarted (1 of 2)"}));
 }
 
+// The operator's `mintctl restart` removes the count: a running watch then
+// has the whole budget again.
+TEST_F(WatchTest, AnOperatorsRestartGivesAFreshBudget) {
+  lifecycle::Watcher w(root_.root(), root_.fs(), actions_, clock_);
+  w.Poll();
+  for (const char* n : {"1", "2"}) {
+    root_.State(1, "crashed", "Kernel panic");
+    EXPECT_EQ(w.Poll().back(), std::string("node1: on_crash restart: restarted (") + n + " of 2)");
+    root_.State(1, "running");
+    w.Poll();
+  }
+  ASSERT_TRUE(lifecycle::RemoveRestartCount(root_.root(), "node1").ok());  // mintctl restart
+  root_.State(1, "crashed", "Kernel panic");
+  EXPECT_EQ(w.Poll().back(), "node1: on_crash restart: restarted (1 of 2)");
+}
+
 TEST_F(WatchTest, ARestartCountThatIsNotOneIsSaid) {
   root_.Write("/run/mint/watch/node1.json", "{");
   lifecycle::Watcher w(root_.root(), root_.fs(), actions_, clock_);
