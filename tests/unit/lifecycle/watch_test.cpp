@@ -149,6 +149,11 @@ TEST_F(WatchTest, AStaleNodeIsNotKilled) {
                              "node2 is a new node (id 3) by the time watch holds the host lock "
                              "(someone else acted on it); watch leaves it"}));
   EXPECT_EQ(acted_, Lines{"lock (watch: kill node2, parks only)"});
+  // The next poll takes the new node2 as it is: hung, so on_crash stop kills it.
+  while_locking_ = {};
+  EXPECT_EQ(w.Poll(), (Lines{"node2: on_crash stop: killed (its CPUs are parked); mintctl destroy "
+                             "node2 frees it"}));
+  EXPECT_EQ(acted_.back(), "kill node2");
   // Gone as well, between the look and the lock.
   root_.State(1, "crashed", "oops");
   while_locking_ = [this] { root_.Remove(1); };
@@ -225,6 +230,21 @@ TEST_F(WatchTest, AnOperatorsRestartGivesAFreshBudget) {
   ASSERT_TRUE(lifecycle::RemoveRestartCount(root_.root(), "node1").ok());  // mintctl restart
   root_.State(1, "crashed", "Kernel panic");
   EXPECT_EQ(w.Poll().back(), "node1: on_crash restart: restarted (1 of 2)");
+}
+
+TEST_F(WatchTest, ARestartCountThatCannotBeWrittenIsSaidAndTheRestartStillDone) {
+  root_.Write("/run/mint/watch", "a file where the directory should be");
+  lifecycle::Watcher w(root_.root(), root_.fs(), actions_, clock_);
+  w.Poll();
+  root_.State(1, "crashed", "oops");
+  auto lines = w.Poll();
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[1].rfind("node1: the restart count is not kept: " + root_.root() +
+                               "/run/mint/watch/node1.json: cannot create its directory",
+                           0),
+            0u)
+      << lines[1];
+  EXPECT_EQ(lines[2], "node1: on_crash restart: restarted (1 of 2)");
 }
 
 TEST_F(WatchTest, ARestartCountThatIsNotOneIsSaid) {
