@@ -86,8 +86,13 @@ std::string Describe(const HostTopology& host) {
         << " node=" << p.numa_node << " " << p.description << "\n";
   }
   for (const BlockDevice& d : host.disks) {
-    out << "disk " << d.name << " " << (d.pci ? d.pci->ToString() : "-") << " " << d.size.bytes;
-    for (const std::string& h : d.holders) out << " " << h;
+    out << "disk " << d.name << " " << d.dev.ToString() << " " << (d.pci ? d.pci->ToString() : "-")
+        << " " << d.size.bytes;
+    for (const Partition& p : d.partitions) out << " " << p.name << "=" << p.dev.ToString();
+    for (const StackedDevice& st : d.stacked) {
+      out << " " << st.name << "=" << st.dev.ToString() << "(" << st.label << ")<";
+      for (const std::string& on : st.on) out << on << ",";
+    }
     out << "\n";
   }
   for (const Nic& n : host.nics) {
@@ -95,8 +100,10 @@ std::string Describe(const HostTopology& host) {
     for (const std::string& a : n.addresses) out << " " << a;
     out << "\n";
   }
-  for (const Mount& m : host.mounts) out << "mount " << m.source << " " << m.target << "\n";
-  for (const Swap& s : host.swaps) out << "swap " << s.source << "\n";
+  for (const Mount& m : host.mounts)
+    out << "mount " << m.source << " " << m.target << " " << m.dev.ToString() << "\n";
+  for (const Swap& s : host.swaps)
+    out << "swap " << s.source << " " << s.file << " " << s.dev.ToString() << "\n";
   out << "mint " << host.mint.present << " " << host.mint.abi_version << "\n";
   out << "cmdline " << host.cmdline << "\n";
   return out.str();
@@ -193,7 +200,9 @@ TEST_F(BuildVm, DisksAndNics) {
   ASSERT_NE(vda, nullptr);
   EXPECT_EQ(vda->pci, (PciBdf{0, 0, 2, 0}));
   EXPECT_EQ(vda->size, ByteSize{256ull << 30});
-  EXPECT_TRUE(vda->holders.empty());  // ext4 straight on the disk
+  EXPECT_EQ(vda->dev, (DevNum{254, 0}));
+  EXPECT_TRUE(vda->partitions.empty());  // ext4 straight on the disk
+  EXPECT_TRUE(vda->stacked.empty());
   const BlockDevice* loop0 = host_->FindDisk("loop0");
   ASSERT_NE(loop0, nullptr);
   EXPECT_FALSE(loop0->pci.has_value());
@@ -211,6 +220,8 @@ TEST_F(BuildVm, MountsSwapMintCmdline) {
   EXPECT_EQ(host_->mounts[5].source, "/dev/vda");
   EXPECT_EQ(host_->mounts[5].target, "/");
   EXPECT_EQ(host_->mounts[5].fstype, "ext4");
+  EXPECT_EQ(host_->mounts[5].dev, (DevNum{254, 0}));  // mountinfo "254:0", vda's dev
+  EXPECT_EQ(host_->mounts[0].dev, (DevNum{0, 21}));   // proc
   EXPECT_TRUE(host_->swaps.empty());
   EXPECT_FALSE(host_->mint.present);
   EXPECT_TRUE(host_->cmdline.starts_with(
@@ -434,9 +445,9 @@ class Tree : public ::testing::Test {
           "  40000000-7fffffff : mint pool\n"
           "e0000000-efffffff : Reserved\n"
           "  e0000000-efffffff : PCI MMCONFIG 0000 [bus 00-ff]\n");
-    Write("/proc/self/mounts",
-          "/dev/sda1 / ext4 rw,relatime 0 0\n"
-          "/dev/sdb1 /mnt/my\\040data ext4 rw 0 0\n");
+    Write("/proc/self/mountinfo",
+          "21 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+          "30 21 8:17 / /mnt/my\\040data rw - ext4 /dev/sdb1 rw\n");
     Write("/proc/swaps",
           "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
           "/dev/sdb2                               partition\t1048572\t\t0\t\t-2\n");
@@ -449,19 +460,31 @@ class Tree : public ::testing::Test {
     const std::string sda = "/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0";
     const std::string sdb = "/sys/devices/pci0000:00/0000:00:1f.2/ata2/host1/target1:0:0/1:0:0:0";
     Write(sda + "/block/sda/size", "2097152\n");
+    Write(sda + "/block/sda/dev", "8:0\n");
     Write(sda + "/block/sda/sda1/partition", "1\n");
+    Write(sda + "/block/sda/sda1/dev", "8:1\n");
     Link(sda + "/block/sda/device", "../../../0:0:0:0");
     Write(sdb + "/block/sdb/size", "4194304\n");
+    Write(sdb + "/block/sdb/dev", "8:16\n");
     Write(sdb + "/block/sdb/sdb1/partition", "1\n");
+    Write(sdb + "/block/sdb/sdb1/dev", "8:17\n");
     Write(sdb + "/block/sdb/sdb2/partition", "2\n");
+    Write(sdb + "/block/sdb/sdb2/dev", "8:18\n");
     Link(sdb + "/block/sdb/device", "../../../1:0:0:0");
     Link("/sys/block/vdb", "../devices/pci0000:00/0000:00:05.0/virtio3/block/vdb");
     const std::string vdb = "/sys/devices/pci0000:00/0000:00:05.0/virtio3/block/vdb";
     Write(vdb + "/size", "8388608\n");
+    Write(vdb + "/dev", "254:0\n");
     Link(vdb + "/device", "../../../virtio3");
-    Link(vdb + "/holders/dm-0", "../../dm-0");
+    // The kernel's holder links point at the holder's own directory.
+    Link(vdb + "/holders/dm-0", "../../../../../../virtual/block/dm-0");
+    Link("/sys/block/dm-0", "../devices/virtual/block/dm-0");
+    Write("/sys/devices/virtual/block/dm-0/size", "8388608\n");
+    Write("/sys/devices/virtual/block/dm-0/dev", "253:0\n");
+    Write("/sys/devices/virtual/block/dm-0/dm/name", "vg1-data\n");
     Link("/sys/block/loop0", "../devices/virtual/block/loop0");
     Write("/sys/devices/virtual/block/loop0/size", "0\n");
+    Write("/sys/devices/virtual/block/loop0/dev", "7:0\n");
 
     // NICs.
     Link("/sys/class/net/eth0", "../../devices/pci0000:00/0000:00:03.0/virtio0/net/eth0");
@@ -596,7 +619,7 @@ TEST_F(Tree, PciDriverFromADanglingLink) {
 TEST_F(Tree, DisksNicsMountsSwaps) {
   auto host = Run();
   ASSERT_TRUE(host.ok()) << host.error().ToString();
-  EXPECT_EQ(Describe(*host).find("disk loop0 - 0\n") != std::string::npos, true);
+  EXPECT_NE(Describe(*host).find("disk loop0 7:0 - 0\n"), std::string::npos);
   const BlockDevice* sda = host->FindDisk("sda");
   const BlockDevice* sdb = host->FindDisk("sdb");
   const BlockDevice* vdb = host->FindDisk("vdb");
@@ -604,10 +627,21 @@ TEST_F(Tree, DisksNicsMountsSwaps) {
   EXPECT_EQ(sda->pci, (PciBdf{0, 0, 0x1f, 2}));
   EXPECT_EQ(sdb->pci, (PciBdf{0, 0, 0x1f, 2}));  // the same controller
   EXPECT_EQ(sda->size, ByteSize{1ull << 30});
-  EXPECT_EQ(sda->holders, std::vector<std::string>{"sda1"});
-  EXPECT_EQ(sdb->holders, (std::vector<std::string>{"sdb1", "sdb2"}));
+  EXPECT_EQ(sda->dev, (DevNum{8, 0}));
+  ASSERT_EQ(sda->partitions.size(), 1u);
+  EXPECT_EQ(sda->partitions[0].name, "sda1");
+  EXPECT_EQ(sda->partitions[0].dev, (DevNum{8, 1}));
+  ASSERT_EQ(sdb->partitions.size(), 2u);
+  EXPECT_EQ(sdb->partitions[1].name, "sdb2");
+  EXPECT_EQ(sdb->partitions[1].dev, (DevNum{8, 18}));
+  EXPECT_TRUE(sdb->stacked.empty());
   EXPECT_EQ(vdb->pci, (PciBdf{0, 0, 5, 0}));
-  EXPECT_EQ(vdb->holders, std::vector<std::string>{"dm-0"});
+  ASSERT_EQ(vdb->stacked.size(), 1u);
+  EXPECT_EQ(vdb->stacked[0].name, "dm-0");
+  EXPECT_EQ(vdb->stacked[0].dev, (DevNum{253, 0}));
+  EXPECT_EQ(vdb->stacked[0].kind, StackKind::kDeviceMapper);
+  EXPECT_EQ(vdb->stacked[0].label, "vg1-data");
+  EXPECT_EQ(vdb->stacked[0].on, std::vector<std::string>{"vdb"});
   ASSERT_EQ(host->nics.size(), 1u);
   EXPECT_EQ(host->nics[0].name, "eth0");
   EXPECT_EQ(host->nics[0].pci, (PciBdf{0, 0, 3, 0}));
@@ -617,8 +651,11 @@ TEST_F(Tree, DisksNicsMountsSwaps) {
             (std::vector<std::string>{"default via 10.0.2.2", "10.0.2.0/24"}));
   ASSERT_EQ(host->mounts.size(), 2u);
   EXPECT_EQ(host->mounts[1].target, "/mnt/my data");
+  EXPECT_EQ(host->mounts[1].dev, (DevNum{8, 17}));
   ASSERT_EQ(host->swaps.size(), 1u);
   EXPECT_EQ(host->swaps[0].source, "/dev/sdb2");
+  EXPECT_FALSE(host->swaps[0].file);
+  EXPECT_EQ(host->swaps[0].dev, (DevNum{8, 18}));
   EXPECT_EQ(host->cmdline, "root=/dev/sda1 mint_pool=1G");
 }
 
@@ -741,12 +778,17 @@ TEST_F(Tree, GarbageMeminfoMountsSwapsRoutes) {
             "kB\"; " +
                 std::string(kDamaged));
   Write("/proc/meminfo", "MemTotal: 4194304 kB\n");
-  Write("/proc/self/mounts", "/dev/sda1 /\n");
+  Write("/proc/self/mountinfo", "/dev/sda1 / ext4 rw 0 0\n");
   EXPECT_EQ(ErrorText(),
-            "/proc/self/mounts: line 1 (\"/dev/sda1 /\") is not \"SOURCE TARGET "
-            "FSTYPE OPTIONS ...\"; " +
+            "/proc/self/mountinfo: line 1 (\"/dev/sda1 / ext4 rw 0 0\") is not \"ID PARENT "
+            "MAJOR:MINOR ROOT TARGET OPTIONS ... - FSTYPE SOURCE OPTIONS\"; " +
                 std::string(kDamaged));
-  Write("/proc/self/mounts", "/dev/sda1 / ext4 rw 0 0\n");
+  Write("/proc/self/mountinfo", "21 1 8:x / / rw - ext4 /dev/sda1 rw\n");
+  EXPECT_EQ(ErrorText(),
+            "/proc/self/mountinfo: line 1 (\"21 1 8:x / / rw - ext4 /dev/sda1 rw\") is not \"ID "
+            "PARENT MAJOR:MINOR ROOT TARGET OPTIONS ... - FSTYPE SOURCE OPTIONS\"; " +
+                std::string(kDamaged));
+  Write("/proc/self/mountinfo", "21 1 8:1 / / rw - ext4 /dev/sda1 rw\n");
   Write("/proc/swaps", "not a swaps file\n");
   EXPECT_EQ(ErrorText(),
             "/proc/swaps: line 1 (\"not a swaps file\") is not the \"Filename Type "
