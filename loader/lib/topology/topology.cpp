@@ -221,6 +221,7 @@ class Discoverer {
     std::vector<std::string> holders;     // holders/*, plus loop devices backed here
     std::vector<std::string> partitions;  // of a whole device
     bool partition = false;
+    std::string dir;  // where it was read: "/sys/block/sda/sda2"
   };
   using Blocks = std::map<std::string, Block>;
 
@@ -237,6 +238,7 @@ class Discoverer {
 
   Result<Block> ReadBlock(const std::string& dir, bool partition) {
     Block block;
+    block.dir = dir;
     block.partition = partition;
     block.kind = partition ? StackKind::kPartition : StackKind::kOther;
     MINT_TRY(std::string dev, Read(dir + "/dev"));
@@ -375,7 +377,7 @@ class Discoverer {
       }
       auto it = blocks.find(name);
       if (it == blocks.end())
-        return MakeError(ErrorCode::kIo, "/sys/block/" + on + "/holders/" + name,
+        return MakeError(ErrorCode::kIo, blocks.at(on).dir + "/holders/" + name,
                          "names a holder that /sys/block does not have; the tree is damaged or "
                          "incomplete (capture the host again with tools/collect-host)");
       const Block& block = it->second;

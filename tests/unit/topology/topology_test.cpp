@@ -326,6 +326,127 @@ TEST_F(LabQ35, ReadsOnlyDeclaredHostFiles) {
   for (const std::string& path : fs.paths()) EXPECT_TRUE(IsHostFile(path)) << path;
 }
 
+// ---- Server disk layouts (tests/fixtures/hosts/make-disk-hosts) ----------
+// lab-q35 with a server's disks: constructed in the kernel's shapes (the
+// README there says how), so the device numbers asserted here are the ones
+// the generator wrote.
+
+HostTopology Layout(const std::string& name) {
+  auto fs = sys::OpenHostFs(kFixtures + "/hosts/" + name);
+  auto host = Discover(*fs);
+  EXPECT_TRUE(host.ok()) << name << ": " << host.error().ToString();
+  return host.ok() ? std::move(host).value() : HostTopology{};
+}
+
+// "mounted sda2>dm-0 /", one use per line.
+std::string Uses(const HostTopology& host, const std::string& disk) {
+  const BlockDevice* d = host.FindDisk(disk);
+  if (d == nullptr) return "(no disk " + disk + ")";
+  std::string out;
+  for (const DiskUse& use : host.DiskUses(*d)) {
+    const char* kinds[] = {"mounted", "swap", "swapfile", "assembled"};
+    out += kinds[static_cast<int>(use.kind)];
+    out += " ";
+    for (size_t i = 0; i < use.chain.size(); ++i) out += (i ? ">" : "") + use.chain[i];
+    out += use.where.empty() ? "\n" : " " + use.where + "\n";
+  }
+  return out;
+}
+
+TEST(Layouts, ReadOnlyDeclaredHostFiles) {
+  for (const char* name : {"lvm-root", "dev-root", "md-raid1", "nvme-root"}) {
+    RecordingFs fs(sys::OpenHostFs(kFixtures + "/hosts/" + name));
+    auto host = Discover(fs);
+    ASSERT_TRUE(host.ok()) << name << ": " << host.error().ToString();
+    for (const std::string& path : fs.paths()) EXPECT_TRUE(IsHostFile(path)) << name << path;
+  }
+}
+
+// Each tree is what tools/collect-host would capture of it: a copy made by
+// collect-host --from describes the same host (no file is missing).
+TEST(Layouts, CollectHostCopiesReplayTheSame) {
+  for (const char* name : {"lvm-root", "dev-root", "md-raid1", "nvme-root"}) {
+    std::string copy = "/tmp/mint-layout-copy-" + std::to_string(getpid());
+    std::string command = "sh " + std::string(MINT_SOURCE_DIR) + "/tools/collect-host --from " +
+                          kFixtures + "/hosts/" + name + " " + copy + " >/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    auto fs = sys::OpenHostFs(copy);
+    auto replayed = Discover(*fs);
+    std::filesystem::remove_all(copy);
+    ASSERT_TRUE(replayed.ok()) << name << ": " << replayed.error().ToString();
+    EXPECT_EQ(Describe(Layout(name)), Describe(*replayed)) << name;
+  }
+}
+
+TEST(Layouts, LvmRootOnAPartition) {
+  HostTopology host = Layout("lvm-root");
+  const BlockDevice* sda = host.FindDisk("sda");
+  ASSERT_NE(sda, nullptr);
+  EXPECT_EQ(sda->dev, (DevNum{8, 0}));
+  ASSERT_EQ(sda->partitions.size(), 2u);
+  EXPECT_EQ(sda->partitions[1].dev, (DevNum{8, 2}));
+  ASSERT_EQ(sda->stacked.size(), 2u);
+  EXPECT_EQ(sda->stacked[0].name, "dm-0");
+  EXPECT_EQ(sda->stacked[0].dev, (DevNum{253, 0}));
+  EXPECT_EQ(sda->stacked[0].kind, StackKind::kDeviceMapper);
+  EXPECT_EQ(sda->stacked[0].label, "vg0-root");
+  EXPECT_EQ(sda->stacked[0].on, std::vector<std::string>{"sda2"});
+  EXPECT_EQ(sda->stacked[1].label, "vg0-swap");
+  EXPECT_EQ(host.mounts[0].source, "/dev/mapper/vg0-root");
+  EXPECT_EQ(host.mounts[0].dev, (DevNum{253, 0}));
+  ASSERT_EQ(host.swaps.size(), 1u);
+  EXPECT_EQ(host.swaps[0].dev, (DevNum{253, 1}));  // "/dev/dm-1", by its name
+  EXPECT_EQ(Uses(host, "sda"),
+            "mounted sda2>dm-0 /\nmounted sda1 /boot\nswap sda2>dm-1 /dev/dm-1\n");
+  EXPECT_EQ(Uses(host, "sdb"), "");
+  EXPECT_EQ(Uses(host, "dm-0"), "mounted dm-0 /\n");  // its own /sys/block entry
+}
+
+TEST(Layouts, DevRootIsFoundByItsDeviceNumber) {
+  HostTopology host = Layout("dev-root");
+  EXPECT_EQ(host.mounts[0].source, "/dev/root");
+  EXPECT_EQ(host.mounts[0].dev, (DevNum{8, 1}));
+  EXPECT_EQ(Uses(host, "sda"), "mounted sda1 /\n");
+  EXPECT_EQ(Uses(host, "sdb"), "");
+}
+
+TEST(Layouts, MdRaid1AcrossTwoDisks) {
+  HostTopology host = Layout("md-raid1");
+  for (const char* disk : {"sda", "sdb"}) {
+    const BlockDevice* d = host.FindDisk(disk);
+    ASSERT_NE(d, nullptr);
+    ASSERT_EQ(d->stacked.size(), 1u) << disk;
+    EXPECT_EQ(d->stacked[0].name, "md0");
+    EXPECT_EQ(d->stacked[0].kind, StackKind::kMd);
+    EXPECT_EQ(d->stacked[0].label, "raid1");
+    EXPECT_EQ(d->stacked[0].dev, (DevNum{9, 0}));
+  }
+  EXPECT_EQ(Uses(host, "sda"), "mounted sda1>md0 /\n");
+  EXPECT_EQ(Uses(host, "sdb"), "mounted sdb1>md0 /\n");
+  EXPECT_EQ(Uses(host, "sdc"), "");
+}
+
+TEST(Layouts, NvmeDisksEachOnTheirOwnFunction) {
+  HostTopology host = Layout("nvme-root");
+  const BlockDevice* nvme0 = host.FindDisk("nvme0n1");
+  const BlockDevice* nvme1 = host.FindDisk("nvme1n1");
+  ASSERT_TRUE(nvme0 && nvme1);
+  // /sys/block/nvme0n1 -> .../0000:01:00.0/nvme/nvme0/nvme0n1, device -> nvme0.
+  EXPECT_EQ(nvme0->pci, (PciBdf{0, 1, 0, 0}));
+  EXPECT_EQ(nvme1->pci, (PciBdf{0, 2, 0, 0}));
+  EXPECT_EQ(nvme0->dev, (DevNum{259, 0}));
+  ASSERT_EQ(nvme0->partitions.size(), 2u);
+  EXPECT_EQ(nvme0->partitions[1].name, "nvme0n1p2");
+  EXPECT_EQ(nvme0->partitions[1].dev, (DevNum{259, 2}));
+  ASSERT_EQ(host.swaps.size(), 1u);
+  EXPECT_TRUE(host.swaps[0].file);
+  EXPECT_EQ(host.swaps[0].dev, (DevNum{259, 2}));  // /swapfile is on the / mount
+  EXPECT_EQ(Uses(host, "nvme0n1"),
+            "mounted nvme0n1p2 /\nmounted nvme0n1p1 /boot/efi\nswapfile nvme0n1p2 /swapfile\n");
+  EXPECT_EQ(Uses(host, "nvme1n1"), "");
+  EXPECT_EQ(host.FindPci(PciBdf{0, 1, 0, 0})->class_code, 0x010802u);
+}
+
 TEST(HostFiles, MatchesFilesAndTheDirectoriesOnTheirWay) {
   EXPECT_TRUE(IsHostFile("/proc/iomem"));
   EXPECT_TRUE(IsHostFile("/sys/devices/system/cpu/cpu12/topology/core_id"));
@@ -657,6 +778,140 @@ TEST_F(Tree, DisksNicsMountsSwaps) {
   EXPECT_FALSE(host->swaps[0].file);
   EXPECT_EQ(host->swaps[0].dev, (DevNum{8, 18}));
   EXPECT_EQ(host->cmdline, "root=/dev/sda1 mint_pool=1G");
+}
+
+// ---- The disk-in-use rule on built trees ---------------------------------
+
+constexpr const char* kSdb1 =
+    "/sys/devices/pci0000:00/0000:00:1f.2/ata2/host1/target1:0:0/1:0:0:0/block/sdb/sdb1";
+constexpr const char* kSdb2 =
+    "/sys/devices/pci0000:00/0000:00:1f.2/ata2/host1/target1:0:0/1:0:0:0/block/sdb/sdb2";
+constexpr const char* kMountsBase =
+    "21 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+    "30 21 8:17 / /mnt/my\\040data rw - ext4 /dev/sdb1 rw\n";
+constexpr const char* kSwapsHeader = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n";
+
+class Stacks : public Tree {
+ protected:
+  // A virtual block device (dm-N, mdN) with `attr` ("dm/name") = value.
+  void Virtual(const std::string& name, const std::string& dev, const std::string& attr,
+               const std::string& value) {
+    const std::string dir = "/sys/devices/virtual/block/" + name;
+    Link("/sys/block/" + name, "../devices/virtual/block/" + name);
+    Write(dir + "/size", "1024\n");
+    Write(dir + "/dev", dev + "\n");
+    Write(dir + "/" + attr, value + "\n");
+  }
+  // `holder` holds the device whose sysfs directory is `below` (absolute).
+  void Holds(const std::string& below, const std::string& holder) {
+    std::string up;
+    for (char c : below.substr(std::string("/sys/devices/").size()))
+      if (c == '/') up += "../";
+    Link(below + "/holders/" + holder, "../../" + up + "virtual/block/" + holder);
+  }
+  void Loop(const std::string& backing) {
+    Write("/sys/devices/virtual/block/loop0/loop/backing_file", backing + "\n");
+  }
+  std::string UsesOf(const std::string& disk) {
+    auto host = Run();
+    if (!host.ok()) return host.error().ToString();
+    return Uses(*host, disk);
+  }
+};
+
+// vdb holds dm-0 (vg1-data), which nothing mounts: node0 still has it.
+TEST_F(Stacks, AHolderNothingMountsIsStillInUse) {
+  EXPECT_EQ(UsesOf("vdb"), "assembled vdb>dm-0\n");
+  EXPECT_EQ(UsesOf("sda"), "mounted sda1 /\n");
+}
+
+TEST_F(Stacks, LoopOverAFileOnTheDisk) {
+  Loop("/mnt/my data/disk.img");
+  Write("/proc/self/mountinfo",
+        std::string(kMountsBase) + "40 21 7:0 / /mnt/img rw - ext4 /dev/loop0 rw\n");
+  auto host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  const StackedDevice* loop = host->FindDisk("sdb")->FindStacked("loop0");
+  ASSERT_NE(loop, nullptr);
+  EXPECT_EQ(loop->kind, StackKind::kLoop);
+  EXPECT_EQ(loop->label, "/mnt/my data/disk.img");
+  EXPECT_EQ(loop->on, std::vector<std::string>{"sdb1"});
+  EXPECT_EQ(Uses(*host, "sdb"),
+            "mounted sdb1 /mnt/my data\nmounted sdb1>loop0 /mnt/img\nswap sdb2 /dev/sdb2\n");
+}
+
+// losetup /dev/loop0 /dev/vdb: no holders link, only the backing file.
+TEST_F(Stacks, LoopOverTheDiskItself) {
+  Loop("/dev/vdb");
+  EXPECT_EQ(UsesOf("vdb"), "assembled vdb>dm-0\nassembled vdb>loop0\n");
+}
+
+// LUKS on sdb2: /sys/block/sdb/sdb2/holders/dm-1, mounted through its
+// /dev/mapper name.
+TEST_F(Stacks, CryptOnAPartition) {
+  Virtual("dm-1", "253:1", "dm/name", "luks-home");
+  Holds(kSdb2, "dm-1");
+  Write("/proc/swaps", kSwapsHeader);
+  Write("/proc/self/mountinfo",
+        std::string(kMountsBase) + "41 21 253:1 / /home rw - ext4 /dev/mapper/luks-home rw\n");
+  EXPECT_EQ(UsesOf("sdb"), "mounted sdb1 /mnt/my data\nmounted sdb2>dm-1 /home\n");
+}
+
+// LVM on md on a partition: sdb2 -> md0 -> dm-1, two levels of holders.
+TEST_F(Stacks, HoldersAreFollowedThroughEveryLevel) {
+  Virtual("md0", "9:0", "md/level", "raid1");
+  Virtual("dm-1", "253:1", "dm/name", "vg2-root");
+  Holds(kSdb2, "md0");
+  Holds("/sys/devices/virtual/block/md0", "dm-1");
+  Write("/proc/swaps", kSwapsHeader + std::string("/dev/dm-1 partition\t1024\t0\t-2\n"));
+  auto host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  const BlockDevice* sdb = host->FindDisk("sdb");
+  ASSERT_EQ(sdb->stacked.size(), 2u);
+  EXPECT_EQ(sdb->stacked[0].name, "md0");
+  EXPECT_EQ(sdb->stacked[1].name, "dm-1");
+  EXPECT_EQ(sdb->stacked[1].on, std::vector<std::string>{"md0"});
+  EXPECT_EQ(Uses(*host, "sdb"), "mounted sdb1 /mnt/my data\nswap sdb2>md0>dm-1 /dev/dm-1\n");
+  EXPECT_EQ(Uses(*host, "md0"), "swap md0>dm-1 /dev/dm-1\n");
+}
+
+TEST_F(Stacks, SwapFileIsOnTheDeviceOfItsMount) {
+  Write("/proc/swaps", kSwapsHeader + std::string("/mnt/my\\040data/swapfile file\t1024\t0\t-2\n"
+                                                  "/swapfile file\t1024\t0\t-3\n"));
+  auto host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  EXPECT_EQ(host->swaps[0].dev, (DevNum{8, 17}));
+  EXPECT_EQ(host->swaps[1].dev, (DevNum{8, 1}));
+  EXPECT_EQ(Uses(*host, "sdb"), "mounted sdb1 /mnt/my data\nswapfile sdb1 /mnt/my data/swapfile\n");
+  EXPECT_EQ(Uses(*host, "sda"), "mounted sda1 /\nswapfile sda1 /swapfile\n");
+}
+
+// btrfs shows an anonymous device number (0:N): its source names the device.
+TEST_F(Stacks, AnonymousDeviceNumberFallsBackToTheSource) {
+  Write("/proc/self/mountinfo",
+        "21 1 0:45 / / rw,relatime - btrfs /dev/sda1 rw,subvol=/@\n"
+        "22 21 0:46 / /tmp rw - tmpfs tmpfs rw\n");
+  auto host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  EXPECT_EQ(host->mounts[0].dev, (DevNum{8, 1}));
+  EXPECT_EQ(host->mounts[1].dev, (DevNum{0, 46}));
+  EXPECT_EQ(Uses(*host, "sda"), "mounted sda1 /\n");
+}
+
+TEST_F(Stacks, DamagedBlockFilesAreNamed) {
+  Write("/proc/swaps", kSwapsHeader + std::string("/dev/sdz9 partition\t1024\t0\t-2\n"));
+  EXPECT_EQ(ErrorText(),
+            "/proc/swaps: swaps on /dev/sdz9, which is no block device of /sys/block; the tree is "
+            "damaged or incomplete (capture the host again with tools/collect-host)");
+  Write("/proc/swaps", kSwapsHeader);
+  Holds(kSdb1, "dm-7");
+  EXPECT_EQ(ErrorText(),
+            "/sys/block/sdb/sdb1/holders/dm-7: names a holder that /sys/block does not have; the "
+            "tree is damaged or incomplete (capture the host again with tools/collect-host)");
+  Remove(std::string(kSdb1) + "/holders");
+  Write(std::string(kSdb1) + "/dev", "8-17\n");
+  EXPECT_EQ(ErrorText(), "/sys/block/sdb/sdb1/dev: \"8-17\" is not a device number MAJOR:MINOR; " +
+                             std::string(kDamaged));
 }
 
 TEST_F(Tree, ReadsOnlyDeclaredHostFiles) {
