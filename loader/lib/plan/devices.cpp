@@ -57,7 +57,9 @@ Result<void> CheckDiskUnused(const HostTopology& host, const BlockDevice& disk,
     s += " holds " + Named(disk, use.chain[i]) + ", which";
   switch (use.kind) {
     case DiskUse::Kind::kMounted:
-      s += " is mounted at " + use.where + " in node0; unmount it (umount " + use.where + ") or ";
+      // node0 cannot unmount its root filesystem: no way out but another disk.
+      s += " is mounted at " + use.where + " in node0; " +
+           (use.where == "/" ? "" : "unmount it (umount " + use.where + ") or ");
       break;
     case DiskUse::Kind::kSwap:
       s += " is swap space of node0; turn it off (swapoff " + use.where + ") or ";
