@@ -1129,6 +1129,32 @@ TEST_F(Tree, TruncatedConfigSpaceMeansNoCapabilities) {
 
 // ---- Parsers on their own ------------------------------------------------
 
+// proc(5)'s example line (optional fields before "-"), an empty source
+// (two blanks), an escaped mount point.
+TEST(Parse, Mountinfo) {
+  auto mounts = internal::ParseMountinfo(
+      "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 shared:7 - ext3 /dev/root rw,errors=continue\n"
+      "40 21 0:44 / /run/user/1000 rw - tmpfs  rw,size=1k\n"
+      "41 21 8:17 / /mnt/my\\040data rw - ext4 /dev/sdb1 rw\n",
+      "/proc/self/mountinfo");
+  ASSERT_TRUE(mounts.ok()) << mounts.error().ToString();
+  ASSERT_EQ(mounts->size(), 3u);
+  EXPECT_EQ((*mounts)[0].dev, (DevNum{98, 0}));
+  EXPECT_EQ((*mounts)[0].target, "/mnt2");
+  EXPECT_EQ((*mounts)[0].fstype, "ext3");
+  EXPECT_EQ((*mounts)[0].source, "/dev/root");
+  EXPECT_EQ((*mounts)[1].source, "");
+  EXPECT_EQ((*mounts)[1].fstype, "tmpfs");
+  EXPECT_EQ((*mounts)[2].target, "/mnt/my data");
+  auto swaps = internal::ParseSwaps(
+      "Filename Type Size Used Priority\n/dev/dm-1 partition 8 0 -2\n/swap\\040file file 8 0 -3\n",
+      "/proc/swaps");
+  ASSERT_TRUE(swaps.ok()) << swaps.error().ToString();
+  EXPECT_FALSE((*swaps)[0].file);
+  EXPECT_TRUE((*swaps)[1].file);
+  EXPECT_EQ((*swaps)[1].source, "/swap file");
+}
+
 TEST(Parse, JoinLinkAndBdf) {
   using internal::JoinLink;
   using internal::LastBdfComponent;

@@ -369,7 +369,8 @@ struct HostTopology {
   // is on the device number of the disk, of one of its partitions or of
   // anything stacked above them; a stacked device that nothing mounts or
   // swaps on is in use too (node0 has it assembled). In order: mounts (as
-  // mountinfo lists them, so / comes first), swaps, assembled devices.
+  // mountinfo lists them: the root filesystem first on most hosts), swaps,
+  // assembled devices.
   // Empty: the disk is free.
   std::vector<DiskUse> DiskUses(const BlockDevice& disk) const;
   // The node that owns this CPU or function, nullptr if node0 has it.
