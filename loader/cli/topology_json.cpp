@@ -29,16 +29,25 @@ std::string OwnerName(const HostTopology& host, const PciBdf& bdf) {
 }
 
 std::vector<std::string> DiskUses(const HostTopology& host, const BlockDevice& disk) {
-  std::vector<std::string> names{disk.name};
-  names.insert(names.end(), disk.holders.begin(), disk.holders.end());
-  std::vector<std::string> uses;
-  for (const auto& name : names) {
-    for (const auto& m : host.mounts)
-      if (m.source == "/dev/" + name) uses.push_back(name + " on " + m.target);
-    for (const auto& s : host.swaps)
-      if (s.source == "/dev/" + name) uses.push_back("swap " + name);
+  std::vector<std::string> out;
+  for (const DiskUse& use : host.DiskUses(disk)) {
+    const std::string& device = use.chain.back();
+    switch (use.kind) {
+      case DiskUse::Kind::kMounted:
+        out.push_back(device + " on " + use.where);
+        break;
+      case DiskUse::Kind::kSwap:
+        out.push_back("swap " + device);
+        break;
+      case DiskUse::Kind::kSwapFile:
+        out.push_back("swap file " + use.where + " on " + device);
+        break;
+      case DiskUse::Kind::kAssembled:
+        out.push_back(device + " assembled");
+        break;
+    }
   }
-  return uses;
+  return out;
 }
 
 namespace {
@@ -55,6 +64,20 @@ nlohmann::json Ranges(const std::vector<PhysRange>& ranges) {
 
 nlohmann::json OptionalBdf(const std::optional<PciBdf>& bdf) {
   return bdf ? nlohmann::json(bdf->ToString()) : nlohmann::json(nullptr);
+}
+
+nlohmann::json Partitions(const BlockDevice& disk) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : disk.partitions)
+    out.push_back({{"name", p.name}, {"dev", p.dev.ToString()}});
+  return out;
+}
+
+nlohmann::json Stacked(const BlockDevice& disk) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : disk.stacked)
+    out.push_back({{"name", s.name}, {"dev", s.dev.ToString()}, {"label", s.label}, {"on", s.on}});
+  return out;
 }
 
 }  // namespace
@@ -129,7 +152,9 @@ nlohmann::json TopologyJson(const HostTopology& host) {
     j["disks"].push_back({{"name", d.name},
                           {"pci", OptionalBdf(d.pci)},
                           {"size", d.size.bytes},
-                          {"holders", d.holders},
+                          {"dev", d.dev.ToString()},
+                          {"partitions", Partitions(d)},
+                          {"stacked", Stacked(d)},
                           {"in_use", DiskUses(host, d)}});
   j["nics"] = nlohmann::json::array();
   for (const auto& n : host.nics)
@@ -139,7 +164,10 @@ nlohmann::json TopologyJson(const HostTopology& host) {
                          {"routes", n.routes}});
   j["mounts"] = nlohmann::json::array();
   for (const auto& m : host.mounts)
-    j["mounts"].push_back({{"source", m.source}, {"target", m.target}, {"fstype", m.fstype}});
+    j["mounts"].push_back({{"source", m.source},
+                           {"target", m.target},
+                           {"fstype", m.fstype},
+                           {"dev", m.dev.ToString()}});
   j["swaps"] = nlohmann::json::array();
   for (const auto& s : host.swaps) j["swaps"].push_back(s.source);
   return j;

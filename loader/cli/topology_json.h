@@ -16,7 +16,9 @@ std::string HumanSize(ByteSize size);
 // "node0" or the name of the node that holds it.
 std::string OwnerName(const HostTopology& host, CpuId cpu);
 std::string OwnerName(const HostTopology& host, const PciBdf& bdf);
-// Where node0 uses the disk: "sda1 on /", "swap sda2"; empty if unused.
+// Where node0 uses the disk (HostTopology::DiskUses): "sda1 on /",
+// "dm-0 on /", "swap sda2", "swap file /swapfile on sda1", "md0
+// assembled"; empty if unused.
 std::vector<std::string> DiskUses(const HostTopology& host, const BlockDevice& disk);
 
 }  // namespace mint::cli

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <set>
 
 namespace mint {
 
@@ -243,6 +244,89 @@ const BlockDevice* HostTopology::FindDisk(std::string_view name) const {
   for (const auto& d : disks)
     if (d.name == name) return &d;
   return nullptr;
+}
+
+std::string DevNum::ToString() const { return std::to_string(major) + ":" + std::to_string(minor); }
+
+const StackedDevice* BlockDevice::FindStacked(std::string_view device) const {
+  for (const auto& s : stacked)
+    if (s.name == device) return &s;
+  return nullptr;
+}
+
+bool BlockDevice::Contains(std::string_view device) const {
+  if (device == name) return true;
+  for (const auto& p : partitions)
+    if (p.name == device) return true;
+  return FindStacked(device) != nullptr;
+}
+
+namespace {
+
+// The name in `disk`'s tree (itself, a partition, a stacked device) whose
+// device number is `dev`, or nullptr. Major 0 is the kernel's anonymous
+// devices (tmpfs, proc, btrfs subvolumes): never a block device.
+const std::string* DeviceWith(const BlockDevice& disk, DevNum dev) {
+  if (dev.major == 0) return nullptr;
+  if (disk.dev == dev) return &disk.name;
+  for (const auto& p : disk.partitions)
+    if (p.dev == dev) return &p.name;
+  for (const auto& s : disk.stacked)
+    if (s.dev == dev) return &s.name;
+  return nullptr;
+}
+
+// From the disk or a partition up to `device`, through the first device
+// each stacked device is built on.
+std::vector<std::string> ChainTo(const BlockDevice& disk, const std::string& device) {
+  std::vector<std::string> chain{device};
+  const StackedDevice* s = disk.FindStacked(device);
+  while (s != nullptr && !s->on.empty() && chain.size() <= disk.stacked.size()) {
+    chain.insert(chain.begin(), s->on.front());
+    s = disk.FindStacked(s->on.front());
+  }
+  return chain;
+}
+
+bool BuiltOnAny(const StackedDevice& s, const std::set<std::string>& names) {
+  return std::any_of(s.on.begin(), s.on.end(), [&](const auto& n) { return names.count(n) > 0; });
+}
+
+}  // namespace
+
+std::vector<DiskUse> HostTopology::DiskUses(const BlockDevice& disk) const {
+  std::vector<DiskUse> uses;
+  std::set<std::string> used;  // devices of the disk that hold a mount or swap
+  for (const auto& m : mounts) {
+    const std::string* name = DeviceWith(disk, m.dev);
+    if (name == nullptr) continue;
+    uses.push_back(DiskUse{DiskUse::Kind::kMounted, ChainTo(disk, *name), m.target});
+    used.insert(*name);
+  }
+  for (const auto& s : swaps) {
+    const std::string* name = DeviceWith(disk, s.dev);
+    if (name == nullptr) continue;
+    uses.push_back(DiskUse{s.file ? DiskUse::Kind::kSwapFile : DiskUse::Kind::kSwap,
+                           ChainTo(disk, *name), s.source});
+    used.insert(*name);
+  }
+  // A stacked device at the top of its stack (nothing but its own
+  // partitions above it) that neither it nor its partitions are used by:
+  // still assembled, so still reading and writing the disk.
+  for (const auto& s : disk.stacked) {
+    if (s.kind == StackKind::kPartition) continue;
+    std::set<std::string> group{s.name};
+    for (const auto& p : disk.stacked)
+      if (p.kind == StackKind::kPartition && BuiltOnAny(p, {s.name})) group.insert(p.name);
+    bool below_something = std::any_of(
+        disk.stacked.begin(), disk.stacked.end(),
+        [&](const auto& t) { return t.kind != StackKind::kPartition && BuiltOnAny(t, group); });
+    bool is_used =
+        std::any_of(group.begin(), group.end(), [&](const auto& n) { return used.count(n) > 0; });
+    if (!below_something && !is_used)
+      uses.push_back(DiskUse{DiskUse::Kind::kAssembled, ChainTo(disk, s.name), ""});
+  }
+  return uses;
 }
 
 const Nic* HostTopology::FindNic(std::string_view name) const {

@@ -1,9 +1,11 @@
 // Device resolution and checks. Every request (--disk, --nic, --pci) comes
 // down to one PCI function the node will own whole. Refused: unknown names
 // and addresses, bridges, functions another node owns or asked for twice,
-// functions that serve something node0 uses (a mounted filesystem, swap, a
-// network address or route, another disk), and functions without MSI or MSI-X (a
-// node takes device interrupts only as MSI aimed at its own CPUs).
+// functions that serve something node0 uses (a disk in use by the rule of
+// HostTopology::DiskUses: a mount, swap or assembled dm/md/loop device on
+// it, by device number; a network address or route; another disk), and
+// functions without MSI or MSI-X (a node takes device interrupts only as
+// MSI aimed at its own CPUs).
 #include <algorithm>
 
 #include "internal.h"
@@ -15,58 +17,79 @@ std::string Describe(const DeviceRequest& r) {
   return "--" + std::string(DeviceKindName(r.kind)) + " " + r.name;
 }
 
-// The mount point of `dev` ("/dev/sdb1") in node0, or nullptr.
-const Mount* MountOf(const HostTopology& host, const std::string& dev) {
-  for (const auto& m : host.mounts)
-    if (m.source == "/dev/" + dev) return &m;
-  return nullptr;
+// "dm-0 (vg0-root)", "md0 (raid1)", "md0p1": a stacked device as the
+// refusal names it.
+std::string Named(const BlockDevice& disk, const std::string& device) {
+  const StackedDevice* s = disk.FindStacked(device);
+  return s == nullptr || s->label.empty() ? device : device + " (" + s->label + ")";
 }
 
-bool IsSwap(const HostTopology& host, const std::string& dev) {
-  return std::any_of(host.swaps.begin(), host.swaps.end(),
-                     [&](const Swap& s) { return s.source == "/dev/" + dev; });
+// How node0 lets go of a stacked device it has assembled.
+std::string TakeApart(const BlockDevice& disk, const std::string& device) {
+  const StackedDevice* s = disk.FindStacked(device);
+  switch (s == nullptr ? StackKind::kOther : s->kind) {
+    case StackKind::kDeviceMapper:
+      return "remove it (dmsetup remove " + (s->label.empty() ? device : s->label) + ") or ";
+    case StackKind::kMd:
+      return "stop it (mdadm --stop /dev/" + device + ") or ";
+    case StackKind::kLoop:
+      return "detach it (losetup -d /dev/" + device + ") or ";
+    case StackKind::kPartition:
+    case StackKind::kOther:
+      break;
+  }
+  return "";
 }
 
-// The disk and its partitions/holders, the disk first.
-std::vector<std::string> Parts(const BlockDevice& disk) {
-  std::vector<std::string> parts{disk.name};
-  parts.insert(parts.end(), disk.holders.begin(), disk.holders.end());
-  return parts;
-}
-
-std::string PartName(const BlockDevice& disk, const std::string& part) {
-  return part == disk.name ? part : part + " (on " + disk.name + ")";
-}
-
-// Refuses if node0 uses `disk`: a mounted filesystem or swap on it or on
-// one of its partitions. `via` prefixes the message ("0000:00:1f.2 serves ").
+// Refuses if node0 uses `disk` (HostTopology::DiskUses, the one rule),
+// naming the first use from the disk up to what node0 uses and the way out.
+// `via` prefixes the message ("0000:00:1f.2 serves ").
 Result<void> CheckDiskUnused(const HostTopology& host, const BlockDevice& disk,
                              const std::string& ctx, const std::string& via) {
-  for (const auto& part : Parts(disk)) {
-    std::string subject = via.empty()         ? PartName(disk, part)
-                          : part == disk.name ? via + disk.name + ", which"
-                                              : via + disk.name + ", whose " + part;
-    if (const Mount* m = MountOf(host, part))
-      return MakeError(ErrorCode::kConflict, ctx,
-                       subject + " is mounted at " + m->target + " in node0; unmount it (umount " +
-                           m->target + ") or give the node another disk");
-    if (IsSwap(host, part))
-      return MakeError(ErrorCode::kConflict, ctx,
-                       subject +
-                           " is swap space of node0; turn it off "
-                           "(swapoff /dev/" +
-                           part + ") or give the node another disk");
+  std::vector<DiskUse> uses = host.DiskUses(disk);
+  if (uses.empty()) return Ok();
+  const DiskUse& use = uses.front();
+  const std::string& base = use.chain.front();
+  std::string s = via.empty() ? (base == disk.name ? base : base + " (on " + disk.name + ")")
+                  : base == disk.name ? via + disk.name + ", which"
+                                      : via + disk.name + ", whose " + base;
+  for (size_t i = 1; i < use.chain.size(); ++i)
+    s += " holds " + Named(disk, use.chain[i]) + ", which";
+  switch (use.kind) {
+    case DiskUse::Kind::kMounted:
+      // node0 cannot unmount its root filesystem: no way out but another disk.
+      s += " is mounted at " + use.where + " in node0; " +
+           (use.where == "/" ? "" : "unmount it (umount " + use.where + ") or ");
+      break;
+    case DiskUse::Kind::kSwap:
+      s += " is swap space of node0; turn it off (swapoff " + use.where + ") or ";
+      break;
+    case DiskUse::Kind::kSwapFile:
+      s +=
+          " holds node0's swap file " + use.where + "; turn it off (swapoff " + use.where + ") or ";
+      break;
+    case DiskUse::Kind::kAssembled:
+      s += " node0 has assembled; " + TakeApart(disk, use.chain.back());
+      break;
   }
-  return Ok();
+  return MakeError(ErrorCode::kConflict, ctx, s + "give the node another disk");
 }
 
-// "sda (mounted at /)" or "sda".
-std::string DiskUse(const HostTopology& host, const BlockDevice& disk) {
-  for (const auto& part : Parts(disk))
-    if (const Mount* m = MountOf(host, part)) return disk.name + " (mounted at " + m->target + ")";
-  for (const auto& part : Parts(disk))
-    if (IsSwap(host, part)) return disk.name + " (swap on /dev/" + part + ")";
-  return disk.name;
+// "sda (mounted at /)", "sda (swap on /dev/sda2)", "sdb (md0 assembled)" or "sda".
+std::string DiskAndUse(const HostTopology& host, const BlockDevice& disk) {
+  std::vector<DiskUse> uses = host.DiskUses(disk);
+  if (uses.empty()) return disk.name;
+  const DiskUse& use = uses.front();
+  switch (use.kind) {
+    case DiskUse::Kind::kMounted:
+      return disk.name + " (mounted at " + use.where + ")";
+    case DiskUse::Kind::kSwap:
+    case DiskUse::Kind::kSwapFile:
+      return disk.name + " (swap on " + use.where + ")";
+    case DiskUse::Kind::kAssembled:
+      break;
+  }
+  return disk.name + " (" + use.chain.back() + " assembled)";
 }
 
 std::vector<std::string> DiskNames(const HostTopology& host) {
@@ -120,7 +143,7 @@ Result<PciBdf> ResolveDisk(const HostTopology& host, const DeviceRequest& r,
     if (other.name == disk->name || other.pci != disk->pci) continue;
     return MakeError(ErrorCode::kConflict, ctx,
                      r.name + " is on controller " + disk->pci->ToString() +
-                         ", which also serves " + DiskUse(host, other) +
+                         ", which also serves " + DiskAndUse(host, other) +
                          "; give the node a disk on its own controller");
   }
   return *disk->pci;

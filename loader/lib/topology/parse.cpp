@@ -248,16 +248,55 @@ Result<std::map<uint32_t, ApicId>> ParseCpuinfoApicIds(std::string_view text,
   return apic_ids;
 }
 
-Result<std::vector<Mount>> ParseMounts(std::string_view text, std::string_view path) {
+namespace {
+
+// "8:2" (blanks around it allowed).
+std::optional<DevNum> DevNumOf(std::string_view text) {
+  size_t colon = text.find(':');
+  if (colon == text.npos) return std::nullopt;
+  auto major = ParseInt<uint32_t>(text.substr(0, colon), 10);
+  auto minor = ParseInt<uint32_t>(text.substr(colon + 1), 10);
+  if (!major || !minor) return std::nullopt;
+  return DevNum{*major, *minor};
+}
+
+}  // namespace
+
+Result<DevNum> ParseDevNum(std::string_view text, std::string_view path) {
+  std::string_view trimmed = Trim(text);
+  auto dev = DevNumOf(trimmed);
+  if (!dev) {
+    return MakeError(
+        ErrorCode::kIo, std::string(path),
+        "\"" + Clip(trimmed) + "\" is not a device number MAJOR:MINOR; " + std::string(kDamaged));
+  }
+  return *dev;
+}
+
+// proc(5): ID PARENT MAJOR:MINOR ROOT TARGET OPTIONS [OPTIONAL...] -
+// FSTYPE SOURCE SUPER_OPTIONS. An empty SOURCE leaves two blanks, which
+// Fields() folds: then only FSTYPE and SUPER_OPTIONS follow the "-".
+Result<std::vector<Mount>> ParseMountinfo(std::string_view text, std::string_view path) {
+  constexpr std::string_view kShape =
+      "\"ID PARENT MAJOR:MINOR ROOT TARGET OPTIONS ... - FSTYPE SOURCE OPTIONS\"";
   std::vector<Mount> mounts;
   size_t line_no = 0;
   for (std::string_view line : Lines(text)) {
     ++line_no;
     std::vector<std::string_view> fields = Fields(line);
-    if (fields.size() < 4) {
-      return Unexpected(path, line_no, line, "\"SOURCE TARGET FSTYPE OPTIONS ...\"");
+    size_t dash = 6;
+    while (dash < fields.size() && fields[dash] != "-") ++dash;
+    if (dash >= fields.size() || fields.size() - dash < 3) {
+      return Unexpected(path, line_no, line, kShape);
     }
-    mounts.push_back(Mount{Unescape(fields[0]), Unescape(fields[1]), std::string(fields[2])});
+    auto dev = DevNumOf(fields[2]);
+    if (!dev) return Unexpected(path, line_no, line, kShape);
+    Mount mount;
+    mount.target = Unescape(fields[4]);
+    mount.fstype = std::string(fields[dash + 1]);
+    mount.source = fields.size() - dash >= 4 ? Unescape(fields[dash + 2]) : "";
+    mount.dev = *dev;
+    mounts.push_back(std::move(mount));
   }
   return mounts;
 }
@@ -273,7 +312,9 @@ Result<std::vector<Swap>> ParseSwaps(std::string_view text, std::string_view pat
     if (fields.size() < 5) {
       return Unexpected(path, i + 1, lines[i], "\"FILENAME TYPE SIZE USED PRIORITY\"");
     }
-    swaps.push_back(Swap{Unescape(fields[0])});
+    // The kernel marks a swap file whose name was unlinked " (deleted)";
+    // the type says what it is ("partition" or "file").
+    swaps.push_back(Swap{Unescape(fields[0]), fields[1] == "file", DevNum{}});
   }
   return swaps;
 }

@@ -34,7 +34,11 @@ Result<ByteSize> ParseMeminfoField(std::string_view text, std::string_view key,
 Result<std::map<uint32_t, ApicId>> ParseCpuinfoApicIds(std::string_view text,
                                                        std::string_view path);
 
-Result<std::vector<Mount>> ParseMounts(std::string_view text, std::string_view path);
+// A sysfs "dev" file: "8:2\n".
+Result<DevNum> ParseDevNum(std::string_view text, std::string_view path);
+// /proc/self/mountinfo; each Mount's dev is mountinfo's MAJOR:MINOR as is.
+Result<std::vector<Mount>> ParseMountinfo(std::string_view text, std::string_view path);
+// /proc/swaps; dev is left 0:0 (the caller resolves the source).
 Result<std::vector<Swap>> ParseSwaps(std::string_view text, std::string_view path);
 
 // The local IPv4 addresses (type LOCAL) of /proc/net/fib_trie, in order,

@@ -1,7 +1,15 @@
 // Discover(): assembles HostTopology from the host files listed in
 // host-files.list, read through HostFs, plus libpci for PCI and, on the live
 // host only, libnuma for NUMA placement. The order of reads follows the
-// model: CPUs, NUMA, memory map, PCI, disks, NICs, mounts, swap, mint.
+// model: CPUs, NUMA, memory map, PCI, disks (with the mounts and swap areas
+// on them), NICs, mint.
+//
+// Why mountinfo is parsed here and not by libmount: libmount's parser
+// (mnt_table_parse_stream) rewrites a "/dev/root" source by looking the
+// device number up in the live machine's /sys and /proc/cmdline
+// (kernel_fs_postparse -> mnt_guess_system_root, util-linux 2.38), so it
+// cannot describe a captured tree without reading the machine it runs on;
+// and mint needs only the device number, which mountinfo prints as is.
 //
 // Why libnuma only on the live host: libnuma answers questions about the
 // machine it runs on (it reads that machine's /sys and asks the kernel), and
@@ -16,6 +24,8 @@
 #include <numa.h>
 
 #include <algorithm>
+#include <deque>
+#include <map>
 
 #include "parse.h"
 #include "pci.h"
@@ -66,10 +76,6 @@ class Discoverer {
     }
     MINT_CHECK(ReadDisks(host));
     MINT_CHECK(ReadNics(host));
-    MINT_TRY(std::string mounts, fs_.ReadFile("/proc/self/mounts"));
-    MINT_TRY(host.mounts, ParseMounts(mounts, "/proc/self/mounts"));
-    MINT_TRY(std::string swaps, fs_.ReadFile("/proc/swaps"));
-    MINT_TRY(host.swaps, ParseSwaps(swaps, "/proc/swaps"));
     MINT_CHECK(ReadMint(host.mint));
     MINT_TRY(std::string cmdline, fs_.ReadFile("/proc/cmdline"));
     host.cmdline = std::string(Trim(cmdline));
@@ -229,8 +235,187 @@ class Discoverer {
     return Ok();
   }
 
+  // One entry of /sys/class/block: a whole device of /sys/block or one of
+  // its partitions, as sysfs describes it, before the disks are assembled.
+  struct Block {
+    DevNum dev;
+    StackKind kind = StackKind::kOther;
+    std::string label;                    // dm/name, md/level, loop/backing_file
+    std::vector<std::string> holders;     // holders/*, plus loop devices backed here
+    std::vector<std::string> partitions;  // of a whole device
+    bool partition = false;
+    std::string dir;  // where it was read: "/sys/block/sda/sda2"
+  };
+  using Blocks = std::map<std::string, Block>;
+
+  // A file that only some devices have (dm/name): its trimmed text, or
+  // nullopt when it is absent.
+  Result<std::optional<std::string>> ReadOptional(const std::string& path) {
+    auto text = Read(path);
+    if (!text.ok()) {
+      if (IsNotFound(text.error())) return std::optional<std::string>();
+      return text.take_error();
+    }
+    return std::optional<std::string>(std::string(Trim(*text)));
+  }
+
+  Result<Block> ReadBlock(const std::string& dir, bool partition) {
+    Block block;
+    block.dir = dir;
+    block.partition = partition;
+    block.kind = partition ? StackKind::kPartition : StackKind::kOther;
+    MINT_TRY(std::string dev, Read(dir + "/dev"));
+    MINT_TRY(block.dev, ParseDevNum(dev, dir + "/dev"));
+    MINT_TRY(block.holders, ListOptional(dir + "/holders"));
+    std::sort(block.holders.begin(), block.holders.end());
+    if (partition) return block;
+    struct Kind {
+      const char* file;
+      StackKind kind;
+    };
+    for (Kind k : {Kind{"/dm/name", StackKind::kDeviceMapper}, Kind{"/md/level", StackKind::kMd},
+                   Kind{"/loop/backing_file", StackKind::kLoop}}) {
+      MINT_TRY(std::optional<std::string> label, ReadOptional(dir + k.file));
+      if (label) {
+        block.kind = k.kind;
+        block.label = *label;
+        break;
+      }
+    }
+    return block;
+  }
+
+  // The block device a /dev path names: "/dev/sda2" (the kernel's name;
+  // "/dev/cciss/c0d0" is "cciss!c0d0"), or "/dev/mapper/NAME" (a dm name).
+  static const std::string* BlockNamed(const Blocks& blocks, std::string_view path) {
+    if (!path.starts_with("/dev/")) return nullptr;
+    std::string_view rest = path.substr(5);
+    if (rest.starts_with("mapper/")) {
+      for (const auto& [name, block] : blocks)
+        if (block.kind == StackKind::kDeviceMapper && block.label == rest.substr(7)) return &name;
+      return nullptr;
+    }
+    std::string kernel_name(rest);
+    std::replace(kernel_name.begin(), kernel_name.end(), '/', '!');
+    auto it = blocks.find(kernel_name);
+    return it == blocks.end() ? nullptr : &it->first;
+  }
+
+  static const std::string* BlockWith(const Blocks& blocks, DevNum dev) {
+    for (const auto& [name, block] : blocks)
+      if (block.dev == dev) return &name;
+    return nullptr;
+  }
+
+  // The mount a file lives in: the longest mount point above it; of two
+  // mounts on one point, the later (it is on top).
+  static const Mount* MountHolding(const std::vector<Mount>& mounts, std::string_view path) {
+    const Mount* best = nullptr;
+    for (const Mount& m : mounts) {
+      std::string_view target = m.target;
+      bool above = target == "/" || (path.starts_with(target) &&
+                                     (path.size() == target.size() || path[target.size()] == '/'));
+      if (above && path.starts_with("/") &&
+          (best == nullptr || target.size() >= best->target.size()))
+        best = &m;
+    }
+    return best;
+  }
+
+  // /proc/self/mountinfo; a filesystem with an anonymous device number
+  // (btrfs shows 0:N) is on the device its source names.
+  Result<void> ReadMounts(HostTopology& host, const Blocks& blocks) {
+    const std::string path = "/proc/self/mountinfo";
+    MINT_TRY(std::string text, Read(path));
+    MINT_TRY(host.mounts, ParseMountinfo(text, path));
+    for (Mount& m : host.mounts) {
+      if (m.dev.major != 0) continue;
+      if (const std::string* name = BlockNamed(blocks, m.source)) m.dev = blocks.at(*name).dev;
+    }
+    return Ok();
+  }
+
+  // /proc/swaps: a swap partition (or dm, md, ... device) by its name, a
+  // swap file through the mount that holds it (a captured tree cannot
+  // stat() the file).
+  Result<void> ReadSwaps(HostTopology& host, const Blocks& blocks) {
+    const std::string path = "/proc/swaps";
+    MINT_TRY(std::string text, Read(path));
+    MINT_TRY(host.swaps, ParseSwaps(text, path));
+    for (Swap& s : host.swaps) {
+      if (s.file) {
+        if (const Mount* m = MountHolding(host.mounts, s.source)) s.dev = m->dev;
+        continue;
+      }
+      const std::string* name = BlockNamed(blocks, s.source);
+      if (name == nullptr)
+        return MakeError(ErrorCode::kIo, path,
+                         "swaps on " + s.source +
+                             ", which is no block device of /sys/block; the tree is damaged or "
+                             "incomplete (capture the host again with tools/collect-host)");
+      s.dev = blocks.at(*name).dev;
+    }
+    return Ok();
+  }
+
+  // A loop device is stacked on what holds its backing file: the block
+  // device itself ("/dev/sdb"), or the device of the mount the file is in.
+  static void AddLoopHolders(Blocks& blocks, const std::vector<Mount>& mounts) {
+    for (auto& [name, block] : blocks) {
+      if (block.kind != StackKind::kLoop) continue;
+      std::string_view file = block.label;
+      if (file.ends_with(" (deleted)")) file.remove_suffix(10);
+      const std::string* below = BlockNamed(blocks, file);
+      if (below == nullptr) {
+        const Mount* m = MountHolding(mounts, file);
+        if (m != nullptr) below = BlockWith(blocks, m->dev);
+      }
+      if (below == nullptr || *below == name) continue;
+      auto& holders = blocks.at(*below).holders;
+      if (std::find(holders.begin(), holders.end(), name) == holders.end()) holders.push_back(name);
+    }
+  }
+
+  // Everything stacked on `disk` or its partitions, transitively, in the
+  // order it is reached (nearest first).
+  Result<std::vector<StackedDevice>> StackOf(const Blocks& blocks, const std::string& disk) {
+    std::vector<StackedDevice> stacked;
+    std::deque<std::pair<std::string, std::string>> work;  // (holder, what it holds)
+    const Block& base = blocks.at(disk);
+    for (const auto& h : base.holders) work.emplace_back(h, disk);
+    for (const auto& p : base.partitions)
+      for (const auto& h : blocks.at(p).holders) work.emplace_back(h, p);
+    while (!work.empty()) {
+      auto [name, on] = work.front();
+      work.pop_front();
+      if (name == disk ||
+          std::find(base.partitions.begin(), base.partitions.end(), name) != base.partitions.end())
+        continue;  // a loop device backed by a file on itself
+      auto known = std::find_if(stacked.begin(), stacked.end(),
+                                [&](const StackedDevice& s) { return s.name == name; });
+      if (known != stacked.end()) {
+        if (std::find(known->on.begin(), known->on.end(), on) == known->on.end())
+          known->on.push_back(on);
+        continue;
+      }
+      auto it = blocks.find(name);
+      if (it == blocks.end())
+        return MakeError(ErrorCode::kIo, blocks.at(on).dir + "/holders/" + name,
+                         "names a holder that /sys/block does not have; the tree is damaged or "
+                         "incomplete (capture the host again with tools/collect-host)");
+      const Block& block = it->second;
+      stacked.push_back(StackedDevice{name, block.dev, block.kind, block.label, {on}});
+      for (const auto& h : block.holders) work.emplace_back(h, name);
+      for (const auto& p : block.partitions) work.emplace_back(p, name);
+    }
+    return stacked;
+  }
+
+  // /sys/block: every disk with its device number, partitions and what is
+  // stacked on them, then the mounts and swap areas (by device number).
   Result<void> ReadDisks(HostTopology& host) {
     MINT_TRY(std::vector<std::string> names, ListOptional("/sys/block"));
+    Blocks blocks;
     for (const std::string& name : names) {
       BlockDevice disk;
       disk.name = name;
@@ -243,18 +428,29 @@ class Discoverer {
                          "is larger than any disk; the file is damaged");
       }
       disk.size = ByteSize{sectors << 9};  // the kernel counts 512-byte sectors
+      MINT_TRY(Block block, ReadBlock(dir, false));
+      disk.dev = block.dev;
       // Partitions are subdirectories named after the disk ("sda1",
       // "nvme0n1p1") that hold a "partition" file.
       MINT_TRY(std::vector<std::string> entries, ListOptional(dir));
+      std::sort(entries.begin(), entries.end());
       for (const std::string& entry : entries) {
         if (entry.size() > name.size() && entry.starts_with(name) &&
             fs_.Exists(dir + "/" + entry + "/partition")) {
-          disk.holders.push_back(entry);
+          MINT_TRY(Block part, ReadBlock(dir + "/" + entry, true));
+          disk.partitions.push_back(Partition{entry, part.dev});
+          block.partitions.push_back(entry);
+          blocks[entry] = std::move(part);
         }
       }
-      MINT_TRY(std::vector<std::string> holders, ListOptional(dir + "/holders"));
-      disk.holders.insert(disk.holders.end(), holders.begin(), holders.end());
+      blocks[name] = std::move(block);
       host.disks.push_back(std::move(disk));
+    }
+    MINT_CHECK(ReadMounts(host, blocks));
+    MINT_CHECK(ReadSwaps(host, blocks));
+    AddLoopHolders(blocks, host.mounts);
+    for (BlockDevice& disk : host.disks) {
+      MINT_TRY(disk.stacked, StackOf(blocks, disk.name));
     }
     return Ok();
   }

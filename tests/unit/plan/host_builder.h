@@ -8,6 +8,8 @@
 //   0000:00:04.0 virtio-blk (MSI-X)      sdc
 //   0000:00:05.0 virtio-net (MSI-X)      eth1, no address
 //   0000:00:06.0 old device (no MSI)
+// Device numbers as a real host has them: disks 8:0, 8:16, ... with their
+// partitions after them (sda1 8:1), stacked devices 253:0, 253:1, ...
 #pragma once
 
 #include <string>
@@ -112,13 +114,34 @@ class HostBuilder {
     host_.pci.push_back(f);
     return *this;
   }
-  HostBuilder& Disk(std::string name, const char* bdf, std::vector<std::string> holders = {}) {
+  HostBuilder& Disk(std::string name, const char* bdf, std::vector<std::string> partitions = {}) {
     BlockDevice d;
     d.name = std::move(name);
     if (bdf != nullptr) d.pci = Bdf(bdf);
-    d.holders = std::move(holders);
+    d.dev = DevNum{8, 16 * disk_count_++};
+    for (uint32_t i = 0; i < partitions.size(); ++i)
+      d.partitions.push_back(Partition{partitions[i], DevNum{8, d.dev.minor + i + 1}});
     d.size = ByteSize{8ull << 30};
     host_.disks.push_back(d);
+    return *this;
+  }
+  // A device stacked on `on` (disks, partitions or stacked devices added
+  // before it), as Discover gives it: its own /sys/block entry, and an
+  // entry in `stacked` of every disk below it. Numbered 253:N.
+  HostBuilder& Stack(std::string name, StackKind kind, std::string label,
+                     std::vector<std::string> on) {
+    DevNum dev{253, stack_count_++};
+    for (auto& d : host_.disks) {
+      StackedDevice s{name, dev, kind, label, {}};
+      for (const auto& below : on)
+        if (d.Contains(below)) s.on.push_back(below);
+      if (!s.on.empty()) d.stacked.push_back(s);
+    }
+    BlockDevice whole;
+    whole.name = std::move(name);
+    whole.dev = dev;
+    whole.size = ByteSize{4ull << 30};
+    host_.disks.push_back(whole);
     return *this;
   }
   HostBuilder& Nic(std::string name, const char* bdf, std::vector<std::string> addresses = {},
@@ -131,18 +154,48 @@ class HostBuilder {
     host_.nics.push_back(n);
     return *this;
   }
+  // A mount of /dev/NAME (a disk, partition or stacked device by name), or
+  // of something on no block device (tmpfs: an anonymous 0:N).
   HostBuilder& Mount(std::string source, std::string target) {
-    host_.mounts.push_back(mint::Mount{std::move(source), std::move(target), "ext4"});
+    std::string device = source.starts_with("/dev/") ? source.substr(5) : "";
+    return MountOf(std::move(source), std::move(target), device);
+  }
+  // A mount whose source says another name than the device it is on:
+  // ("/dev/root", "/", "sda1").
+  HostBuilder& MountOf(std::string source, std::string target, const std::string& device) {
+    host_.mounts.push_back(
+        mint::Mount{std::move(source), std::move(target), "ext4", DevOf(device)});
     return *this;
   }
   HostBuilder& Swap(std::string source) {
-    host_.swaps.push_back(mint::Swap{std::move(source)});
+    DevNum dev = DevOf(source.substr(5));
+    host_.swaps.push_back(mint::Swap{std::move(source), false, dev});
+    return *this;
+  }
+  // A swap file on the filesystem of `device`.
+  HostBuilder& SwapFile(std::string path, const std::string& device) {
+    host_.swaps.push_back(mint::Swap{std::move(path), true, DevOf(device)});
     return *this;
   }
   HostTopology Build() const { return host_; }
 
  private:
+  // The device number of a disk, partition or stacked device by name; an
+  // anonymous 0:N for anything else.
+  DevNum DevOf(const std::string& device) {
+    for (const auto& d : host_.disks) {
+      if (d.name == device) return d.dev;
+      for (const auto& p : d.partitions)
+        if (p.name == device) return p.dev;
+      if (const StackedDevice* st = d.FindStacked(device)) return st->dev;
+    }
+    return DevNum{0, 100 + anonymous_count_++};
+  }
+
   HostTopology host_;
+  uint32_t disk_count_ = 0;
+  uint32_t stack_count_ = 0;
+  uint32_t anonymous_count_ = 0;
 };
 
 // A spec as `mintctl plan node1 --cores N --mem SIZE` gives it.

@@ -70,8 +70,7 @@ TEST(PlanDevices, MountedPartitionIsRefusedNamingTheMountPoint) {
   Error e = Refused(DeviceKind::kDisk, "sda");
   EXPECT_EQ(e.code, ErrorCode::kConflict);
   EXPECT_EQ(e.ToString(),
-            "--disk: sda1 (on sda) is mounted at / in node0; unmount it (umount /) or give the "
-            "node another disk");
+            "--disk: sda1 (on sda) is mounted at / in node0; give the node another disk");
 }
 
 TEST(PlanDevices, MountedWholeDiskIsRefused) {
@@ -89,6 +88,135 @@ TEST(PlanDevices, SwapOnTheDiskIsRefused) {
   EXPECT_EQ(e.ToString(),
             "--disk: sde1 (on sde) is swap space of node0; turn it off (swapoff /dev/sde1) or "
             "give the node another disk");
+}
+
+// ---- The disk-in-use rule through the layers (HostTopology::DiskUses) ----
+
+// sdd on its own virtio function 0000:00:07.0, with `partitions`.
+HostBuilder WithSdd(std::vector<std::string> partitions = {}) {
+  HostBuilder b;
+  b.Pci("0000:00:07.0", 0x010000, "virtio-pci", false, true, "Virtio block device");
+  b.Disk("sdd", "0000:00:07.0", std::move(partitions));
+  return b;
+}
+
+TEST(PlanDevices, AHolderOfAPartitionThatIsMountedIsRefusedNamingTheChain) {
+  HostBuilder b = WithSdd({"sdd1", "sdd2"});
+  b.Stack("dm-0", StackKind::kDeviceMapper, "vg0-srv", {"sdd2"})
+      .MountOf("/dev/mapper/vg0-srv", "/srv", "dm-0");
+  EXPECT_EQ(Refused(DeviceKind::kDisk, "sdd", b).ToString(),
+            "--disk: sdd2 (on sdd) holds dm-0 (vg0-srv), which is mounted at /srv in node0; "
+            "unmount it (umount /srv) or give the node another disk");
+  EXPECT_EQ(Refused(DeviceKind::kPci, "0000:00:07.0", b).ToString(),
+            "--pci: 0000:00:07.0 serves sdd, whose sdd2 holds dm-0 (vg0-srv), which is mounted at "
+            "/srv in node0; unmount it (umount /srv) or give the node another disk");
+}
+
+// No initramfs: the kernel calls the root device /dev/root.
+TEST(PlanDevices, RootMountedAsDevRootIsFoundByItsDeviceNumber) {
+  HostBuilder b = WithSdd({"sdd1"});
+  b.MountOf("/dev/root", "/", "sdd1");
+  EXPECT_EQ(Refused(DeviceKind::kDisk, "sdd", b).ToString(),
+            "--disk: sdd1 (on sdd) is mounted at / in node0; give the node another disk");
+}
+
+TEST(PlanDevices, LayersAreFollowedToTheTop) {
+  // LVM on md RAID1 on partitions of sdd and sdb: sdb1 -> md0 -> dm-0.
+  HostBuilder raid;
+  raid.Pci("0000:00:07.0", 0x010000, "virtio-pci", false, true, "Virtio block device")
+      .Disk("sdd", "0000:00:07.0", {"sdd1"})
+      .Pci("0000:00:08.0", 0x010000, "virtio-pci", false, true, "Virtio block device")
+      .Disk("sde", "0000:00:08.0", {"sde1"})
+      .Stack("md0", StackKind::kMd, "raid1", {"sdd1", "sde1"})
+      .Stack("dm-0", StackKind::kDeviceMapper, "vg9-home", {"md0"})
+      .MountOf("/dev/mapper/vg9-home", "/home", "dm-0");
+  EXPECT_EQ(Refused(DeviceKind::kDisk, "sde", raid).ToString(),
+            "--disk: sde1 (on sde) holds md0 (raid1), which holds dm-0 (vg9-home), which is "
+            "mounted at /home in node0; unmount it (umount /home) or give the node another disk");
+}
+
+TEST(PlanDevices, AnAssembledMdArrayIsRefusedWithHowToStopIt) {
+  HostBuilder b;
+  b.Pci("0000:00:07.0", 0x010000, "virtio-pci", false, true, "Virtio block device")
+      .Disk("sdd", "0000:00:07.0", {"sdd1"})
+      .Stack("md0", StackKind::kMd, "raid1", {"sdd1", "sdb"});
+  EXPECT_EQ(Refused(DeviceKind::kDisk, "sdd", b).ToString(),
+            "--disk: sdd1 (on sdd) holds md0 (raid1), which node0 has assembled; stop it (mdadm "
+            "--stop /dev/md0) or give the node another disk");
+  EXPECT_EQ(Refused(DeviceKind::kDisk, "sdb", b).ToString(),
+            "--disk: sdb holds md0 (raid1), which node0 has assembled; stop it (mdadm --stop "
+            "/dev/md0) or give the node another disk");
+}
+
+TEST(PlanDevices, AnActiveDeviceMapperTargetIsRefusedWithHowToRemoveIt) {
+  HostBuilder b;
+  b.Stack("dm-3", StackKind::kDeviceMapper, "vg1-data", {"sdb"});
+  EXPECT_EQ(Refused(DeviceKind::kDisk, "sdb", b).ToString(),
+            "--disk: sdb holds dm-3 (vg1-data), which node0 has assembled; remove it (dmsetup "
+            "remove vg1-data) or give the node another disk");
+  // A holder the kernel does not say more of (bcache): no way out but another disk.
+  HostBuilder other;
+  other.Stack("bcache0", StackKind::kOther, "", {"sdb"});
+  EXPECT_EQ(Refused(DeviceKind::kDisk, "sdb", other).ToString(),
+            "--disk: sdb holds bcache0, which node0 has assembled; give the node another disk");
+}
+
+TEST(PlanDevices, ALoopDeviceOverTheDiskIsRefusedWithHowToDetachIt) {
+  HostBuilder b;
+  b.Stack("loop0", StackKind::kLoop, "/dev/sdb", {"sdb"});
+  EXPECT_EQ(Refused(DeviceKind::kDisk, "sdb", b).ToString(),
+            "--disk: sdb holds loop0 (/dev/sdb), which node0 has assembled; detach it (losetup -d "
+            "/dev/loop0) or give the node another disk");
+}
+
+TEST(PlanDevices, ALoopDeviceOverAFileOnTheDiskIsRefusedThroughItsMount) {
+  HostBuilder b = WithSdd({"sdd1"});
+  b.Mount("/dev/sdd1", "/srv")
+      .Stack("loop0", StackKind::kLoop, "/srv/vm.img", {"sdd1"})
+      .Mount("/dev/loop0", "/mnt/vm");
+  EXPECT_EQ(Refused(DeviceKind::kDisk, "sdd", b).ToString(),
+            "--disk: sdd1 (on sdd) is mounted at /srv in node0; unmount it (umount /srv) or give "
+            "the node another disk");
+  // With /srv lazily unmounted (umount -l), the loop device still reads the disk.
+  HostBuilder lazy = WithSdd({"sdd1"});
+  lazy.Stack("loop0", StackKind::kLoop, "/srv/vm.img", {"sdd1"}).Mount("/dev/loop0", "/mnt/vm");
+  EXPECT_EQ(Refused(DeviceKind::kDisk, "sdd", lazy).ToString(),
+            "--disk: sdd1 (on sdd) holds loop0 (/srv/vm.img), which is mounted at /mnt/vm in "
+            "node0; unmount it (umount /mnt/vm) or give the node another disk");
+}
+
+TEST(PlanDevices, EncryptedSwapOnTheDiskIsRefused) {
+  HostBuilder b;
+  b.Stack("dm-1", StackKind::kDeviceMapper, "cryptswap", {"sdb"}).Swap("/dev/dm-1");
+  EXPECT_EQ(Refused(DeviceKind::kDisk, "sdb", b).ToString(),
+            "--disk: sdb holds dm-1 (cryptswap), which is swap space of node0; turn it off "
+            "(swapoff /dev/dm-1) or give the node another disk");
+}
+
+TEST(PlanDevices, ASwapFileOnTheDiskIsRefused) {
+  // Built without the mount of /srv, which the rule would name first.
+  HostBuilder b = WithSdd({"sdd1"});
+  b.SwapFile("/srv/swapfile", "sdd1");
+  EXPECT_EQ(Refused(DeviceKind::kDisk, "sdd", b).ToString(),
+            "--disk: sdd1 (on sdd) holds node0's swap file /srv/swapfile; turn it off (swapoff "
+            "/srv/swapfile) or give the node another disk");
+}
+
+TEST(PlanDevices, AnotherDiskOfTheControllerInUseThroughALayerIsNamed) {
+  HostBuilder b;
+  b.Disk("sdd", "0000:00:03.0").Stack("md0", StackKind::kMd, "raid1", {"sdb"});
+  EXPECT_EQ(Refused(DeviceKind::kDisk, "sdd", b).ToString(),
+            "--disk: sdd is on controller 0000:00:03.0, which also serves sdb (md0 assembled); "
+            "give the node a disk on its own controller");
+}
+
+TEST(PlanDevices, ADiskWhoseLayersNobodyUsesIsPlanned) {
+  // A tmpfs and a filesystem on another disk share no device number with sdb.
+  HostBuilder b;
+  b.Mount("tmpfs", "/tmp").Mount("/dev/sdc", "/srv");
+  Plan plan = MustPlan(b.Build(), With(DeviceKind::kDisk, "sdb"));
+  ASSERT_EQ(plan.devices.size(), 1u);
+  EXPECT_EQ(plan.devices[0].bdf.ToString(), "0000:00:03.0");
 }
 
 TEST(PlanDevices, UnknownNicListsTheNics) {
@@ -229,8 +357,8 @@ TEST(PlanDevices, RawFunctionServingNode0sRootDiskIsRefused) {
   Error e = Refused(DeviceKind::kPci, "0000:00:1f.2");
   EXPECT_EQ(e.code, ErrorCode::kConflict);
   EXPECT_EQ(e.ToString(),
-            "--pci: 0000:00:1f.2 serves sda, whose sda1 is mounted at / in node0; unmount it "
-            "(umount /) or give the node another disk");
+            "--pci: 0000:00:1f.2 serves sda, whose sda1 is mounted at / in node0; give the node "
+            "another disk");
 }
 
 TEST(PlanDevices, RawFunctionCarryingNode0sAddressIsRefused) {

@@ -48,8 +48,7 @@ TEST(PlanOnBuildVm, TheRootDiskAndTheNetworkAreRefused) {
   NodeSpec disk = FlagSpec(1);
   AddDevice(disk, DeviceKind::kDisk, "vda");
   EXPECT_EQ(Refusal(host, disk).ToString(),
-            "--disk: vda is mounted at / in node0; unmount it (umount /) or give the node "
-            "another disk");
+            "--disk: vda is mounted at / in node0; give the node another disk");
   NodeSpec nic = FlagSpec(1);
   AddDevice(nic, DeviceKind::kNic, "eth0");
   EXPECT_EQ(Refusal(host, nic).code, ErrorCode::kConflict);
@@ -147,6 +146,82 @@ TEST(PlanOnLabQ35, DisksSharingAControllerAndUnfitFunctionsAreRefused) {
             "--pci: 0000:00:1f.3 (82801I (ICH9 Family) SMBus Controller) has neither MSI nor "
             "MSI-X; a node takes device interrupts only as MSI, so give it a device that has "
             "them");
+}
+
+}  // namespace
+}  // namespace mint::testing
+
+namespace mint::testing {
+namespace {
+
+// The server disk layouts of tests/fixtures/hosts/make-disk-hosts: the
+// disk node0 runs from is refused, through every layer, and the free one is
+// planned.
+std::string Refused(const std::string& machine, DeviceKind kind, const std::string& name) {
+  NodeSpec spec = FlagSpec(2);
+  AddDevice(spec, kind, name);
+  return Refusal(Captured(machine), spec).ToString();
+}
+
+std::string PlannedFunction(const std::string& machine, const std::string& disk) {
+  NodeSpec spec = FlagSpec(2);
+  AddDevice(spec, DeviceKind::kDisk, disk);
+  Plan plan = MustPlan(Captured(machine), spec);
+  return plan.devices.size() == 1 ? plan.devices[0].bdf.ToString() : "(no device)";
+}
+
+TEST(PlanOnServerLayouts, RootOnLvmOnAPartition) {
+  EXPECT_EQ(Refused("lvm-root", DeviceKind::kDisk, "sda"),
+            "--disk: sda2 (on sda) holds dm-0 (vg0-root), which is mounted at / in node0; give "
+            "the node another disk");
+  EXPECT_EQ(Refused("lvm-root", DeviceKind::kPci, "0000:00:02.0"),
+            "--pci: 0000:00:02.0 serves sda, whose sda2 holds dm-0 (vg0-root), which is mounted "
+            "at / in node0; give the node another disk");
+  EXPECT_EQ(Refused("lvm-root", DeviceKind::kDisk, "dm-0"),
+            "--disk: dm-0 is not on a PCI function (mintctl topology shows none for it); only a "
+            "disk on its own PCI controller can be given to a node");
+  EXPECT_EQ(PlannedFunction("lvm-root", "sdb"), "0000:00:03.0");
+  EXPECT_EQ(PlannedFunction("lvm-root", "sdc"), "0000:00:04.0");
+}
+
+TEST(PlanOnServerLayouts, RootMountedAsDevRoot) {
+  EXPECT_EQ(Refused("dev-root", DeviceKind::kDisk, "sda"),
+            "--disk: sda1 (on sda) is mounted at / in node0; give the node another disk");
+  EXPECT_EQ(Refused("dev-root", DeviceKind::kPci, "0000:00:02.0"),
+            "--pci: 0000:00:02.0 serves sda, whose sda1 is mounted at / in node0; give the node "
+            "another disk");
+  EXPECT_EQ(PlannedFunction("dev-root", "sdb"), "0000:00:03.0");
+}
+
+TEST(PlanOnServerLayouts, MdRaid1AcrossTwoDisks) {
+  EXPECT_EQ(Refused("md-raid1", DeviceKind::kDisk, "sda"),
+            "--disk: sda1 (on sda) holds md0 (raid1), which is mounted at / in node0; give the "
+            "node another disk");
+  EXPECT_EQ(Refused("md-raid1", DeviceKind::kDisk, "sdb"),
+            "--disk: sdb1 (on sdb) holds md0 (raid1), which is mounted at / in node0; give the "
+            "node another disk");
+  EXPECT_EQ(Refused("md-raid1", DeviceKind::kPci, "0000:00:03.0"),
+            "--pci: 0000:00:03.0 serves sdb, whose sdb1 holds md0 (raid1), which is mounted at / "
+            "in node0; give the node another disk");
+  EXPECT_EQ(PlannedFunction("md-raid1", "sdc"), "0000:00:04.0");
+}
+
+TEST(PlanOnServerLayouts, NvmeDisksEachTheirOwnFunction) {
+  EXPECT_EQ(Refused("nvme-root", DeviceKind::kDisk, "nvme0n1"),
+            "--disk: nvme0n1p2 (on nvme0n1) is mounted at / in node0; give the node another disk");
+  EXPECT_EQ(Refused("nvme-root", DeviceKind::kPci, "0000:01:00.0"),
+            "--pci: 0000:01:00.0 serves nvme0n1, whose nvme0n1p2 is mounted at / in node0; give "
+            "the node another disk");
+  EXPECT_EQ(Refused("nvme-root", DeviceKind::kPci, "0000:00:1c.0"),
+            "--pci: 0000:00:1c.0 is a PCI bridge; bridges stay with node0: give the node an "
+            "endpoint device");
+  NodeSpec spec = FlagSpec(2);
+  AddDevice(spec, DeviceKind::kDisk, "nvme1n1");
+  Plan plan = MustPlan(Captured("nvme-root"), spec);
+  ASSERT_EQ(plan.devices.size(), 1u);
+  EXPECT_EQ(plan.devices[0].bdf.ToString(), "0000:02:00.0");
+  EXPECT_EQ(plan.devices[0].node0_driver, "nvme");
+  EXPECT_EQ(plan.devices[0].description, "QEMU NVM Express Controller (nvme1n1)");
 }
 
 }  // namespace

@@ -86,8 +86,13 @@ std::string Describe(const HostTopology& host) {
         << " node=" << p.numa_node << " " << p.description << "\n";
   }
   for (const BlockDevice& d : host.disks) {
-    out << "disk " << d.name << " " << (d.pci ? d.pci->ToString() : "-") << " " << d.size.bytes;
-    for (const std::string& h : d.holders) out << " " << h;
+    out << "disk " << d.name << " " << d.dev.ToString() << " " << (d.pci ? d.pci->ToString() : "-")
+        << " " << d.size.bytes;
+    for (const Partition& p : d.partitions) out << " " << p.name << "=" << p.dev.ToString();
+    for (const StackedDevice& st : d.stacked) {
+      out << " " << st.name << "=" << st.dev.ToString() << "(" << st.label << ")<";
+      for (const std::string& on : st.on) out << on << ",";
+    }
     out << "\n";
   }
   for (const Nic& n : host.nics) {
@@ -95,8 +100,10 @@ std::string Describe(const HostTopology& host) {
     for (const std::string& a : n.addresses) out << " " << a;
     out << "\n";
   }
-  for (const Mount& m : host.mounts) out << "mount " << m.source << " " << m.target << "\n";
-  for (const Swap& s : host.swaps) out << "swap " << s.source << "\n";
+  for (const Mount& m : host.mounts)
+    out << "mount " << m.source << " " << m.target << " " << m.dev.ToString() << "\n";
+  for (const Swap& s : host.swaps)
+    out << "swap " << s.source << " " << s.file << " " << s.dev.ToString() << "\n";
   out << "mint " << host.mint.present << " " << host.mint.abi_version << "\n";
   out << "cmdline " << host.cmdline << "\n";
   return out.str();
@@ -193,7 +200,9 @@ TEST_F(BuildVm, DisksAndNics) {
   ASSERT_NE(vda, nullptr);
   EXPECT_EQ(vda->pci, (PciBdf{0, 0, 2, 0}));
   EXPECT_EQ(vda->size, ByteSize{256ull << 30});
-  EXPECT_TRUE(vda->holders.empty());  // ext4 straight on the disk
+  EXPECT_EQ(vda->dev, (DevNum{254, 0}));
+  EXPECT_TRUE(vda->partitions.empty());  // ext4 straight on the disk
+  EXPECT_TRUE(vda->stacked.empty());
   const BlockDevice* loop0 = host_->FindDisk("loop0");
   ASSERT_NE(loop0, nullptr);
   EXPECT_FALSE(loop0->pci.has_value());
@@ -211,6 +220,8 @@ TEST_F(BuildVm, MountsSwapMintCmdline) {
   EXPECT_EQ(host_->mounts[5].source, "/dev/vda");
   EXPECT_EQ(host_->mounts[5].target, "/");
   EXPECT_EQ(host_->mounts[5].fstype, "ext4");
+  EXPECT_EQ(host_->mounts[5].dev, (DevNum{254, 0}));  // mountinfo "254:0", vda's dev
+  EXPECT_EQ(host_->mounts[0].dev, (DevNum{0, 21}));   // proc
   EXPECT_TRUE(host_->swaps.empty());
   EXPECT_FALSE(host_->mint.present);
   EXPECT_TRUE(host_->cmdline.starts_with(
@@ -335,6 +346,127 @@ TEST(BuildVmNonRoot, SaysWhatItCannotSee) {
   for (const PciFunction& f : root_host->pci) EXPECT_FALSE(f.caps_hidden) << f.bdf.ToString();
 }
 
+// ---- Server disk layouts (tests/fixtures/hosts/make-disk-hosts) ----------
+// lab-q35 with a server's disks: constructed in the kernel's shapes (the
+// README there says how), so the device numbers asserted here are the ones
+// the generator wrote.
+
+HostTopology Layout(const std::string& name) {
+  auto fs = sys::OpenHostFs(kFixtures + "/hosts/" + name);
+  auto host = Discover(*fs);
+  EXPECT_TRUE(host.ok()) << name << ": " << host.error().ToString();
+  return host.ok() ? std::move(host).value() : HostTopology{};
+}
+
+// "mounted sda2>dm-0 /", one use per line.
+std::string Uses(const HostTopology& host, const std::string& disk) {
+  const BlockDevice* d = host.FindDisk(disk);
+  if (d == nullptr) return "(no disk " + disk + ")";
+  std::string out;
+  for (const DiskUse& use : host.DiskUses(*d)) {
+    const char* kinds[] = {"mounted", "swap", "swapfile", "assembled"};
+    out += kinds[static_cast<int>(use.kind)];
+    out += " ";
+    for (size_t i = 0; i < use.chain.size(); ++i) out += (i ? ">" : "") + use.chain[i];
+    out += use.where.empty() ? "\n" : " " + use.where + "\n";
+  }
+  return out;
+}
+
+TEST(Layouts, ReadOnlyDeclaredHostFiles) {
+  for (const char* name : {"lvm-root", "dev-root", "md-raid1", "nvme-root"}) {
+    RecordingFs fs(sys::OpenHostFs(kFixtures + "/hosts/" + name));
+    auto host = Discover(fs);
+    ASSERT_TRUE(host.ok()) << name << ": " << host.error().ToString();
+    for (const std::string& path : fs.paths()) EXPECT_TRUE(IsHostFile(path)) << name << path;
+  }
+}
+
+// Each tree is what tools/collect-host would capture of it: a copy made by
+// collect-host --from describes the same host (no file is missing).
+TEST(Layouts, CollectHostCopiesReplayTheSame) {
+  for (const char* name : {"lvm-root", "dev-root", "md-raid1", "nvme-root"}) {
+    std::string copy = "/tmp/mint-layout-copy-" + std::to_string(getpid());
+    std::string command = "sh " + std::string(MINT_SOURCE_DIR) + "/tools/collect-host --from " +
+                          kFixtures + "/hosts/" + name + " " + copy + " >/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    auto fs = sys::OpenHostFs(copy);
+    auto replayed = Discover(*fs);
+    std::filesystem::remove_all(copy);
+    ASSERT_TRUE(replayed.ok()) << name << ": " << replayed.error().ToString();
+    EXPECT_EQ(Describe(Layout(name)), Describe(*replayed)) << name;
+  }
+}
+
+TEST(Layouts, LvmRootOnAPartition) {
+  HostTopology host = Layout("lvm-root");
+  const BlockDevice* sda = host.FindDisk("sda");
+  ASSERT_NE(sda, nullptr);
+  EXPECT_EQ(sda->dev, (DevNum{8, 0}));
+  ASSERT_EQ(sda->partitions.size(), 2u);
+  EXPECT_EQ(sda->partitions[1].dev, (DevNum{8, 2}));
+  ASSERT_EQ(sda->stacked.size(), 2u);
+  EXPECT_EQ(sda->stacked[0].name, "dm-0");
+  EXPECT_EQ(sda->stacked[0].dev, (DevNum{253, 0}));
+  EXPECT_EQ(sda->stacked[0].kind, StackKind::kDeviceMapper);
+  EXPECT_EQ(sda->stacked[0].label, "vg0-root");
+  EXPECT_EQ(sda->stacked[0].on, std::vector<std::string>{"sda2"});
+  EXPECT_EQ(sda->stacked[1].label, "vg0-swap");
+  EXPECT_EQ(host.mounts[0].source, "/dev/mapper/vg0-root");
+  EXPECT_EQ(host.mounts[0].dev, (DevNum{253, 0}));
+  ASSERT_EQ(host.swaps.size(), 1u);
+  EXPECT_EQ(host.swaps[0].dev, (DevNum{253, 1}));  // "/dev/dm-1", by its name
+  EXPECT_EQ(Uses(host, "sda"),
+            "mounted sda2>dm-0 /\nmounted sda1 /boot\nswap sda2>dm-1 /dev/dm-1\n");
+  EXPECT_EQ(Uses(host, "sdb"), "");
+  EXPECT_EQ(Uses(host, "dm-0"), "mounted dm-0 /\n");  // its own /sys/block entry
+}
+
+TEST(Layouts, DevRootIsFoundByItsDeviceNumber) {
+  HostTopology host = Layout("dev-root");
+  EXPECT_EQ(host.mounts[0].source, "/dev/root");
+  EXPECT_EQ(host.mounts[0].dev, (DevNum{8, 1}));
+  EXPECT_EQ(Uses(host, "sda"), "mounted sda1 /\n");
+  EXPECT_EQ(Uses(host, "sdb"), "");
+}
+
+TEST(Layouts, MdRaid1AcrossTwoDisks) {
+  HostTopology host = Layout("md-raid1");
+  for (const char* disk : {"sda", "sdb"}) {
+    const BlockDevice* d = host.FindDisk(disk);
+    ASSERT_NE(d, nullptr);
+    ASSERT_EQ(d->stacked.size(), 1u) << disk;
+    EXPECT_EQ(d->stacked[0].name, "md0");
+    EXPECT_EQ(d->stacked[0].kind, StackKind::kMd);
+    EXPECT_EQ(d->stacked[0].label, "raid1");
+    EXPECT_EQ(d->stacked[0].dev, (DevNum{9, 0}));
+  }
+  EXPECT_EQ(Uses(host, "sda"), "mounted sda1>md0 /\n");
+  EXPECT_EQ(Uses(host, "sdb"), "mounted sdb1>md0 /\n");
+  EXPECT_EQ(Uses(host, "sdc"), "");
+}
+
+TEST(Layouts, NvmeDisksEachOnTheirOwnFunction) {
+  HostTopology host = Layout("nvme-root");
+  const BlockDevice* nvme0 = host.FindDisk("nvme0n1");
+  const BlockDevice* nvme1 = host.FindDisk("nvme1n1");
+  ASSERT_TRUE(nvme0 && nvme1);
+  // /sys/block/nvme0n1 -> .../0000:01:00.0/nvme/nvme0/nvme0n1, device -> nvme0.
+  EXPECT_EQ(nvme0->pci, (PciBdf{0, 1, 0, 0}));
+  EXPECT_EQ(nvme1->pci, (PciBdf{0, 2, 0, 0}));
+  EXPECT_EQ(nvme0->dev, (DevNum{259, 0}));
+  ASSERT_EQ(nvme0->partitions.size(), 2u);
+  EXPECT_EQ(nvme0->partitions[1].name, "nvme0n1p2");
+  EXPECT_EQ(nvme0->partitions[1].dev, (DevNum{259, 2}));
+  ASSERT_EQ(host.swaps.size(), 1u);
+  EXPECT_TRUE(host.swaps[0].file);
+  EXPECT_EQ(host.swaps[0].dev, (DevNum{259, 2}));  // /swapfile is on the / mount
+  EXPECT_EQ(Uses(host, "nvme0n1"),
+            "mounted nvme0n1p2 /\nmounted nvme0n1p1 /boot/efi\nswapfile nvme0n1p2 /swapfile\n");
+  EXPECT_EQ(Uses(host, "nvme1n1"), "");
+  EXPECT_EQ(host.FindPci(PciBdf{0, 1, 0, 0})->class_code, 0x010802u);
+}
+
 TEST(HostFiles, MatchesFilesAndTheDirectoriesOnTheirWay) {
   EXPECT_TRUE(IsHostFile("/proc/iomem"));
   EXPECT_TRUE(IsHostFile("/sys/devices/system/cpu/cpu12/topology/core_id"));
@@ -454,9 +586,9 @@ class Tree : public ::testing::Test {
           "  40000000-7fffffff : mint pool\n"
           "e0000000-efffffff : Reserved\n"
           "  e0000000-efffffff : PCI MMCONFIG 0000 [bus 00-ff]\n");
-    Write("/proc/self/mounts",
-          "/dev/sda1 / ext4 rw,relatime 0 0\n"
-          "/dev/sdb1 /mnt/my\\040data ext4 rw 0 0\n");
+    Write("/proc/self/mountinfo",
+          "21 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+          "30 21 8:17 / /mnt/my\\040data rw - ext4 /dev/sdb1 rw\n");
     Write("/proc/swaps",
           "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
           "/dev/sdb2                               partition\t1048572\t\t0\t\t-2\n");
@@ -469,19 +601,31 @@ class Tree : public ::testing::Test {
     const std::string sda = "/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0";
     const std::string sdb = "/sys/devices/pci0000:00/0000:00:1f.2/ata2/host1/target1:0:0/1:0:0:0";
     Write(sda + "/block/sda/size", "2097152\n");
+    Write(sda + "/block/sda/dev", "8:0\n");
     Write(sda + "/block/sda/sda1/partition", "1\n");
+    Write(sda + "/block/sda/sda1/dev", "8:1\n");
     Link(sda + "/block/sda/device", "../../../0:0:0:0");
     Write(sdb + "/block/sdb/size", "4194304\n");
+    Write(sdb + "/block/sdb/dev", "8:16\n");
     Write(sdb + "/block/sdb/sdb1/partition", "1\n");
+    Write(sdb + "/block/sdb/sdb1/dev", "8:17\n");
     Write(sdb + "/block/sdb/sdb2/partition", "2\n");
+    Write(sdb + "/block/sdb/sdb2/dev", "8:18\n");
     Link(sdb + "/block/sdb/device", "../../../1:0:0:0");
     Link("/sys/block/vdb", "../devices/pci0000:00/0000:00:05.0/virtio3/block/vdb");
     const std::string vdb = "/sys/devices/pci0000:00/0000:00:05.0/virtio3/block/vdb";
     Write(vdb + "/size", "8388608\n");
+    Write(vdb + "/dev", "254:0\n");
     Link(vdb + "/device", "../../../virtio3");
-    Link(vdb + "/holders/dm-0", "../../dm-0");
+    // The kernel's holder links point at the holder's own directory.
+    Link(vdb + "/holders/dm-0", "../../../../../../virtual/block/dm-0");
+    Link("/sys/block/dm-0", "../devices/virtual/block/dm-0");
+    Write("/sys/devices/virtual/block/dm-0/size", "8388608\n");
+    Write("/sys/devices/virtual/block/dm-0/dev", "253:0\n");
+    Write("/sys/devices/virtual/block/dm-0/dm/name", "vg1-data\n");
     Link("/sys/block/loop0", "../devices/virtual/block/loop0");
     Write("/sys/devices/virtual/block/loop0/size", "0\n");
+    Write("/sys/devices/virtual/block/loop0/dev", "7:0\n");
 
     // NICs.
     Link("/sys/class/net/eth0", "../../devices/pci0000:00/0000:00:03.0/virtio0/net/eth0");
@@ -616,7 +760,7 @@ TEST_F(Tree, PciDriverFromADanglingLink) {
 TEST_F(Tree, DisksNicsMountsSwaps) {
   auto host = Run();
   ASSERT_TRUE(host.ok()) << host.error().ToString();
-  EXPECT_EQ(Describe(*host).find("disk loop0 - 0\n") != std::string::npos, true);
+  EXPECT_NE(Describe(*host).find("disk loop0 7:0 - 0\n"), std::string::npos);
   const BlockDevice* sda = host->FindDisk("sda");
   const BlockDevice* sdb = host->FindDisk("sdb");
   const BlockDevice* vdb = host->FindDisk("vdb");
@@ -624,10 +768,21 @@ TEST_F(Tree, DisksNicsMountsSwaps) {
   EXPECT_EQ(sda->pci, (PciBdf{0, 0, 0x1f, 2}));
   EXPECT_EQ(sdb->pci, (PciBdf{0, 0, 0x1f, 2}));  // the same controller
   EXPECT_EQ(sda->size, ByteSize{1ull << 30});
-  EXPECT_EQ(sda->holders, std::vector<std::string>{"sda1"});
-  EXPECT_EQ(sdb->holders, (std::vector<std::string>{"sdb1", "sdb2"}));
+  EXPECT_EQ(sda->dev, (DevNum{8, 0}));
+  ASSERT_EQ(sda->partitions.size(), 1u);
+  EXPECT_EQ(sda->partitions[0].name, "sda1");
+  EXPECT_EQ(sda->partitions[0].dev, (DevNum{8, 1}));
+  ASSERT_EQ(sdb->partitions.size(), 2u);
+  EXPECT_EQ(sdb->partitions[1].name, "sdb2");
+  EXPECT_EQ(sdb->partitions[1].dev, (DevNum{8, 18}));
+  EXPECT_TRUE(sdb->stacked.empty());
   EXPECT_EQ(vdb->pci, (PciBdf{0, 0, 5, 0}));
-  EXPECT_EQ(vdb->holders, std::vector<std::string>{"dm-0"});
+  ASSERT_EQ(vdb->stacked.size(), 1u);
+  EXPECT_EQ(vdb->stacked[0].name, "dm-0");
+  EXPECT_EQ(vdb->stacked[0].dev, (DevNum{253, 0}));
+  EXPECT_EQ(vdb->stacked[0].kind, StackKind::kDeviceMapper);
+  EXPECT_EQ(vdb->stacked[0].label, "vg1-data");
+  EXPECT_EQ(vdb->stacked[0].on, std::vector<std::string>{"vdb"});
   ASSERT_EQ(host->nics.size(), 1u);
   EXPECT_EQ(host->nics[0].name, "eth0");
   EXPECT_EQ(host->nics[0].pci, (PciBdf{0, 0, 3, 0}));
@@ -637,9 +792,146 @@ TEST_F(Tree, DisksNicsMountsSwaps) {
             (std::vector<std::string>{"default via 10.0.2.2", "10.0.2.0/24"}));
   ASSERT_EQ(host->mounts.size(), 2u);
   EXPECT_EQ(host->mounts[1].target, "/mnt/my data");
+  EXPECT_EQ(host->mounts[1].dev, (DevNum{8, 17}));
   ASSERT_EQ(host->swaps.size(), 1u);
   EXPECT_EQ(host->swaps[0].source, "/dev/sdb2");
+  EXPECT_FALSE(host->swaps[0].file);
+  EXPECT_EQ(host->swaps[0].dev, (DevNum{8, 18}));
   EXPECT_EQ(host->cmdline, "root=/dev/sda1 mint_pool=1G");
+}
+
+// ---- The disk-in-use rule on built trees ---------------------------------
+
+constexpr const char* kSdb1 =
+    "/sys/devices/pci0000:00/0000:00:1f.2/ata2/host1/target1:0:0/1:0:0:0/block/sdb/sdb1";
+constexpr const char* kSdb2 =
+    "/sys/devices/pci0000:00/0000:00:1f.2/ata2/host1/target1:0:0/1:0:0:0/block/sdb/sdb2";
+constexpr const char* kMountsBase =
+    "21 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+    "30 21 8:17 / /mnt/my\\040data rw - ext4 /dev/sdb1 rw\n";
+constexpr const char* kSwapsHeader = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n";
+
+class Stacks : public Tree {
+ protected:
+  // A virtual block device (dm-N, mdN) with `attr` ("dm/name") = value.
+  void Virtual(const std::string& name, const std::string& dev, const std::string& attr,
+               const std::string& value) {
+    const std::string dir = "/sys/devices/virtual/block/" + name;
+    Link("/sys/block/" + name, "../devices/virtual/block/" + name);
+    Write(dir + "/size", "1024\n");
+    Write(dir + "/dev", dev + "\n");
+    Write(dir + "/" + attr, value + "\n");
+  }
+  // `holder` holds the device whose sysfs directory is `below` (absolute).
+  void Holds(const std::string& below, const std::string& holder) {
+    std::string up;
+    for (char c : below.substr(std::string("/sys/devices/").size()))
+      if (c == '/') up += "../";
+    Link(below + "/holders/" + holder, "../../" + up + "virtual/block/" + holder);
+  }
+  void Loop(const std::string& backing) {
+    Write("/sys/devices/virtual/block/loop0/loop/backing_file", backing + "\n");
+  }
+  std::string UsesOf(const std::string& disk) {
+    auto host = Run();
+    if (!host.ok()) return host.error().ToString();
+    return Uses(*host, disk);
+  }
+};
+
+// vdb holds dm-0 (vg1-data), which nothing mounts: node0 still has it.
+TEST_F(Stacks, AHolderNothingMountsIsStillInUse) {
+  EXPECT_EQ(UsesOf("vdb"), "assembled vdb>dm-0\n");
+  EXPECT_EQ(UsesOf("sda"), "mounted sda1 /\n");
+}
+
+TEST_F(Stacks, LoopOverAFileOnTheDisk) {
+  Loop("/mnt/my data/disk.img");
+  Write("/proc/self/mountinfo",
+        std::string(kMountsBase) + "40 21 7:0 / /mnt/img rw - ext4 /dev/loop0 rw\n");
+  auto host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  const StackedDevice* loop = host->FindDisk("sdb")->FindStacked("loop0");
+  ASSERT_NE(loop, nullptr);
+  EXPECT_EQ(loop->kind, StackKind::kLoop);
+  EXPECT_EQ(loop->label, "/mnt/my data/disk.img");
+  EXPECT_EQ(loop->on, std::vector<std::string>{"sdb1"});
+  EXPECT_EQ(Uses(*host, "sdb"),
+            "mounted sdb1 /mnt/my data\nmounted sdb1>loop0 /mnt/img\nswap sdb2 /dev/sdb2\n");
+}
+
+// losetup /dev/loop0 /dev/vdb: no holders link, only the backing file.
+TEST_F(Stacks, LoopOverTheDiskItself) {
+  Loop("/dev/vdb");
+  EXPECT_EQ(UsesOf("vdb"), "assembled vdb>dm-0\nassembled vdb>loop0\n");
+}
+
+// LUKS on sdb2: /sys/block/sdb/sdb2/holders/dm-1, mounted through its
+// /dev/mapper name.
+TEST_F(Stacks, CryptOnAPartition) {
+  Virtual("dm-1", "253:1", "dm/name", "luks-home");
+  Holds(kSdb2, "dm-1");
+  Write("/proc/swaps", kSwapsHeader);
+  Write("/proc/self/mountinfo",
+        std::string(kMountsBase) + "41 21 253:1 / /home rw - ext4 /dev/mapper/luks-home rw\n");
+  EXPECT_EQ(UsesOf("sdb"), "mounted sdb1 /mnt/my data\nmounted sdb2>dm-1 /home\n");
+}
+
+// LVM on md on a partition: sdb2 -> md0 -> dm-1, two levels of holders.
+TEST_F(Stacks, HoldersAreFollowedThroughEveryLevel) {
+  Virtual("md0", "9:0", "md/level", "raid1");
+  Virtual("dm-1", "253:1", "dm/name", "vg2-root");
+  Holds(kSdb2, "md0");
+  Holds("/sys/devices/virtual/block/md0", "dm-1");
+  Write("/proc/swaps", kSwapsHeader + std::string("/dev/dm-1 partition\t1024\t0\t-2\n"));
+  auto host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  const BlockDevice* sdb = host->FindDisk("sdb");
+  ASSERT_EQ(sdb->stacked.size(), 2u);
+  EXPECT_EQ(sdb->stacked[0].name, "md0");
+  EXPECT_EQ(sdb->stacked[1].name, "dm-1");
+  EXPECT_EQ(sdb->stacked[1].on, std::vector<std::string>{"md0"});
+  EXPECT_EQ(Uses(*host, "sdb"), "mounted sdb1 /mnt/my data\nswap sdb2>md0>dm-1 /dev/dm-1\n");
+  EXPECT_EQ(Uses(*host, "md0"), "swap md0>dm-1 /dev/dm-1\n");
+}
+
+TEST_F(Stacks, SwapFileIsOnTheDeviceOfItsMount) {
+  Write("/proc/swaps", kSwapsHeader + std::string("/mnt/my\\040data/swapfile file\t1024\t0\t-2\n"
+                                                  "/swapfile file\t1024\t0\t-3\n"));
+  auto host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  EXPECT_EQ(host->swaps[0].dev, (DevNum{8, 17}));
+  EXPECT_EQ(host->swaps[1].dev, (DevNum{8, 1}));
+  EXPECT_EQ(Uses(*host, "sdb"), "mounted sdb1 /mnt/my data\nswapfile sdb1 /mnt/my data/swapfile\n");
+  EXPECT_EQ(Uses(*host, "sda"), "mounted sda1 /\nswapfile sda1 /swapfile\n");
+}
+
+// btrfs shows an anonymous device number (0:N): its source names the device.
+TEST_F(Stacks, AnonymousDeviceNumberFallsBackToTheSource) {
+  Write("/proc/self/mountinfo",
+        "21 1 0:45 / / rw,relatime - btrfs /dev/sda1 rw,subvol=/@\n"
+        "22 21 0:46 / /tmp rw - tmpfs tmpfs rw\n");
+  auto host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  EXPECT_EQ(host->mounts[0].dev, (DevNum{8, 1}));
+  EXPECT_EQ(host->mounts[1].dev, (DevNum{0, 46}));
+  EXPECT_EQ(Uses(*host, "sda"), "mounted sda1 /\n");
+}
+
+TEST_F(Stacks, DamagedBlockFilesAreNamed) {
+  Write("/proc/swaps", kSwapsHeader + std::string("/dev/sdz9 partition\t1024\t0\t-2\n"));
+  EXPECT_EQ(ErrorText(),
+            "/proc/swaps: swaps on /dev/sdz9, which is no block device of /sys/block; the tree is "
+            "damaged or incomplete (capture the host again with tools/collect-host)");
+  Write("/proc/swaps", kSwapsHeader);
+  Holds(kSdb1, "dm-7");
+  EXPECT_EQ(ErrorText(),
+            "/sys/block/sdb/sdb1/holders/dm-7: names a holder that /sys/block does not have; the "
+            "tree is damaged or incomplete (capture the host again with tools/collect-host)");
+  Remove(std::string(kSdb1) + "/holders");
+  Write(std::string(kSdb1) + "/dev", "8-17\n");
+  EXPECT_EQ(ErrorText(), "/sys/block/sdb/sdb1/dev: \"8-17\" is not a device number MAJOR:MINOR; " +
+                             std::string(kDamaged));
 }
 
 TEST_F(Tree, ReadsOnlyDeclaredHostFiles) {
@@ -761,12 +1053,17 @@ TEST_F(Tree, GarbageMeminfoMountsSwapsRoutes) {
             "kB\"; " +
                 std::string(kDamaged));
   Write("/proc/meminfo", "MemTotal: 4194304 kB\n");
-  Write("/proc/self/mounts", "/dev/sda1 /\n");
+  Write("/proc/self/mountinfo", "/dev/sda1 / ext4 rw 0 0\n");
   EXPECT_EQ(ErrorText(),
-            "/proc/self/mounts: line 1 (\"/dev/sda1 /\") is not \"SOURCE TARGET "
-            "FSTYPE OPTIONS ...\"; " +
+            "/proc/self/mountinfo: line 1 (\"/dev/sda1 / ext4 rw 0 0\") is not \"ID PARENT "
+            "MAJOR:MINOR ROOT TARGET OPTIONS ... - FSTYPE SOURCE OPTIONS\"; " +
                 std::string(kDamaged));
-  Write("/proc/self/mounts", "/dev/sda1 / ext4 rw 0 0\n");
+  Write("/proc/self/mountinfo", "21 1 8:x / / rw - ext4 /dev/sda1 rw\n");
+  EXPECT_EQ(ErrorText(),
+            "/proc/self/mountinfo: line 1 (\"21 1 8:x / / rw - ext4 /dev/sda1 rw\") is not \"ID "
+            "PARENT MAJOR:MINOR ROOT TARGET OPTIONS ... - FSTYPE SOURCE OPTIONS\"; " +
+                std::string(kDamaged));
+  Write("/proc/self/mountinfo", "21 1 8:1 / / rw - ext4 /dev/sda1 rw\n");
   Write("/proc/swaps", "not a swaps file\n");
   EXPECT_EQ(ErrorText(),
             "/proc/swaps: line 1 (\"not a swaps file\") is not the \"Filename Type "
@@ -853,6 +1150,32 @@ TEST_F(Tree, TruncatedConfigSpaceMeansNoCapabilities) {
 }
 
 // ---- Parsers on their own ------------------------------------------------
+
+// proc(5)'s example line (optional fields before "-"), an empty source
+// (two blanks), an escaped mount point.
+TEST(Parse, Mountinfo) {
+  auto mounts = internal::ParseMountinfo(
+      "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 shared:7 - ext3 /dev/root rw,errors=continue\n"
+      "40 21 0:44 / /run/user/1000 rw - tmpfs  rw,size=1k\n"
+      "41 21 8:17 / /mnt/my\\040data rw - ext4 /dev/sdb1 rw\n",
+      "/proc/self/mountinfo");
+  ASSERT_TRUE(mounts.ok()) << mounts.error().ToString();
+  ASSERT_EQ(mounts->size(), 3u);
+  EXPECT_EQ((*mounts)[0].dev, (DevNum{98, 0}));
+  EXPECT_EQ((*mounts)[0].target, "/mnt2");
+  EXPECT_EQ((*mounts)[0].fstype, "ext3");
+  EXPECT_EQ((*mounts)[0].source, "/dev/root");
+  EXPECT_EQ((*mounts)[1].source, "");
+  EXPECT_EQ((*mounts)[1].fstype, "tmpfs");
+  EXPECT_EQ((*mounts)[2].target, "/mnt/my data");
+  auto swaps = internal::ParseSwaps(
+      "Filename Type Size Used Priority\n/dev/dm-1 partition 8 0 -2\n/swap\\040file file 8 0 -3\n",
+      "/proc/swaps");
+  ASSERT_TRUE(swaps.ok()) << swaps.error().ToString();
+  EXPECT_FALSE((*swaps)[0].file);
+  EXPECT_TRUE((*swaps)[1].file);
+  EXPECT_EQ((*swaps)[1].source, "/swap file");
+}
 
 TEST(Parse, JoinLinkAndBdf) {
   using internal::JoinLink;

@@ -216,11 +216,62 @@ struct PciFunction {
   std::string description;  // libpci's name, e.g. "Virtio block device"
 };
 
+// A block device number, major:minor, as /sys/class/block/NAME/dev and
+// the third field of /proc/self/mountinfo print it. The identity of a block
+// device: names are not (/dev/root, /dev/mapper/vg0-root and dm-0 can be
+// one device).
+struct DevNum {
+  uint32_t major = 0;
+  uint32_t minor = 0;
+  auto operator<=>(const DevNum&) const = default;
+  std::string ToString() const;  // "8:2"
+};
+
+// A partition of a disk: /sys/block/sda/sda2.
+struct Partition {
+  std::string name;  // "sda2"
+  DevNum dev;
+};
+
+// What a stacked device is, for the way to take it apart.
+enum class StackKind {
+  kDeviceMapper,  // LVM, dm-crypt, multipath: /sys/block/dm-N/dm
+  kMd,            // md RAID: /sys/block/mdN/md
+  kLoop,          // a loop device whose backing file is on the disk, or is it
+  kPartition,     // a partition of a stacked device ("md0p1")
+  kOther,         // another holder (bcache, ...)
+};
+
+// A device node0 built on a disk: it holds the disk, one of its
+// partitions, or another stacked device of the same disk
+// (/sys/block/*/holders, /sys/block/*/*/holders, loop/backing_file).
+struct StackedDevice {
+  std::string name;  // "dm-0", "md0", "loop0", "md0p1"
+  DevNum dev;
+  StackKind kind = StackKind::kOther;
+  // "vg0-root" (dm/name), "raid1" (md/level), the backing file of a loop
+  // device ("/srv/disk.img"); empty when there is none.
+  std::string label;
+  // What it is built on, by name, within this disk's tree: the disk, its
+  // partitions or stacked devices listed before it ("sda2", "md0").
+  std::vector<std::string> on;
+};
+
+// A disk: an entry of /sys/block. Whole stacked devices (dm-0, md0, loop0)
+// are entries too; they are also listed in `stacked` of the disks below them.
 struct BlockDevice {
-  std::string name;                  // "sdb"
-  std::optional<PciBdf> pci;         // the controller's function
-  std::vector<std::string> holders;  // partitions and stacked devices
+  std::string name;  // "sdb"
+  DevNum dev;
+  std::optional<PciBdf> pci;  // the controller's function
   ByteSize size;
+  std::vector<Partition> partitions;
+  // Everything stacked above the disk or its partitions, transitively,
+  // nearest first: the holder closure.
+  std::vector<StackedDevice> stacked;
+
+  // The disk itself, a partition or a stacked device of it, by name.
+  bool Contains(std::string_view device) const;
+  const StackedDevice* FindStacked(std::string_view device) const;
 };
 
 struct Nic {
@@ -230,14 +281,37 @@ struct Nic {
   std::vector<std::string> routes;     // node0's IPv4 routes through it: "default via 10.0.2.2"
 };
 
+// A mounted filesystem, from /proc/self/mountinfo.
 struct Mount {
-  std::string source;  // "/dev/sda1"
+  std::string source;  // "/dev/sda1", "/dev/root", "/dev/mapper/vg0-root"
   std::string target;  // "/"
   std::string fstype;
+  // The block device the filesystem is on: mountinfo's major:minor, or,
+  // for a filesystem with an anonymous device number (major 0: btrfs), the
+  // device its source names. 0:N for filesystems on no block device.
+  DevNum dev;
 };
 
+// An active swap area, from /proc/swaps.
 struct Swap {
-  std::string source;  // "/dev/sdb2" or a file
+  std::string source;  // "/dev/sdb2", "/dev/dm-1" or a file ("/swapfile")
+  bool file = false;   // a swap file: `dev` is its filesystem's device
+  DevNum dev;          // the block device it is on
+};
+
+// How node0 uses a disk (HostTopology::DiskUses): one chain from the
+// disk, or one of its partitions, up to the device node0 uses.
+struct DiskUse {
+  enum class Kind {
+    kMounted,    // chain.back() holds a mounted filesystem (at `where`)
+    kSwap,       // chain.back() is swap space (`where`: as /proc/swaps names it)
+    kSwapFile,   // chain.back() holds the filesystem of the swap file `where`
+    kAssembled,  // chain.back() is a stacked device nothing uses, but node0 has it assembled
+  };
+  Kind kind = Kind::kMounted;
+  // Names, from the disk or a partition up: {"sda2", "dm-0"}; {"sdb"}.
+  std::vector<std::string> chain;
+  std::string where;  // mount point or swap path; empty for kAssembled
 };
 
 // A node's state: the kernel's enum mint_node_state (include/uapi/linux/
@@ -325,6 +399,14 @@ struct HostTopology {
   const PciFunction* FindPci(const PciBdf& bdf) const;
   const BlockDevice* FindDisk(std::string_view name) const;
   const Nic* FindNic(std::string_view name) const;
+  // The one disk-in-use rule: node0 uses `disk` when a mount or a swap area
+  // is on the device number of the disk, of one of its partitions or of
+  // anything stacked above them; a stacked device that nothing mounts or
+  // swaps on is in use too (node0 has it assembled). In order: mounts (as
+  // mountinfo lists them: the root filesystem first on most hosts), swaps,
+  // assembled devices.
+  // Empty: the disk is free.
+  std::vector<DiskUse> DiskUses(const BlockDevice& disk) const;
   // The node that owns this CPU or function, nullptr if node0 has it.
   const MintNode* OwnerOf(CpuId id) const;
   const MintNode* OwnerOf(const PciBdf& bdf) const;
