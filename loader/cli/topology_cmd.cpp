@@ -74,6 +74,12 @@ void PrintPci(const HostTopology& host, std::ostream& out) {
   t.Print(out);
 }
 
+std::vector<std::string> RouteTexts(const std::vector<NetRoute>& routes) {
+  std::vector<std::string> texts;
+  for (const auto& r : routes) texts.push_back(r.ToString());
+  return texts;
+}
+
 void PrintDisksAndNics(const HostTopology& host, std::ostream& out) {
   out << "\nDisks:\n";
   Table disks({"DISK", "SIZE", "PCI", "IN USE BY NODE0"});
@@ -88,7 +94,7 @@ void PrintDisksAndNics(const HostTopology& host, std::ostream& out) {
   for (const auto& n : host.nics)
     nics.Add({n.name, n.pci ? n.pci->ToString() : "-",
               n.addresses.empty() ? "-" : Join(n.addresses),
-              n.routes.empty() ? "-" : Join(n.routes)});
+              n.routes.empty() ? "-" : Join(RouteTexts(n.routes))});
   nics.Print(out);
 }
 

@@ -131,11 +131,14 @@ nlohmann::json TopologyJson(const HostTopology& host) {
                           {"holders", d.holders},
                           {"in_use", DiskUses(host, d)}});
   j["nics"] = nlohmann::json::array();
-  for (const auto& n : host.nics)
+  for (const auto& n : host.nics) {
+    nlohmann::json routes = nlohmann::json::array();
+    for (const auto& r : n.routes) routes.push_back(r.ToString());
     j["nics"].push_back({{"name", n.name},
                          {"pci", OptionalBdf(n.pci)},
                          {"addresses", n.addresses},
-                         {"routes", n.routes}});
+                         {"routes", routes}});
+  }
   j["mounts"] = nlohmann::json::array();
   for (const auto& m : host.mounts)
     j["mounts"].push_back({{"source", m.source}, {"target", m.target}, {"fstype", m.fstype}});

@@ -195,6 +195,13 @@ const BlockDevice* HostTopology::FindDisk(std::string_view name) const {
   return nullptr;
 }
 
+std::string NetRoute::ToString() const {
+  std::string text = destination;
+  if (!gateway.empty()) text += " via " + gateway;
+  if (table != "main") text += " table " + table;
+  return text;
+}
+
 const Nic* HostTopology::FindNic(std::string_view name) const {
   for (const auto& n : nics)
     if (n.name == name) return &n;

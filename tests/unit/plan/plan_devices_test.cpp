@@ -111,7 +111,7 @@ TEST(PlanDevices, NicCarryingNode0sAddressIsRefused) {
 TEST(PlanDevices, NicCarryingNode0sRouteIsRefused) {
   HostBuilder b;
   b.Pci("0000:00:07.0", 0x020000, "virtio-pci", false, true, "Virtio network device")
-      .Nic("eth2", "0000:00:07.0", {}, {"10.9.0.0/16 via 10.0.2.1"});
+      .Nic("eth2", "0000:00:07.0", {}, {NetRoute{"10.9.0.0/16", "10.0.2.1", "main", false}});
   Error e = Refused(DeviceKind::kNic, "eth2", b);
   EXPECT_EQ(e.code, ErrorCode::kConflict);
   EXPECT_EQ(e.ToString(),
@@ -123,7 +123,7 @@ TEST(PlanDevices, NicCarryingNode0sRouteIsRefused) {
 TEST(PlanDevices, RawFunctionCarryingNode0sRouteIsRefused) {
   HostBuilder b;
   b.Pci("0000:00:07.0", 0x020000, "virtio-pci", false, true, "Virtio network device")
-      .Nic("eth2", "0000:00:07.0", {}, {"default"});
+      .Nic("eth2", "0000:00:07.0", {}, {NetRoute{"default", "", "main", false}});
   Error e = Refused(DeviceKind::kPci, "0000:00:07.0", b);
   EXPECT_EQ(e.ToString(),
             "--pci: 0000:00:07.0 serves eth2, which carries node0's route default; node0 would "

@@ -57,6 +57,12 @@ class RecordingFs final : public sys::HostFs {
   std::set<std::string> paths_;
 };
 
+std::vector<std::string> Texts(const std::vector<NetRoute>& routes) {
+  std::vector<std::string> texts;
+  for (const NetRoute& r : routes) texts.push_back(r.ToString());
+  return texts;
+}
+
 // Everything Discover found, one fact per line, to compare whole topologies.
 std::string Describe(const HostTopology& host) {
   std::ostringstream out;
@@ -93,6 +99,12 @@ std::string Describe(const HostTopology& host) {
   for (const Nic& n : host.nics) {
     out << "nic " << n.name << " " << (n.pci ? n.pci->ToString() : "-");
     for (const std::string& a : n.addresses) out << " " << a;
+    for (const NetRoute& r : n.routes) out << " route " << r.ToString();
+    for (const NetUpper& u : n.uppers) {
+      out << " upper " << u.name << " " << u.kind << " on " << u.lower << (u.port ? " port" : "");
+      for (const std::string& a : u.addresses) out << " " << a;
+      for (const NetRoute& r : u.routes) out << " route " << r.ToString();
+    }
     out << "\n";
   }
   for (const Mount& m : host.mounts) out << "mount " << m.source << " " << m.target << "\n";
@@ -202,8 +214,12 @@ TEST_F(BuildVm, DisksAndNics) {
   ASSERT_EQ(host_->nics.size(), 1u);  // lo and ifb0/1 have no device
   EXPECT_EQ(host_->nics[0].name, "eth0");
   EXPECT_EQ(host_->nics[0].pci, (PciBdf{0, 0, 3, 0}));
-  EXPECT_EQ(host_->nics[0].addresses,
-            (std::vector<std::string>{"192.0.2.2", "fd00::2", "fe80::fc:ff:fe00:1"}));
+  // fe80::fc:ff:fe00:1 (link-local) is on eth0 too, but is not node0's use.
+  EXPECT_EQ(host_->nics[0].addresses, (std::vector<std::string>{"192.0.2.2/24", "fd00::2/64"}));
+  EXPECT_EQ(Texts(host_->nics[0].routes),
+            (std::vector<std::string>{"default via 192.0.2.1", "192.0.2.0/24", "fd00::/64",
+                                      "default via fd00::1"}));
+  EXPECT_TRUE(host_->nics[0].uppers.empty());
 }
 
 TEST_F(BuildVm, MountsSwapMintCmdline) {
@@ -463,23 +479,62 @@ class Tree : public ::testing::Test {
     Link("/sys/block/loop0", "../devices/virtual/block/loop0");
     Write("/sys/devices/virtual/block/loop0/size", "0\n");
 
-    // NICs.
-    Link("/sys/class/net/eth0", "../../devices/pci0000:00/0000:00:03.0/virtio0/net/eth0");
-    Link("/sys/devices/pci0000:00/0000:00:03.0/virtio0/net/eth0/device", "../../../virtio0");
+    // NICs: eth0 carries node0's address; eth1 is a port of br0, which
+    // carries addresses and has a VLAN br0.7 with a route in table 100 (the
+    // links as the kernel makes them; ip -j output as iproute2 6.1 prints it).
+    const std::string eth0 = "/sys/devices/pci0000:00/0000:00:03.0/virtio0/net/eth0";
+    const std::string eth1 = "/sys/devices/pci0000:00/0000:00:04.0/virtio1/net/eth1";
+    Link("/sys/class/net/eth0", "../.." + eth0.substr(4));
+    Link(eth0 + "/device", "../../../virtio0");
+    Link("/sys/class/net/eth1", "../.." + eth1.substr(4));
+    Link(eth1 + "/device", "../../../virtio1");
+    Link(eth1 + "/master", "../../../../virtual/net/br0");
+    Link(eth1 + "/upper_br0", "../../../../virtual/net/br0");
+    Link("/sys/class/net/br0", "../../devices/virtual/net/br0");
+    Link("/sys/devices/virtual/net/br0/lower_eth1",
+         "../../../pci0000:00/0000:00:04.0/virtio1/net/eth1");
+    Link("/sys/devices/virtual/net/br0/upper_br0.7", "../br0.7");
+    Link("/sys/class/net/br0.7", "../../devices/virtual/net/br0.7");
+    Link("/sys/devices/virtual/net/br0.7/lower_br0", "../br0");
     Link("/sys/class/net/lo", "../../devices/virtual/net/lo");
     Dir("/sys/devices/virtual/net/lo");
-    Write("/proc/net/fib_trie",
-          "Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 0.0.0.0\n        /0 universe UNICAST\n"
-          "Local:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 10.0.2.15\n        /32 host LOCAL\n"
-          "     |-- 10.0.2.255\n        /32 link BROADCAST\n"
-          "     |-- 127.0.0.1\n        /32 host LOCAL\n");
-    Write("/proc/net/route",
-          "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
-          "eth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
-          "eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n");
-    Write("/proc/net/if_inet6",
-          "00000000000000000000000000000001 01 80 10 80       lo\n"
-          "fe800000000000005054fffe123456ab 02 40 20 80     eth0\n");
+    Write("/rtnetlink/link.json",
+          R"([{"ifindex":1,"ifname":"lo","link_type":"loopback"},)"
+          R"({"ifindex":2,"ifname":"eth0","link_type":"ether"},)"
+          R"({"ifindex":3,"ifname":"eth1","master":"br0","linkinfo":{"info_slave_kind":"bridge"}},)"
+          R"({"ifindex":4,"ifname":"br0","linkinfo":{"info_kind":"bridge"}},)"
+          R"({"ifindex":5,"link":"br0","ifname":"br0.7","linkinfo":{"info_kind":"vlan"}}])");
+    Write(
+        "/rtnetlink/addr.json",
+        R"([{"ifindex":1,"ifname":"lo","addr_info":[)"
+        R"({"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host"},)"
+        R"({"family":"inet6","local":"::1","prefixlen":128,"scope":"host"}]},)"
+        R"({"ifindex":2,"ifname":"eth0","addr_info":[)"
+        R"({"family":"inet","local":"10.0.2.15","prefixlen":24,"scope":"global"},)"
+        R"({"family":"inet6","local":"fe80::5054:ff:fe12:34ab","prefixlen":64,"scope":"link"}]},)"
+        R"({"ifindex":3,"ifname":"eth1","master":"br0","addr_info":[)"
+        R"({"family":"inet6","local":"fe80::8a8:b3ff:fe2c:7738","prefixlen":64,"scope":"link"}]},)"
+        R"({"ifindex":4,"ifname":"br0","addr_info":[)"
+        R"({"family":"inet","local":"192.168.1.5","prefixlen":24,"scope":"global"},)"
+        R"({"family":"inet6","local":"fd00::5","prefixlen":64,"scope":"global"}]},)"
+        R"({"ifindex":5,"ifname":"br0.7","addr_info":[]}])");
+    Write(
+        "/rtnetlink/route4.json",
+        R"([{"dst":"default","gateway":"10.0.2.2","dev":"eth0","flags":[]},)"
+        R"({"dst":"10.0.2.0/24","dev":"eth0","protocol":"kernel","scope":"link"},)"
+        R"({"dst":"192.168.1.0/24","dev":"br0","protocol":"kernel","scope":"link"},)"
+        R"({"dst":"10.70.0.0/16","nexthops":[{"gateway":"10.0.2.3","dev":"eth0","weight":1},)"
+        R"({"gateway":"192.168.1.1","dev":"br0","weight":1}]},)"
+        R"({"dst":"10.50.0.0/16","dev":"br0.7","table":"100","scope":"link"},)"
+        R"({"type":"unreachable","dst":"10.66.0.0/16","table":"100"},)"
+        R"({"type":"local","dst":"10.0.2.15","dev":"eth0","table":"local","scope":"host"},)"
+        R"({"type":"broadcast","dst":"10.0.2.255","dev":"eth0","table":"local","scope":"link"}])");
+    Write("/rtnetlink/route6.json",
+          R"([{"dst":"fd00::/64","dev":"br0","protocol":"kernel","metric":256},)"
+          R"({"dst":"fe80::/64","dev":"eth0","protocol":"kernel","metric":256},)"
+          R"({"dst":"fe80::/64","dev":"eth1","protocol":"kernel","metric":256},)"
+          R"({"type":"local","dst":"fe80::8a8:b3ff:fe2c:7738","dev":"eth1","table":"local"},)"
+          R"({"type":"multicast","dst":"ff00::/8","dev":"eth1","table":"local"}])");
 
     // PCI: AHCI without MSI, virtio-blk with MSI-X (then MSI), virtio-net.
     PciDevice("0000:00:1f.2", "0x8086", "0x2922", "0x010601", Config(0x8086, 0x2922, {}), "ahci",
@@ -608,13 +663,36 @@ TEST_F(Tree, DisksNicsMountsSwaps) {
   EXPECT_EQ(sdb->holders, (std::vector<std::string>{"sdb1", "sdb2"}));
   EXPECT_EQ(vdb->pci, (PciBdf{0, 0, 5, 0}));
   EXPECT_EQ(vdb->holders, std::vector<std::string>{"dm-0"});
-  ASSERT_EQ(host->nics.size(), 1u);
-  EXPECT_EQ(host->nics[0].name, "eth0");
-  EXPECT_EQ(host->nics[0].pci, (PciBdf{0, 0, 3, 0}));
-  EXPECT_EQ(host->nics[0].addresses,
-            (std::vector<std::string>{"10.0.2.15", "fe80::5054:fffe:1234:56ab"}));
-  EXPECT_EQ(host->nics[0].routes,
-            (std::vector<std::string>{"default via 10.0.2.2", "10.0.2.0/24"}));
+  // Only hardware is a NIC; link-local addresses and routes, and the
+  // kernel's local/broadcast/multicast routes, are not node0's use.
+  ASSERT_EQ(host->nics.size(), 2u);
+  const Nic& e0 = host->nics[0];
+  EXPECT_EQ(e0.name, "eth0");
+  EXPECT_EQ(e0.pci, (PciBdf{0, 0, 3, 0}));
+  EXPECT_EQ(e0.addresses, std::vector<std::string>{"10.0.2.15/24"});
+  EXPECT_EQ(Texts(e0.routes), (std::vector<std::string>{"default via 10.0.2.2", "10.0.2.0/24",
+                                                        "10.70.0.0/16 via 10.0.2.3"}));
+  EXPECT_TRUE(e0.uppers.empty());
+  const Nic& e1 = host->nics[1];
+  EXPECT_EQ(e1.name, "eth1");
+  EXPECT_EQ(e1.pci, (PciBdf{0, 0, 4, 0}));
+  EXPECT_TRUE(e1.addresses.empty());
+  EXPECT_TRUE(e1.routes.empty());
+  ASSERT_EQ(e1.uppers.size(), 2u);
+  EXPECT_EQ(e1.uppers[0].name, "br0");
+  EXPECT_EQ(e1.uppers[0].kind, "bridge");
+  EXPECT_EQ(e1.uppers[0].lower, "eth1");
+  EXPECT_TRUE(e1.uppers[0].port);
+  EXPECT_EQ(e1.uppers[0].addresses, (std::vector<std::string>{"192.168.1.5/24", "fd00::5/64"}));
+  EXPECT_EQ(
+      Texts(e1.uppers[0].routes),
+      (std::vector<std::string>{"192.168.1.0/24", "10.70.0.0/16 via 192.168.1.1", "fd00::/64"}));
+  EXPECT_EQ(e1.uppers[1].name, "br0.7");
+  EXPECT_EQ(e1.uppers[1].kind, "vlan");
+  EXPECT_EQ(e1.uppers[1].lower, "br0");
+  EXPECT_FALSE(e1.uppers[1].port);
+  EXPECT_TRUE(e1.uppers[1].addresses.empty());
+  EXPECT_EQ(Texts(e1.uppers[1].routes), std::vector<std::string>{"10.50.0.0/16 table 100"});
   ASSERT_EQ(host->mounts.size(), 2u);
   EXPECT_EQ(host->mounts[1].target, "/mnt/my data");
   ASSERT_EQ(host->swaps.size(), 1u);
@@ -732,7 +810,7 @@ TEST_F(Tree, GarbageCpuFiles) {
                 root_ + ")");
 }
 
-TEST_F(Tree, GarbageMeminfoMountsSwapsRoutes) {
+TEST_F(Tree, GarbageMeminfoMountsSwaps) {
   Write("/proc/meminfo", std::string("\0\x7f\xfe binary", 10));
   EXPECT_EQ(ErrorText(), "/proc/meminfo: has no \"MemTotal:\" line; " + std::string(kDamaged));
   Write("/proc/meminfo", "MemTotal: 12 MB\n");
@@ -752,12 +830,74 @@ TEST_F(Tree, GarbageMeminfoMountsSwapsRoutes) {
             "/proc/swaps: line 1 (\"not a swaps file\") is not the \"Filename Type "
             "...\" header; " +
                 std::string(kDamaged));
-  Write("/proc/swaps", "Filename Type Size Used Priority\n");
-  Write("/proc/net/fib_trie", "Local:\n     |-- 10.0.2.999\n");
+}
+
+constexpr std::string_view kNotIpJson =
+    "; it is not iproute2's `ip -j` output, or it is damaged: capture the host again with "
+    "tools/collect-host (it needs iproute2's ip, not busybox's)";
+
+TEST_F(Tree, GarbageIpJson) {
+  auto expect = [&](const std::string& file, const std::string& text, const std::string& what) {
+    std::ifstream in(root_ + file);
+    std::string saved((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Write(file, text);
+    EXPECT_EQ(ErrorText(), file + ": " + what + std::string(kNotIpJson)) << text;
+    Write(file, saved);
+  };
+  expect("/rtnetlink/link.json", "Usage: ip [ OPTIONS ] OBJECT",
+         "is not JSON (ip -j -d link show)");
+  expect("/rtnetlink/link.json", R"({"ifname":"eth0"})", "is not a JSON array");
+  expect("/rtnetlink/link.json", R"([1])", "has an entry that is not an object");
+  expect("/rtnetlink/link.json", R"([{"ifindex":1}])", "has an entry without \"ifname\"");
+  expect("/rtnetlink/link.json", R"([{"ifname":7}])", "has a \"ifname\" that is not a string");
+  expect("/rtnetlink/link.json", R"([{"ifname":"x","linkinfo":[]}])",
+         "has a \"linkinfo\" that is not an object");
+  expect("/rtnetlink/addr.json", R"([{"ifname":"eth0","addr_info":{}}])",
+         "has an \"addr_info\" that is not an array");
+  expect("/rtnetlink/addr.json", R"([{"ifname":"eth0","addr_info":[5]}])",
+         "has an address that is not an object");
+  expect(
+      "/rtnetlink/addr.json",
+      R"([{"ifname":"eth0","addr_info":[{"family":"inet","local":"10.0.2.15","prefixlen":33}]}])",
+      "has an address of eth0 without a valid \"prefixlen\"");
+  expect("/rtnetlink/addr.json",
+         R"([{"ifname":"eth0","addr_info":[{"family":"inet6","local":"fd00::1","prefixlen":64,)"
+         R"("scope":"galaxy"}]}])",
+         "has a \"scope\" that is neither a name ip prints nor 0-255");
+  expect("/rtnetlink/route4.json", R"([{"dev":"eth0"}])", "has an entry without \"dst\"");
+  expect("/rtnetlink/route4.json", R"([{"dst":"default","type":"999","dev":"eth0"}])",
+         "has a \"type\" that is neither a name ip prints nor 0-255");
+  expect("/rtnetlink/route6.json", R"([{"dst":"default","nexthops":{}}])",
+         "has \"nexthops\" that are not an array");
+  expect("/rtnetlink/route6.json", R"([{"dst":"default","nexthops":[1]}])",
+         "has a next hop that is not an object");
+  expect("/rtnetlink/route6.json", R"([{"dst":"default","gateway":1,"dev":"eth0"}])",
+         "has a \"gateway\" that is not a string");
+  EXPECT_EQ(ErrorText(), "(no error)");
+}
+
+// A capture without the ip -j files (busybox's ip has no -j) is refused:
+// it cannot say which NICs node0 uses, and must not answer "none".
+TEST_F(Tree, CaptureWithoutNetworkStateIsRefused) {
+  Remove("/rtnetlink/route6.json");
+  auto host = Run();
+  ASSERT_FALSE(host.ok());
+  EXPECT_EQ(host.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(ErrorText(),
-            "/proc/net/fib_trie: line 2 (\"     |-- 10.0.2.999\") is not \"|-- "
-            "A.B.C.D\"; " +
-                std::string(kDamaged));
+            "/rtnetlink/route6.json: is missing: the capture has no record of node0's addresses "
+            "and routes, so no NIC can be checked; capture the host again with tools/collect-host "
+            "where iproute2's ip (ip -j) is installed");
+}
+
+// Numbers where ip prints names (ip -N, or a kernel newer than iproute2's
+// tables) are the kernel's numbers all the same.
+TEST_F(Tree, IpJsonNumbersForNames) {
+  Write("/rtnetlink/route4.json", R"([{"type":"2","dst":"10.0.2.15","dev":"eth0","table":"255"},)"
+                                  R"({"type":1,"dst":"10.9.0.0/16","dev":"eth0","table":"7"}])");
+  Write("/rtnetlink/route6.json", "[]");
+  auto host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  EXPECT_EQ(Texts(host->nics[0].routes), std::vector<std::string>{"10.9.0.0/16 table 7"});
 }
 
 TEST_F(Tree, GarbageMintState) {
