@@ -331,6 +331,117 @@ TEST_F(LabQ35, ReadsOnlyDeclaredHostFiles) {
   for (const std::string& path : fs.paths()) EXPECT_TRUE(IsHostFile(path)) << path;
 }
 
+// ---- Constructed hosts (tests/fixtures/hosts/construct) ------------------
+
+HostTopology Constructed(const std::string& name) {
+  auto fs = sys::OpenHostFs(kFixtures + "/hosts/" + name);
+  auto host = Discover(*fs);
+  EXPECT_TRUE(host.ok()) << name << ": " << host.error().ToString();
+  return host.ok() ? *host : HostTopology{};
+}
+
+TEST(Constructed, ReadOnlyDeclaredHostFilesAndReplayThroughCollectHost) {
+  for (const std::string name : {"bridge-br0", "bond-bond0", "slash32", "numa2-smt128"}) {
+    const std::string tree = kFixtures + "/hosts/" + name;
+    RecordingFs fs(sys::OpenHostFs(tree));
+    ASSERT_TRUE(Discover(fs).ok()) << name;
+    for (const std::string& path : fs.paths()) EXPECT_TRUE(IsHostFile(path)) << name << path;
+    // collect-host --from copies what Discover needs, upper_* links and
+    // the ip -j files included.
+    char copy[] = "/tmp/mint-topo-copy-XXXXXX";
+    ASSERT_NE(mkdtemp(copy), nullptr);
+    std::string command = "sh " + std::string(MINT_SOURCE_DIR) + "/tools/collect-host --from " +
+                          tree + " " + copy + "/t >/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    auto copy_fs = sys::OpenHostFs(std::string(copy) + "/t");
+    auto replayed = Discover(*copy_fs);
+    std::filesystem::remove_all(copy);
+    ASSERT_TRUE(replayed.ok()) << name << ": " << replayed.error().ToString();
+    EXPECT_EQ(Describe(Constructed(name)), Describe(*replayed)) << name;
+  }
+}
+
+TEST(Constructed, BridgeBr0) {
+  HostTopology host = Constructed("bridge-br0");
+  ASSERT_EQ(host.nics.size(), 2u);
+  const Nic* eth0 = host.FindNic("eth0");
+  const Nic* eth1 = host.FindNic("eth1");
+  ASSERT_TRUE(eth0 && eth1);
+  // Up, with its link-local address and fe80::/64 route only: not in use.
+  EXPECT_TRUE(eth0->addresses.empty());
+  EXPECT_TRUE(eth0->routes.empty());
+  EXPECT_TRUE(eth0->uppers.empty());
+  EXPECT_TRUE(eth1->addresses.empty());
+  ASSERT_EQ(eth1->uppers.size(), 1u);
+  const NetUpper& br0 = eth1->uppers[0];
+  EXPECT_EQ(br0.name, "br0");
+  EXPECT_EQ(br0.kind, "bridge");
+  EXPECT_EQ(br0.lower, "eth1");
+  EXPECT_TRUE(br0.port);
+  EXPECT_EQ(br0.addresses, std::vector<std::string>{"192.168.1.5/24"});
+  EXPECT_EQ(Texts(br0.routes),
+            (std::vector<std::string>{"default via 192.168.1.1", "192.168.1.0/24"}));
+}
+
+TEST(Constructed, BondBond0) {
+  HostTopology host = Constructed("bond-bond0");
+  ASSERT_EQ(host.nics.size(), 3u);
+  EXPECT_EQ(host.FindNic("eth2")->pci, (PciBdf{0, 0, 7, 0}));
+  ASSERT_NE(host.FindPci(PciBdf{0, 0, 7, 0}), nullptr);
+  for (const char* name : {"eth1", "eth2"}) {
+    const Nic* nic = host.FindNic(name);
+    ASSERT_EQ(nic->uppers.size(), 1u) << name;
+    EXPECT_EQ(nic->uppers[0].name, "bond0");
+    EXPECT_EQ(nic->uppers[0].kind, "bond");
+    EXPECT_TRUE(nic->uppers[0].port);
+    EXPECT_EQ(nic->uppers[0].addresses,
+              (std::vector<std::string>{"10.1.0.5/24", "2001:db8:1::5/64"}));
+  }
+  EXPECT_TRUE(host.FindNic("eth0")->uppers.empty());
+}
+
+TEST(Constructed, Slash32) {
+  HostTopology host = Constructed("slash32");
+  const Nic* eth1 = host.FindNic("eth1");
+  EXPECT_EQ(eth1->addresses, std::vector<std::string>{"203.0.113.7/32"});
+  EXPECT_EQ(Texts(eth1->routes), std::vector<std::string>{"default via 203.0.113.1 table 100"});
+  const Nic* eth2 = host.FindNic("eth2");
+  EXPECT_TRUE(eth2->addresses.empty());
+  EXPECT_EQ(Texts(eth2->routes), std::vector<std::string>{"198.51.100.0/24 table 200"});
+}
+
+TEST(Constructed, Numa2Smt128) {
+  HostTopology host = Constructed("numa2-smt128");
+  ASSERT_EQ(host.cpus.size(), 128u);
+  for (uint32_t i = 0; i < 128; ++i) {
+    const Cpu& cpu = host.cpus[i];
+    uint32_t thread = i / 64, socket = (i % 64) / 32, core = i % 32;
+    EXPECT_TRUE(cpu.online);
+    EXPECT_EQ(cpu.package, socket) << i;
+    EXPECT_EQ(cpu.core, core) << i;
+    EXPECT_EQ(cpu.numa_node, static_cast<int>(socket)) << i;
+    EXPECT_EQ(cpu.siblings, (std::vector<CpuId>{CpuId{i % 64}, CpuId{i % 64 + 64}})) << i;
+    EXPECT_EQ(cpu.apic, ApicId{(socket << 7) | (core << 1) | thread}) << i;
+  }
+  EXPECT_EQ(host.cpus[64].apic, ApicId{1});
+  EXPECT_EQ(host.cpus[32].apic, ApicId{128});
+  EXPECT_EQ(host.cpus[127].apic, ApicId{191});
+  ASSERT_EQ(host.numa_nodes.size(), 2u);
+  EXPECT_EQ(FormatCpuList(host.numa_nodes[0].cpus), "0-31,64-95");
+  EXPECT_EQ(FormatCpuList(host.numa_nodes[1].cpus), "32-63,96-127");
+  EXPECT_EQ(host.numa_nodes[0].mem_total, ByteSize{65584012ull << 10});
+  EXPECT_EQ(host.numa_nodes[1].mem_total, ByteSize{66058240ull << 10});
+  EXPECT_EQ(host.mem_total, ByteSize{(65584012ull + 66058240ull) << 10});
+  // System RAM runs from 4 GiB to 130 GiB: both nodes' memory.
+  bool high_ram = false;
+  for (const IomemRange& r : host.iomem) {
+    high_ram = high_ram || (r.name == "System RAM" && r.start == PhysAddr{0x100000000} &&
+                            r.last == PhysAddr{0x207fffffff});
+  }
+  EXPECT_TRUE(high_ram);
+  for (const PciFunction& f : host.pci) EXPECT_EQ(f.numa_node, 0) << f.bdf.ToString();
+}
+
 TEST(HostFiles, MatchesFilesAndTheDirectoriesOnTheirWay) {
   EXPECT_TRUE(IsHostFile("/proc/iomem"));
   EXPECT_TRUE(IsHostFile("/sys/devices/system/cpu/cpu12/topology/core_id"));
@@ -339,6 +450,11 @@ TEST(HostFiles, MatchesFilesAndTheDirectoriesOnTheirWay) {
   EXPECT_FALSE(IsHostFile("/etc/shadow"));
   EXPECT_FALSE(IsHostFile("/sys/devices/system/cpu/cpu1/cache/index0/size"));
   EXPECT_FALSE(IsHostFile("/proc/iomem/x"));
+  // The command after a path in host-files.list is not part of the path.
+  EXPECT_TRUE(IsHostFile("/rtnetlink/route6.json"));
+  EXPECT_TRUE(IsHostFile("/sys/class/net/eth1/upper_br0"));
+  EXPECT_TRUE(IsHostFile("/sys/class/net/eth1/master"));
+  EXPECT_FALSE(IsHostFile("/proc/net/fib_trie"));  // read by no one since rtnetlink
 }
 
 // ---- Synthetic trees -----------------------------------------------------
