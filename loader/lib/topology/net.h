@@ -9,6 +9,8 @@
 // mint_topology.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +50,21 @@ struct NetState {
 // The live kernel's state through rtnetlink dumps (RTM_GETLINK,
 // RTM_GETADDR, RTM_GETROUTE for AF_INET and AF_INET6, all tables).
 Result<NetState> ReadNetlink();
+
+// What ReadNetlink does with each datagram of a dump's reply: its
+// messages, checked and added to `state`. Links must be fed before
+// addresses and routes (they name interfaces by index). On its own so
+// tests can feed replies built by hand.
+struct NetlinkDump {
+  enum class Kind { kLinks, kAddresses, kRoutes };
+  // True once the dump's NLMSG_DONE came. An error naming `what` for the
+  // kernel's NLMSG_ERROR, a message too short for its header, or one of
+  // another sequence or port.
+  Result<bool> Feed(Kind kind, const void* data, size_t size, uint32_t seq, uint32_t portid,
+                    const std::string& what);
+  std::map<uint32_t, std::string> names;  // ifindex -> name, from the links
+  NetState state;
+};
 
 // The same state from `ip -j -d link show`, `ip -j addr show` and
 // `ip -j -4|-6 route show table all` (iproute2 6.x JSON); each text comes

@@ -9,7 +9,6 @@
 #include <net/if.h>
 
 #include <cerrno>
-#include <cstring>
 #include <map>
 #include <memory>
 
@@ -20,18 +19,22 @@ namespace {
 
 constexpr std::string_view kContext = "rtnetlink";
 
+// ToString adds strerror(err).
 Error NetlinkError(const std::string& what, int err) {
   return MakeError(ErrorCode::kIo, std::string(kContext),
-                   what + ": " + std::strerror(err) +
+                   what +
                        "; node0's addresses and routes cannot be read, so no NIC can be "
-                       "checked (is this a Linux host with rtnetlink?)",
+                       "checked: run mintctl where it may use a NETLINK_ROUTE socket",
                    err);
 }
 
-struct Dump {
-  std::map<uint32_t, std::string> names;  // ifindex -> name, from the link dump
-  NetState state;
-};
+using Dump = NetlinkDump;
+
+// A message too short for its header: mnl_cb_run stops with this errno.
+int Malformed() {
+  errno = EBADMSG;
+  return MNL_CB_ERROR;
+}
 
 // An address attribute as text; empty if it is shorter than the family's.
 std::string Address(int family, const nlattr* attr) {
@@ -70,6 +73,7 @@ int Collect(const nlattr* attr, void* data) {
 
 int OnLink(const nlmsghdr* nlh, void* data) {
   auto* dump = static_cast<Dump*>(data);
+  if (mnl_nlmsg_get_payload_len(nlh) < sizeof(ifinfomsg)) return Malformed();
   const auto* ifm = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
   Attrs<IFLA_MAX> attrs;
   mnl_attr_parse(nlh, sizeof *ifm, Collect<IFLA_MAX>, &attrs);
@@ -88,6 +92,7 @@ int OnLink(const nlmsghdr* nlh, void* data) {
 
 int OnAddress(const nlmsghdr* nlh, void* data) {
   auto* dump = static_cast<Dump*>(data);
+  if (mnl_nlmsg_get_payload_len(nlh) < sizeof(ifaddrmsg)) return Malformed();
   const auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(nlh));
   if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) return MNL_CB_OK;
   Attrs<IFA_MAX> attrs;
@@ -98,6 +103,7 @@ int OnAddress(const nlmsghdr* nlh, void* data) {
   address.iface = dump->names[ifa->ifa_index];
   address.ipv6 = ifa->ifa_family == AF_INET6;
   address.local = Address(ifa->ifa_family, local);
+  if (address.local.empty()) return MNL_CB_OK;  // shorter than an address
   address.prefix = ifa->ifa_prefixlen;
   address.scope = ifa->ifa_scope;
   dump->state.addresses.push_back(std::move(address));
@@ -115,6 +121,7 @@ void AddHop(Dump& dump, const NetRouteHop& route, uint32_t ifindex, const nlattr
 
 int OnRoute(const nlmsghdr* nlh, void* data) {
   auto* dump = static_cast<Dump*>(data);
+  if (mnl_nlmsg_get_payload_len(nlh) < sizeof(rtmsg)) return Malformed();
   const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(nlh));
   // Cached clones are not routes anyone configured; ip route hides them.
   if ((rtm->rtm_flags & RTM_F_CLONED) != 0) return MNL_CB_OK;
@@ -168,8 +175,8 @@ class Netlink {
 
   // One dump request of `type` whose header is `header_size` bytes with
   // `family` first (ifinfomsg, ifaddrmsg and rtmsg all start with it).
-  Result<void> Run(uint16_t type, size_t header_size, uint8_t family, mnl_cb_t callback, Dump& dump,
-                   const char* what) {
+  Result<void> Run(uint16_t type, size_t header_size, uint8_t family, Dump::Kind kind, Dump& dump,
+                   const std::string& what) {
     std::vector<char> buffer(kBufferSize);
     nlmsghdr* nlh = mnl_nlmsg_put_header(buffer.data());
     nlh->nlmsg_type = type;
@@ -178,16 +185,15 @@ class Netlink {
     auto* header = static_cast<uint8_t*>(mnl_nlmsg_put_extra_header(nlh, header_size));
     header[0] = family;
     if (mnl_socket_sendto(socket_.get(), nlh, nlh->nlmsg_len) < 0) {
-      return NetlinkError(std::string("cannot ask for ") + what, errno);
+      return NetlinkError("cannot ask for " + what, errno);
     }
     const unsigned portid = mnl_socket_get_portid(socket_.get());
     for (;;) {
       ssize_t got = mnl_socket_recvfrom(socket_.get(), buffer.data(), buffer.size());
-      if (got < 0) return NetlinkError(std::string("cannot read ") + what, errno);
-      int ret = mnl_cb_run(buffer.data(), static_cast<size_t>(got), seq_, portid, callback, &dump);
-      if (ret == MNL_CB_STOP) return Ok();
-      if (ret < 0)
-        return NetlinkError(std::string("the kernel refused the dump of ") + what, errno);
+      if (got < 0) return NetlinkError("cannot read " + what, errno);
+      MINT_TRY(bool done,
+               dump.Feed(kind, buffer.data(), static_cast<size_t>(got), seq_, portid, what));
+      if (done) return Ok();
     }
   }
 
@@ -213,15 +219,45 @@ std::string RouteTableName(unsigned table) {
   }
 }
 
+Result<bool> NetlinkDump::Feed(Kind kind, const void* data, size_t size, uint32_t seq,
+                               uint32_t portid, const std::string& what) {
+  mnl_cb_t callback = kind == Kind::kLinks       ? OnLink
+                      : kind == Kind::kAddresses ? OnAddress
+                                                 : OnRoute;
+  errno = 0;
+  int ret = mnl_cb_run(data, size, seq, portid, callback, this);
+  if (ret == MNL_CB_STOP) return true;
+  if (ret == MNL_CB_OK) return false;
+  int err = errno != 0 ? errno : EBADMSG;
+  // mnl_cb_run gives the kernel's NLMSG_ERROR as errno; EBADMSG, ESRCH
+  // and EPROTO are its own (a malformed message, another sequence or port).
+  if (err == EBADMSG || err == ESRCH || err == EPROTO)
+    return NetlinkError("a reply to the dump of " + what + " is malformed", err);
+  if (err == EINTR) return NetlinkError("the dump of " + what + " was interrupted", err);
+  return NetlinkError("the kernel refused the dump of " + what, err);
+}
+
 Result<NetState> ReadNetlink() {
-  Netlink netlink;
-  MINT_CHECK(netlink.Open());
-  Dump dump;
-  MINT_CHECK(netlink.Run(RTM_GETLINK, sizeof(ifinfomsg), AF_UNSPEC, OnLink, dump, "links"));
-  MINT_CHECK(netlink.Run(RTM_GETADDR, sizeof(ifaddrmsg), AF_UNSPEC, OnAddress, dump, "addresses"));
-  MINT_CHECK(netlink.Run(RTM_GETROUTE, sizeof(rtmsg), AF_INET, OnRoute, dump, "IPv4 routes"));
-  MINT_CHECK(netlink.Run(RTM_GETROUTE, sizeof(rtmsg), AF_INET6, OnRoute, dump, "IPv6 routes"));
-  return std::move(dump.state);
+  // A dump the kernel marks interrupted (NLM_F_DUMP_INTR: links or routes
+  // changed while it was read) is read again, a few times.
+  for (int attempt = 1;; ++attempt) {
+    Netlink netlink;
+    MINT_CHECK(netlink.Open());
+    Dump dump;
+    auto read = [&]() -> Result<void> {
+      MINT_CHECK(netlink.Run(RTM_GETLINK, sizeof(ifinfomsg), AF_UNSPEC, Dump::Kind::kLinks, dump,
+                             "links"));
+      MINT_CHECK(netlink.Run(RTM_GETADDR, sizeof(ifaddrmsg), AF_UNSPEC, Dump::Kind::kAddresses,
+                             dump, "addresses"));
+      MINT_CHECK(netlink.Run(RTM_GETROUTE, sizeof(rtmsg), AF_INET, Dump::Kind::kRoutes, dump,
+                             "IPv4 routes"));
+      return netlink.Run(RTM_GETROUTE, sizeof(rtmsg), AF_INET6, Dump::Kind::kRoutes, dump,
+                         "IPv6 routes");
+    };
+    auto done = read();
+    if (done.ok()) return std::move(dump.state);
+    if (done.error().sys_errno != EINTR || attempt == 3) return done.take_error();
+  }
 }
 
 }  // namespace mint::topology::internal

@@ -8,7 +8,11 @@
 //    holders, a mint pool, MSI capabilities) and garbage content.
 #include "mint/topology.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +22,7 @@
 #include <set>
 #include <sstream>
 
+#include "net.h"
 #include "parse.h"
 
 namespace mint::topology {
@@ -1084,6 +1089,169 @@ TEST_F(Tree, TruncatedConfigSpaceMeansNoCapabilities) {
   auto host = Run();
   ASSERT_TRUE(host.ok()) << host.error().ToString();
   EXPECT_FALSE(host->FindPci(PciBdf{0, 0, 5, 0})->msix);
+}
+
+// ---- rtnetlink replies, built by hand with libmnl --------------------------
+
+// One datagram of a dump reply: messages appended in turn.
+class Reply {
+ public:
+  static constexpr uint32_t kSeq = 7;
+  // A message of `type` with a zeroed header of `size` bytes, returned for
+  // the caller to fill, attributes added with mnl_attr_put* on message().
+  template <typename Header>
+  Header* Add(uint16_t type, size_t size = sizeof(Header), uint32_t seq = kSeq) {
+    Close();
+    current_ = mnl_nlmsg_put_header(buffer_ + used_);
+    current_->nlmsg_type = type;
+    current_->nlmsg_flags = NLM_F_MULTI;
+    current_->nlmsg_seq = seq;
+    return static_cast<Header*>(mnl_nlmsg_put_extra_header(current_, size));
+  }
+  nlmsghdr* message() { return current_; }
+  void Done() { Add<int>(NLMSG_DONE); }
+  void Error(int err) { Add<nlmsgerr>(NLMSG_ERROR)->error = -err; }
+  Result<bool> FeedTo(internal::NetlinkDump& dump, internal::NetlinkDump::Kind kind) {
+    Close();
+    return dump.Feed(kind, buffer_, used_, kSeq, 0, "links");
+  }
+
+ private:
+  void Close() {
+    if (current_ != nullptr) used_ += MNL_ALIGN(current_->nlmsg_len);
+    current_ = nullptr;
+  }
+  alignas(nlmsghdr) char buffer_[16384] = {};
+  size_t used_ = 0;
+  nlmsghdr* current_ = nullptr;
+};
+
+void PutAddress(nlmsghdr* nlh, uint16_t type, int family, const char* text) {
+  unsigned char raw[16] = {};
+  ASSERT_EQ(inet_pton(family, text, raw), 1) << text;
+  mnl_attr_put(nlh, type, family == AF_INET ? 4 : 16, raw);
+}
+
+TEST(Netlink, ADumpReplyBecomesLinksAddressesAndRoutes) {
+  using Kind = internal::NetlinkDump::Kind;
+  internal::NetlinkDump dump;
+  Reply links;
+  for (auto [index, name, kind] : {std::tuple{3, "eth1", ""}, {4, "br0", "bridge"}}) {
+    links.Add<ifinfomsg>(RTM_NEWLINK)->ifi_index = index;
+    mnl_attr_put_strz(links.message(), IFLA_IFNAME, name);
+    if (*kind != '\0') {
+      nlattr* info = mnl_attr_nest_start(links.message(), IFLA_LINKINFO);
+      mnl_attr_put_strz(links.message(), IFLA_INFO_KIND, kind);
+      mnl_attr_nest_end(links.message(), info);
+    }
+  }
+  links.Add<ifinfomsg>(RTM_NEWLINK)->ifi_index = 9;  // no name: left out
+  auto more = links.FeedTo(dump, Kind::kLinks);
+  ASSERT_TRUE(more.ok()) << more.error().ToString();
+  EXPECT_FALSE(*more);  // no NLMSG_DONE yet
+  Reply done;
+  done.Done();
+  EXPECT_TRUE(*done.FeedTo(dump, Kind::kLinks));
+  EXPECT_EQ(dump.state.links, (std::vector<internal::NetLink>{{"eth1", ""}, {"br0", "bridge"}}));
+
+  Reply addresses;
+  ifaddrmsg* a = addresses.Add<ifaddrmsg>(RTM_NEWADDR);
+  *a = ifaddrmsg{AF_INET, 24, 0, 0, 4};
+  PutAddress(addresses.message(), IFA_ADDRESS, AF_INET, "192.168.1.5");
+  PutAddress(addresses.message(), IFA_LOCAL, AF_INET, "192.168.1.5");
+  a = addresses.Add<ifaddrmsg>(RTM_NEWADDR);
+  *a = ifaddrmsg{AF_INET6, 64, 0, 253, 3};
+  PutAddress(addresses.message(), IFA_ADDRESS, AF_INET6, "fe80::1");
+  a = addresses.Add<ifaddrmsg>(RTM_NEWADDR);
+  *a = ifaddrmsg{AF_INET, 8, 0, 0, 3};
+  mnl_attr_put_u16(addresses.message(), IFA_LOCAL, 7);  // too short: left out
+  addresses.Done();
+  EXPECT_TRUE(*addresses.FeedTo(dump, Kind::kAddresses));
+  EXPECT_EQ(dump.state.addresses,
+            (std::vector<internal::NetAddress>{{"br0", false, "192.168.1.5", 24, 0},
+                                               {"eth1", true, "fe80::1", 64, 253}}));
+
+  Reply routes;
+  rtmsg* r = routes.Add<rtmsg>(RTM_NEWROUTE);  // default via 10.0.2.2, main
+  *r = rtmsg{AF_INET, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0};
+  mnl_attr_put_u32(routes.message(), RTA_OIF, 3);
+  PutAddress(routes.message(), RTA_GATEWAY, AF_INET, "10.0.2.2");
+  r = routes.Add<rtmsg>(RTM_NEWROUTE);  // table 100 in RTA_TABLE (rtm_table says 252)
+  *r = rtmsg{AF_INET, 16, 0, 0, 252, RTPROT_BOOT, RT_SCOPE_LINK, RTN_UNICAST, 0};
+  mnl_attr_put_u32(routes.message(), RTA_TABLE, 100);
+  PutAddress(routes.message(), RTA_DST, AF_INET, "10.50.0.0");
+  mnl_attr_put_u32(routes.message(), RTA_OIF, 4);
+  r = routes.Add<rtmsg>(RTM_NEWROUTE);  // local 192.168.1.5, a host route
+  *r = rtmsg{AF_INET, 32, 0, 0, RT_TABLE_LOCAL, RTPROT_KERNEL, RT_SCOPE_HOST, RTN_LOCAL, 0};
+  PutAddress(routes.message(), RTA_DST, AF_INET, "192.168.1.5");
+  mnl_attr_put_u32(routes.message(), RTA_OIF, 4);
+  r = routes.Add<rtmsg>(RTM_NEWROUTE);  // a cached clone: left out
+  *r = rtmsg{AF_INET, 32, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0, RTN_UNICAST, RTM_F_CLONED};
+  PutAddress(routes.message(), RTA_DST, AF_INET, "10.9.9.9");
+  mnl_attr_put_u32(routes.message(), RTA_OIF, 4);
+  r = routes.Add<rtmsg>(RTM_NEWROUTE);  // blackhole: no interface, left out
+  *r = rtmsg{AF_INET, 16, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0, RTN_BLACKHOLE, 0};
+  PutAddress(routes.message(), RTA_DST, AF_INET, "10.66.0.0");
+  r = routes.Add<rtmsg>(RTM_NEWROUTE);  // IPv6 multipath: one entry per hop
+  *r = rtmsg{AF_INET6, 48, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0, RTN_UNICAST, 0};
+  PutAddress(routes.message(), RTA_DST, AF_INET6, "2001:db8:77::");
+  nlattr* multipath = mnl_attr_nest_start(routes.message(), RTA_MULTIPATH);
+  for (auto [index, gateway] : {std::pair{3, "fe80::2"}, {4, "fe80::3"}}) {
+    auto* hop = static_cast<rtnexthop*>(mnl_nlmsg_get_payload_tail(routes.message()));
+    routes.message()->nlmsg_len += MNL_ALIGN(sizeof(rtnexthop));
+    *hop = rtnexthop{0, 0, 0, index};
+    PutAddress(routes.message(), RTA_GATEWAY, AF_INET6, gateway);
+    hop->rtnh_len = static_cast<unsigned short>(
+        static_cast<char*>(mnl_nlmsg_get_payload_tail(routes.message())) -
+        reinterpret_cast<char*>(hop));
+  }
+  mnl_attr_nest_end(routes.message(), multipath);
+  routes.Done();
+  auto ended = routes.FeedTo(dump, Kind::kRoutes);
+  ASSERT_TRUE(ended.ok()) << ended.error().ToString();
+  EXPECT_TRUE(*ended);
+  std::vector<std::string> got;
+  for (const auto& hop : dump.state.routes) {
+    got.push_back(hop.iface + " " + std::to_string(hop.type) + " " + hop.route.ToString() +
+                  (hop.route.ipv6 ? " v6" : ""));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "eth1 1 default via 10.0.2.2", "br0 1 10.50.0.0/16 table 100",
+                     "br0 2 192.168.1.5 table local", "eth1 1 2001:db8:77::/48 via fe80::2 v6",
+                     "br0 1 2001:db8:77::/48 via fe80::3 v6"}));
+}
+
+TEST(Netlink, KernelErrorsAndMalformedRepliesAreErrors) {
+  using Kind = internal::NetlinkDump::Kind;
+  auto text = [](Reply& reply) {
+    internal::NetlinkDump dump;
+    auto fed = reply.FeedTo(dump, Kind::kLinks);
+    return fed.ok() ? std::string("(no error)") : fed.error().ToString();
+  };
+  const std::string tail =
+      "; node0's addresses and routes cannot be read, so no NIC can be checked: run mintctl "
+      "where it may use a NETLINK_ROUTE socket";
+  Reply refused;
+  refused.Error(EPERM);
+  EXPECT_EQ(text(refused), "rtnetlink: the kernel refused the dump of links" + tail +
+                               " (Operation not permitted)");
+  Reply short_header;
+  short_header.Add<uint32_t>(RTM_NEWLINK);  // 4 bytes, not an ifinfomsg
+  EXPECT_EQ(text(short_header),
+            "rtnetlink: a reply to the dump of links is malformed" + tail + " (Bad message)");
+  Reply other_sequence;
+  other_sequence.Add<ifinfomsg>(RTM_NEWLINK, sizeof(ifinfomsg), Reply::kSeq + 1);
+  EXPECT_EQ(text(other_sequence),
+            "rtnetlink: a reply to the dump of links is malformed" + tail + " (Protocol error)");
+  Reply interrupted;
+  interrupted.Add<ifinfomsg>(RTM_NEWLINK);
+  interrupted.message()->nlmsg_flags |= NLM_F_DUMP_INTR;
+  internal::NetlinkDump dump;
+  auto fed = interrupted.FeedTo(dump, Kind::kLinks);
+  ASSERT_FALSE(fed.ok());
+  EXPECT_EQ(fed.error().sys_errno, EINTR);  // ReadNetlink reads again
+  EXPECT_EQ(fed.error().ToString(),
+            "rtnetlink: the dump of links was interrupted" + tail + " (Interrupted system call)");
 }
 
 // ---- Parsers on their own ------------------------------------------------
