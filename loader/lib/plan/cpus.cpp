@@ -4,9 +4,7 @@
 // that no other node holds. Given a list, plan checks it; given a count,
 // plan picks whole cores on one NUMA node when it can (the requested one,
 // else the one with the most free CPUs), highest-numbered first, leaving the
-// low CPUs to node0 as IHK does. At most MINT_MAX_CPUS, the kernel ABI's limit.
-#include <linux/mint.h>
-
+// low CPUs to node0 as IHK does.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -287,17 +285,6 @@ Result<CpuChoice> ChooseCpus(const HostTopology& host, const NodeSpec& spec,
                                                       "so leave the NUMA node out")
                                         : "this host has NUMA nodes " + JoinWords(ids)));
   }
-  // NODE_CREATE takes at most MINT_MAX_CPUS CPUs (mint_node_create.cpus);
-  // refused here, before boot takes any CPU offline.
-  size_t asked = !spec.cpu_list.empty() ? spec.cpu_list.size() : spec.core_count.value_or(0);
-  if (asked > MINT_MAX_CPUS)
-    return MakeError(ErrorCode::kUnsupported, ctx,
-                     (spec.cpu_list.empty() ? "asked for " + std::to_string(asked) + " CPUs"
-                                            : "the CPU list " + FormatCpuList(spec.cpu_list) +
-                                                  " has " + std::to_string(asked) + " CPUs") +
-                         " but a node can have at most " + std::to_string(MINT_MAX_CPUS) +
-                         " (MINT_MAX_CPUS of the mint kernel ABI); ask for " +
-                         std::to_string(MINT_MAX_CPUS) + " or fewer");
   if (!spec.cpu_list.empty()) return CheckList(host, spec, ctx);
   if (!spec.core_count)
     return MakeError(ErrorCode::kInvalidArgument, ctx,
