@@ -101,6 +101,7 @@ nlohmann::json TopologyJson(const HostTopology& host) {
     }
   }
   j["mint"] = mint;
+  j["iomem_hidden"] = host.iomem_hidden;
   j["ecam"] = host.ecam ? nlohmann::json{{"base", Hex(host.ecam->base.value)},
                                          {"segment", host.ecam->segment},
                                          {"bus_start", host.ecam->bus_start},
@@ -116,8 +117,8 @@ nlohmann::json TopologyJson(const HostTopology& host) {
          {"class", cls},
          {"id", ids},
          {"driver", f.driver},
-         {"msi", f.msi},
-         {"msix", f.msix},
+         {"msi", f.caps_hidden ? nlohmann::json() : nlohmann::json(f.msi)},
+         {"msix", f.caps_hidden ? nlohmann::json() : nlohmann::json(f.msix)},
          {"iommu_group", f.iommu_group ? nlohmann::json(*f.iommu_group) : nlohmann::json()},
          {"numa_node", f.numa_node},
          {"description", f.description},

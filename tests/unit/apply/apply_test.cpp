@@ -22,7 +22,7 @@ struct Fixture {
   HostTopology host = HostBuilder().Build();
   Plan plan;
   apply::BootFiles files{MakeBzImage(), std::vector<uint8_t>(8192, 0x42)};
-  apply::DryRun seams = apply::MakeDryRun(host);
+  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
   KernelModel kernel{*seams.device, *seams.pci};
   std::map<PciBdf, std::string> drivers_before = seams.pci->drivers();
   ByteSize pool_before = seams.device->pool_free();

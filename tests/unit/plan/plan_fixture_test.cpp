@@ -277,19 +277,21 @@ TEST(PlanOnNuma2Smt128, HalfACoreIsRefused) {
   EXPECT_EQ(plan.numa_node, 1);
 }
 
+// plan's ABI check (CheckAbiLimits) on a host that has more CPUs than a
+// node may take: a count and a list of whole cores alike.
 TEST(PlanOnNuma2Smt128, MoreCpusThanTheAbiCarriesAreRefused) {
   HostTopology host = Captured("numa2-smt128");
   const std::string most = std::to_string(MINT_MAX_CPUS);
+  const std::string way_out = ", MINT_MAX_CPUS of this mint ABI); give it at most " + most +
+                              " CPUs, or split the work over two nodes";
   EXPECT_EQ(Refusal(host, NumaSpec(MINT_MAX_CPUS + 2)).ToString(),
-            "--cores: asked for " + std::to_string(MINT_MAX_CPUS + 2) +
-                " CPUs but a node can have at most " + most +
-                " (MINT_MAX_CPUS of the mint kernel ABI); ask for " + most + " or fewer");
+            "--cores: " + std::to_string(MINT_MAX_CPUS + 2) +
+                " CPUs are more than a node can have (" + most + way_out);
   NodeSpec list = FlagSpec(1);
   list.core_count.reset();
   list.cpu_list = ParseCpuList("1-63,65-127").value();
   EXPECT_EQ(Refusal(host, list).ToString(),
-            "--cores: the CPU list 1-63,65-127 has 126 CPUs but a node can have at most " + most +
-                " (MINT_MAX_CPUS of the mint kernel ABI); ask for " + most + " or fewer");
+            "--cores: 126 CPUs are more than a node can have (" + most + way_out);
 }
 
 // A second node gets NUMA node 0's cores when node1 holds NUMA node 1.

@@ -208,6 +208,9 @@ struct PciFunction {
   std::string driver;  // bound driver, empty if none
   bool msi = false;
   bool msix = false;
+  // The kernel showed only the first 64 bytes of config space (mintctl not
+  // run as root): the capability list, so msi/msix, is unknown.
+  bool caps_hidden = false;
   std::optional<int> iommu_group;
   int numa_node = -1;
   std::string description;  // libpci's name, e.g. "Virtio block device"
@@ -308,6 +311,9 @@ struct HostTopology {
   std::vector<NumaNode> numa_nodes;
   ByteSize mem_total;
   std::vector<IomemRange> iomem;
+  // /proc/iomem read with every address zero (mintctl not run as root): the
+  // physical address map, so the ECAM window, is unknown (ecam is empty).
+  bool iomem_hidden = false;
   std::optional<Ecam> ecam;
   std::vector<PciFunction> pci;
   std::vector<BlockDevice> disks;

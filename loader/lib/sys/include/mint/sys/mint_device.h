@@ -117,8 +117,14 @@ Result<std::unique_ptr<MintDevice>> OpenMintDevice(const std::string& path);
 // ---- The recording device ------------------------------------------------
 
 // Executes nothing. Models the kernel side closely enough to show what a
-// real run would do: CreateNode hands out memory first-fit from the pool
-// and APIC ids from the map it was given; Destroy gives them back.
+// real run would do, and to refuse what the kernel would refuse (the dry
+// run boot rehearses before it touches the host): CreateNode checks the
+// CPU count, name and memory granule, hands out memory first-fit from the
+// pool (at most MINT_MAX_RANGES pieces) and APIC ids from the map it was
+// given; AssignPci keeps to MINT_MAX_PCI; Load takes 1..MINT_MAX_SEGMENTS
+// segments, each inside the node's RAM and outside its shared region;
+// Start wants entry and boot_params in the node's RAM; Destroy gives
+// everything back.
 class RecordingMintDevice : public MintDevice {
  public:
   struct Node {
