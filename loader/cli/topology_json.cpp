@@ -135,10 +135,22 @@ nlohmann::json TopologyJson(const HostTopology& host) {
   for (const auto& n : host.nics) {
     nlohmann::json routes = nlohmann::json::array();
     for (const auto& r : n.routes) routes.push_back(r.ToString());
+    nlohmann::json uppers = nlohmann::json::array();
+    for (const auto& u : n.uppers) {
+      nlohmann::json upper_routes = nlohmann::json::array();
+      for (const auto& r : u.routes) upper_routes.push_back(r.ToString());
+      uppers.push_back({{"name", u.name},
+                        {"kind", u.kind},
+                        {"lower", u.lower},
+                        {"port", u.port},
+                        {"addresses", u.addresses},
+                        {"routes", upper_routes}});
+    }
     j["nics"].push_back({{"name", n.name},
                          {"pci", OptionalBdf(n.pci)},
                          {"addresses", n.addresses},
-                         {"routes", routes}});
+                         {"routes", routes},
+                         {"uppers", uppers}});
   }
   j["mounts"] = nlohmann::json::array();
   for (const auto& m : host.mounts)
