@@ -89,6 +89,27 @@ void PrintPci(const HostTopology& host, std::ostream& out) {
   t.Print(out);
 }
 
+std::vector<std::string> RouteTexts(const std::vector<NetRoute>& routes) {
+  std::vector<std::string> texts;
+  for (const auto& r : routes) texts.push_back(r.ToString());
+  return texts;
+}
+
+// "br0 (bridge; eth1 is its port): 192.168.1.5/24, default via
+// 192.168.1.1; br0.7 (vlan on br0): -" — what is stacked on the NIC and
+// what node0 has there.
+std::string Stacked(const Nic& nic) {
+  std::vector<std::string> items;
+  for (const auto& u : nic.uppers) {
+    std::string kind = u.kind.empty() ? "interface" : u.kind;
+    std::string label = u.port ? kind + "; " + u.lower + " is its port" : kind + " on " + u.lower;
+    std::vector<std::string> uses = u.addresses;
+    for (const auto& r : RouteTexts(u.routes)) uses.push_back(r);
+    items.push_back(u.name + " (" + label + "): " + (uses.empty() ? "-" : Join(uses)));
+  }
+  return items.empty() ? "-" : Join(items, "; ");
+}
+
 void PrintDisksAndNics(const HostTopology& host, std::ostream& out) {
   out << "\nDisks:\n";
   Table disks({"DISK", "SIZE", "PCI", "IN USE BY NODE0"});
@@ -99,11 +120,11 @@ void PrintDisksAndNics(const HostTopology& host, std::ostream& out) {
   }
   disks.Print(out);
   out << "\nNICs:\n";
-  Table nics({"NIC", "PCI", "ADDRESSES", "ROUTES"});
+  Table nics({"NIC", "PCI", "ADDRESSES", "ROUTES", "STACKED ON IT"});
   for (const auto& n : host.nics)
     nics.Add({n.name, n.pci ? n.pci->ToString() : "-",
               n.addresses.empty() ? "-" : Join(n.addresses),
-              n.routes.empty() ? "-" : Join(n.routes)});
+              n.routes.empty() ? "-" : Join(RouteTexts(n.routes)), Stacked(n)});
   nics.Print(out);
 }
 

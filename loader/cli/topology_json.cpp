@@ -157,11 +157,26 @@ nlohmann::json TopologyJson(const HostTopology& host) {
                           {"stacked", Stacked(d)},
                           {"in_use", DiskUses(host, d)}});
   j["nics"] = nlohmann::json::array();
-  for (const auto& n : host.nics)
+  for (const auto& n : host.nics) {
+    nlohmann::json routes = nlohmann::json::array();
+    for (const auto& r : n.routes) routes.push_back(r.ToString());
+    nlohmann::json uppers = nlohmann::json::array();
+    for (const auto& u : n.uppers) {
+      nlohmann::json upper_routes = nlohmann::json::array();
+      for (const auto& r : u.routes) upper_routes.push_back(r.ToString());
+      uppers.push_back({{"name", u.name},
+                        {"kind", u.kind},
+                        {"lower", u.lower},
+                        {"port", u.port},
+                        {"addresses", u.addresses},
+                        {"routes", upper_routes}});
+    }
     j["nics"].push_back({{"name", n.name},
                          {"pci", OptionalBdf(n.pci)},
                          {"addresses", n.addresses},
-                         {"routes", n.routes}});
+                         {"routes", routes},
+                         {"uppers", uppers}});
+  }
   j["mounts"] = nlohmann::json::array();
   for (const auto& m : host.mounts)
     j["mounts"].push_back({{"source", m.source},

@@ -329,6 +329,13 @@ std::vector<DiskUse> HostTopology::DiskUses(const BlockDevice& disk) const {
   return uses;
 }
 
+std::string NetRoute::ToString() const {
+  std::string text = destination;
+  if (!gateway.empty()) text += " via " + gateway;
+  if (table != "main") text += " table " + table;
+  return text;
+}
+
 const Nic* HostTopology::FindNic(std::string_view name) const {
   for (const auto& n : nics)
     if (n.name == name) return &n;

@@ -3,9 +3,10 @@
 // and addresses, bridges, functions another node owns or asked for twice,
 // functions that serve something node0 uses (a disk in use by the rule of
 // HostTopology::DiskUses: a mount, swap or assembled dm/md/loop device on
-// it, by device number; a network address or route; another disk), and
-// functions without MSI or MSI-X (a node takes device interrupts only as
-// MSI aimed at its own CPUs).
+// it, by device number; a network address or route on the NIC or on a
+// bridge, bond or VLAN above it; another disk), and functions without MSI
+// or MSI-X (a node takes device interrupts only as MSI aimed at its own
+// CPUs).
 #include <algorithm>
 
 #include "internal.h"
@@ -149,9 +150,32 @@ Result<PciBdf> ResolveDisk(const HostTopology& host, const DeviceRequest& r,
   return *disk->pci;
 }
 
+// The NICs `name` is stacked on, when it is a bridge, bond, VLAN... of
+// this host rather than a NIC; and its kind ("bridge"), empty if unknown.
+std::vector<std::string> StackedOn(const HostTopology& host, const std::string& name,
+                                   std::string& kind) {
+  std::vector<std::string> lowers;
+  for (const auto& nic : host.nics)
+    for (const auto& upper : nic.uppers)
+      if (upper.name == name) {
+        lowers.push_back(nic.name);
+        kind = upper.kind;
+      }
+  return lowers;
+}
+
 Result<PciBdf> ResolveNic(const HostTopology& host, const DeviceRequest& r,
                           const std::string& ctx) {
   const Nic* nic = host.FindNic(r.name);
+  std::string kind;
+  std::vector<std::string> lowers =
+      nic == nullptr ? StackedOn(host, r.name, kind) : std::vector<std::string>{};
+  if (!lowers.empty())
+    return MakeError(ErrorCode::kUnsupported, ctx,
+                     r.name + " is " + (kind.empty() ? "a virtual interface" : "a " + kind) +
+                         " on " + JoinWords(lowers) +
+                         ", not a NIC; a node takes a whole PCI NIC: give it one node0 does not "
+                         "use (mintctl topology lists them)");
   if (nic == nullptr)
     return MakeError(
         ErrorCode::kNotFound, ctx,
@@ -163,6 +187,70 @@ Result<PciBdf> ResolveNic(const HostTopology& host, const DeviceRequest& r,
                          " is not on a PCI function (a virtual interface?); only a NIC "
                          "that is a PCI function can be given to a node");
   return *nic->pci;
+}
+
+// "ip route flush dev eth1", "ip -6 route flush dev br0 table 100": what
+// removes `route` and its like from `dev`.
+std::string FlushRoutes(const std::string& dev, const NetRoute& route) {
+  return std::string("ip ") + (route.ipv6 ? "-6 " : "") + "route flush dev " + dev +
+         (route.table == "main" ? "" : " table " + route.table);
+}
+
+// What node0 has on one interface that it would lose, first found: an
+// address, else a route. Empty if nothing.
+std::string Use(const std::vector<std::string>& addresses, const std::vector<NetRoute>& routes) {
+  if (!addresses.empty()) return "address " + addresses.front();
+  if (!routes.empty()) return "route " + routes.front().ToString();
+  return "";
+}
+
+// Refuses `nic` if node0 uses it: an address or a route on it, or on an
+// interface stacked above it (a bridge or bond it is a port of, a VLAN or
+// macvlan on it, and so on up), named with the chain that leads there.
+// `who` is how the message names the NIC ("eth1" or "0000:00:06.0 serves
+// eth1, which").
+Result<void> CheckNicUnused(const Nic& nic, const std::string& who, const std::string& ctx) {
+  const std::string lose = "; node0 would lose it: give the node a NIC node0 does not use, or ";
+  if (!nic.addresses.empty())
+    return MakeError(ErrorCode::kConflict, ctx,
+                     who + " carries node0's address " + nic.addresses.front() + lose +
+                         "remove the address first (ip addr flush dev " + nic.name + ")");
+  if (!nic.routes.empty())
+    return MakeError(ErrorCode::kConflict, ctx,
+                     who + " carries node0's route " + nic.routes.front().ToString() + lose +
+                         "remove its routes first (" + FlushRoutes(nic.name, nic.routes.front()) +
+                         ")");
+  for (const auto& holder : nic.uppers) {
+    std::string use = Use(holder.addresses, holder.routes);
+    if (use.empty()) continue;
+    // The chain from the NIC up to the holder: each upper's lower comes
+    // before it in nic.uppers, so walk down from the holder.
+    std::vector<const NetUpper*> chain{&holder};
+    while (chain.back()->lower != nic.name) {
+      const NetUpper* below = nullptr;
+      for (const auto& u : nic.uppers)
+        if (u.name == chain.back()->lower) below = &u;
+      if (below == nullptr) break;  // not stacked on this NIC after all
+      chain.push_back(below);
+    }
+    std::reverse(chain.begin(), chain.end());
+    std::string text = who;
+    for (size_t i = 0; i < chain.size(); ++i) {
+      const NetUpper& u = *chain[i];
+      text += i == 0 ? " is " : ", which is ";
+      text += u.port
+                  ? "a port of " + u.name
+                  : "the lower device of " + u.name + (u.kind.empty() ? "" : " (" + u.kind + ")");
+    }
+    const NetUpper& first = *chain.front();
+    std::string undo = first.port
+                           ? "take " + nic.name + " out of " + first.name + " first (ip link set " +
+                                 nic.name + " nomaster)"
+                           : "delete " + first.name + " first (ip link del " + first.name + ")";
+    return MakeError(ErrorCode::kConflict, ctx,
+                     text + ", which carries node0's " + use + lose + undo);
+  }
+  return Ok();
 }
 
 // Refuses a function that carries something node0 uses.
@@ -177,18 +265,7 @@ Result<void> CheckFunctionUnused(const HostTopology& host, const PciBdf& bdf,
   for (const auto& nic : host.nics) {
     if (nic.pci != bdf) continue;
     std::string who = via(nic.name).empty() ? nic.name : via(nic.name) + nic.name + ", which";
-    if (!nic.addresses.empty())
-      return MakeError(ErrorCode::kConflict, ctx,
-                       who + " carries node0's address " + nic.addresses.front() +
-                           "; node0 would lose it: give the node a NIC "
-                           "node0 does not use, or remove the address first (ip addr flush dev " +
-                           nic.name + ")");
-    if (!nic.routes.empty())
-      return MakeError(ErrorCode::kConflict, ctx,
-                       who + " carries node0's route " + nic.routes.front() +
-                           "; node0 would lose it: give the node a NIC node0 does not use, or "
-                           "remove its routes first (ip route flush dev " +
-                           nic.name + ")");
+    MINT_CHECK(CheckNicUnused(nic, who, ctx));
   }
   return Ok();
 }

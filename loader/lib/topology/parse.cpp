@@ -3,8 +3,6 @@
 // them trusts a length, a number or a nesting level it has not checked.
 #include "parse.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <charconv>
 
@@ -317,98 +315,6 @@ Result<std::vector<Swap>> ParseSwaps(std::string_view text, std::string_view pat
     swaps.push_back(Swap{Unescape(fields[0]), fields[1] == "file", DevNum{}});
   }
   return swaps;
-}
-
-Result<std::vector<uint32_t>> ParseFibTrieLocal(std::string_view text, std::string_view path) {
-  std::vector<uint32_t> addresses;
-  std::optional<uint32_t> leaf;
-  size_t line_no = 0;
-  for (std::string_view line : Lines(text)) {
-    ++line_no;
-    std::string_view trimmed = Trim(line);
-    if (trimmed.starts_with("|-- ")) {
-      std::string address(trimmed.substr(4));
-      in_addr parsed{};
-      if (inet_pton(AF_INET, address.c_str(), &parsed) != 1) {
-        return Unexpected(path, line_no, line, "\"|-- A.B.C.D\"");
-      }
-      leaf = ntohl(parsed.s_addr);
-    } else if (trimmed.starts_with("/")) {
-      std::vector<std::string_view> fields = Fields(trimmed);
-      if (fields.size() >= 3 && fields[0] == "/32" && fields[2] == "LOCAL" && leaf &&
-          std::find(addresses.begin(), addresses.end(), *leaf) == addresses.end()) {
-        addresses.push_back(*leaf);
-      }
-    }
-  }
-  return addresses;
-}
-
-Result<std::vector<Route>> ParseRoutes(std::string_view text, std::string_view path) {
-  std::vector<Route> routes;
-  std::vector<std::string_view> lines = Lines(text);
-  if (lines.empty()) return routes;
-  if (!lines[0].starts_with("Iface")) {
-    return Unexpected(path, 1, lines[0], "the \"Iface Destination ...\" header");
-  }
-  for (size_t i = 1; i < lines.size(); ++i) {
-    std::vector<std::string_view> fields = Fields(lines[i]);
-    std::optional<uint32_t> destination, gateway, flags, mask;
-    if (fields.size() >= 8) {
-      destination = ParseInt<uint32_t>(fields[1], 16);
-      gateway = ParseInt<uint32_t>(fields[2], 16);
-      flags = ParseInt<uint32_t>(fields[3], 16);
-      mask = ParseInt<uint32_t>(fields[7], 16);
-    }
-    if (!destination || !gateway || !flags || !mask) {
-      return Unexpected(path, i + 1, lines[i], "\"IFACE DESTINATION GATEWAY ... MASK ...\"");
-    }
-    // The kernel prints the raw network-order word as hex.
-    constexpr uint32_t kRtfGateway = 0x2;
-    bool via_gateway = (*flags & kRtfGateway) != 0;
-    routes.push_back(Route{std::string(fields[0]), ntohl(*destination), ntohl(*mask), via_gateway,
-                           via_gateway ? ntohl(*gateway) : 0});
-  }
-  return routes;
-}
-
-std::string FormatRoute(const Route& route) {
-  std::string text;
-  if (route.mask == 0 && route.destination == 0) {
-    text = "default";
-  } else {
-    int prefix = 0;
-    for (uint32_t m = route.mask; m & 0x80000000u; m <<= 1) ++prefix;
-    text = FormatIpv4(route.destination) + "/" + std::to_string(prefix);
-  }
-  if (route.via_gateway) text += " via " + FormatIpv4(route.gateway);
-  return text;
-}
-
-Result<std::vector<Inet6Address>> ParseIfInet6(std::string_view text, std::string_view path) {
-  std::vector<Inet6Address> addresses;
-  size_t line_no = 0;
-  for (std::string_view line : Lines(text)) {
-    ++line_no;
-    std::vector<std::string_view> fields = Fields(line);
-    in6_addr raw{};
-    bool ok = fields.size() == 6 && fields[0].size() == 32;
-    for (size_t i = 0; ok && i < 16; ++i) {
-      auto byte = ParseInt<uint8_t>(fields[0].substr(2 * i, 2), 16);
-      ok = byte.has_value();
-      if (ok) raw.s6_addr[i] = *byte;
-    }
-    if (!ok) return Unexpected(path, line_no, line, "\"ADDRESS32HEX IDX PLEN SCOPE FLAGS IFACE\"");
-    char buf[INET6_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET6, &raw, buf, sizeof buf);
-    addresses.push_back(Inet6Address{std::string(fields[5]), buf});
-  }
-  return addresses;
-}
-
-std::string FormatIpv4(uint32_t address) {
-  return std::to_string(address >> 24) + "." + std::to_string((address >> 16) & 0xff) + "." +
-         std::to_string((address >> 8) & 0xff) + "." + std::to_string(address & 0xff);
 }
 
 Result<std::vector<PhysRange>> ParseRangeLines(std::string_view text, std::string_view path) {

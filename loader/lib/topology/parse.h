@@ -41,26 +41,6 @@ Result<std::vector<Mount>> ParseMountinfo(std::string_view text, std::string_vie
 // /proc/swaps; dev is left 0:0 (the caller resolves the source).
 Result<std::vector<Swap>> ParseSwaps(std::string_view text, std::string_view path);
 
-// The local IPv4 addresses (type LOCAL) of /proc/net/fib_trie, in order,
-// without duplicates; 127.0.0.0/8 included (the caller maps to interfaces).
-Result<std::vector<uint32_t>> ParseFibTrieLocal(std::string_view text, std::string_view path);
-struct Route {
-  std::string iface;
-  uint32_t destination = 0;  // host byte order
-  uint32_t mask = 0;
-  bool via_gateway = false;  // RTF_GATEWAY: not a directly connected network
-  uint32_t gateway = 0;      // host byte order; 0 without RTF_GATEWAY
-};
-// "default", "10.1.0.0/16", "default via 10.0.2.2".
-std::string FormatRoute(const Route& route);
-Result<std::vector<Route>> ParseRoutes(std::string_view text, std::string_view path);
-struct Inet6Address {
-  std::string iface;
-  std::string address;  // "fe80::5054:ff:fe12:3456"
-};
-Result<std::vector<Inet6Address>> ParseIfInet6(std::string_view text, std::string_view path);
-std::string FormatIpv4(uint32_t address);  // host byte order -> "10.0.2.15"
-
 // /sys/kernel/mint files (docs/abi.md).
 Result<std::vector<PhysRange>> ParseRangeLines(std::string_view text, std::string_view path);
 Result<std::vector<ApicId>> ParseApicIdList(std::string_view text, std::string_view path);

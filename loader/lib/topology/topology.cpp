@@ -18,15 +18,24 @@
 // CPU's node (numa_node_of_cpu) and each node's memory (numa_node_size64);
 // for a captured tree the same facts come from cpuN/nodeM links, nodeM/cpulist
 // and nodeM/meminfo. The unit tests check both paths agree on this machine.
+//
+// rtnetlink likewise: addresses, routes and link kinds are not files, so
+// on the live host they come from netlink (ReadNetlink), and a captured
+// tree holds what iproute2's `ip -j` printed for the same dumps
+// (ParseIpJson). How interfaces stack (bridge and bond ports, VLANs) is in
+// sysfs' upper_*/master links, read the same way for both.
 #include "mint/topology.h"
 
+#include <arpa/inet.h>
 #include <fnmatch.h>
 #include <numa.h>
 
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 
+#include "net.h"
 #include "parse.h"
 #include "pci.h"
 
@@ -41,6 +50,9 @@ using namespace internal;  // NOLINT: the parsers of this module
 
 constexpr std::string_view kCpuDir = "/sys/devices/system/cpu";
 constexpr std::string_view kNodeDir = "/sys/devices/system/node";
+// Where tools/collect-host stores `ip -j` dumps (host-files.list says which).
+constexpr std::string_view kNetFiles[] = {"/rtnetlink/link.json", "/rtnetlink/addr.json",
+                                          "/rtnetlink/route4.json", "/rtnetlink/route6.json"};
 
 bool IsNotFound(const Error& error) { return error.code == ErrorCode::kNotFound; }
 
@@ -55,7 +67,9 @@ std::optional<int> NodeNumber(std::string_view name) {
 class Discoverer {
  public:
   Discoverer(sys::HostFs& fs, const DiscoverOptions& options)
-      : fs_(fs), live_numa_(options.use_libnuma && fs.root() == "/" && numa_available() >= 0) {}
+      : fs_(fs),
+        live_numa_(options.use_libnuma && fs.root() == "/" && numa_available() >= 0),
+        live_net_(fs.root() == "/") {}
 
   Result<HostTopology> Run() {
     HostTopology host;
@@ -455,44 +469,121 @@ class Discoverer {
     return Ok();
   }
 
+  // node0's network state: rtnetlink on the live host, the iproute2 JSON
+  // collect-host stored in a captured tree (net.h says why both).
+  Result<NetState> ReadNet() {
+    if (live_net_) return ReadNetlink();
+    std::string texts[4];
+    for (size_t i = 0; i < 4; ++i) {
+      auto text = Read(std::string(kNetFiles[i]));
+      if (!text.ok() && IsNotFound(text.error())) {
+        return MakeError(ErrorCode::kNotFound, std::string(kNetFiles[i]),
+                         "is missing: the capture has no record of node0's addresses and "
+                         "routes, so no NIC can be checked; capture the host again with "
+                         "tools/collect-host where iproute2's ip (ip -j) is installed");
+      }
+      if (!text.ok()) return text.take_error();
+      texts[i] = std::move(*text);
+    }
+    return ParseIpJson({texts[0], kNetFiles[0]}, {texts[1], kNetFiles[1]}, {texts[2], kNetFiles[2]},
+                       {texts[3], kNetFiles[3]});
+  }
+
+  // The interfaces stacked directly on `lower` (its upper_NAME links, which
+  // the kernel makes for bridge and bond ports, team members, VLANs,
+  // macvlans and ipvlans alike), and whether lower is a port of each (its
+  // "master" link names it).
+  struct Upper {
+    std::string name;
+    bool port = false;
+  };
+  Result<std::vector<Upper>> ReadUppers(const std::string& lower) {
+    const std::string dir = "/sys/class/net/" + lower;
+    std::string master;
+    auto link = fs_.ReadLink(dir + "/master");
+    if (link.ok()) {
+      std::string_view target = *link;
+      master = std::string(target.substr(target.rfind('/') + 1));
+    } else if (!IsNotFound(link.error())) {
+      return link.take_error();
+    }
+    std::vector<Upper> uppers;
+    MINT_TRY(std::vector<std::string> entries, ListOptional(dir));
+    for (const std::string& entry : entries) {
+      if (entry.starts_with("upper_") && entry.size() > 6) {
+        std::string name = entry.substr(6);
+        uppers.push_back(Upper{name, name == master});
+      }
+    }
+    if (!master.empty() && std::none_of(uppers.begin(), uppers.end(),
+                                        [&](const Upper& u) { return u.name == master; })) {
+      uppers.push_back(Upper{master, true});
+    }
+    return uppers;
+  }
+
+  // What node0 has on `iface` itself. Not counted, because every interface
+  // that is up has them whether node0 uses it or not, and nothing of node0
+  // reaches the network through them alone: IPv6 link-local addresses
+  // (fe80::/10, which the kernel gives each interface on its own, even a
+  // bridge port) and routes to link-local networks (the fe80::/64 route
+  // that comes with them); and routes that are not unicast (local,
+  // broadcast and multicast routes the kernel adds for each address; the
+  // address itself decides). IPv4 addresses count whatever their prefix or
+  // flags: a /32 or noprefixroute address has no route, but node0 answers on it.
+  static void Uses(const NetState& net, const std::string& iface,
+                   std::vector<std::string>& addresses, std::vector<NetRoute>& routes) {
+    constexpr unsigned kScopeLink = 253;  // RT_SCOPE_LINK (254, host, is ::1's)
+    constexpr unsigned kUnicast = 1;      // RTN_UNICAST
+    for (const NetAddress& a : net.addresses) {
+      if (a.iface != iface || (a.ipv6 && a.scope >= kScopeLink)) continue;
+      addresses.push_back(a.local + "/" + std::to_string(a.prefix));
+    }
+    for (const NetRouteHop& r : net.routes) {
+      if (r.iface != iface || r.type != kUnicast || IsIpv6LinkLocal(r.route)) continue;
+      routes.push_back(r.route);
+    }
+  }
+
+  static bool IsIpv6LinkLocal(const NetRoute& route) {
+    if (!route.ipv6) return false;
+    std::string address = route.destination.substr(0, route.destination.find('/'));
+    in6_addr raw{};
+    if (inet_pton(AF_INET6, address.c_str(), &raw) != 1) return false;
+    return raw.s6_addr[0] == 0xfe && (raw.s6_addr[1] & 0xc0) == 0x80;
+  }
+
   Result<void> ReadNics(HostTopology& host) {
     MINT_TRY(std::vector<std::string> names, ListOptional("/sys/class/net"));
     if (names.empty()) return Ok();
-    MINT_TRY(std::string fib, Read("/proc/net/fib_trie"));
-    MINT_TRY(std::vector<uint32_t> local, ParseFibTrieLocal(fib, "/proc/net/fib_trie"));
-    MINT_TRY(std::string route_text, Read("/proc/net/route"));
-    MINT_TRY(std::vector<Route> routes, ParseRoutes(route_text, "/proc/net/route"));
-    std::vector<Inet6Address> inet6;
-    auto inet6_text = Read("/proc/net/if_inet6");  // absent without IPv6
-    if (inet6_text.ok()) {
-      MINT_TRY(inet6, ParseIfInet6(*inet6_text, "/proc/net/if_inet6"));
-    } else if (!IsNotFound(inet6_text.error())) {
-      return inet6_text.take_error();
-    }
+    MINT_TRY(NetState net, ReadNet());
+    std::map<std::string, std::string> kinds;
+    for (const NetLink& link : net.links) kinds[link.name] = link.kind;
     for (const std::string& name : names) {
       MINT_TRY(Resolved resolved, ResolveDevice("/sys/class/net/" + name));
       if (!resolved.has_device) continue;  // lo, bridges, tunnels: no hardware
       Nic nic;
       nic.name = name;
       nic.pci = resolved.pci;
-      // fib_trie does not say which interface holds an address: the
-      // interface whose directly connected network (longest prefix, no
-      // gateway) covers it does. 127/8 has no such route: it is lo's.
-      for (uint32_t address : local) {
-        const Route* best = nullptr;
-        for (const Route& route : routes) {
-          if (!route.via_gateway && (address & route.mask) == route.destination &&
-              (best == nullptr || route.mask > best->mask)) {
-            best = &route;
-          }
+      Uses(net, name, nic.addresses, nic.routes);
+      // Breadth first up the stack; an interface reached twice (a bond
+      // over two NICs is reached once per NIC, but once here) is kept once.
+      std::vector<std::string> lowers{name};
+      std::set<std::string> seen{name};
+      for (size_t i = 0; i < lowers.size(); ++i) {
+        const std::string lower = lowers[i];
+        MINT_TRY(std::vector<Upper> uppers, ReadUppers(lower));
+        for (const Upper& upper : uppers) {
+          if (!seen.insert(upper.name).second) continue;
+          NetUpper stacked;
+          stacked.name = upper.name;
+          stacked.kind = kinds[upper.name];
+          stacked.lower = lower;
+          stacked.port = upper.port;
+          Uses(net, upper.name, stacked.addresses, stacked.routes);
+          nic.uppers.push_back(std::move(stacked));
+          lowers.push_back(upper.name);
         }
-        if (best != nullptr && best->iface == name) nic.addresses.push_back(FormatIpv4(address));
-      }
-      for (const Inet6Address& address : inet6) {
-        if (address.iface == name) nic.addresses.push_back(address.address);
-      }
-      for (const Route& route : routes) {
-        if (route.iface == name) nic.routes.push_back(FormatRoute(route));
       }
       host.nics.push_back(std::move(nic));
     }
@@ -547,6 +638,7 @@ class Discoverer {
 
   sys::HostFs& fs_;
   bool live_numa_;
+  bool live_net_;
 };
 
 }  // namespace

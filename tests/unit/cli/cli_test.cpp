@@ -54,6 +54,27 @@ TEST(Cli, TopologyTableShowsOwnersAndWhatFunctionsServe) {
   EXPECT_TRUE(Contains(r.out, "0000:00:02.0  0180   virtio-pci  no   yes    node0  vda")) << r.out;
 }
 
+// bridge-br0: node0's address on br0, whose port is eth1.
+TEST(Cli, TopologyShowsWhatIsStackedOnANic) {
+  const std::string root = std::string(MINT_FIXTURES_DIR) + "/bridge-br0";
+  RunResult r = Mintctl({"--root", root, "topology"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out,
+                       "br0 (bridge; eth1 is its port): 192.168.1.5/24, default via 192.168.1.1, "
+                       "192.168.1.0/24"))
+      << r.out;
+  RunResult j = Mintctl({"--root", root, "topology", "--json"});
+  ASSERT_EQ(j.code, 0) << j.err;
+  auto json = nlohmann::json::parse(j.out);
+  ASSERT_EQ(json["nics"].size(), 2u);
+  EXPECT_EQ(json["nics"][0]["uppers"], nlohmann::json::array());
+  EXPECT_EQ(json["nics"][1]["name"], "eth1");
+  EXPECT_EQ(json["nics"][1]["uppers"],
+            nlohmann::json::parse(R"([{"name":"br0","kind":"bridge","lower":"eth1","port":true,)"
+                                  R"("addresses":["192.168.1.5/24"],)"
+                                  R"("routes":["default via 192.168.1.1","192.168.1.0/24"]}])"));
+}
+
 TEST(Cli, PlanNamesTheCoresMemoryAndSteps) {
   RunResult r = Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "1", "--mem", "1G"});
   ASSERT_EQ(r.code, 0) << r.err;

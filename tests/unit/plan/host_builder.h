@@ -145,13 +145,24 @@ class HostBuilder {
     return *this;
   }
   HostBuilder& Nic(std::string name, const char* bdf, std::vector<std::string> addresses = {},
-                   std::vector<std::string> routes = {}) {
+                   std::vector<NetRoute> routes = {}) {
     mint::Nic n;
     n.name = std::move(name);
     if (bdf != nullptr) n.pci = Bdf(bdf);
     n.addresses = std::move(addresses);
     n.routes = std::move(routes);
     host_.nics.push_back(n);
+    return *this;
+  }
+  // `name` (of `kind`) stacked on `lower` (the NIC `nic` or an interface
+  // already stacked on it); port: lower is a port of it.
+  HostBuilder& Upper(const std::string& nic, std::string name, std::string kind, std::string lower,
+                     bool port, std::vector<std::string> addresses = {},
+                     std::vector<NetRoute> routes = {}) {
+    for (auto& n : host_.nics)
+      if (n.name == nic)
+        n.uppers.push_back(NetUpper{std::move(name), std::move(kind), std::move(lower), port,
+                                    std::move(addresses), std::move(routes)});
     return *this;
   }
   // A mount of /dev/NAME (a disk, partition or stacked device by name), or

@@ -239,7 +239,7 @@ TEST(PlanDevices, NicCarryingNode0sAddressIsRefused) {
 TEST(PlanDevices, NicCarryingNode0sRouteIsRefused) {
   HostBuilder b;
   b.Pci("0000:00:07.0", 0x020000, "virtio-pci", false, true, "Virtio network device")
-      .Nic("eth2", "0000:00:07.0", {}, {"10.9.0.0/16 via 10.0.2.1"});
+      .Nic("eth2", "0000:00:07.0", {}, {NetRoute{"10.9.0.0/16", "10.0.2.1", "main", false}});
   Error e = Refused(DeviceKind::kNic, "eth2", b);
   EXPECT_EQ(e.code, ErrorCode::kConflict);
   EXPECT_EQ(e.ToString(),
@@ -251,12 +251,84 @@ TEST(PlanDevices, NicCarryingNode0sRouteIsRefused) {
 TEST(PlanDevices, RawFunctionCarryingNode0sRouteIsRefused) {
   HostBuilder b;
   b.Pci("0000:00:07.0", 0x020000, "virtio-pci", false, true, "Virtio network device")
-      .Nic("eth2", "0000:00:07.0", {}, {"default"});
+      .Nic("eth2", "0000:00:07.0", {}, {NetRoute{"default", "", "main", false}});
   Error e = Refused(DeviceKind::kPci, "0000:00:07.0", b);
   EXPECT_EQ(e.ToString(),
             "--pci: 0000:00:07.0 serves eth2, which carries node0's route default; node0 would "
             "lose it: give the node a NIC node0 does not use, or remove its routes first (ip "
             "route flush dev eth2)");
+}
+
+// What is stacked above a NIC counts as the NIC's: node0 loses an address
+// or route of a bridge, bond or VLAN when the NIC under it goes.
+TEST(PlanDevices, APortOfABridgeWithNode0sAddressIsRefused) {
+  HostBuilder b;
+  b.Upper("eth1", "br0", "bridge", "eth1", true, {"192.168.1.5/24"});
+  Error e = Refused(DeviceKind::kNic, "eth1", b);
+  EXPECT_EQ(e.code, ErrorCode::kConflict);
+  EXPECT_EQ(e.ToString(),
+            "--nic: eth1 is a port of br0, which carries node0's address 192.168.1.5/24; node0 "
+            "would lose it: give the node a NIC node0 does not use, or take eth1 out of br0 "
+            "first (ip link set eth1 nomaster)");
+  // The same function asked for by address says what it serves.
+  e = Refused(DeviceKind::kPci, "0000:00:05.0", b);
+  EXPECT_EQ(e.ToString(),
+            "--pci: 0000:00:05.0 serves eth1, which is a port of br0, which carries node0's "
+            "address 192.168.1.5/24; node0 would lose it: give the node a NIC node0 does not "
+            "use, or take eth1 out of br0 first (ip link set eth1 nomaster)");
+}
+
+TEST(PlanDevices, TheParentOfAVlanWithNode0sAddressIsRefused) {
+  HostBuilder b;
+  b.Upper("eth1", "eth1.100", "vlan", "eth1", false, {"2001:db8:1::5/64"});
+  EXPECT_EQ(Refused(DeviceKind::kNic, "eth1", b).ToString(),
+            "--nic: eth1 is the lower device of eth1.100 (vlan), which carries node0's address "
+            "2001:db8:1::5/64; node0 would lose it: give the node a NIC node0 does not use, or "
+            "delete eth1.100 first (ip link del eth1.100)");
+}
+
+// A bond member whose bond has no address but a VLAN on the bond has a
+// route in a policy-routing table: the whole chain is named, and the table.
+TEST(PlanDevices, AChainUpToARouteInAnotherTableIsNamed) {
+  HostBuilder b;
+  b.Upper("eth1", "bond0", "bond", "eth1", true)
+      .Upper("eth1", "bond0.7", "vlan", "bond0", false, {},
+             {NetRoute{"10.50.0.0/16", "", "100", false}});
+  EXPECT_EQ(Refused(DeviceKind::kNic, "eth1", b).ToString(),
+            "--nic: eth1 is a port of bond0, which is the lower device of bond0.7 (vlan), which "
+            "carries node0's route 10.50.0.0/16 table 100; node0 would lose it: give the node a "
+            "NIC node0 does not use, or take eth1 out of bond0 first (ip link set eth1 "
+            "nomaster)");
+}
+
+TEST(PlanDevices, ARouteInAnotherTableOrFamilySaysHowToFlushIt) {
+  HostBuilder b;
+  b.Pci("0000:00:07.0", 0x020000, "virtio-pci", false, true, "Virtio network device")
+      .Nic("eth2", "0000:00:07.0", {}, {NetRoute{"2001:db8:9::/48", "fe80::1", "200", true}});
+  EXPECT_EQ(Refused(DeviceKind::kNic, "eth2", b).ToString(),
+            "--nic: eth2 carries node0's route 2001:db8:9::/48 via fe80::1 table 200; node0 "
+            "would lose it: give the node a NIC node0 does not use, or remove its routes first "
+            "(ip -6 route flush dev eth2 table 200)");
+}
+
+// A port of a bridge that nothing above has an address or route on is
+// free: node0 loses nothing when the NIC goes.
+TEST(PlanDevices, APortOfABridgeWithoutAddressesIsFree) {
+  HostBuilder b;
+  b.Upper("eth1", "br1", "bridge", "eth1", true).Upper("eth1", "br1.5", "vlan", "br1", false);
+  Plan plan = MustPlan(b.Build(), With(DeviceKind::kNic, "eth1"));
+  ASSERT_EQ(plan.devices.size(), 1u);
+  EXPECT_EQ(plan.devices[0].bdf, Bdf("0000:00:05.0"));
+}
+
+TEST(PlanDevices, ABridgeIsNotANic) {
+  HostBuilder b;
+  b.Upper("eth1", "br0", "bridge", "eth1", true);
+  Error e = Refused(DeviceKind::kNic, "br0", b);
+  EXPECT_EQ(e.code, ErrorCode::kUnsupported);
+  EXPECT_EQ(e.ToString(),
+            "--nic: br0 is a bridge on eth1, not a NIC; a node takes a whole PCI NIC: give it "
+            "one node0 does not use (mintctl topology lists them)");
 }
 
 // A disk or NIC a node owns is gone from node0's /sys: the refusal says

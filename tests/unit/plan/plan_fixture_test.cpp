@@ -1,6 +1,7 @@
 // plan against captured hosts: topology::Discover on tests/fixtures/hosts/
 // <machine>, then MakePlan, as mintctl --root does.
 #include <gtest/gtest.h>
+#include <linux/mint.h>
 
 #include "mint/sys/host_fs.h"
 #include "mint/topology.h"
@@ -222,6 +223,166 @@ TEST(PlanOnServerLayouts, NvmeDisksEachTheirOwnFunction) {
   EXPECT_EQ(plan.devices[0].bdf.ToString(), "0000:02:00.0");
   EXPECT_EQ(plan.devices[0].node0_driver, "nvme");
   EXPECT_EQ(plan.devices[0].description, "QEMU NVM Express Controller (nvme1n1)");
+}
+
+NodeSpec NicSpec(DeviceKind kind, const std::string& name) {
+  NodeSpec spec = FlagSpec(1);
+  AddDevice(spec, kind, name);
+  return spec;
+}
+
+const std::string kLose = "; node0 would lose it: give the node a NIC node0 does not use, or ";
+
+// bridge-br0: node0's address and default route on br0, whose only port is
+// eth1 (0000:00:06.0); eth0 (0000:00:05.0) is up with only its link-local
+// address.
+TEST(PlanOnBridgeBr0, ThePortOfNode0sBridgeIsRefused) {
+  HostTopology host = Captured("bridge-br0");
+  EXPECT_EQ(Refusal(host, NicSpec(DeviceKind::kNic, "eth1")).ToString(),
+            "--nic: eth1 is a port of br0, which carries node0's address 192.168.1.5/24" + kLose +
+                "take eth1 out of br0 first (ip link set eth1 nomaster)");
+  EXPECT_EQ(Refusal(host, NicSpec(DeviceKind::kPci, "0000:00:06.0")).ToString(),
+            "--pci: 0000:00:06.0 serves eth1, which is a port of br0, which carries node0's "
+            "address 192.168.1.5/24" +
+                kLose + "take eth1 out of br0 first (ip link set eth1 nomaster)");
+  EXPECT_EQ(Refusal(host, NicSpec(DeviceKind::kNic, "br0")).ToString(),
+            "--nic: br0 is a bridge on eth1, not a NIC; a node takes a whole PCI NIC: give it "
+            "one node0 does not use (mintctl topology lists them)");
+}
+
+TEST(PlanOnBridgeBr0, TheFreeNicIsPlanned) {
+  Plan plan = MustPlan(Captured("bridge-br0"), NicSpec(DeviceKind::kNic, "eth0"));
+  ASSERT_EQ(plan.devices.size(), 1u);
+  EXPECT_EQ(plan.devices[0].bdf.ToString(), "0000:00:05.0");
+  EXPECT_EQ(plan.devices[0].node0_driver, "virtio-pci");
+}
+
+// bond-bond0: bond0 of eth1 (0000:00:06.0) and eth2 (0000:00:07.0) holds
+// node0's IPv4 and IPv6 addresses and default route; eth0 is free.
+TEST(PlanOnBondBond0, EveryMemberOfNode0sBondIsRefused) {
+  HostTopology host = Captured("bond-bond0");
+  for (const std::string nic : {"eth1", "eth2"}) {
+    EXPECT_EQ(Refusal(host, NicSpec(DeviceKind::kNic, nic)).ToString(),
+              "--nic: " + nic + " is a port of bond0, which carries node0's address 10.1.0.5/24" +
+                  kLose + "take " + nic + " out of bond0 first (ip link set " + nic + " nomaster)");
+  }
+  EXPECT_EQ(Refusal(host, NicSpec(DeviceKind::kNic, "bond0")).ToString(),
+            "--nic: bond0 is a bond on eth1 and eth2, not a NIC; a node takes a whole PCI NIC: "
+            "give it one node0 does not use (mintctl topology lists them)");
+}
+
+TEST(PlanOnBondBond0, TheFreeNicIsPlanned) {
+  Plan plan = MustPlan(Captured("bond-bond0"), NicSpec(DeviceKind::kNic, "eth0"));
+  ASSERT_EQ(plan.devices.size(), 1u);
+  EXPECT_EQ(plan.devices[0].bdf.ToString(), "0000:00:05.0");
+}
+
+// slash32: eth0 10.0.2.15/24 with the main default route; eth1 a /32
+// noprefixroute address (no connected route) whose default route is in
+// table 100; eth2 no address, a route in table 200.
+TEST(PlanOnSlash32, AnAddressWithoutARouteIsStillNode0s) {
+  HostTopology host = Captured("slash32");
+  EXPECT_EQ(Refusal(host, NicSpec(DeviceKind::kNic, "eth1")).ToString(),
+            "--nic: eth1 carries node0's address 203.0.113.7/32" + kLose +
+                "remove the address first (ip addr flush dev eth1)");
+  EXPECT_EQ(Refusal(host, NicSpec(DeviceKind::kNic, "eth0")).ToString(),
+            "--nic: eth0 carries node0's address 10.0.2.15/24" + kLose +
+                "remove the address first (ip addr flush dev eth0)");
+}
+
+TEST(PlanOnSlash32, ARouteInAPolicyTableIsNode0s) {
+  HostTopology host = Captured("slash32");
+  EXPECT_EQ(Refusal(host, NicSpec(DeviceKind::kNic, "eth2")).ToString(),
+            "--nic: eth2 carries node0's route 198.51.100.0/24 table 200" + kLose +
+                "remove its routes first (ip route flush dev eth2 table 200)");
+  // With eth1's address flushed, its table-100 route still holds it.
+  for (auto& nic : host.nics)
+    if (nic.name == "eth1") nic.addresses.clear();
+  EXPECT_EQ(Refusal(host, NicSpec(DeviceKind::kNic, "eth1")).ToString(),
+            "--nic: eth1 carries node0's route default via 203.0.113.1 table 100" + kLose +
+                "remove its routes first (ip route flush dev eth1 table 100)");
+}
+
+// numa2-smt128: 2 sockets x 32 cores x 2 threads; CPU N and N+64 are one
+// core; NUMA node 0 = CPUs 0-31,64-95, node 1 = 32-63,96-127.
+static_assert(MINT_MAX_CPUS < 126, "the tests below ask for more than a node may have");
+
+NodeSpec NumaSpec(uint32_t cores, std::optional<int> numa = std::nullopt) {
+  NodeSpec spec = FlagSpec(cores);
+  spec.numa_node = numa;
+  return spec;
+}
+
+TEST(PlanOnNuma2Smt128, CountsTakeWholeCoresOnOneNumaNode) {
+  HostTopology host = Captured("numa2-smt128");
+  Plan two = MustPlan(host, NumaSpec(2));
+  EXPECT_EQ(two.cpus, ParseCpuList("63,127").value());  // one core: both threads
+  EXPECT_EQ(two.numa_node, 1);
+  EXPECT_TRUE(HasNote(two,
+                      "picked CPUs 63,127: whole cores on NUMA node 1, highest-numbered first "
+                      "(node0 keeps the low CPUs)"));
+  Plan eight = MustPlan(host, NumaSpec(8));
+  EXPECT_EQ(eight.cpus, ParseCpuList("60-63,124-127").value());
+  EXPECT_EQ(eight.numa_node, 1);
+  Plan node0 = MustPlan(host, NumaSpec(8, 0));
+  EXPECT_EQ(node0.cpus, ParseCpuList("28-31,92-95").value());
+  EXPECT_EQ(node0.numa_node, 0);
+  // All of NUMA node 1 is as many CPUs as a node may have.
+  Plan whole = MustPlan(host, NumaSpec(MINT_MAX_CPUS));
+  EXPECT_EQ(whole.cpus, ParseCpuList("32-63,96-127").value());
+  EXPECT_EQ(whole.numa_node, 1);
+}
+
+TEST(PlanOnNuma2Smt128, HalfACoreIsRefused) {
+  HostTopology host = Captured("numa2-smt128");
+  NodeSpec spec = FlagSpec(1);
+  spec.core_count.reset();
+  spec.cpu_list = ParseCpuList("62-63").value();
+  EXPECT_EQ(Refusal(host, spec).ToString(),
+            "--cores: cpu62 shares a core with cpu126; a core's threads go together: give the "
+            "node all of 62,126 or none of them");
+  spec.cpu_list = ParseCpuList("62-63,126-127").value();
+  Plan plan = MustPlan(host, spec);
+  EXPECT_EQ(plan.numa_node, 1);
+}
+
+// plan's ABI check (CheckAbiLimits) on a host that has more CPUs than a
+// node may take: a count and a list of whole cores alike.
+TEST(PlanOnNuma2Smt128, MoreCpusThanTheAbiCarriesAreRefused) {
+  HostTopology host = Captured("numa2-smt128");
+  const std::string most = std::to_string(MINT_MAX_CPUS);
+  const std::string way_out = ", MINT_MAX_CPUS of this mint ABI); give it at most " + most +
+                              " CPUs, or split the work over two nodes";
+  EXPECT_EQ(Refusal(host, NumaSpec(MINT_MAX_CPUS + 2)).ToString(),
+            "--cores: " + std::to_string(MINT_MAX_CPUS + 2) +
+                " CPUs are more than a node can have (" + most + way_out);
+  NodeSpec list = FlagSpec(1);
+  list.core_count.reset();
+  list.cpu_list = ParseCpuList("1-63,65-127").value();
+  EXPECT_EQ(Refusal(host, list).ToString(),
+            "--cores: 126 CPUs are more than a node can have (" + most + way_out);
+}
+
+// A second node gets NUMA node 0's cores when node1 holds NUMA node 1.
+TEST(PlanOnNuma2Smt128, ASecondNodeTakesTheOtherNumaNode) {
+  HostTopology host = Captured("numa2-smt128");
+  MintNode node1;
+  node1.id = 1;
+  node1.name = "node1";
+  node1.state = NodeState::kRunning;
+  node1.cpus = ParseCpuList("32-63,96-127").value();
+  host.mint.present = true;
+  host.mint.nodes.push_back(node1);
+  for (auto& cpu : host.cpus)
+    if (host.OwnerOf(cpu.id) != nullptr) cpu.online = false;
+  host.mint.pool = {PhysRange{PhysAddr{0x1000000000}, ByteSize{32ull << 30}}};
+  host.mint.pool_total = ByteSize{32ull << 30};
+  host.mint.pool_free = ByteSize{16ull << 30};
+  NodeSpec spec = NumaSpec(4);
+  spec.name = "node2";
+  Plan plan = MustPlan(host, spec);
+  EXPECT_EQ(plan.cpus, ParseCpuList("30-31,94-95").value());
+  EXPECT_EQ(plan.numa_node, 0);
 }
 
 }  // namespace

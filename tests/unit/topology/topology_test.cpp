@@ -8,7 +8,11 @@
 //    holders, a mint pool, MSI capabilities) and garbage content.
 #include "mint/topology.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +22,7 @@
 #include <set>
 #include <sstream>
 
+#include "net.h"
 #include "parse.h"
 
 namespace mint::topology {
@@ -56,6 +61,12 @@ class RecordingFs final : public sys::HostFs {
   std::unique_ptr<sys::HostFs> inner_;
   std::set<std::string> paths_;
 };
+
+std::vector<std::string> Texts(const std::vector<NetRoute>& routes) {
+  std::vector<std::string> texts;
+  for (const NetRoute& r : routes) texts.push_back(r.ToString());
+  return texts;
+}
 
 // Everything Discover found, one fact per line, to compare whole topologies.
 std::string Describe(const HostTopology& host) {
@@ -98,6 +109,12 @@ std::string Describe(const HostTopology& host) {
   for (const Nic& n : host.nics) {
     out << "nic " << n.name << " " << (n.pci ? n.pci->ToString() : "-");
     for (const std::string& a : n.addresses) out << " " << a;
+    for (const NetRoute& r : n.routes) out << " route " << r.ToString();
+    for (const NetUpper& u : n.uppers) {
+      out << " upper " << u.name << " " << u.kind << " on " << u.lower << (u.port ? " port" : "");
+      for (const std::string& a : u.addresses) out << " " << a;
+      for (const NetRoute& r : u.routes) out << " route " << r.ToString();
+    }
     out << "\n";
   }
   for (const Mount& m : host.mounts)
@@ -211,8 +228,12 @@ TEST_F(BuildVm, DisksAndNics) {
   ASSERT_EQ(host_->nics.size(), 1u);  // lo and ifb0/1 have no device
   EXPECT_EQ(host_->nics[0].name, "eth0");
   EXPECT_EQ(host_->nics[0].pci, (PciBdf{0, 0, 3, 0}));
-  EXPECT_EQ(host_->nics[0].addresses,
-            (std::vector<std::string>{"192.0.2.2", "fd00::2", "fe80::fc:ff:fe00:1"}));
+  // fe80::fc:ff:fe00:1 (link-local) is on eth0 too, but is not node0's use.
+  EXPECT_EQ(host_->nics[0].addresses, (std::vector<std::string>{"192.0.2.2/24", "fd00::2/64"}));
+  EXPECT_EQ(Texts(host_->nics[0].routes),
+            (std::vector<std::string>{"default via 192.0.2.1", "192.0.2.0/24", "fd00::/64",
+                                      "default via fd00::1"}));
+  EXPECT_TRUE(host_->nics[0].uppers.empty());
 }
 
 TEST_F(BuildVm, MountsSwapMintCmdline) {
@@ -324,6 +345,117 @@ TEST_F(LabQ35, ReadsOnlyDeclaredHostFiles) {
   RecordingFs fs(sys::OpenHostFs(kFixtures + "/hosts/lab-q35"));
   ASSERT_TRUE(Discover(fs).ok());
   for (const std::string& path : fs.paths()) EXPECT_TRUE(IsHostFile(path)) << path;
+}
+
+// ---- Constructed hosts (tests/fixtures/hosts/construct) ------------------
+
+HostTopology Constructed(const std::string& name) {
+  auto fs = sys::OpenHostFs(kFixtures + "/hosts/" + name);
+  auto host = Discover(*fs);
+  EXPECT_TRUE(host.ok()) << name << ": " << host.error().ToString();
+  return host.ok() ? *host : HostTopology{};
+}
+
+TEST(Constructed, ReadOnlyDeclaredHostFilesAndReplayThroughCollectHost) {
+  for (const std::string name : {"bridge-br0", "bond-bond0", "slash32", "numa2-smt128"}) {
+    const std::string tree = kFixtures + "/hosts/" + name;
+    RecordingFs fs(sys::OpenHostFs(tree));
+    ASSERT_TRUE(Discover(fs).ok()) << name;
+    for (const std::string& path : fs.paths()) EXPECT_TRUE(IsHostFile(path)) << name << path;
+    // collect-host --from copies what Discover needs, upper_* links and
+    // the ip -j files included.
+    char copy[] = "/tmp/mint-topo-copy-XXXXXX";
+    ASSERT_NE(mkdtemp(copy), nullptr);
+    std::string command = "sh " + std::string(MINT_SOURCE_DIR) + "/tools/collect-host --from " +
+                          tree + " " + copy + "/t >/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    auto copy_fs = sys::OpenHostFs(std::string(copy) + "/t");
+    auto replayed = Discover(*copy_fs);
+    std::filesystem::remove_all(copy);
+    ASSERT_TRUE(replayed.ok()) << name << ": " << replayed.error().ToString();
+    EXPECT_EQ(Describe(Constructed(name)), Describe(*replayed)) << name;
+  }
+}
+
+TEST(Constructed, BridgeBr0) {
+  HostTopology host = Constructed("bridge-br0");
+  ASSERT_EQ(host.nics.size(), 2u);
+  const Nic* eth0 = host.FindNic("eth0");
+  const Nic* eth1 = host.FindNic("eth1");
+  ASSERT_TRUE(eth0 && eth1);
+  // Up, with its link-local address and fe80::/64 route only: not in use.
+  EXPECT_TRUE(eth0->addresses.empty());
+  EXPECT_TRUE(eth0->routes.empty());
+  EXPECT_TRUE(eth0->uppers.empty());
+  EXPECT_TRUE(eth1->addresses.empty());
+  ASSERT_EQ(eth1->uppers.size(), 1u);
+  const NetUpper& br0 = eth1->uppers[0];
+  EXPECT_EQ(br0.name, "br0");
+  EXPECT_EQ(br0.kind, "bridge");
+  EXPECT_EQ(br0.lower, "eth1");
+  EXPECT_TRUE(br0.port);
+  EXPECT_EQ(br0.addresses, std::vector<std::string>{"192.168.1.5/24"});
+  EXPECT_EQ(Texts(br0.routes),
+            (std::vector<std::string>{"default via 192.168.1.1", "192.168.1.0/24"}));
+}
+
+TEST(Constructed, BondBond0) {
+  HostTopology host = Constructed("bond-bond0");
+  ASSERT_EQ(host.nics.size(), 3u);
+  EXPECT_EQ(host.FindNic("eth2")->pci, (PciBdf{0, 0, 7, 0}));
+  ASSERT_NE(host.FindPci(PciBdf{0, 0, 7, 0}), nullptr);
+  for (const char* name : {"eth1", "eth2"}) {
+    const Nic* nic = host.FindNic(name);
+    ASSERT_EQ(nic->uppers.size(), 1u) << name;
+    EXPECT_EQ(nic->uppers[0].name, "bond0");
+    EXPECT_EQ(nic->uppers[0].kind, "bond");
+    EXPECT_TRUE(nic->uppers[0].port);
+    EXPECT_EQ(nic->uppers[0].addresses,
+              (std::vector<std::string>{"10.1.0.5/24", "2001:db8:1::5/64"}));
+  }
+  EXPECT_TRUE(host.FindNic("eth0")->uppers.empty());
+}
+
+TEST(Constructed, Slash32) {
+  HostTopology host = Constructed("slash32");
+  const Nic* eth1 = host.FindNic("eth1");
+  EXPECT_EQ(eth1->addresses, std::vector<std::string>{"203.0.113.7/32"});
+  EXPECT_EQ(Texts(eth1->routes), std::vector<std::string>{"default via 203.0.113.1 table 100"});
+  const Nic* eth2 = host.FindNic("eth2");
+  EXPECT_TRUE(eth2->addresses.empty());
+  EXPECT_EQ(Texts(eth2->routes), std::vector<std::string>{"198.51.100.0/24 table 200"});
+}
+
+TEST(Constructed, Numa2Smt128) {
+  HostTopology host = Constructed("numa2-smt128");
+  ASSERT_EQ(host.cpus.size(), 128u);
+  for (uint32_t i = 0; i < 128; ++i) {
+    const Cpu& cpu = host.cpus[i];
+    uint32_t thread = i / 64, socket = (i % 64) / 32, core = i % 32;
+    EXPECT_TRUE(cpu.online);
+    EXPECT_EQ(cpu.package, socket) << i;
+    EXPECT_EQ(cpu.core, core) << i;
+    EXPECT_EQ(cpu.numa_node, static_cast<int>(socket)) << i;
+    EXPECT_EQ(cpu.siblings, (std::vector<CpuId>{CpuId{i % 64}, CpuId{i % 64 + 64}})) << i;
+    EXPECT_EQ(cpu.apic, ApicId{(socket << 7) | (core << 1) | thread}) << i;
+  }
+  EXPECT_EQ(host.cpus[64].apic, ApicId{1});
+  EXPECT_EQ(host.cpus[32].apic, ApicId{128});
+  EXPECT_EQ(host.cpus[127].apic, ApicId{191});
+  ASSERT_EQ(host.numa_nodes.size(), 2u);
+  EXPECT_EQ(FormatCpuList(host.numa_nodes[0].cpus), "0-31,64-95");
+  EXPECT_EQ(FormatCpuList(host.numa_nodes[1].cpus), "32-63,96-127");
+  EXPECT_EQ(host.numa_nodes[0].mem_total, ByteSize{65584012ull << 10});
+  EXPECT_EQ(host.numa_nodes[1].mem_total, ByteSize{66058240ull << 10});
+  EXPECT_EQ(host.mem_total, ByteSize{(65584012ull + 66058240ull) << 10});
+  // System RAM runs from 4 GiB to 130 GiB: both nodes' memory.
+  bool high_ram = false;
+  for (const IomemRange& r : host.iomem) {
+    high_ram = high_ram || (r.name == "System RAM" && r.start == PhysAddr{0x100000000} &&
+                            r.last == PhysAddr{0x207fffffff});
+  }
+  EXPECT_TRUE(high_ram);
+  for (const PciFunction& f : host.pci) EXPECT_EQ(f.numa_node, 0) << f.bdf.ToString();
 }
 
 // ---- The build VM captured without root ---------------------------------
@@ -475,6 +607,11 @@ TEST(HostFiles, MatchesFilesAndTheDirectoriesOnTheirWay) {
   EXPECT_FALSE(IsHostFile("/etc/shadow"));
   EXPECT_FALSE(IsHostFile("/sys/devices/system/cpu/cpu1/cache/index0/size"));
   EXPECT_FALSE(IsHostFile("/proc/iomem/x"));
+  // The command after a path in host-files.list is not part of the path.
+  EXPECT_TRUE(IsHostFile("/rtnetlink/route6.json"));
+  EXPECT_TRUE(IsHostFile("/sys/class/net/eth1/upper_br0"));
+  EXPECT_TRUE(IsHostFile("/sys/class/net/eth1/master"));
+  EXPECT_FALSE(IsHostFile("/proc/net/fib_trie"));  // read by no one since rtnetlink
 }
 
 // ---- Synthetic trees -----------------------------------------------------
@@ -627,23 +764,62 @@ class Tree : public ::testing::Test {
     Write("/sys/devices/virtual/block/loop0/size", "0\n");
     Write("/sys/devices/virtual/block/loop0/dev", "7:0\n");
 
-    // NICs.
-    Link("/sys/class/net/eth0", "../../devices/pci0000:00/0000:00:03.0/virtio0/net/eth0");
-    Link("/sys/devices/pci0000:00/0000:00:03.0/virtio0/net/eth0/device", "../../../virtio0");
+    // NICs: eth0 carries node0's address; eth1 is a port of br0, which
+    // carries addresses and has a VLAN br0.7 with a route in table 100 (the
+    // links as the kernel makes them; ip -j output as iproute2 6.1 prints it).
+    const std::string eth0 = "/sys/devices/pci0000:00/0000:00:03.0/virtio0/net/eth0";
+    const std::string eth1 = "/sys/devices/pci0000:00/0000:00:04.0/virtio1/net/eth1";
+    Link("/sys/class/net/eth0", "../.." + eth0.substr(4));
+    Link(eth0 + "/device", "../../../virtio0");
+    Link("/sys/class/net/eth1", "../.." + eth1.substr(4));
+    Link(eth1 + "/device", "../../../virtio1");
+    Link(eth1 + "/master", "../../../../virtual/net/br0");
+    Link(eth1 + "/upper_br0", "../../../../virtual/net/br0");
+    Link("/sys/class/net/br0", "../../devices/virtual/net/br0");
+    Link("/sys/devices/virtual/net/br0/lower_eth1",
+         "../../../pci0000:00/0000:00:04.0/virtio1/net/eth1");
+    Link("/sys/devices/virtual/net/br0/upper_br0.7", "../br0.7");
+    Link("/sys/class/net/br0.7", "../../devices/virtual/net/br0.7");
+    Link("/sys/devices/virtual/net/br0.7/lower_br0", "../br0");
     Link("/sys/class/net/lo", "../../devices/virtual/net/lo");
     Dir("/sys/devices/virtual/net/lo");
-    Write("/proc/net/fib_trie",
-          "Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 0.0.0.0\n        /0 universe UNICAST\n"
-          "Local:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 10.0.2.15\n        /32 host LOCAL\n"
-          "     |-- 10.0.2.255\n        /32 link BROADCAST\n"
-          "     |-- 127.0.0.1\n        /32 host LOCAL\n");
-    Write("/proc/net/route",
-          "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
-          "eth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
-          "eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n");
-    Write("/proc/net/if_inet6",
-          "00000000000000000000000000000001 01 80 10 80       lo\n"
-          "fe800000000000005054fffe123456ab 02 40 20 80     eth0\n");
+    Write("/rtnetlink/link.json",
+          R"([{"ifindex":1,"ifname":"lo","link_type":"loopback"},)"
+          R"({"ifindex":2,"ifname":"eth0","link_type":"ether"},)"
+          R"({"ifindex":3,"ifname":"eth1","master":"br0","linkinfo":{"info_slave_kind":"bridge"}},)"
+          R"({"ifindex":4,"ifname":"br0","linkinfo":{"info_kind":"bridge"}},)"
+          R"({"ifindex":5,"link":"br0","ifname":"br0.7","linkinfo":{"info_kind":"vlan"}}])");
+    Write(
+        "/rtnetlink/addr.json",
+        R"([{"ifindex":1,"ifname":"lo","addr_info":[)"
+        R"({"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host"},)"
+        R"({"family":"inet6","local":"::1","prefixlen":128,"scope":"host"}]},)"
+        R"({"ifindex":2,"ifname":"eth0","addr_info":[)"
+        R"({"family":"inet","local":"10.0.2.15","prefixlen":24,"scope":"global"},)"
+        R"({"family":"inet6","local":"fe80::5054:ff:fe12:34ab","prefixlen":64,"scope":"link"}]},)"
+        R"({"ifindex":3,"ifname":"eth1","master":"br0","addr_info":[)"
+        R"({"family":"inet6","local":"fe80::8a8:b3ff:fe2c:7738","prefixlen":64,"scope":"link"}]},)"
+        R"({"ifindex":4,"ifname":"br0","addr_info":[)"
+        R"({"family":"inet","local":"192.168.1.5","prefixlen":24,"scope":"global"},)"
+        R"({"family":"inet6","local":"fd00::5","prefixlen":64,"scope":"global"}]},)"
+        R"({"ifindex":5,"ifname":"br0.7","addr_info":[]}])");
+    Write(
+        "/rtnetlink/route4.json",
+        R"([{"dst":"default","gateway":"10.0.2.2","dev":"eth0","flags":[]},)"
+        R"({"dst":"10.0.2.0/24","dev":"eth0","protocol":"kernel","scope":"link"},)"
+        R"({"dst":"192.168.1.0/24","dev":"br0","protocol":"kernel","scope":"link"},)"
+        R"({"dst":"10.70.0.0/16","nexthops":[{"gateway":"10.0.2.3","dev":"eth0","weight":1},)"
+        R"({"gateway":"192.168.1.1","dev":"br0","weight":1}]},)"
+        R"({"dst":"10.50.0.0/16","dev":"br0.7","table":"100","scope":"link"},)"
+        R"({"type":"unreachable","dst":"10.66.0.0/16","table":"100"},)"
+        R"({"type":"local","dst":"10.0.2.15","dev":"eth0","table":"local","scope":"host"},)"
+        R"({"type":"broadcast","dst":"10.0.2.255","dev":"eth0","table":"local","scope":"link"}])");
+    Write("/rtnetlink/route6.json",
+          R"([{"dst":"fd00::/64","dev":"br0","protocol":"kernel","metric":256},)"
+          R"({"dst":"fe80::/64","dev":"eth0","protocol":"kernel","metric":256},)"
+          R"({"dst":"fe80::/64","dev":"eth1","protocol":"kernel","metric":256},)"
+          R"({"type":"local","dst":"fe80::8a8:b3ff:fe2c:7738","dev":"eth1","table":"local"},)"
+          R"({"type":"multicast","dst":"ff00::/8","dev":"eth1","table":"local"}])");
 
     // PCI: AHCI without MSI, virtio-blk with MSI-X (then MSI), virtio-net.
     PciDevice("0000:00:1f.2", "0x8086", "0x2922", "0x010601", Config(0x8086, 0x2922, {}), "ahci",
@@ -783,13 +959,36 @@ TEST_F(Tree, DisksNicsMountsSwaps) {
   EXPECT_EQ(vdb->stacked[0].kind, StackKind::kDeviceMapper);
   EXPECT_EQ(vdb->stacked[0].label, "vg1-data");
   EXPECT_EQ(vdb->stacked[0].on, std::vector<std::string>{"vdb"});
-  ASSERT_EQ(host->nics.size(), 1u);
-  EXPECT_EQ(host->nics[0].name, "eth0");
-  EXPECT_EQ(host->nics[0].pci, (PciBdf{0, 0, 3, 0}));
-  EXPECT_EQ(host->nics[0].addresses,
-            (std::vector<std::string>{"10.0.2.15", "fe80::5054:fffe:1234:56ab"}));
-  EXPECT_EQ(host->nics[0].routes,
-            (std::vector<std::string>{"default via 10.0.2.2", "10.0.2.0/24"}));
+  // Only hardware is a NIC; link-local addresses and routes, and the
+  // kernel's local/broadcast/multicast routes, are not node0's use.
+  ASSERT_EQ(host->nics.size(), 2u);
+  const Nic& e0 = host->nics[0];
+  EXPECT_EQ(e0.name, "eth0");
+  EXPECT_EQ(e0.pci, (PciBdf{0, 0, 3, 0}));
+  EXPECT_EQ(e0.addresses, std::vector<std::string>{"10.0.2.15/24"});
+  EXPECT_EQ(Texts(e0.routes), (std::vector<std::string>{"default via 10.0.2.2", "10.0.2.0/24",
+                                                        "10.70.0.0/16 via 10.0.2.3"}));
+  EXPECT_TRUE(e0.uppers.empty());
+  const Nic& e1 = host->nics[1];
+  EXPECT_EQ(e1.name, "eth1");
+  EXPECT_EQ(e1.pci, (PciBdf{0, 0, 4, 0}));
+  EXPECT_TRUE(e1.addresses.empty());
+  EXPECT_TRUE(e1.routes.empty());
+  ASSERT_EQ(e1.uppers.size(), 2u);
+  EXPECT_EQ(e1.uppers[0].name, "br0");
+  EXPECT_EQ(e1.uppers[0].kind, "bridge");
+  EXPECT_EQ(e1.uppers[0].lower, "eth1");
+  EXPECT_TRUE(e1.uppers[0].port);
+  EXPECT_EQ(e1.uppers[0].addresses, (std::vector<std::string>{"192.168.1.5/24", "fd00::5/64"}));
+  EXPECT_EQ(
+      Texts(e1.uppers[0].routes),
+      (std::vector<std::string>{"192.168.1.0/24", "10.70.0.0/16 via 192.168.1.1", "fd00::/64"}));
+  EXPECT_EQ(e1.uppers[1].name, "br0.7");
+  EXPECT_EQ(e1.uppers[1].kind, "vlan");
+  EXPECT_EQ(e1.uppers[1].lower, "br0");
+  EXPECT_FALSE(e1.uppers[1].port);
+  EXPECT_TRUE(e1.uppers[1].addresses.empty());
+  EXPECT_EQ(Texts(e1.uppers[1].routes), std::vector<std::string>{"10.50.0.0/16 table 100"});
   ASSERT_EQ(host->mounts.size(), 2u);
   EXPECT_EQ(host->mounts[1].target, "/mnt/my data");
   EXPECT_EQ(host->mounts[1].dev, (DevNum{8, 17}));
@@ -1044,7 +1243,7 @@ TEST_F(Tree, GarbageCpuFiles) {
                 root_ + ")");
 }
 
-TEST_F(Tree, GarbageMeminfoMountsSwapsRoutes) {
+TEST_F(Tree, GarbageMeminfoMountsSwaps) {
   Write("/proc/meminfo", std::string("\0\x7f\xfe binary", 10));
   EXPECT_EQ(ErrorText(), "/proc/meminfo: has no \"MemTotal:\" line; " + std::string(kDamaged));
   Write("/proc/meminfo", "MemTotal: 12 MB\n");
@@ -1069,12 +1268,74 @@ TEST_F(Tree, GarbageMeminfoMountsSwapsRoutes) {
             "/proc/swaps: line 1 (\"not a swaps file\") is not the \"Filename Type "
             "...\" header; " +
                 std::string(kDamaged));
-  Write("/proc/swaps", "Filename Type Size Used Priority\n");
-  Write("/proc/net/fib_trie", "Local:\n     |-- 10.0.2.999\n");
+}
+
+constexpr std::string_view kNotIpJson =
+    "; it is not iproute2's `ip -j` output, or it is damaged: capture the host again with "
+    "tools/collect-host (it needs iproute2's ip, not busybox's)";
+
+TEST_F(Tree, GarbageIpJson) {
+  auto expect = [&](const std::string& file, const std::string& text, const std::string& what) {
+    std::ifstream in(root_ + file);
+    std::string saved((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Write(file, text);
+    EXPECT_EQ(ErrorText(), file + ": " + what + std::string(kNotIpJson)) << text;
+    Write(file, saved);
+  };
+  expect("/rtnetlink/link.json", "Usage: ip [ OPTIONS ] OBJECT",
+         "is not JSON (ip -j -d link show)");
+  expect("/rtnetlink/link.json", R"({"ifname":"eth0"})", "is not a JSON array");
+  expect("/rtnetlink/link.json", R"([1])", "has an entry that is not an object");
+  expect("/rtnetlink/link.json", R"([{"ifindex":1}])", "has an entry without \"ifname\"");
+  expect("/rtnetlink/link.json", R"([{"ifname":7}])", "has a \"ifname\" that is not a string");
+  expect("/rtnetlink/link.json", R"([{"ifname":"x","linkinfo":[]}])",
+         "has a \"linkinfo\" that is not an object");
+  expect("/rtnetlink/addr.json", R"([{"ifname":"eth0","addr_info":{}}])",
+         "has an \"addr_info\" that is not an array");
+  expect("/rtnetlink/addr.json", R"([{"ifname":"eth0","addr_info":[5]}])",
+         "has an address that is not an object");
+  expect(
+      "/rtnetlink/addr.json",
+      R"([{"ifname":"eth0","addr_info":[{"family":"inet","local":"10.0.2.15","prefixlen":33}]}])",
+      "has an address of eth0 without a valid \"prefixlen\"");
+  expect("/rtnetlink/addr.json",
+         R"([{"ifname":"eth0","addr_info":[{"family":"inet6","local":"fd00::1","prefixlen":64,)"
+         R"("scope":"galaxy"}]}])",
+         "has a \"scope\" that is neither a name ip prints nor 0-255");
+  expect("/rtnetlink/route4.json", R"([{"dev":"eth0"}])", "has an entry without \"dst\"");
+  expect("/rtnetlink/route4.json", R"([{"dst":"default","type":"999","dev":"eth0"}])",
+         "has a \"type\" that is neither a name ip prints nor 0-255");
+  expect("/rtnetlink/route6.json", R"([{"dst":"default","nexthops":{}}])",
+         "has \"nexthops\" that are not an array");
+  expect("/rtnetlink/route6.json", R"([{"dst":"default","nexthops":[1]}])",
+         "has a next hop that is not an object");
+  expect("/rtnetlink/route6.json", R"([{"dst":"default","gateway":1,"dev":"eth0"}])",
+         "has a \"gateway\" that is not a string");
+  EXPECT_EQ(ErrorText(), "(no error)");
+}
+
+// A capture without the ip -j files (busybox's ip has no -j) is refused:
+// it cannot say which NICs node0 uses, and must not answer "none".
+TEST_F(Tree, CaptureWithoutNetworkStateIsRefused) {
+  Remove("/rtnetlink/route6.json");
+  auto host = Run();
+  ASSERT_FALSE(host.ok());
+  EXPECT_EQ(host.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(ErrorText(),
-            "/proc/net/fib_trie: line 2 (\"     |-- 10.0.2.999\") is not \"|-- "
-            "A.B.C.D\"; " +
-                std::string(kDamaged));
+            "/rtnetlink/route6.json: is missing: the capture has no record of node0's addresses "
+            "and routes, so no NIC can be checked; capture the host again with tools/collect-host "
+            "where iproute2's ip (ip -j) is installed");
+}
+
+// Numbers where ip prints names (ip -N, or a kernel newer than iproute2's
+// tables) are the kernel's numbers all the same.
+TEST_F(Tree, IpJsonNumbersForNames) {
+  Write("/rtnetlink/route4.json", R"([{"type":"2","dst":"10.0.2.15","dev":"eth0","table":"255"},)"
+                                  R"({"type":1,"dst":"10.9.0.0/16","dev":"eth0","table":"7"}])");
+  Write("/rtnetlink/route6.json", "[]");
+  auto host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  EXPECT_EQ(Texts(host->nics[0].routes), std::vector<std::string>{"10.9.0.0/16 table 7"});
 }
 
 TEST_F(Tree, GarbageMintState) {
@@ -1147,6 +1408,169 @@ TEST_F(Tree, TruncatedConfigSpaceMeansNoCapabilities) {
   EXPECT_FALSE(host->FindPci(PciBdf{0, 0, 5, 0})->msix);
   // ... and that is known: "no MSI-X" is not an answer mintctl gives.
   EXPECT_TRUE(host->FindPci(PciBdf{0, 0, 5, 0})->caps_hidden);
+}
+
+// ---- rtnetlink replies, built by hand with libmnl --------------------------
+
+// One datagram of a dump reply: messages appended in turn.
+class Reply {
+ public:
+  static constexpr uint32_t kSeq = 7;
+  // A message of `type` with a zeroed header of `size` bytes, returned for
+  // the caller to fill, attributes added with mnl_attr_put* on message().
+  template <typename Header>
+  Header* Add(uint16_t type, size_t size = sizeof(Header), uint32_t seq = kSeq) {
+    Close();
+    current_ = mnl_nlmsg_put_header(buffer_ + used_);
+    current_->nlmsg_type = type;
+    current_->nlmsg_flags = NLM_F_MULTI;
+    current_->nlmsg_seq = seq;
+    return static_cast<Header*>(mnl_nlmsg_put_extra_header(current_, size));
+  }
+  nlmsghdr* message() { return current_; }
+  void Done() { Add<int>(NLMSG_DONE); }
+  void Error(int err) { Add<nlmsgerr>(NLMSG_ERROR)->error = -err; }
+  Result<bool> FeedTo(internal::NetlinkDump& dump, internal::NetlinkDump::Kind kind) {
+    Close();
+    return dump.Feed(kind, buffer_, used_, kSeq, 0, "links");
+  }
+
+ private:
+  void Close() {
+    if (current_ != nullptr) used_ += MNL_ALIGN(current_->nlmsg_len);
+    current_ = nullptr;
+  }
+  alignas(nlmsghdr) char buffer_[16384] = {};
+  size_t used_ = 0;
+  nlmsghdr* current_ = nullptr;
+};
+
+void PutAddress(nlmsghdr* nlh, uint16_t type, int family, const char* text) {
+  unsigned char raw[16] = {};
+  ASSERT_EQ(inet_pton(family, text, raw), 1) << text;
+  mnl_attr_put(nlh, type, family == AF_INET ? 4 : 16, raw);
+}
+
+TEST(Netlink, ADumpReplyBecomesLinksAddressesAndRoutes) {
+  using Kind = internal::NetlinkDump::Kind;
+  internal::NetlinkDump dump;
+  Reply links;
+  for (auto [index, name, kind] : {std::tuple{3, "eth1", ""}, {4, "br0", "bridge"}}) {
+    links.Add<ifinfomsg>(RTM_NEWLINK)->ifi_index = index;
+    mnl_attr_put_strz(links.message(), IFLA_IFNAME, name);
+    if (*kind != '\0') {
+      nlattr* info = mnl_attr_nest_start(links.message(), IFLA_LINKINFO);
+      mnl_attr_put_strz(links.message(), IFLA_INFO_KIND, kind);
+      mnl_attr_nest_end(links.message(), info);
+    }
+  }
+  links.Add<ifinfomsg>(RTM_NEWLINK)->ifi_index = 9;  // no name: left out
+  auto more = links.FeedTo(dump, Kind::kLinks);
+  ASSERT_TRUE(more.ok()) << more.error().ToString();
+  EXPECT_FALSE(*more);  // no NLMSG_DONE yet
+  Reply done;
+  done.Done();
+  EXPECT_TRUE(*done.FeedTo(dump, Kind::kLinks));
+  EXPECT_EQ(dump.state.links, (std::vector<internal::NetLink>{{"eth1", ""}, {"br0", "bridge"}}));
+
+  Reply addresses;
+  ifaddrmsg* a = addresses.Add<ifaddrmsg>(RTM_NEWADDR);
+  *a = ifaddrmsg{AF_INET, 24, 0, 0, 4};
+  PutAddress(addresses.message(), IFA_ADDRESS, AF_INET, "192.168.1.5");
+  PutAddress(addresses.message(), IFA_LOCAL, AF_INET, "192.168.1.5");
+  a = addresses.Add<ifaddrmsg>(RTM_NEWADDR);
+  *a = ifaddrmsg{AF_INET6, 64, 0, 253, 3};
+  PutAddress(addresses.message(), IFA_ADDRESS, AF_INET6, "fe80::1");
+  a = addresses.Add<ifaddrmsg>(RTM_NEWADDR);
+  *a = ifaddrmsg{AF_INET, 8, 0, 0, 3};
+  mnl_attr_put_u16(addresses.message(), IFA_LOCAL, 7);  // too short: left out
+  addresses.Done();
+  EXPECT_TRUE(*addresses.FeedTo(dump, Kind::kAddresses));
+  EXPECT_EQ(dump.state.addresses,
+            (std::vector<internal::NetAddress>{{"br0", false, "192.168.1.5", 24, 0},
+                                               {"eth1", true, "fe80::1", 64, 253}}));
+
+  Reply routes;
+  rtmsg* r = routes.Add<rtmsg>(RTM_NEWROUTE);  // default via 10.0.2.2, main
+  *r = rtmsg{AF_INET, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0};
+  mnl_attr_put_u32(routes.message(), RTA_OIF, 3);
+  PutAddress(routes.message(), RTA_GATEWAY, AF_INET, "10.0.2.2");
+  r = routes.Add<rtmsg>(RTM_NEWROUTE);  // table 100 in RTA_TABLE (rtm_table says 252)
+  *r = rtmsg{AF_INET, 16, 0, 0, 252, RTPROT_BOOT, RT_SCOPE_LINK, RTN_UNICAST, 0};
+  mnl_attr_put_u32(routes.message(), RTA_TABLE, 100);
+  PutAddress(routes.message(), RTA_DST, AF_INET, "10.50.0.0");
+  mnl_attr_put_u32(routes.message(), RTA_OIF, 4);
+  r = routes.Add<rtmsg>(RTM_NEWROUTE);  // local 192.168.1.5, a host route
+  *r = rtmsg{AF_INET, 32, 0, 0, RT_TABLE_LOCAL, RTPROT_KERNEL, RT_SCOPE_HOST, RTN_LOCAL, 0};
+  PutAddress(routes.message(), RTA_DST, AF_INET, "192.168.1.5");
+  mnl_attr_put_u32(routes.message(), RTA_OIF, 4);
+  r = routes.Add<rtmsg>(RTM_NEWROUTE);  // a cached clone: left out
+  *r = rtmsg{AF_INET, 32, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0, RTN_UNICAST, RTM_F_CLONED};
+  PutAddress(routes.message(), RTA_DST, AF_INET, "10.9.9.9");
+  mnl_attr_put_u32(routes.message(), RTA_OIF, 4);
+  r = routes.Add<rtmsg>(RTM_NEWROUTE);  // blackhole: no interface, left out
+  *r = rtmsg{AF_INET, 16, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0, RTN_BLACKHOLE, 0};
+  PutAddress(routes.message(), RTA_DST, AF_INET, "10.66.0.0");
+  r = routes.Add<rtmsg>(RTM_NEWROUTE);  // IPv6 multipath: one entry per hop
+  *r = rtmsg{AF_INET6, 48, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0, RTN_UNICAST, 0};
+  PutAddress(routes.message(), RTA_DST, AF_INET6, "2001:db8:77::");
+  nlattr* multipath = mnl_attr_nest_start(routes.message(), RTA_MULTIPATH);
+  for (auto [index, gateway] : {std::pair{3, "fe80::2"}, {4, "fe80::3"}}) {
+    auto* hop = static_cast<rtnexthop*>(mnl_nlmsg_get_payload_tail(routes.message()));
+    routes.message()->nlmsg_len += MNL_ALIGN(sizeof(rtnexthop));
+    *hop = rtnexthop{0, 0, 0, index};
+    PutAddress(routes.message(), RTA_GATEWAY, AF_INET6, gateway);
+    hop->rtnh_len = static_cast<unsigned short>(
+        static_cast<char*>(mnl_nlmsg_get_payload_tail(routes.message())) -
+        reinterpret_cast<char*>(hop));
+  }
+  mnl_attr_nest_end(routes.message(), multipath);
+  routes.Done();
+  auto ended = routes.FeedTo(dump, Kind::kRoutes);
+  ASSERT_TRUE(ended.ok()) << ended.error().ToString();
+  EXPECT_TRUE(*ended);
+  std::vector<std::string> got;
+  for (const auto& hop : dump.state.routes) {
+    got.push_back(hop.iface + " " + std::to_string(hop.type) + " " + hop.route.ToString() +
+                  (hop.route.ipv6 ? " v6" : ""));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "eth1 1 default via 10.0.2.2", "br0 1 10.50.0.0/16 table 100",
+                     "br0 2 192.168.1.5 table local", "eth1 1 2001:db8:77::/48 via fe80::2 v6",
+                     "br0 1 2001:db8:77::/48 via fe80::3 v6"}));
+}
+
+TEST(Netlink, KernelErrorsAndMalformedRepliesAreErrors) {
+  using Kind = internal::NetlinkDump::Kind;
+  auto text = [](Reply& reply) {
+    internal::NetlinkDump dump;
+    auto fed = reply.FeedTo(dump, Kind::kLinks);
+    return fed.ok() ? std::string("(no error)") : fed.error().ToString();
+  };
+  const std::string tail =
+      "; node0's addresses and routes cannot be read, so no NIC can be checked: run mintctl "
+      "where it may use a NETLINK_ROUTE socket";
+  Reply refused;
+  refused.Error(EPERM);
+  EXPECT_EQ(text(refused), "rtnetlink: the kernel refused the dump of links" + tail +
+                               " (Operation not permitted)");
+  Reply short_header;
+  short_header.Add<uint32_t>(RTM_NEWLINK);  // 4 bytes, not an ifinfomsg
+  EXPECT_EQ(text(short_header),
+            "rtnetlink: a reply to the dump of links is malformed" + tail + " (Bad message)");
+  Reply other_sequence;
+  other_sequence.Add<ifinfomsg>(RTM_NEWLINK, sizeof(ifinfomsg), Reply::kSeq + 1);
+  EXPECT_EQ(text(other_sequence),
+            "rtnetlink: a reply to the dump of links is malformed" + tail + " (Protocol error)");
+  Reply interrupted;
+  interrupted.Add<ifinfomsg>(RTM_NEWLINK);
+  interrupted.message()->nlmsg_flags |= NLM_F_DUMP_INTR;
+  internal::NetlinkDump dump;
+  auto fed = interrupted.FeedTo(dump, Kind::kLinks);
+  ASSERT_FALSE(fed.ok());
+  EXPECT_EQ(fed.error().sys_errno, EINTR);  // ReadNetlink reads again
+  EXPECT_EQ(fed.error().ToString(),
+            "rtnetlink: the dump of links was interrupted" + tail + " (Interrupted system call)");
 }
 
 // ---- Parsers on their own ------------------------------------------------

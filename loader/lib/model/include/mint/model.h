@@ -274,11 +274,41 @@ struct BlockDevice {
   const StackedDevice* FindStacked(std::string_view device) const;
 };
 
+// A route of node0's kernel out of an interface, from any routing table.
+struct NetRoute {
+  std::string destination;  // "default", "10.9.0.0/16", "203.0.113.7" (a host), "fd00::/64"
+  std::string gateway;      // "10.0.2.2"; empty for a directly connected network
+  std::string table;        // "main", "100" (iproute2's name or the table number)
+  bool ipv6 = false;
+  // In ip route's words: "default via 10.0.2.2", "10.50.0.0/16 table 100"
+  // (the main table is not named).
+  std::string ToString() const;
+  auto operator<=>(const NetRoute&) const = default;
+};
+
+// A virtual interface stacked on a NIC: a bridge or bond it is a port of,
+// or a VLAN, macvlan or ipvlan on it, and what is stacked on those in turn.
+struct NetUpper {
+  std::string name;   // "br0"
+  std::string kind;   // the kernel's link kind: "bridge", "bond", "team", "vlan", "macvlan"
+  std::string lower;  // the interface right below it: the NIC or an earlier NetUpper
+  bool port = false;  // lower is a port of it (it is lower's master: bridge, bond, team)
+  std::vector<std::string> addresses;  // as Nic::addresses
+  std::vector<NetRoute> routes;
+};
+
+// A network interface that is hardware (it has a device link). addresses
+// and routes are what node0's kernel has on the interface itself; uppers
+// what is stacked above it. An address is "10.0.2.15/24" or "fd00::2/64",
+// any IPv4 one and every IPv6 one but link-local (fe80::/10); routes are
+// the unicast routes of every table that leave through it, but those to
+// link-local IPv6 networks (mint::topology says why).
 struct Nic {
   std::string name;  // "eth1"
   std::optional<PciBdf> pci;
-  std::vector<std::string> addresses;  // IPv4/IPv6 addresses node0 uses
-  std::vector<std::string> routes;     // node0's IPv4 routes through it: "default via 10.0.2.2"
+  std::vector<std::string> addresses;
+  std::vector<NetRoute> routes;
+  std::vector<NetUpper> uppers;  // nearest first: each one's lower comes before it
 };
 
 // A mounted filesystem, from /proc/self/mountinfo.
