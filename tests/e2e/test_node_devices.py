@@ -256,7 +256,7 @@ class NodeDevicesTest(LabTestCase):
                      prepare="mkswap /dev/sdd >/dev/null && swapon /dev/sdd",
                      cleanup="swapoff /dev/sdd")
         self.refused("--nic eth1",
-                     "mintctl: --nic: eth1 carries node0's address 10.0.9.1; node0 would lose "
+                     "mintctl: --nic: eth1 carries node0's address 10.0.9.1/24; node0 would lose "
                      "it: give the node a NIC node0 does not use, or remove the address first "
                      "(ip addr flush dev eth1)",
                      prepare="echo 1 > /proc/sys/net/ipv6/conf/eth1/disable_ipv6; "
