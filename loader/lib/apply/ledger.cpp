@@ -1,5 +1,5 @@
 // Ledger (mint/ledger.h): one JSON file per node, replaced atomically and
-// durably (write, fsync, rename, fsync of the directory).
+// durably (sys::WriteStateFile).
 #include "mint/ledger.h"
 
 #include <fcntl.h>
@@ -12,22 +12,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "mint/sys/state_file.h"
+
 namespace mint::apply {
 namespace {
 
 constexpr int kLedgerVersion = 1;
-
-Result<void> WriteAll(int fd, const std::string& path, const std::string& text) {
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return MakeError(ErrorCode::kIo, path, "cannot write it", n < 0 ? errno : EIO);
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) return MakeError(ErrorCode::kIo, path, "cannot fsync it", errno);
-  return Ok();
-}
 
 // Makes the rename itself durable.
 void SyncDir(const std::string& dir) {
@@ -128,22 +118,7 @@ Result<void> Ledger::Write(const LedgerEntry& entry) {
                      "cannot create it (" + ec.message() +
                          "); mint records there what it changes on node0, before changing it",
                      ec.value());
-  std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return MakeError(ErrorCode::kIo, tmp, "cannot create it", errno);
-  auto written = WriteAll(fd, tmp, ToJson(entry));
-  ::close(fd);
-  if (!written.ok()) {
-    ::unlink(tmp.c_str());
-    return written;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return MakeError(ErrorCode::kIo, path, "cannot rename " + tmp + " to it", err);
-  }
-  SyncDir(dir_);
-  return Ok();
+  return sys::WriteStateFile(path, ToJson(entry));
 }
 
 Result<LedgerEntry> Ledger::Existing(const std::string& node) const {

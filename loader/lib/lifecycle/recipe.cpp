@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "mint/lifecycle.h"
+#include "mint/sys/state_file.h"
 #include "mint/vm.h"
 
 namespace mint::lifecycle {
@@ -59,21 +60,7 @@ Result<void> WriteRecipe(const std::string& root, const Recipe& recipe) {
                             {"kind", std::string(DeviceKindName(d.request.kind))},
                             {"name", d.request.name},
                             {"node0_driver", d.node0_driver}});
-  std::string path = RecipePath(root, recipe.name);
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  if (ec)
-    return MakeError(ErrorCode::kIo, path, "cannot create its directory (" + ec.message() + ")",
-                     ec.value());
-  std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out.flush()) return MakeError(ErrorCode::kIo, tmp, "cannot write it", errno);
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return MakeError(ErrorCode::kIo, path, "cannot rename " + tmp + " to it", ec.value());
-  return Ok();
+  return sys::WriteStateFile(RecipePath(root, recipe.name), j.dump(2) + "\n");
 }
 
 Result<Recipe> ReadRecipe(const std::string& root, const std::string& name) {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "mint/lifecycle.h"
+#include "mint/sys/state_file.h"
 
 namespace mint::lifecycle {
 namespace {
@@ -47,22 +48,8 @@ Result<uint32_t> ReadRestartCount(const std::string& root, const std::string& no
 
 Result<void> WriteRestartCount(const std::string& root, const std::string& node, uint32_t id,
                                uint32_t restarts) {
-  std::string path = RestartCountPath(root, node);
   nlohmann::json j{{"version", kCountVersion}, {"node", node}, {"id", id}, {"restarts", restarts}};
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  if (ec)
-    return MakeError(ErrorCode::kIo, path, "cannot create its directory (" + ec.message() + ")",
-                     ec.value());
-  std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump() << "\n";
-    if (!out.flush()) return MakeError(ErrorCode::kIo, tmp, "cannot write it", errno);
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return MakeError(ErrorCode::kIo, path, "cannot rename " + tmp + " to it", ec.value());
-  return Ok();
+  return sys::WriteStateFile(RestartCountPath(root, node), j.dump() + "\n");
 }
 
 Result<void> RemoveRestartCount(const std::string& root, const std::string& node) {
