@@ -8,7 +8,7 @@
 
 #include "commands.h"
 #include "console_follow.h"
-#include "mint_fs.h"
+#include "mint/lifecycle.h"
 
 namespace mint::cli {
 namespace {
@@ -19,7 +19,8 @@ constexpr auto kFollowPeriod = std::chrono::milliseconds(200);
 Result<void> RunConsole(const Globals& globals, const std::string& node, bool follow,
                         std::ostream& out) {
   auto fs = sys::OpenHostFs(globals.root);
-  MINT_TRY(std::string dir, NodeDir(*fs, node));
+  MINT_TRY(lifecycle::NodeStatus found, lifecycle::FindNode(*fs, node));
+  const std::string dir = found.dir;
   MINT_TRY(std::string text, fs->ReadFile(dir + "/console"));
   out << text << std::flush;
   while (follow) {

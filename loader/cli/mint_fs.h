@@ -1,6 +1,6 @@
-// Small readers of /sys/kernel/mint (docs/abi.md) that status and console
-// need beyond topology::Discover: one node's directory by name, and one
-// attribute re-read for liveness.
+// The CLI's words for /sys/kernel/mint (docs/abi.md): the "no mint" error
+// and a node's directory by id. Nodes are listed and found by name by
+// lifecycle::ListNodes/FindNode, read in full by topology::Discover.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +19,5 @@ Error NoMintError();
 // "/sys/kernel/mint/nodes/<id>": the one place the CLI spells a node's
 // directory (topology::Discover reads the same layout for the full state).
 std::string NodeDir(uint32_t id);
-
-// "/sys/kernel/mint/nodes/<id>" of the node called `name`.
-Result<std::string> NodeDir(sys::HostFs& fs, const std::string& name);
 
 }  // namespace mint::cli
