@@ -197,7 +197,7 @@ int Run(int argc, char** argv) {
   if (*vm_verbs["console"]) result = RunVmConsole(g, vm_args.node, vm_args.guest, vm_args.follow);
   std::cout.flush();
   if (result.ok()) return kExitOk;
-  std::cerr << "mintctl: " << result.error().ToString() << "\n";
+  PrintError(result.error(), std::cerr);
   return ExitCodeFor(result.error());
 }
 

@@ -13,6 +13,7 @@
 #include "mint_fs.h"
 #include "node_wait.h"
 #include "plan_render.h"
+#include "topology_json.h"
 
 namespace mint::cli {
 namespace {
@@ -57,7 +58,7 @@ Result<void> RunPlan(const Globals& globals, const NodeArgs& args, std::ostream&
   std::vector<std::string> steps;
   auto applied = apply::Apply(p.plan, p.files, *seams.device, *seams.pci, steps);
   if (globals.json) {
-    out << PlanJson(p.plan, steps).dump(2) << "\n";
+    out << JsonText(PlanJson(p.plan, steps)) << "\n";
   } else {
     PrintPlan(p.plan, out);
     PrintSteps(
@@ -94,7 +95,7 @@ Result<void> RunBoot(const Globals& globals, const NodeArgs& args, uint32_t wait
   if (globals.json) {
     nlohmann::json j = PlanJson(p.plan, steps);
     j["started"] = applied.ok();
-    out << j.dump(2) << "\n";
+    out << JsonText(j) << "\n";
   } else {
     PrintSteps(applied.ok() ? "Steps:" : "Steps (undone after the failure):", steps, out);
   }

@@ -59,6 +59,10 @@ nlohmann::json OptionalBdf(const std::optional<PciBdf>& bdf) {
 
 }  // namespace
 
+std::string JsonText(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 nlohmann::json TopologyJson(const HostTopology& host) {
   nlohmann::json j;
   j["cpus"] = nlohmann::json::array();

@@ -11,8 +11,11 @@ namespace {
 constexpr char32_t kReplacement = 0xFFFD;
 constexpr char32_t kEsc = 0x1B, kBel = 0x07, kCsi = 0x9B, kSt = 0x9C;
 
-// One code point of `text` at `at`, advancing `at`; an invalid sequence
-// yields U+FFFD for its first byte only (the next byte is looked at again).
+// One code point of `text` at `at`, advancing `at`. An ill-formed
+// sequence yields one U+FFFD for its maximal subpart (Unicode's
+// recommended practice, as nlohmann's error_handler_t::replace does): the
+// lead byte and the continuation bytes that could still have led to a
+// valid character (so "\xE2\x82" cut off is one U+FFFD, "\xC0\xAF" two).
 char32_t Decode(std::string_view text, size_t& at) {
   const auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
   uint8_t b0 = byte(at);
@@ -20,18 +23,33 @@ char32_t Decode(std::string_view text, size_t& at) {
     ++at;
     return b0;
   }
-  size_t len = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 0;
-  char32_t cp = len == 4 ? b0 & 0x07 : len == 3 ? b0 & 0x0F : b0 & 0x1F;
-  bool ok = len != 0 && b0 <= 0xF4 && at + len <= text.size();
-  for (size_t i = 1; ok && i < len; ++i) {
-    ok = (byte(at + i) & 0xC0) == 0x80;
-    cp = (cp << 6) | (byte(at + i) & 0x3F);
+  // RFC 3629's table: the length, and the range of the second byte that
+  // excludes overlongs (E0, F0), surrogates (ED) and past U+10FFFF (F4).
+  size_t len = 0;
+  uint8_t lo = 0x80, hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
   }
-  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  ok = ok && cp >= kMin[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-  if (!ok) {
+  if (len == 0) {
     ++at;
     return kReplacement;
+  }
+  char32_t cp = b0 & (0x7F >> len);
+  for (size_t i = 1; i < len; ++i) {
+    uint8_t b = at + i < text.size() ? byte(at + i) : 0;
+    if (b < (i == 1 ? lo : 0x80) || b > (i == 1 ? hi : 0xBF)) {
+      at += i;
+      return kReplacement;
+    }
+    cp = (cp << 6) | (b & 0x3F);
   }
   at += len;
   return cp;

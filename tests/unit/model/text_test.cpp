@@ -76,6 +76,11 @@ TEST(PrintableText, ReplacesInvalidUtf8) {
   EXPECT_EQ(PrintableText("\xf4\x90\x80\x80"), r + r + r + r);  // past U+10FFFF
   EXPECT_EQ(PrintableText("\xf5\x80\x80\x80"), r + r + r + r);
   EXPECT_EQ(PrintableText("\x80panic"), r + "panic");
+  // One U+FFFD for a sequence cut off after a good start, as nlohmann's
+  // JSON dump replaces it (so status and status --json agree).
+  EXPECT_EQ(PrintableText("\xe2\x82\n"), r + "\n");
+  EXPECT_EQ(PrintableText("\xf0\x9f\x90!"), r + "!");
+  EXPECT_EQ(PrintableText("\xf0\x9f\x90\xa7\xf0\x9f"), "\xf0\x9f\x90\xa7" + r);
 }
 
 }  // namespace

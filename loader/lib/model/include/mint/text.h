@@ -18,9 +18,10 @@ namespace mint {
 //    sequences (ESC c, ESC ( B, ...);
 //  - the other C0 controls (including CR and backspace), DEL and the C1
 //    controls U+0080..U+009F removed; newline and tab are kept;
-//  - a byte that is not part of valid UTF-8 (overlong, surrogate, past
-//    U+10FFFF, cut off) becomes U+FFFD, so what remains is valid UTF-8
-//    (and can go into JSON).
+//  - bytes that are not valid UTF-8 (overlong, surrogate, past U+10FFFF,
+//    cut off) become U+FFFD, one for each maximal subpart as Unicode
+//    recommends and nlohmann's JSON replace does, so what remains is
+//    valid UTF-8.
 std::string PrintableText(std::string_view text);
 
 }  // namespace mint
