@@ -70,6 +70,35 @@ TEST_F(Lifecycle, ExecUsageErrorsAre255) {
   EXPECT_EQ(r.code, 255);
 }
 
+// A negative, zero or NaN timeout is refused before anything is asked
+// (it was taken, and the command killed at once or never).
+TEST_F(Lifecycle, ExecRefusesATimeoutThatIsNotAboveZero) {
+  for (const char* bad : {"-5", "0", "nan", "inf", "1e10"}) {
+    RunResult r = Mintctl({"--root", root(), "exec", "node2", "--timeout", bad, "--", "true"});
+    EXPECT_EQ(r.code, 255) << bad;
+    EXPECT_EQ(r.err, "mintctl: --timeout: " + std::string(bad) +
+                         " is not a number of seconds above 0 (at most 1000000000), e.g. "
+                         "30\nRun mintctl --help for usage.\n");
+    r = Mintctl({"--root", root(), "vm", "exec", "node2", "g1", "--timeout", bad, "--", "true"});
+    EXPECT_EQ(r.code, 255) << bad;
+    EXPECT_EQ(r.err.rfind("mintctl: --timeout: " + std::string(bad) + " is not a number", 0), 0u)
+        << r.err;
+  }
+}
+
+// --interval 0 made watch spin a CPU of node0 reading sysfs.
+TEST_F(Lifecycle, WatchRefusesAnIntervalBelow10Ms) {
+  for (const char* bad : {"0", "9", "1.5", "3600001"}) {
+    RunResult r = Mintctl({"--root", dir_path() + "/nothing", "watch", "--interval", bad});
+    EXPECT_EQ(r.code, 1) << bad;
+    EXPECT_EQ(r.err, "mintctl: --interval: " + std::string(bad) +
+                         " is not a whole number of milliseconds from 10 to 3600000\nRun mintctl "
+                         "--help for usage.\n");
+  }
+  RunResult r = Mintctl({"--root", dir_path() + "/nothing", "watch", "--interval", "10"});
+  EXPECT_EQ(r.code, 4);  // taken: then there is no mint here
+}
+
 TEST_F(Lifecycle, ExecWithAnUnusableDevMintIs255) {
   WriteFile(root() + "/dev/mint", "");
   RunResult r = Mintctl({"--root", root(), "exec", "node2", "--", "true"});
