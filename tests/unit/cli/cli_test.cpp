@@ -157,6 +157,36 @@ TEST(Cli, MissingNodeconfFileIsUsageError) {
             "given to -f (No such file or directory)\n");
 }
 
+// --kernel /dev/zero read forever and died of std::bad_alloc (exit 134).
+// A path that is no image file is refused by plan (and so by boot) with
+// exit 2; a file that is missing here stays a note of plan's.
+TEST(Cli, AnImagePathThatIsNoFileIsRefused) {
+  TempDir dir;
+  auto image = MakeBzImage();
+  WriteFile(dir.path() + "/bzImage", std::string(image.begin(), image.end()));
+  const std::string refusal =
+      ": a character device, not a regular file; give the file itself (a kernel image, an "
+      "initramfs or a nodeconf file)\n";
+  for (const char* verb : {"plan", "boot"}) {
+    RunResult r =
+        Mintctl({"--root", kBuildVm, verb, "node1", "--cores", "1", "--kernel", "/dev/zero"});
+    EXPECT_EQ(r.code, 2) << verb;
+    EXPECT_EQ(r.err, "mintctl: /dev/zero" + refusal) << verb;
+    r = Mintctl({"--root", kBuildVm, verb, "node1", "--cores", "1", "--kernel",
+                 dir.path() + "/bzImage", "--initrd", "/dev/zero"});
+    EXPECT_EQ(r.code, 2) << verb;
+    EXPECT_EQ(r.err, "mintctl: /dev/zero" + refusal) << verb;
+  }
+  RunResult r =
+      Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "1", "--initrd", dir.path()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("mintctl: " + dir.path() + ": a directory, not a regular file", 0), 0u)
+      << r.err;
+  r = Mintctl({"--root", kBuildVm, "plan", "-f", "/dev/zero"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "mintctl: /dev/zero" + refusal);
+}
+
 TEST(Cli, BootWithoutMintStopsAfterThePlanWithExitCode4) {
   RunResult r = Mintctl({"--root", kBuildVm, "boot", "node1", "--cores", "1"});
   EXPECT_EQ(r.code, 4);
