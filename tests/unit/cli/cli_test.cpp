@@ -3,6 +3,7 @@
 // addresses, a virtio RNG on 0000:00:05.0, no mint in its kernel).
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -91,6 +92,28 @@ TEST(Cli, PlanWithAKernelBuildsTheImageInTheDryRun) {
                                              "4. build the boot image", "5. NODE_LOAD node1 (id 1)",
                                              "6. NODE_START node1 (id 1)"}))
       << r.out;
+}
+
+// A step that fails in the dry run is marked in the steps; why is said
+// once, on stderr (it was printed in the steps and again by main).
+TEST(Cli, AStepThatFailsIsExplainedOnce) {
+  TempDir dir;
+  auto image = MakeBzImage();
+  const uint32_t init_size = 0x7fffffff;  // 0x260 init_size: 2 GiB, more than the node has
+  std::memcpy(&image[0x260], &init_size, sizeof init_size);
+  WriteFile(dir.path() + "/bzImage", std::string(image.begin(), image.end()));
+  WriteFile(dir.path() + "/initrd", std::string(4096, 'i'));
+  RunResult r = Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "1", "--kernel",
+                         dir.path() + "/bzImage", "--initrd", dir.path() + "/initrd"});
+  EXPECT_EQ(r.code, 2);
+  const std::string why =
+      "node1: the kernel needs 2 GiB of contiguous RAM (init_size) at a 2 MiB boundary at or "
+      "above 0x1000000 (pref_address); the largest free node RAM range is 510 MiB: give the "
+      "node more memory";
+  EXPECT_EQ(r.err, "mintctl: " + why + "\n");
+  EXPECT_TRUE(Contains(r.out, "cmdline \"console=mint mint_node_name=node1")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "\n     failed\n  undo 1: NODE_DESTROY node1 (id 1)\n")) << r.out;
+  EXPECT_FALSE(Contains(r.out, "init_size")) << r.out;
 }
 
 TEST(Cli, RefusalIsOneLineOnStderrWithExitCode2) {

@@ -40,7 +40,9 @@ struct Applied {
 };
 
 // Runs the plan. `log` gets one line per step as it is done ("3. NODE_..."),
-// and one per undo ("undo 2: ..."); it is filled on failure too.
+// and one per undo ("undo 2: ..."); it is filled on failure too, where a
+// step or undo that failed gets "   failed" (why is in the returned error,
+// so that the CLI shows it once).
 Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice& device,
                       sys::PciDriverControl& pci, std::vector<std::string>& log);
 
