@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "mint/channel.h"
+#include "mint/text.h"
 
 namespace mint::cli {
 namespace {
@@ -267,8 +268,8 @@ Result<void> StartAutostartGuests(const Globals& globals, const std::string& nod
       out << "guest " << g.name << " started in " << node << " (pid " << started->pid << ", "
           << g.vcpus << " vCPU, " << g.memory.ToString() << ")\n";
     } else {
-      out << "guest " << g.name << " did NOT start in " << node << ": " << started.error().message
-          << "\n";
+      out << "guest " << g.name << " did NOT start in " << node << ": "
+          << PrintableText(started.error().message) << "\n";  // the node's agent's words
       if (!first) first = started.take_error();
     }
   }
