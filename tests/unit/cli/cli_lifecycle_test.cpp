@@ -189,6 +189,23 @@ TEST_F(Lifecycle, AFailedBootLeavesNoRecipe) {
   EXPECT_FALSE(fs::exists(root() + "/run/mint/nodes/node3.json"));
 }
 
+// watch's lines carry the node's reason: shown, its escapes not obeyed.
+// (watch runs until SIGINT: `timeout -s INT` ends it after a second.)
+TEST_F(Lifecycle, WatchShowsTheReasonWithoutTerminalControls) {
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/state", "crashed\n");
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/reason",
+            "Kernel panic\x1b]0;owned\x07 - not syncing\x1b[2J\n");
+  std::string out = dir_path() + "/watch.out";
+  std::string cmd = "timeout -s INT 1 " + Quote(MINTCTL) + " --root " + Quote(root()) + " watch >" +
+                    Quote(out) + " 2>&1";
+  ASSERT_NE(std::system(cmd.c_str()), -1);
+  std::string text = Slurp(out);
+  EXPECT_NE(text.find(" node2 is crashed (Kernel panic - not syncing); no boot recipe"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+}
+
 TEST_F(Lifecycle, WatchWithoutMint) {
   RunResult r = Mintctl({"--root", dir_path() + "/nothing", "watch"});
   EXPECT_EQ(r.code, 4);
