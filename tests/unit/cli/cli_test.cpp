@@ -116,6 +116,16 @@ TEST(Cli, AStepThatFailsIsExplainedOnce) {
   EXPECT_FALSE(Contains(r.out, "init_size")) << r.out;
 }
 
+// Every JSON mintctl prints survives bytes that are not UTF-8 (nlohmann's
+// dump threw type_error.316: exit 134). Here the operator's own --cmdline.
+TEST(Cli, PlanJsonSurvivesACmdlineThatIsNotUtf8) {
+  RunResult r = Mintctl(
+      {"--root", kBuildVm, "plan", "node1", "--cores", "1", "--json", "--cmdline", "quiet \xff"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string cmdline = nlohmann::json::parse(r.out)["cmdline"];
+  EXPECT_TRUE(cmdline.ends_with(" quiet \uFFFD")) << cmdline;
+}
+
 TEST(Cli, RefusalIsOneLineOnStderrWithExitCode2) {
   RunResult r = Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "1", "--disk", "vda"});
   EXPECT_EQ(r.code, 2);
