@@ -1,10 +1,14 @@
-// mintctl boot, the lifecycle around the plan/apply path (RunBoot in
-// plan_cmd.cpp): take the host lock (recovering leftovers), write the
-// node's boot recipe from RunBoot's own plan just before it changes
-// anything (so restart and watch can boot the node again), drop the recipe
-// if no node came of it, release the lock once the node is started, then
-// wait for its mint-agent to say ready (readiness: `mintctl exec` works from
-// then on), then start the node's autostart guests.
+// mintctl boot. Everything is decided before anything is touched: the node
+// is planned and the whole apply is rehearsed against the dry-run seams
+// (boot image built, the kernel's limits checked) with the real images; a
+// refusal there ends the boot with the host exactly as it was. Then, under
+// the host lock (which recovers leftovers first): the node's boot recipe
+// is written from the plan just before the first change (so restart and
+// watch can boot the node again), apply runs for real against /dev/mint,
+// the recipe is dropped if no node came of it, the lock is released once
+// the node is started, then mintctl waits for its mint-agent to say ready
+// (readiness: `mintctl exec` works from then on) and starts the node's
+// autostart guests.
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -12,9 +16,77 @@
 #include "commands.h"
 #include "guest_control.h"
 #include "host_lock.h"
+#include "mint/lifecycle.h"
 #include "mint/sys/mint_device.h"
+#include "mint/sys/pci_driver.h"
+#include "mint_fs.h"
+#include "node_wait.h"
+#include "plan_render.h"
+#include "planned.h"
+#include "topology_json.h"
 
 namespace mint::cli {
+namespace {
+
+// The images boot needs, read; the rehearsal; its refusal carries the
+// steps it reached, so the operator sees where it stopped.
+Result<void> CheckBeforeTouching(const Planned& p) {
+  if (!p.files.kernel)
+    return MakeError(p.kernel_error.code, p.plan.kernel,
+                     "cannot read the node's kernel; give one with --kernel FILE (or kernel: in "
+                     "the nodeconf file)",
+                     p.kernel_error.sys_errno);
+  if (!p.files.initrd)
+    return MakeError(p.initrd_error.code, p.initrd_error.context,
+                     p.initrd_error.context == p.plan.initrd
+                         ? "cannot read the node's initramfs; give one with --initrd FILE (or "
+                           "initrd: in the nodeconf file)"
+                         : p.initrd_error.message,
+                     p.initrd_error.sys_errno);
+  std::vector<std::string> steps;
+  auto rehearsed = Rehearse(p, steps);
+  if (rehearsed.ok()) return Ok();
+  Error error = rehearsed.take_error();
+  error.message += "; nothing on the host was changed";
+  return error;
+}
+
+// Plans, rehearses, then applies for real. `before_apply` sees the plan
+// after every check and before the first change to the host.
+Result<void> Boot(const Globals& globals, const NodeArgs& args, uint32_t wait_s, std::ostream& out,
+                  const std::function<Result<void>(const Plan&)>& before_apply) {
+  MINT_TRY(Planned p, PlanNode(globals, args));
+  if (!globals.json) PrintPlan(p.plan, out);
+  // A kernel without mint is said first (OpenMintDevice words it); the
+  // device is opened once the rehearsal passed.
+  const std::string device_path = sys::MintDevicePath(globals.root);
+  if (!std::filesystem::exists(device_path)) return sys::OpenMintDevice(device_path).take_error();
+  MINT_CHECK(CheckBeforeTouching(p));
+  MINT_TRY(auto device, sys::OpenMintDevice(device_path));
+  MINT_CHECK(before_apply(p.plan));
+  auto pci = sys::MakePciDriverControl(*p.host.fs);
+  std::vector<std::string> steps;
+  auto applied = apply::Apply(p.plan, p.files, *device, *pci, steps);
+  if (globals.json) {
+    nlohmann::json j = PlanJson(p.plan, steps);
+    j["started"] = applied.ok();
+    out << JsonText(j) << "\n";
+  } else {
+    PrintSteps(applied.ok() ? "Steps:" : "Steps (undone after the failure):", steps, out);
+  }
+  if (!applied.ok()) return applied.take_error();
+  if (wait_s > 0) {
+    MINT_CHECK(WaitUntilRunning(*p.host.fs, p.plan.name, NodeDir(p.plan.node_id),
+                                std::chrono::seconds(wait_s)));
+  }
+  if (!globals.json)
+    out << "\n"
+        << p.plan.name << (wait_s > 0 ? " is running" : " is starting") << "; `mintctl console "
+        << p.plan.name << "` shows its console, `mintctl status` its state\n";
+  return Ok();
+}
+
+}  // namespace
 
 Result<void> RunBootNode(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
                          std::ostream& out) {
@@ -28,7 +100,7 @@ Result<void> RunBootNode(const Globals& globals, const NodeArgs& args, uint32_t 
     recipe = plan.name;
     return Ok();
   };
-  auto booted = RunBoot(globals, args, wait_s, out, write_recipe);
+  auto booted = Boot(globals, args, wait_s, out, write_recipe);
   auto fs = sys::OpenHostFs(globals.root);
   if (!booted.ok()) {
     if (recipe && !lifecycle::FindNode(*fs, *recipe).ok())

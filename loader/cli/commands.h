@@ -16,17 +16,13 @@ namespace mint::cli {
 
 Result<void> RunTopology(const Globals& globals, std::ostream& out);
 Result<void> RunPlan(const Globals& globals, const NodeArgs& args, std::ostream& out);
-// Waits up to `wait_s` seconds for the node to report "running" (0: no wait).
-// `before_apply`, when set, sees the plan after every check and before the
-// first change to the host; its error stops the boot with nothing done.
-Result<void> RunBoot(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
-                     std::ostream& out,
-                     const std::function<Result<void>(const Plan&)>& before_apply = {});
 Result<void> RunStatus(const Globals& globals, std::ostream& out);
 Result<void> RunStop(const Globals& globals, const std::string& name, bool force,
                      uint32_t timeout_ms, std::ostream& out);
 Result<void> RunDestroy(const Globals& globals, const std::string& name, std::ostream& out);
-// boot with the lifecycle around RunBoot: host lock, boot recipe, agent wait.
+// Plans, rehearses (refusing with nothing changed), then under the host
+// lock boots the node, waits up to `wait_s` seconds for it to report
+// "running" (0: no wait) and for its agent, and starts its guests.
 Result<void> RunBootNode(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
                          std::ostream& out);
 Result<void> RunRestart(const Globals& globals, const std::string& name, uint32_t wait_s,

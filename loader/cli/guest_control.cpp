@@ -314,7 +314,7 @@ GuestView ViewGuests(const Globals& globals, const lifecycle::NodeStatus* node,
                      const std::string& name) {
   GuestView view;
   std::string why;
-  const bool running = node && node->state == "running";
+  const bool running = node && node->state == NodeState::kRunning;
   if (name == "node0" || (running && node->agent == "ready")) {
     // A look, not a change: do not wait long behind another mintctl using
     // the node's channel (a `vm console -f`), show what node0 knows instead.
@@ -332,8 +332,9 @@ GuestView ViewGuests(const Globals& globals, const lifecycle::NodeStatus* node,
   } else if (node == nullptr) {
     why = name + " no longer exists";
   } else {
-    why = name + " is " + node->state + (node->reason.empty() ? "" : ": " + node->reason);
-    if (node->state == "running") why = name + "'s mint-agent is " + node->agent;
+    why = name + " is " + std::string(NodeStateName(node->state)) +
+          (node->reason.empty() ? "" : ": " + node->reason);
+    if (node->state == NodeState::kRunning) why = name + "'s mint-agent is " + node->agent;
   }
   view.why = why;
   view.guests = ReadGuestRecord(globals.root, name);

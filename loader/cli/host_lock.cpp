@@ -22,8 +22,7 @@ Result<HostLock> LockHost(const Globals& globals, const std::string& what, std::
   MINT_TRY(Host host, LoadHost(globals));
   if (!host.topology.mint.present) return held;
   bool leftovers = !lifecycle::ListRecipes(globals.root).empty();
-  for (const auto& n : host.topology.mint.nodes)
-    leftovers = leftovers || n.state == "created" || n.state == "loaded";
+  for (const auto& n : host.topology.mint.nodes) leftovers = leftovers || NeverStarted(n.state);
   for (const auto& f : host.topology.pci) leftovers = leftovers || f.driver == sys::kStubDriver;
   if (!leftovers) return held;
   MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
@@ -31,7 +30,7 @@ Result<HostLock> LockHost(const Globals& globals, const std::string& what, std::
   auto recovered = lifecycle::Recover(globals.root, host.topology, *device, *pci, held.log);
   for (const auto& line : held.log) note << "mintctl: recover: " << line << "\n";
   for (const auto& n : host.topology.mint.nodes)
-    if (n.state == "created" || n.state == "loaded") held.recovered.insert(n.name);
+    if (NeverStarted(n.state)) held.recovered.insert(n.name);
   note << std::flush;
   if (!recovered.ok()) return recovered.take_error();
   return held;

@@ -95,11 +95,11 @@ Result<void> RunDestroy(const Globals& globals, const std::string& name, std::os
   if (node == nullptr)
     return MakeError(ErrorCode::kNotFound, name,
                      "no node with this name; mintctl status lists the nodes");
-  if (node->state == "running" || node->state == "booting" || node->state == "stopping" ||
-      node->state == "hung")
+  if (MayRun(node->state))
     return MakeError(ErrorCode::kConflict, name,
-                     "the node is " + node->state + "; stop it first (mintctl stop " + name +
-                         ", or mintctl kill " + name + ")");
+                     "the node is " + std::string(NodeStateName(node->state)) +
+                         "; stop it first (mintctl stop " + name + ", or mintctl kill " + name +
+                         ")");
   MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
   auto pci = sys::MakePciDriverControl(*host.fs);
   std::vector<std::string> log;

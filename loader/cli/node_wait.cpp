@@ -33,17 +33,17 @@ std::string ConsoleTail(sys::HostFs& fs, const std::string& node_dir, size_t lin
 Result<void> WaitUntilRunning(sys::HostFs& fs, const std::string& name, const std::string& node_dir,
                               std::chrono::seconds deadline) {
   auto until = std::chrono::steady_clock::now() + deadline;
-  std::string state;
+  NodeState state = NodeState::kBooting;
   while (true) {
     auto text = fs.ReadFile(node_dir + "/state");
     if (!text.ok()) return text.take_error();
-    state = TrimTrailing(*text);
-    if (state == "running") return Ok();
-    if (state == "failed" || state == "crashed" || state == "stopped" || state == "hung") {
+    MINT_TRY(state, ParseNodeState(*text, node_dir + "/state"));
+    if (state == NodeState::kRunning) return Ok();
+    if (WentDown(state) || state == NodeState::kStopped) {
       auto reason = fs.ReadFile(node_dir + "/reason");
       std::string why = reason.ok() ? TrimTrailing(*reason) : "";
       return MakeError(ErrorCode::kIo, name,
-                       "failed to boot: the node is " + state +
+                       "failed to boot: the node is " + std::string(NodeStateName(state)) +
                            (why.empty() ? "" : " (" + why + ")") + "; mintctl destroy " + name +
                            " frees it. Last console lines:" + ConsoleTail(fs, node_dir));
     }
@@ -51,8 +51,9 @@ Result<void> WaitUntilRunning(sys::HostFs& fs, const std::string& name, const st
     std::this_thread::sleep_for(kPoll);
   }
   return MakeError(ErrorCode::kIo, name,
-                   "failed to boot: still " + state + " after " + std::to_string(deadline.count()) +
-                       " s; mintctl stop --force " + name + " and mintctl destroy " + name +
+                   "failed to boot: still " + std::string(NodeStateName(state)) + " after " +
+                       std::to_string(deadline.count()) + " s; mintctl stop --force " + name +
+                       " and mintctl destroy " + name +
                        " free it. Last console lines:" + ConsoleTail(fs, node_dir));
 }
 

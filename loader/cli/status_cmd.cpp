@@ -37,19 +37,16 @@ std::optional<uint64_t> ReadHeartbeat(sys::HostFs& fs, uint32_t id) {
   }
 }
 
-bool Ticking(const std::string& state) { return state == "running" || state == "booting"; }
+// A node whose heartbeat should be moving.
+bool Ticking(NodeState state) {
+  return state == NodeState::kRunning || state == NodeState::kBooting;
+}
 
 // nodes/<id>/agent: "ready", "absent", or "" on a kernel without the channel.
 std::string ReadAgent(sys::HostFs& fs, uint32_t id) {
   auto text = fs.ReadFile(NodeDir(id) + "/agent");
   if (!text.ok()) return "";
   return TrimTrailing(*text);
-}
-
-// A node that went down: the last lines of its console ring (the panic and
-// what led to it), so status shows why without a second command.
-bool WentDown(const std::string& state) {
-  return state == "crashed" || state == "hung" || state == "failed";
 }
 
 constexpr size_t kConsoleTailLines = 12;
@@ -90,7 +87,7 @@ GuestCount CountGuests(const Globals& globals, sys::HostFs& fs, const MintNode* 
   }
   GuestView view = ViewGuests(globals, status ? &*status : nullptr, name);
   GuestCount count;
-  count.known = view.live || !node || node->state != "running";
+  count.known = view.live || !node || node->state != NodeState::kRunning;
   for (const auto& g : view.guests) {
     if (g.Live()) ++count.live;
     if (g.state == "lost") ++count.lost;
@@ -132,10 +129,9 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
         node["heartbeat_alive"] = *it->second > node["heartbeat"].get<uint64_t>();
         node["heartbeat"] = *it->second;
       }
-      if (WentDown(node["state"].get<std::string>()))
-        node["console_tail"] = ConsoleTail(*host.fs, node["id"].get<uint32_t>());
       for (const auto& n : mint.nodes)
         if (n.id == node["id"].get<uint32_t>()) {
+          if (WentDown(n.state)) node["console_tail"] = ConsoleTail(*host.fs, n.id);
           GuestCount c = CountGuests(globals, *host.fs, &n, n.name);
           node["guests"] = c.known ? nlohmann::json{{"running", c.live}, {"lost", c.lost}}
                                    : nlohmann::json(nullptr);
@@ -159,7 +155,7 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
   for (const auto& n : mint.nodes) {
     std::string devices;
     for (const auto& d : n.devices) devices += (devices.empty() ? "" : ",") + d.ToString();
-    t.Add({n.name, std::to_string(n.id), n.state, FormatCpuList(n.cpus),
+    t.Add({n.name, std::to_string(n.id), std::string(NodeStateName(n.state)), FormatCpuList(n.cpus),
            ByteSize{TotalBytes(n.memory)}.ToString(), devices.empty() ? "-" : devices, beat(n),
            n.uptime.empty() ? "-" : n.uptime + " s",
            [&] {
@@ -170,11 +166,13 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
   }
   t.Print(out);
   for (const auto& n : mint.nodes) {
+    // A node that went down: the last lines of its console ring (the panic
+    // and what led to it), so status shows why without a second command.
     if (!WentDown(n.state)) continue;
     std::vector<std::string> tail = ConsoleTail(*host.fs, n.id);
     if (tail.empty()) continue;
     out << "\n"
-        << n.name << " " << PrintableText(n.state)
+        << n.name << " " << NodeStateName(n.state)
         << "; the last lines of its console (mintctl console " << n.name << " has all of it):\n";
     for (const auto& line : tail) {
       std::string shown = PrintableText(line);

@@ -1,5 +1,6 @@
 // mintctl topology: what this host has and who owns it, as tables (CPUs,
 // memory and the mint pool, PCI functions, disks, NICs) or as JSON.
+#include <algorithm>
 #include <map>
 
 #include "commands.h"
@@ -10,6 +11,17 @@ namespace mint::cli {
 namespace {
 
 std::string YesNo(bool b) { return b ? "yes" : "no"; }
+
+// What the kernel hid because mintctl is not root, said before the tables
+// (the columns that depend on it show "?").
+void PrintHidden(const HostTopology& host, std::ostream& out) {
+  bool caps = std::any_of(host.pci.begin(), host.pci.end(),
+                          [](const PciFunction& f) { return f.caps_hidden; });
+  if (host.iomem_hidden)
+    out << "Not root: /proc/iomem shows no addresses, so the ECAM window is unknown\n";
+  if (caps) out << "Not root: PCI config space shows only 64 bytes, so MSI/MSI-X are unknown (?)\n";
+  if (host.iomem_hidden || caps) out << "Run mintctl as root to see them.\n\n";
+}
 
 std::string Join(const std::vector<std::string>& items, const char* sep = ", ") {
   std::string out;
@@ -53,7 +65,9 @@ void PrintMemory(const HostTopology& host, std::ostream& out) {
 
 void PrintPci(const HostTopology& host, std::ostream& out) {
   out << "\nPCI functions: " << host.pci.size();
-  if (host.ecam)
+  if (host.iomem_hidden)
+    out << " (ECAM unknown: not root)";
+  else if (host.ecam)
     out << " (ECAM at " << Hex(host.ecam->base.value) << ", buses " << int{host.ecam->bus_start}
         << "-" << int{host.ecam->bus_end} << ")";
   out << "\n";
@@ -67,7 +81,8 @@ void PrintPci(const HostTopology& host, std::ostream& out) {
   for (const auto& f : host.pci) {
     char cls[8];
     std::snprintf(cls, sizeof cls, "%04x", f.class_code >> 8);
-    t.Add({f.bdf.ToString(), cls, f.driver.empty() ? "-" : f.driver, YesNo(f.msi), YesNo(f.msix),
+    t.Add({f.bdf.ToString(), cls, f.driver.empty() ? "-" : f.driver,
+           f.caps_hidden ? "?" : YesNo(f.msi), f.caps_hidden ? "?" : YesNo(f.msix),
            OwnerName(host, f.bdf), serves.count(f.bdf) ? Join(serves[f.bdf], ",") : "-",
            f.description});
   }
@@ -100,6 +115,7 @@ Result<void> RunTopology(const Globals& globals, std::ostream& out) {
     out << JsonText(TopologyJson(host.topology)) << "\n";
     return Ok();
   }
+  PrintHidden(host.topology, out);
   PrintCpus(host.topology, out);
   PrintMemory(host.topology, out);
   PrintPci(host.topology, out);

@@ -95,7 +95,7 @@ nlohmann::json TopologyJson(const HostTopology& host) {
       for (const auto& d : n.devices) devices.push_back(d.ToString());
       mint["nodes"].push_back({{"id", n.id},
                                {"name", n.name},
-                               {"state", n.state},
+                               {"state", NodeStateName(n.state)},
                                {"cpus", FormatCpuList(n.cpus)},
                                {"memory", Ranges(n.memory)},
                                {"devices", devices},
@@ -105,6 +105,7 @@ nlohmann::json TopologyJson(const HostTopology& host) {
     }
   }
   j["mint"] = mint;
+  j["iomem_hidden"] = host.iomem_hidden;
   j["ecam"] = host.ecam ? nlohmann::json{{"base", Hex(host.ecam->base.value)},
                                          {"segment", host.ecam->segment},
                                          {"bus_start", host.ecam->bus_start},
@@ -120,8 +121,8 @@ nlohmann::json TopologyJson(const HostTopology& host) {
          {"class", cls},
          {"id", ids},
          {"driver", f.driver},
-         {"msi", f.msi},
-         {"msix", f.msix},
+         {"msi", f.caps_hidden ? nlohmann::json() : nlohmann::json(f.msi)},
+         {"msix", f.caps_hidden ? nlohmann::json() : nlohmann::json(f.msix)},
          {"iommu_group", f.iommu_group ? nlohmann::json(*f.iommu_group) : nlohmann::json()},
          {"numa_node", f.numa_node},
          {"description", f.description},

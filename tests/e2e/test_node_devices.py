@@ -289,6 +289,22 @@ class NodeDevicesTest(LabTestCase):
                      "node0 no longer sees" % self.description("0000:00:03.0"))
         self.assertEqual(self.snapshot(), start)
 
+    def test_4b_a_boot_the_image_builder_would_refuse_touches_nothing_even_briefly(self):
+        # Before issue 12 this boot took CPUs offline and moved sdc to
+        # pci-stub, then undid it all when the boot image could not be built.
+        before = self.snapshot()
+        mark = int(self.run_ok("dmesg | wc -l"))
+        status, out = self.m.run("mintctl boot node3 --cores 2 --disk sdc --cmdline %s"
+                                 % ("x" * 3000), 120)
+        self.assertEqual(status, 2, out)
+        self.assertRegex(out.strip().splitlines()[-1],
+                         r"^mintctl: node3: the kernel command line is \d+ bytes; this kernel "
+                         r"accepts at most 2047 \(cmdline_size\): shorten it; nothing on the "
+                         r"host was changed$")
+        self.assertEqual(self.snapshot(), before)
+        since = self.run_ok("dmesg | tail -n +%d" % (mark + 1))
+        self.assertNotRegex(since, r"(?i)offline|mint: node|pci-stub|virtio_scsi", since)
+
     def description(self, bdf):
         for f in json.loads(self.run_ok("mintctl --json topology"))["pci"]:
             if f["bdf"] == bdf:

@@ -35,6 +35,7 @@ std::string Driver(const std::string& d) { return d.empty() ? "no driver" : d; }
 boot::NodeLayout LayoutOf(const Plan& plan, const sys::CreatedNode& created) {
   boot::NodeLayout layout;
   layout.node_id = plan.node_id;
+  layout.name = plan.name;
   layout.ram = created.ram;
   layout.low = created.low;
   layout.shared = created.shared;

@@ -173,7 +173,9 @@ class FreeSpace {
 
 // ---- Layout validation ------------------------------------------------------
 
-std::string NodeName(const NodeLayout& layout) { return Cat("node", layout.node_id); }
+std::string NodeName(const NodeLayout& layout) {
+  return layout.name.empty() ? Cat("node", layout.node_id) : layout.name;
+}
 
 struct Named {
   std::string what;
@@ -472,12 +474,12 @@ Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<cons
   // boot.rst cmdline_size: at most cmdline_size characters, NUL not counted.
   if (cmdline.size() > info.cmdline_size) {
     return MakeError(
-        ErrorCode::kInvalidArgument, node,
+        ErrorCode::kUnsupported, node,
         Cat("the kernel command line is ", cmdline.size(), " bytes; this kernel accepts at most ",
             info.cmdline_size, " (cmdline_size): shorten it"));
   }
   if (cmdline.find('\0') != std::string_view::npos) {
-    return MakeError(ErrorCode::kInvalidArgument, node,
+    return MakeError(ErrorCode::kUnsupported, node,
                      "the kernel command line contains a NUL byte; the kernel would stop "
                      "reading there: remove it");
   }

@@ -24,10 +24,10 @@ std::string ReadAttr(sys::HostFs& fs, const NodeRef& node, const char* attr) {
   return text.ok() ? TrimTrailing(*text) : "";
 }
 
-std::string WayOut(const std::string& state, const std::string& name) {
-  if (state == "hung")
+std::string WayOut(NodeState state, const std::string& name) {
+  if (state == NodeState::kHung)
     return "; mintctl kill " + name + " stops it, mintctl restart " + name + " boots it again";
-  if (state == "crashed" || state == "stopped" || state == "failed")
+  if (WentDown(state) || state == NodeState::kStopped)
     return "; mintctl restart " + name + " boots it again";
   return "";
 }
@@ -37,8 +37,8 @@ std::string Duration(std::chrono::milliseconds d) {
                                : std::to_string(d.count()) + " ms";
 }
 
-std::string StateText(const std::string& state, const std::string& reason) {
-  return state + (reason.empty() ? "" : " (" + reason + ")");
+std::string StateText(NodeState state, const std::string& reason) {
+  return std::string(NodeStateName(state)) + (reason.empty() ? "" : " (" + reason + ")");
 }
 
 // The node left "running" (or lost its agent) while a command ran: the
@@ -51,8 +51,8 @@ std::optional<Error> Gone(sys::HostFs& fs, const NodeRef& node) {
                        "the node was destroyed while the command ran; its outcome is unknown");
     return state_text.take_error();
   }
-  std::string state = TrimTrailing(*state_text);
-  if (state != "running")
+  MINT_TRY(NodeState state, ParseNodeState(*state_text, node.dir + "/state"));
+  if (state != NodeState::kRunning)
     return MakeError(ErrorCode::kIo, node.name,
                      "the node is now " + StateText(state, ReadAttr(fs, node, "reason")) +
                          "; the command's outcome is unknown" + WayOut(state, node.name));
@@ -85,9 +85,9 @@ uint32_t NewSession() {
 }
 
 Result<void> CheckReady(sys::HostFs& fs, const NodeRef& node) {
-  MINT_TRY(std::string state, fs.ReadFile(node.dir + "/state"));
-  state = TrimTrailing(state);
-  if (state != "running")
+  MINT_TRY(std::string state_text, fs.ReadFile(node.dir + "/state"));
+  MINT_TRY(NodeState state, ParseNodeState(state_text, node.dir + "/state"));
+  if (state != NodeState::kRunning)
     return MakeError(ErrorCode::kConflict, node.name,
                      "the node is " + StateText(state, ReadAttr(fs, node, "reason")) +
                          "; mintctl exec needs a running node" + WayOut(state, node.name));

@@ -40,7 +40,8 @@ Result<std::vector<NodeStatus>> ListNodes(sys::HostFs& fs) {
     n.id = static_cast<uint32_t>(std::stoul(entry));
     n.dir = std::string(kMint) + "/nodes/" + entry;
     n.name = Attr(fs, n.dir, "name");
-    n.state = Attr(fs, n.dir, "state");
+    MINT_TRY(std::string state, fs.ReadFile(n.dir + "/state"));
+    MINT_TRY(n.state, ParseNodeState(state, n.dir + "/state"));
     n.reason = Attr(fs, n.dir, "reason");
     n.agent = Attr(fs, n.dir, "agent");
     auto devices = fs.ReadFile(n.dir + "/devices");

@@ -17,11 +17,12 @@ Result<void> Recover(const std::string& root, const HostTopology& host, sys::Min
   };
   std::set<std::string> alive;
   for (const auto& node : host.mint.nodes) {
-    if (node.state != "created" && node.state != "loaded") {
+    if (!NeverStarted(node.state)) {
       alive.insert(node.name);
       continue;
     }
-    log.push_back(node.name + " (id " + std::to_string(node.id) + ") was left " + node.state +
+    log.push_back(node.name + " (id " + std::to_string(node.id) + ") was left " +
+                  std::string(NodeStateName(node.state)) +
                   " by a mintctl that did not finish; tearing it down");
     auto torn = apply::Teardown(node, device, pci, log);
     if (!torn.ok()) {

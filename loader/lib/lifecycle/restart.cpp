@@ -61,7 +61,7 @@ Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& 
                      "the node owns PCI functions but its boot recipe has no ECAM window; "
                      "destroy the node and boot it again");
 
-  if (node.state == "running") {
+  if (node.state == NodeState::kRunning) {
     log.push_back("NODE_STOP " + Who(node) + ": asked to shut down (up to " +
                   std::to_string(options.stop_timeout_ms) + " ms)");
     auto stopped = device.Stop(node.id, false, options.stop_timeout_ms);
@@ -70,9 +70,9 @@ Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& 
       log.push_back("NODE_STOP " + Who(node) + ": forced");
       MINT_CHECK(Kill(device, node));
     }
-  } else if (node.state != "created" && node.state != "loaded") {
-    log.push_back("NODE_STOP " + Who(node) + ": forced (it is " + node.state +
-                  "), so its CPUs wait for a new start");
+  } else if (!NeverStarted(node.state)) {
+    log.push_back("NODE_STOP " + Who(node) + ": forced (it is " +
+                  std::string(NodeStateName(node.state)) + "), so its CPUs wait for a new start");
     MINT_CHECK(Kill(device, node));
   }
 
@@ -119,8 +119,10 @@ Result<void> WaitForAgent(sys::HostFs& fs, const NodeStatus& node,
   std::string agent;
   while (true) {
     auto state_text = fs.ReadFile(node.dir + "/state");
-    std::string state = state_text.ok() ? TrimTrailing(*state_text) : "gone";
-    if (state != "running") {
+    auto parsed = state_text.ok() ? ParseNodeState(*state_text, node.dir + "/state")
+                                  : Result<NodeState>(state_text.take_error());
+    if (!parsed.ok() || *parsed != NodeState::kRunning) {
+      std::string state = parsed.ok() ? std::string(NodeStateName(*parsed)) : "gone";
       auto reason = fs.ReadFile(node.dir + "/reason");
       std::string why = reason.ok() ? TrimTrailing(*reason) : "";
       return MakeError(ErrorCode::kIo, node.name,

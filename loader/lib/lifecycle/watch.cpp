@@ -8,13 +8,11 @@
 namespace mint::lifecycle {
 namespace {
 
-bool Failed(const std::string& state) {
-  return state == "crashed" || state == "hung" || state == "failed";
+std::string With(NodeState state, const std::string& reason) {
+  return std::string(NodeStateName(state)) + (reason.empty() ? "" : " (" + reason + ")");
 }
 
-std::string With(const std::string& state, const std::string& reason) {
-  return state + (reason.empty() ? "" : " (" + reason + ")");
-}
+std::string Name(NodeState state) { return std::string(NodeStateName(state)); }
 
 }  // namespace
 
@@ -43,11 +41,11 @@ std::vector<std::string> Watcher::Poll() {
                                  : "")
                       : "no boot recipe: watched only";
       lines.push_back(node.name + (first_ ? " is " : " appeared: ") +
-                      With(node.state, Failed(node.state) ? node.reason : "") + "; " + policy);
+                      With(node.state, WentDown(node.state) ? node.reason : "") + "; " + policy);
     } else if (s.state != node.state) {
-      std::string line = node.name + ": " + s.state + " -> " +
-                         With(node.state, node.state == "running" ? "" : node.reason);
-      if (node.state == "running" && s.restarted_at.time_since_epoch().count() != 0) {
+      std::string line = node.name + ": " + Name(s.state) + " -> " +
+                         With(node.state, node.state == NodeState::kRunning ? "" : node.reason);
+      if (node.state == NodeState::kRunning && s.restarted_at.time_since_epoch().count() != 0) {
         auto ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - s.restarted_at)
                 .count();
@@ -60,7 +58,7 @@ std::vector<std::string> Watcher::Poll() {
       lines.push_back(line);
     }
     s.state = node.state;
-    if (!Failed(node.state)) {
+    if (!WentDown(node.state)) {
       s.acted = false;
       continue;
     }
@@ -68,14 +66,15 @@ std::vector<std::string> Watcher::Poll() {
     s.acted = true;
     auto recipe = ReadRecipe(root_, node.name);
     if (!recipe.ok()) {
-      lines.push_back(node.name + ": no boot recipe, so watch leaves it " + node.state);
+      lines.push_back(node.name + ": no boot recipe, so watch leaves it " + Name(node.state));
       continue;
     }
     if (recipe->on_crash == OnCrash::kRestart) {
       if (s.restarts >= recipe->restart_budget) {
         lines.push_back(node.name + ": restart budget used up (" + std::to_string(s.restarts) +
-                        " of " + std::to_string(recipe->restart_budget) + "); left " + node.state +
-                        "; mintctl restart " + node.name + " or mintctl destroy " + node.name);
+                        " of " + std::to_string(recipe->restart_budget) + "); left " +
+                        Name(node.state) + "; mintctl restart " + node.name +
+                        " or mintctl destroy " + node.name);
         continue;
       }
       ++s.restarts;
@@ -89,7 +88,7 @@ std::vector<std::string> Watcher::Poll() {
       }
       continue;
     }
-    if (node.state == "hung") {
+    if (node.state == NodeState::kHung) {
       auto r = actions_.kill(node);
       lines.push_back(node.name + (r.ok()
                                        ? ": on_crash stop: killed (its CPUs are parked); "
@@ -97,8 +96,8 @@ std::vector<std::string> Watcher::Poll() {
                                              node.name + " frees it"
                                        : ": on_crash stop: kill failed: " + r.error().ToString()));
     } else {
-      lines.push_back(node.name + ": on_crash stop: left " + node.state + "; mintctl destroy " +
-                      node.name + " frees it");
+      lines.push_back(node.name + ": on_crash stop: left " + Name(node.state) +
+                      "; mintctl destroy " + node.name + " frees it");
     }
   }
   for (auto it = seen_.begin(); it != seen_.end();) {

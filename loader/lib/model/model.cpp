@@ -2,6 +2,8 @@
 // HostTopology. Pure functions.
 #include "mint/model.h"
 
+#include <linux/mint.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -170,6 +172,53 @@ std::string_view DeviceKindName(DeviceKind kind) {
       return "pci";
   }
   return "?";
+}
+
+// One enum with the kernel's: same numbers, so a value read from the
+// shared region or MINT_NODE_GET could be cast.
+static_assert(static_cast<int>(NodeState::kCreated) == MINT_STATE_CREATED);
+static_assert(static_cast<int>(NodeState::kLoaded) == MINT_STATE_LOADED);
+static_assert(static_cast<int>(NodeState::kBooting) == MINT_STATE_BOOTING);
+static_assert(static_cast<int>(NodeState::kRunning) == MINT_STATE_RUNNING);
+static_assert(static_cast<int>(NodeState::kStopping) == MINT_STATE_STOPPING);
+static_assert(static_cast<int>(NodeState::kStopped) == MINT_STATE_STOPPED);
+static_assert(static_cast<int>(NodeState::kCrashed) == MINT_STATE_CRASHED);
+static_assert(static_cast<int>(NodeState::kHung) == MINT_STATE_HUNG);
+static_assert(static_cast<int>(NodeState::kFailed) == MINT_STATE_FAILED);
+
+namespace {
+// The kernel's sysfs names (mint_state_names[] in arch/x86/mint/sysfs.c).
+constexpr std::string_view kStateNames[] = {"created", "loaded",  "booting", "running", "stopping",
+                                            "stopped", "crashed", "hung",    "failed"};
+}  // namespace
+
+std::string_view NodeStateName(NodeState state) { return kStateNames[static_cast<size_t>(state)]; }
+
+Result<NodeState> ParseNodeState(std::string_view text, std::string_view path) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  std::string known;
+  for (size_t i = 0; i < std::size(kStateNames); ++i) {
+    if (text == kStateNames[i]) return static_cast<NodeState>(i);
+    known += (known.empty() ? "" : ", ") + std::string(kStateNames[i]);
+  }
+  std::string shown(text.substr(0, 32));
+  for (char& c : shown)
+    if (!std::isprint(static_cast<unsigned char>(c))) c = '?';
+  return MakeError(ErrorCode::kIo, std::string(path),
+                   "\"" + shown + "\" is not a node state this mintctl knows (" + known +
+                       "); install the mintctl built with this kernel");
+}
+
+bool NeverStarted(NodeState s) { return s == NodeState::kCreated || s == NodeState::kLoaded; }
+
+bool MayRun(NodeState s) {
+  return s == NodeState::kBooting || s == NodeState::kRunning || s == NodeState::kStopping ||
+         s == NodeState::kHung;
+}
+
+bool WentDown(NodeState s) {
+  return s == NodeState::kCrashed || s == NodeState::kHung || s == NodeState::kFailed;
 }
 
 std::string_view OnCrashName(OnCrash on_crash) {

@@ -231,6 +231,11 @@ Result<std::vector<PlannedDevice>> ResolveDevices(const HostTopology& host, cons
                        bdf.ToString() + " belongs to " + owner->name +
                            "; give the node another device or destroy " + owner->name + " first");
     MINT_CHECK(CheckFunctionUnused(host, bdf, r, ctx));
+    if (f->caps_hidden)
+      return MakeError(ErrorCode::kUnsupported, ctx,
+                       "the kernel shows mintctl only the first 64 bytes of " + bdf.ToString() +
+                           "'s config space (mintctl is not running as root), so whether it has "
+                           "MSI or MSI-X cannot be seen; run mintctl as root");
     if (!f->msi && !f->msix)
       return MakeError(ErrorCode::kUnsupported, ctx,
                        FunctionName(*f) +

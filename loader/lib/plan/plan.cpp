@@ -109,7 +109,7 @@ Result<void> CheckName(const HostTopology& host, const NodeSpec& spec) {
     if (node.name == spec.name)
       return MakeError(ErrorCode::kConflict, ctx,
                        "a node named " + spec.name + " already exists (id " +
-                           std::to_string(node.id) + ", " + node.state +
+                           std::to_string(node.id) + ", " + std::string(NodeStateName(node.state)) +
                            "); pick another name or destroy it first (mintctl destroy " +
                            spec.name + ")");
   return Ok();
@@ -125,6 +125,24 @@ Result<uint32_t> FreeNodeId(const HostTopology& host) {
       ErrorCode::kInsufficient, "node id",
       "all " + std::to_string(MINT_MAX_NODES - 1) + " node ids are in use (mint runs at most " +
           std::to_string(MINT_MAX_NODES - 1) + " nodes beside node0); destroy a node first");
+}
+
+// What SETUP_MINT and MINT_NODE_CREATE/ASSIGN_PCI can carry (the uapi
+// header's limits): refused here so boot never meets them half-way.
+Result<void> CheckAbiLimits(const NodeSpec& spec, const Plan& plan) {
+  if (plan.cpus.size() > MINT_MAX_CPUS)
+    return MakeError(ErrorCode::kUnsupported, Where(spec.cores_where, "cores"),
+                     std::to_string(plan.cpus.size()) + " CPUs are more than a node can have (" +
+                         std::to_string(MINT_MAX_CPUS) +
+                         ", MINT_MAX_CPUS of this mint ABI); give it at most " +
+                         std::to_string(MINT_MAX_CPUS) + " CPUs, or split the work over two nodes");
+  if (plan.devices.size() > MINT_MAX_PCI)
+    return MakeError(
+        ErrorCode::kUnsupported, Where(spec.devices[MINT_MAX_PCI].where, "devices"),
+        std::to_string(plan.devices.size()) + " PCI functions are more than a node can own (" +
+            std::to_string(MINT_MAX_PCI) + ", MINT_MAX_PCI of this mint ABI); give it at most " +
+            std::to_string(MINT_MAX_PCI) + " devices");
+  return Ok();
 }
 
 }  // namespace
@@ -144,7 +162,13 @@ Result<Plan> MakePlan(const HostTopology& host, const NodeSpec& spec, const Kern
   plan.numa_node = cpus.numa_node;
   MINT_TRY(plan.memory, internal::ChooseMemory(host, spec, plan.numa_node, plan.notes));
   MINT_TRY(plan.devices, internal::ResolveDevices(host, spec));
+  MINT_CHECK(CheckAbiLimits(spec, plan));
   if (!plan.devices.empty()) {
+    if (host.iomem_hidden)
+      return MakeError(ErrorCode::kUnsupported, Where(spec.devices.front().where, "devices"),
+                       "/proc/iomem shows mintctl no addresses (mintctl is not running as root), "
+                       "so the PCI ECAM window a node needs for its devices cannot be found; run "
+                       "mintctl as root");
     if (!host.ecam)
       return MakeError(ErrorCode::kUnsupported, Where(spec.devices.front().where, "devices"),
                        "this host shows no PCI MMCONFIG (ECAM) window in /proc/iomem, and a "

@@ -20,6 +20,13 @@ bool Overlaps(const PhysRange& a, const PhysRange& b) {
   return a.start.value < b.end() && b.start.value < a.end();
 }
 
+// [at, at + size) inside one of `ram`.
+bool Inside(const std::vector<PhysRange>& ram, uint64_t at, uint64_t size) {
+  return std::any_of(ram.begin(), ram.end(), [&](const PhysRange& r) {
+    return at >= r.start.value && size <= r.end() - at && at < r.end();
+  });
+}
+
 }  // namespace
 
 RecordingMintDevice::RecordingMintDevice(std::vector<PhysRange> pool,
@@ -76,6 +83,22 @@ Result<CreatedNode> RecordingMintDevice::CreateNode(const CreateNodeRequest& req
     return *e;
   if (nodes_.count(request.id) != 0)
     return MakeError(ErrorCode::kConflict, request.name, "MINT_NODE_CREATE: id in use", EEXIST);
+  // The kernel's own limits (mint_ioctl_create, mint_check_cpus), checked
+  // before it takes anything.
+  if (request.cpus.empty() || request.cpus.size() > MINT_MAX_CPUS)
+    return MakeError(ErrorCode::kUnsupported, request.name,
+                     "MINT_NODE_CREATE: " + std::to_string(request.cpus.size()) +
+                         " CPUs; the kernel takes 1 to " + std::to_string(MINT_MAX_CPUS) +
+                         " per node",
+                     EINVAL);
+  if (request.name.empty() || request.name.size() >= MINT_NAME_LEN)
+    return MakeError(ErrorCode::kUnsupported, request.name,
+                     "MINT_NODE_CREATE: the kernel takes names of 1 to " +
+                         std::to_string(MINT_NAME_LEN - 1) + " bytes",
+                     EINVAL);
+  if (request.memory.bytes == 0 || request.memory.bytes % kGranule != 0)
+    return MakeError(ErrorCode::kUnsupported, request.name,
+                     "MINT_NODE_CREATE: memory must be a non-zero multiple of 2 MiB", EINVAL);
   // First fit, in 2 MiB steps, around the ranges other nodes hold.
   std::vector<PhysRange> used;
   for (const auto& [id, node] : nodes_)
@@ -98,6 +121,14 @@ Result<CreatedNode> RecordingMintDevice::CreateNode(const CreateNodeRequest& req
   if (want > 0)
     return MakeError(ErrorCode::kInsufficient, request.name,
                      "MINT_NODE_CREATE: not enough free memory in the pool", ENOMEM);
+  if (out.ram.size() > MINT_MAX_RANGES)
+    return MakeError(ErrorCode::kInsufficient, request.name,
+                     "MINT_NODE_CREATE: " + request.memory.ToString() +
+                         " is free in the pool only in " + std::to_string(out.ram.size()) +
+                         " pieces and the kernel gives a node at most " +
+                         std::to_string(MINT_MAX_RANGES) +
+                         "; ask for less memory or destroy a node to join the free space",
+                     ENOMEM);
   for (CpuId cpu : request.cpus) {
     auto it = apic_of_.find(cpu.value);
     out.apic_ids.push_back(ApicId{it == apic_of_.end() ? cpu.value : it->second});
@@ -106,7 +137,7 @@ Result<CreatedNode> RecordingMintDevice::CreateNode(const CreateNodeRequest& req
   out.shared = PhysRange{out.ram.front().start, ByteSize{kGranule}};
   out.tsc_khz = tsc_khz_;
   out.lapic_khz = lapic_khz_;
-  nodes_[request.id] = Node{request, out, {}, "created", {}, {}};
+  nodes_[request.id] = Node{request, out, {}, NodeState::kCreated, {}, {}};
   return out;
 }
 
@@ -114,6 +145,11 @@ Result<void> RecordingMintDevice::AssignPci(uint32_t id, const PciBdf& bdf) {
   if (auto e = Record("MINT_NODE_ASSIGN_PCI id=" + std::to_string(id) + " pci=" + bdf.ToString()))
     return *e;
   MINT_TRY(Node * node, Find(id, "MINT_NODE_ASSIGN_PCI"));
+  if (node->devices.size() >= MINT_MAX_PCI)
+    return MakeError(ErrorCode::kUnsupported, bdf.ToString(),
+                     "MINT_NODE_ASSIGN_PCI: the node already owns " + std::to_string(MINT_MAX_PCI) +
+                         " functions, the kernel's limit",
+                     ENOSPC);
   node->devices.push_back(bdf);
   return Ok();
 }
@@ -125,7 +161,22 @@ Result<void> RecordingMintDevice::Load(uint32_t id, std::span<const LoadSegment>
             ByteSize{s.memsz}.ToString() + "]";
   if (auto e = Record(line)) return *e;
   MINT_TRY(Node * node, Find(id, "MINT_NODE_LOAD"));
-  node->state = "loaded";
+  // mint_ioctl_load checks every segment before it writes any.
+  if (segments.empty() || segments.size() > MINT_MAX_SEGMENTS)
+    return MakeError(ErrorCode::kUnsupported, "node id " + std::to_string(id),
+                     "MINT_NODE_LOAD: " + std::to_string(segments.size()) +
+                         " segments; the kernel takes 1 to " + std::to_string(MINT_MAX_SEGMENTS),
+                     EINVAL);
+  for (const auto& s : segments) {
+    if (s.bytes.size() > s.memsz || !Inside(node->created.ram, s.phys.value, s.memsz) ||
+        Overlaps(PhysRange{s.phys, ByteSize{s.memsz}}, node->created.shared))
+      return MakeError(ErrorCode::kUnsupported, "node id " + std::to_string(id),
+                       "MINT_NODE_LOAD: segment at " + Hex(s.phys.value) + " (" +
+                           ByteSize{s.memsz}.ToString() +
+                           ") is not inside the node's RAM outside its shared region",
+                       EINVAL);
+  }
+  node->state = NodeState::kLoaded;
   return Ok();
 }
 
@@ -134,7 +185,13 @@ Result<void> RecordingMintDevice::Start(uint32_t id, PhysAddr entry, PhysAddr bo
                       " boot_params=" + Hex(boot_params.value)))
     return *e;
   MINT_TRY(Node * node, Find(id, "MINT_NODE_START"));
-  node->state = "running";
+  if (!Inside(node->created.ram, entry.value, 1) ||
+      !Inside(node->created.ram, boot_params.value, 4096))
+    return MakeError(ErrorCode::kUnsupported, "node id " + std::to_string(id),
+                     "MINT_NODE_START: entry " + Hex(entry.value) + " or boot_params " +
+                         Hex(boot_params.value) + " is outside the node's RAM",
+                     EINVAL);
+  node->state = NodeState::kRunning;
   return Ok();
 }
 
@@ -143,14 +200,14 @@ Result<void> RecordingMintDevice::Stop(uint32_t id, bool force, uint32_t timeout
                       (force ? " force" : " timeout_ms=" + std::to_string(timeout_ms))))
     return *e;
   MINT_TRY(Node * node, Find(id, "MINT_NODE_STOP"));
-  node->state = "stopped";
+  node->state = NodeState::kStopped;
   return Ok();
 }
 
 Result<void> RecordingMintDevice::Destroy(uint32_t id) {
   if (auto e = Record("MINT_NODE_DESTROY id=" + std::to_string(id))) return *e;
   MINT_TRY(Node * node, Find(id, "MINT_NODE_DESTROY"));
-  if (node->state == "running")
+  if (node->state == NodeState::kRunning)
     return MakeError(ErrorCode::kConflict, "node id " + std::to_string(id),
                      "MINT_NODE_DESTROY: the node is running; stop it first", EBUSY);
   nodes_.erase(id);
@@ -181,7 +238,8 @@ Result<ChanResult> RecordingMintDevice::Chan(uint32_t id, std::span<const uint8_
     return MakeError(ErrorCode::kNotFound, "node id " + std::to_string(id),
                      "MINT_NODE_CHAN: no such node", ENOENT);
   Node& node = it->second;
-  if (node.state != "booting" && node.state != "running" && node.state != "hung")
+  if (node.state != NodeState::kBooting && node.state != NodeState::kRunning &&
+      node.state != NodeState::kHung)
     return MakeError(ErrorCode::kConflict, "node id " + std::to_string(id),
                      "MINT_NODE_CHAN: the node is not running", ENOTCONN);
   if (tx.size() > kChanMsgMax)
@@ -212,9 +270,9 @@ Result<ChanResult> RecordingMintDevice::Chan(uint32_t id, std::span<const uint8_
   return out;
 }
 
-void RecordingMintDevice::SetState(uint32_t id, std::string state) {
+void RecordingMintDevice::SetState(uint32_t id, NodeState state) {
   auto it = nodes_.find(id);
-  if (it != nodes_.end()) it->second.state = std::move(state);
+  if (it != nodes_.end()) it->second.state = state;
 }
 
 void RecordingMintDevice::QueueFromNode(uint32_t id, std::vector<uint8_t> record) {

@@ -55,10 +55,14 @@ class Discoverer {
     MINT_TRY(host.mem_total, ParseMeminfoField(meminfo, "MemTotal", "/proc/meminfo"));
     MINT_TRY(std::string iomem, fs_.ReadFile("/proc/iomem"));
     MINT_TRY(host.iomem, ParseIomem(iomem, "/proc/iomem"));
-    MINT_TRY(host.ecam, FindEcam(host.iomem, "/proc/iomem"));
+    host.iomem_hidden = AddressesHidden(host.iomem);
+    if (!host.iomem_hidden) {
+      MINT_TRY(host.ecam, FindEcam(host.iomem, "/proc/iomem"));
+    }
     if (fs_.Exists("/sys/bus/pci/devices")) {
       MINT_TRY(host.pci, ReadPciFunctions(fs_.root()));
       MINT_CHECK(ReadPciDrivers(host.pci));
+      MINT_CHECK(ReadConfigSizes(host.pci));
     }
     MINT_CHECK(ReadDisks(host));
     MINT_CHECK(ReadNics(host));
@@ -206,6 +210,25 @@ class Discoverer {
     return Ok();
   }
 
+  // To a reader without CAP_SYS_ADMIN the kernel shows every /proc/iomem
+  // address as zero (kernel/resource.c r_show) and only the first 64 bytes
+  // of a function's config space (drivers/pci/pci-sysfs.c pci_read_config;
+  // 128 for CardBus bridges), where root reads at least 256: libpci then
+  // finds no capabilities at all. Both are noticed, not guessed.
+  static bool AddressesHidden(const std::vector<IomemRange>& iomem) {
+    return !iomem.empty() && std::all_of(iomem.begin(), iomem.end(), [](const IomemRange& r) {
+      return r.start.value == 0 && r.last.value == 0;
+    });
+  }
+
+  Result<void> ReadConfigSizes(std::vector<PciFunction>& functions) {
+    for (PciFunction& f : functions) {
+      MINT_TRY(std::string config, Read("/sys/bus/pci/devices/" + f.bdf.ToString() + "/config"));
+      f.caps_hidden = config.size() < 256;
+    }
+    return Ok();
+  }
+
   Result<void> ReadDisks(HostTopology& host) {
     MINT_TRY(std::vector<std::string> names, ListOptional("/sys/block"));
     for (const std::string& name : names) {
@@ -301,7 +324,7 @@ class Discoverer {
       MINT_TRY(std::string name, Read(node_dir + "/name"));
       node.name = std::string(Trim(name));
       MINT_TRY(std::string state, Read(node_dir + "/state"));
-      node.state = std::string(Trim(state));
+      MINT_TRY(node.state, ParseNodeState(state, node_dir + "/state"));
       MINT_TRY(node.cpus, ReadCpuList(node_dir + "/cpus"));
       MINT_TRY(std::string apic, Read(node_dir + "/apic_ids"));
       MINT_TRY(node.apic_ids, ParseApicIdList(apic, node_dir + "/apic_ids"));

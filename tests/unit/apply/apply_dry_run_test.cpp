@@ -12,7 +12,7 @@ namespace {
 
 TEST(ApplyDryRun, SeamsFollowTheHost) {
   HostTopology host = HostBuilder().Build();
-  auto seams = apply::MakeDryRun(host);
+  auto seams = apply::MakeDryRun(host, 64ull << 30);
   EXPECT_EQ(seams.device->pool_free(), ByteSize{4ull << 30});
   EXPECT_EQ(seams.pci->drivers().at(Bdf("0000:00:1f.2")), "ahci");
 }
@@ -21,7 +21,7 @@ TEST(ApplyDryRun, MemoryOtherNodesHoldIsNotHandedOutAgain) {
   HostTopology host = HostBuilder().Node(2, "node2", "5").Build();
   // node2 holds the pool's first 1 GiB.
   host.mint.nodes[0].memory = {PhysRange{PhysAddr{0x100000000}, ByteSize{1ull << 30}}};
-  auto seams = apply::MakeDryRun(host);
+  auto seams = apply::MakeDryRun(host, 64ull << 30);
   EXPECT_EQ(seams.device->pool_free(), ByteSize{3ull << 30});
   auto created = seams.device->CreateNode({1, "node1", {CpuId{4}}, -1, ByteSize{512ull << 20}});
   ASSERT_TRUE(created.ok());
@@ -39,7 +39,7 @@ TEST(ApplyDryRun, UnreadImageListsLoadAndStartWithoutRunningThem) {
   Plan plan = plan::MakePlan(host, Spec(2, 512ull << 20),
                              plan::KernelImage{"/boot/mint/bzImage", std::nullopt, "gone"})
                   .value();
-  auto seams = apply::MakeDryRun(host);
+  auto seams = apply::MakeDryRun(host, 64ull << 30);
   std::vector<std::string> log;
   auto applied = apply::Apply(plan, apply::BootFiles{}, *seams.device, *seams.pci, log);
   ASSERT_TRUE(applied.ok()) << applied.error().ToString();

@@ -22,7 +22,7 @@ struct Fixture {
   HostTopology host = HostBuilder().Build();
   Plan plan;
   apply::BootFiles files{MakeBzImage(), std::vector<uint8_t>(8192, 0x42)};
-  apply::DryRun seams = apply::MakeDryRun(host);
+  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
   KernelModel kernel{*seams.device, *seams.pci};
   std::map<PciBdf, std::string> drivers_before = seams.pci->drivers();
   ByteSize pool_before = seams.device->pool_free();
@@ -64,7 +64,7 @@ TEST(Apply, RunsEveryStepInTheKernelsOrder) {
   EXPECT_EQ(calls[3].rfind("MINT_NODE_LOAD id=1 [0x", 0), 0u) << calls[3];
   EXPECT_EQ(calls[4].rfind("MINT_NODE_START id=1 entry=0x", 0), 0u) << calls[4];
   const auto& node = f.seams.device->nodes().at(1);
-  EXPECT_EQ(node.state, "running");
+  EXPECT_EQ(node.state, NodeState::kRunning);
   EXPECT_EQ(node.devices, (std::vector<PciBdf>{Bdf("0000:00:03.0"), Bdf("0000:00:04.0")}));
   EXPECT_EQ(f.seams.device->pool_free(), ByteSize{(4ull << 30) - (256ull << 20)});
   EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:03.0")), "pci-stub");

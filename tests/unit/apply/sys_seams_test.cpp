@@ -222,12 +222,65 @@ TEST(RecordingMintDevice, ModelsTheKernelsRules) {
   EXPECT_EQ(b->ram.front().start, PhysAddr{(1ull << 32) + (32ull << 20)});
   EXPECT_EQ(dev.pool_free(), ByteSize{0});
   EXPECT_FALSE(dev.CreateNode({3, "c", {}, -1, ByteSize{2ull << 20}}).ok());
-  ASSERT_TRUE(dev.Start(1, PhysAddr{0}, PhysAddr{0}).ok());
+  EXPECT_EQ(dev.Start(1, PhysAddr{0}, PhysAddr{0}).error().message,
+            "MINT_NODE_START: entry 0x0 or boot_params 0x0 is outside the node's RAM");
+  const PhysAddr in_ram{(1ull << 32) + (4ull << 20)};
+  ASSERT_TRUE(dev.Start(1, in_ram, in_ram).ok());
   EXPECT_EQ(dev.Destroy(1).error().message,
             "MINT_NODE_DESTROY: the node is running; stop it first");
   ASSERT_TRUE(dev.Stop(1, true, 0).ok());
   ASSERT_TRUE(dev.Destroy(1).ok());
   EXPECT_EQ(dev.pool_free(), ByteSize{32ull << 20});
+}
+
+// The limits the kernel checks before it changes anything, so a dry run
+// refuses what NODE_CREATE/ASSIGN_PCI/LOAD would refuse.
+TEST(RecordingMintDevice, RefusesWhatTheKernelRefuses) {
+  const uint64_t mib = 1ull << 20;
+  sys::RecordingMintDevice dev({PhysRange{PhysAddr{1ull << 32}, ByteSize{64 * mib}}}, {});
+  std::vector<CpuId> many;
+  for (uint32_t i = 1; i <= 65; ++i) many.push_back(CpuId{i});
+  EXPECT_EQ(dev.CreateNode({1, "a", many, -1, ByteSize{4 * mib}}).error().message,
+            "MINT_NODE_CREATE: 65 CPUs; the kernel takes 1 to 64 per node");
+  EXPECT_EQ(
+      dev.CreateNode({1, std::string(32, 'n'), {CpuId{1}}, -1, ByteSize{4 * mib}}).error().message,
+      "MINT_NODE_CREATE: the kernel takes names of 1 to 31 bytes");
+  EXPECT_EQ(dev.CreateNode({1, "a", {CpuId{1}}, -1, ByteSize{3 * mib}}).error().message,
+            "MINT_NODE_CREATE: memory must be a non-zero multiple of 2 MiB");
+
+  // Nine 2 MiB holes: 18 MiB is there, but in more pieces than a node takes.
+  for (uint32_t id = 1; id <= 9; ++id) {
+    ASSERT_TRUE(
+        dev.CreateNode({id, "h" + std::to_string(id), {CpuId{id}}, -1, ByteSize{2 * mib}}).ok());
+    ASSERT_TRUE(
+        dev.CreateNode({id + 10, "f" + std::to_string(id), {CpuId{id + 10}}, -1, ByteSize{2 * mib}})
+            .ok());
+  }
+  for (uint32_t id = 1; id <= 9; ++id) ASSERT_TRUE(dev.Destroy(id).ok());
+  auto split = dev.CreateNode({30, "s", {CpuId{30}}, -1, ByteSize{18 * mib}});
+  ASSERT_FALSE(split.ok());
+  EXPECT_EQ(split.error().message,
+            "MINT_NODE_CREATE: 18 MiB is free in the pool only in 9 pieces and the kernel gives a "
+            "node at most 8; ask for less memory or destroy a node to join the free space");
+
+  auto node = dev.CreateNode({31, "l", {CpuId{31}}, -1, ByteSize{16 * mib}});
+  ASSERT_TRUE(node.ok());
+  for (int i = 0; i < 8; ++i)
+    ASSERT_TRUE(dev.AssignPci(31, PciBdf{0, 1, static_cast<uint8_t>(i), 0}).ok());
+  EXPECT_EQ(dev.AssignPci(31, PciBdf{0, 2, 0, 0}).error().message,
+            "MINT_NODE_ASSIGN_PCI: the node already owns 8 functions, the kernel's limit");
+
+  const PhysAddr shared = node->shared.start;
+  const std::vector<uint8_t> page(4096, 0);
+  std::vector<sys::LoadSegment> into_shared{{page, shared, 4096}};
+  EXPECT_EQ(dev.Load(31, into_shared).error().message,
+            "MINT_NODE_LOAD: segment at " + Hex(shared.value) +
+                " (4 KiB) is not inside the node's RAM outside its shared region");
+  std::vector<sys::LoadSegment> outside{{page, PhysAddr{0x1000}, 4096}};
+  EXPECT_FALSE(dev.Load(31, outside).ok());
+  std::vector<sys::LoadSegment> too_many(17, sys::LoadSegment{page, node->shared.end(), 4096});
+  EXPECT_EQ(dev.Load(31, too_many).error().message,
+            "MINT_NODE_LOAD: 17 segments; the kernel takes 1 to 16");
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ using Strings = std::vector<std::string>;
 // finds it): `node` is what /sys/kernel/mint/nodes/1/ would show.
 struct Booted {
   HostTopology host = HostBuilder().Build();
-  apply::DryRun seams = apply::MakeDryRun(host);
+  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
   std::map<PciBdf, std::string> drivers_before = seams.pci->drivers();
   ByteSize pool_before = seams.device->pool_free();
   MintNode node;
@@ -109,13 +109,13 @@ TEST(Teardown, EveryFunctionIsTriedAndEachFailureNamed) {
 // them there (drivers_probe keeps a bound driver) and frees the node.
 TEST(Teardown, RecoversANodeWhoseFunctionsWereNeverStubbed) {
   HostTopology host = HostBuilder().Build();
-  apply::DryRun seams = apply::MakeDryRun(host);
+  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
   auto drivers_before = seams.pci->drivers();
   ASSERT_TRUE(seams.device->CreateNode({1, "node1", {CpuId{4}}, -1, ByteSize{64 << 20}}).ok());
   ASSERT_TRUE(seams.device->AssignPci(1, Bdf("0000:00:03.0")).ok());
   ASSERT_TRUE(seams.device->AssignPci(1, Bdf("0000:00:04.0")).ok());
   ASSERT_TRUE(seams.pci->Stub(Bdf("0000:00:04.0"), "virtio-pci").ok());  // killed after this
-  MintNode node{1, "node1", "created", {CpuId{4}}, {}, {}, {}, 0, "", ""};
+  MintNode node{1, "node1", NodeState::kCreated, {CpuId{4}}, {}, {}, {}, 0, "", ""};
   node.devices = {Bdf("0000:00:03.0"), Bdf("0000:00:04.0")};
   KernelModel kernel(*seams.device, *seams.pci);
   Strings log;
@@ -127,7 +127,7 @@ TEST(Teardown, RecoversANodeWhoseFunctionsWereNeverStubbed) {
 
 TEST(Teardown, ANodeWithoutFunctionsIsJustDestroyed) {
   HostTopology host = HostBuilder().Build();
-  apply::DryRun seams = apply::MakeDryRun(host);
+  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
   ASSERT_TRUE(seams.device->CreateNode({2, "node2", {CpuId{3}}, -1, ByteSize{64 << 20}}).ok());
   MintNode node;
   node.id = 2;
@@ -140,7 +140,7 @@ TEST(Teardown, ANodeWithoutFunctionsIsJustDestroyed) {
 
 TEST(GiveBack, NothingToGiveBackIsFine) {
   HostTopology host = HostBuilder().Build();
-  apply::DryRun seams = apply::MakeDryRun(host);
+  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
   Strings log;
   EXPECT_TRUE(apply::GiveBack("node1", {}, *seams.pci, log).ok());
   EXPECT_EQ(log, Strings{});

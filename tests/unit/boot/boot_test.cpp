@@ -661,7 +661,7 @@ TEST(BuildBootImage, RefusesACmdlineLongerThanCmdlineSize) {
   spec.cmdline_size = 16;
   auto image = BuildBootImage(MakeFakeBzImage(spec), {}, std::string(17, 'a'), BasicLayout());
   ASSERT_FALSE(image.ok());
-  EXPECT_EQ(image.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(image.error().code, ErrorCode::kUnsupported);
   EXPECT_EQ(image.error().ToString(),
             "node1: the kernel command line is 17 bytes; this kernel accepts at most 16 "
             "(cmdline_size): shorten it");

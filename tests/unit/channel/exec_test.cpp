@@ -49,7 +49,7 @@ class ExecTest : public ::testing::Test {
     root_ = ::mkdtemp(tmpl.data());
     host_ = sys::OpenHostFs(root_);
     ASSERT_TRUE(dev_.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
-    dev_.SetState(1, "running");
+    dev_.SetState(1, NodeState::kRunning);
     Attr("state", "running\n");
     Attr("reason", "\n");
     Attr("agent", "ready\n");
@@ -173,7 +173,7 @@ TEST_F(ExecTest, NodeCrashesMidCommand) {
   agent_ = [&](const Frame& f) {
     Reply(FrameType::kStdout, f.session, Bytes("partial"));
     // The node panics: the kernel refuses the channel from now on.
-    dev_.SetState(1, "crashed");
+    dev_.SetState(1, NodeState::kCrashed);
     Attr("state", "crashed\n");
     Attr("reason", "Kernel panic - not syncing: sysrq triggered crash\n");
   };

@@ -183,7 +183,9 @@ TEST_F(Lifecycle, ExecChecksTheDeviceBeforeTakingTheChannelLock) {
 TEST_F(Lifecycle, AFailedBootLeavesNoRecipe) {
   fs::remove_all(root() + "/sys/kernel/mint/nodes/1");
   WriteFile(root() + "/dev/mint", "");
-  RunResult r = Mintctl({"--root", root(), "boot", "node3", "--cores", "1"});
+  std::vector<std::string> args = {"--root", root(), "boot", "node3", "--cores", "1"};
+  for (const auto& a : WriteBootImages(root() + "/images")) args.push_back(a);
+  RunResult r = Mintctl(args);
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_TRUE(fs::exists(root() + "/run/mint/lock"));
   EXPECT_FALSE(fs::exists(root() + "/run/mint/nodes/node3.json"));

@@ -36,15 +36,16 @@ class MintHost : public ::testing::Test {
 TEST_F(MintHost, StatusShowsTheNode) {
   RunResult r = Mintctl({"--root", root(), "status"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out,
-            "mint pool: 2 GiB, 1792 MiB free\n"
-            "NODE   ID  STATE    CPUS  MEMORY   DEVICES       HEARTBEAT  UPTIME  AGENT   GUESTS  REASON\n"
-            "node2  1   crashed  1     256 MiB  0000:00:05.0  4242       -       absent  0       Kernel "
-            "panic - not syncing: sysrq triggered crash\n"
-            "\n"
-            "node2 crashed; the last lines of its console (mintctl console node2 has all of it):\n"
-            "  Linux version 6.12\n"
-            "  mint: node 1 up\n");
+  EXPECT_EQ(
+      r.out,
+      "mint pool: 2 GiB, 1792 MiB free\n"
+      "NODE   ID  STATE    CPUS  MEMORY   DEVICES       HEARTBEAT  UPTIME  AGENT   GUESTS  REASON\n"
+      "node2  1   crashed  1     256 MiB  0000:00:05.0  4242       -       absent  0       Kernel "
+      "panic - not syncing: sysrq triggered crash\n"
+      "\n"
+      "node2 crashed; the last lines of its console (mintctl console node2 has all of it):\n"
+      "  Linux version 6.12\n"
+      "  mint: node 1 up\n");
 }
 
 TEST_F(MintHost, StatusShowsOnlyTheLastTwelveConsoleLinesOfACrashedNode) {
@@ -77,10 +78,9 @@ TEST_F(MintHost, StatusSaysWhenARunningNodesHeartbeatIsSilent) {
   WriteFile(root() + "/sys/kernel/mint/nodes/1/agent", "ready\n");
   RunResult r = Mintctl({"--root", root(), "status"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(
-      r.out.find(
-          "node2  1   running  1     256 MiB  0000:00:05.0  4242 (silent)  12.5 s  ready  ?       -\n"),
-      std::string::npos)
+  EXPECT_NE(r.out.find("node2  1   running  1     256 MiB  0000:00:05.0  4242 (silent)  12.5 s  "
+                       "ready  ?       -\n"),
+            std::string::npos)
       << r.out;
 }
 
@@ -210,13 +210,43 @@ TEST_F(MintHost, CpusOfAnotherNodeLeaveNoneToGive) {
             "node0, node2 holds 1; ask for fewer CPUs\n");
 }
 
+std::vector<std::string> Args(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
 TEST_F(MintHost, BootWithAnUnusableDevMintIsAHostError) {
   fs::remove_all(root() + "/sys/kernel/mint/nodes/1");
   WriteFile(root() + "/dev/mint", "");  // a regular file: MINT_GET_INFO fails with ENOTTY
-  RunResult r = Mintctl({"--root", root(), "boot", "node3", "--cores", "1"});
+  RunResult r = Mintctl(Args({"--root", root(), "boot", "node3", "--cores", "1"},
+                             WriteBootImages(root() + "/images")));
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_EQ(r.err, "mintctl: " + root() +
                        "/dev/mint: MINT_GET_INFO failed (Inappropriate ioctl for device)\n");
+}
+
+// What the kernel or the image builder would refuse half-way is refused by
+// the rehearsal, before /dev/mint is opened: here /dev/mint is a regular
+// file, so any ioctl would fail with ENOTTY (exit 3) instead.
+TEST_F(MintHost, BootRefusesWhatTheImageBuilderWouldRefuseBeforeTouchingTheHost) {
+  fs::remove_all(root() + "/sys/kernel/mint/nodes/1");
+  WriteFile(root() + "/dev/mint", "");
+  RunResult r = Mintctl(
+      Args({"--root", root(), "boot", "node3", "--cores", "1", "--cmdline", std::string(3000, 'x')},
+           WriteBootImages(root() + "/images")));
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_TRUE(r.err.starts_with("mintctl: node3: the kernel command line is ")) << r.err;
+  EXPECT_TRUE(r.err.ends_with("; nothing on the host was changed\n")) << r.err;
+  EXPECT_FALSE(fs::exists(root() + "/run/mint/nodes/node3.json"));
+}
+
+TEST_F(MintHost, PlanRefusesMoreMemoryThanTheHostHasOnlyAgainstARealPool) {
+  // Without mint the pool is unknown: the plan says so and the dry run
+  // does not invent one to refuse against.
+  fs::remove_all(root() + "/sys/kernel/mint");
+  RunResult r = Mintctl({"--root", root(), "plan", "node3", "--cores", "1", "--mem", "100G"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("was not checked"), std::string::npos) << r.out;
 }
 
 TEST_F(MintHost, TopologyShowsThePoolAndOwners) {

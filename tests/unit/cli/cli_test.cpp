@@ -229,6 +229,37 @@ TEST(Cli, BootWithoutMintStopsAfterThePlanWithExitCode4) {
             "node0 with the mint kernel (see README)\n");
 }
 
+// Not root: the kernel hides /proc/iomem addresses and most of PCI config
+// space. mintctl says so instead of answering "no MSI" or "ECAM at 0".
+const std::string kBuildVmNonRoot = std::string(MINT_FIXTURES_DIR) + "/build-vm-nonroot";
+
+TEST(Cli, PlanAsNonRootRefusesADeviceItCannotSee) {
+  RunResult r = Mintctl(
+      {"--root", kBuildVmNonRoot, "plan", "node1", "--cores", "1", "--pci", "0000:00:04.0"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.err,
+            "mintctl: --pci: the kernel shows mintctl only the first 64 bytes of "
+            "0000:00:04.0's config space (mintctl is not running as root), so whether it has MSI "
+            "or MSI-X cannot be seen; run mintctl as root\n");
+}
+
+TEST(Cli, TopologyAsNonRootSaysWhatItCannotSee) {
+  RunResult r = Mintctl({"--root", kBuildVmNonRoot, "topology"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out,
+                       "Not root: /proc/iomem shows no addresses, so the ECAM window is unknown\n"
+                       "Not root: PCI config space shows only 64 bytes, so MSI/MSI-X are unknown "
+                       "(?)\nRun mintctl as root to see them.\n"))
+      << r.out;
+  EXPECT_TRUE(Contains(r.out, "(ECAM unknown: not root)")) << r.out;
+  RunResult j = Mintctl({"--root", kBuildVmNonRoot, "--json", "topology"});
+  ASSERT_EQ(j.code, 0) << j.err;
+  auto json = nlohmann::json::parse(j.out);
+  EXPECT_TRUE(json["iomem_hidden"].get<bool>());
+  EXPECT_TRUE(json["ecam"].is_null());
+  EXPECT_TRUE(json["pci"][0]["msi"].is_null());
+}
+
 TEST(Cli, StatusWithoutMintSaysSo) {
   RunResult r = Mintctl({"--root", kBuildVm, "status"});
   EXPECT_EQ(r.code, 4);

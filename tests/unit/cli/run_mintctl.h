@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "fake_bzimage.h"
+
 namespace mint::testing {
 
 struct RunResult {
@@ -102,6 +104,18 @@ inline std::string MakeMintHost(const std::string& dir, const MintNodeFiles& nod
   if (!node.console.empty()) WriteFile(n + "/console", node.console);
   WriteFile(n + "/agent", node.agent + "\n");
   return root;
+}
+
+// A kernel and an initramfs a node could boot (a synthetic bzImage that the
+// image builder accepts), written under `dir`; flags for boot/plan.
+inline std::vector<std::string> WriteBootImages(const std::string& dir) {
+  std::vector<uint8_t> kernel = MakeBzImage();
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/bzImage", std::ios::binary)
+      .write(reinterpret_cast<const char*>(kernel.data()),
+             static_cast<std::streamsize>(kernel.size()));
+  std::ofstream(dir + "/initrd.img", std::ios::binary) << std::string(4096, 'i');
+  return {"--kernel", dir + "/bzImage", "--initrd", dir + "/initrd.img"};
 }
 
 }  // namespace mint::testing

@@ -17,7 +17,7 @@ class RestartTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(
         kernel_.CreateNode({1, "node1", {CpuId{2}, CpuId{3}}, -1, ByteSize{256ull << 20}}).ok());
-    kernel_.SetState(1, "running");
+    kernel_.SetState(1, NodeState::kRunning);
     root_.Node(1, "node1", "running", "", "", "ready");
     lifecycle::Recipe r;
     r.name = "node1";
@@ -168,7 +168,7 @@ TEST(Recover, TearsDownHalfMadeNodesStrandedFunctionsAndOrphanRecipes) {
   FakeKernel kernel(root);
   ASSERT_TRUE(kernel.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
   ASSERT_TRUE(kernel.CreateNode({2, "node2", {CpuId{3}}, -1, ByteSize{64ull << 20}}).ok());
-  kernel.SetState(2, "running");
+  kernel.SetState(2, NodeState::kRunning);
   PciBdf owned = *PciBdf::Parse("0000:00:03.0");
   PciBdf stranded = *PciBdf::Parse("0000:00:04.0");
   HostTopology host;
@@ -176,12 +176,12 @@ TEST(Recover, TearsDownHalfMadeNodesStrandedFunctionsAndOrphanRecipes) {
   MintNode n1;
   n1.id = 1;
   n1.name = "node1";
-  n1.state = "created";
+  n1.state = NodeState::kCreated;
   n1.devices = {owned};
   MintNode n2;
   n2.id = 2;
   n2.name = "node2";
-  n2.state = "running";
+  n2.state = NodeState::kRunning;
   host.mint.nodes = {n1, n2};
   PciFunction f1, f2;
   f1.bdf = owned;
@@ -233,7 +233,7 @@ TEST(Recover, AFailedDestroyIsReportedAndTheRestStillDone) {
   MintNode n1;
   n1.id = 1;
   n1.name = "node1";
-  n1.state = "loaded";
+  n1.state = NodeState::kLoaded;
   host.mint.nodes = {n1};
   lifecycle::Recipe orphan;
   orphan.name = "node4";

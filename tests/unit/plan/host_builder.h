@@ -92,7 +92,7 @@ class HostBuilder {
     MintNode node;
     node.id = id;
     node.name = std::move(name);
-    node.state = std::move(state);
+    node.state = ParseNodeState(state, "HostBuilder::Node").value();
     node.cpus = ParseCpuList(cpus).value();
     for (const auto& d : devices) node.devices.push_back(Bdf(d.c_str()));
     for (CpuId c : node.cpus) Offline(c.value);

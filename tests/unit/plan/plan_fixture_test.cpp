@@ -101,7 +101,7 @@ TEST(PlanOnLabQ35, ASecondNodeGetsTheNextCoresAndId) {
   MintNode node1;
   node1.id = 1;
   node1.name = "node1";
-  node1.state = "running";
+  node1.state = NodeState::kRunning;
   node1.cpus = {CpuId{4}, CpuId{5}};
   node1.devices = {PciBdf::Parse("0000:00:03.0").value()};
   host.mint.nodes.push_back(node1);

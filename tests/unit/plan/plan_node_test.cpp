@@ -91,6 +91,34 @@ TEST(PlanNode, NoFreeIdIsRefused) {
             "destroy a node first");
 }
 
+// The uapi header's limits are refused by the plan, not half-way through
+// boot by the image builder or the kernel.
+TEST(PlanNode, MoreCpusThanANodeCanHaveAreRefused) {
+  Error e = Refusal(HostBuilder().Cpus(128, 1, 1).Build(), Spec(65));
+  EXPECT_EQ(e.code, ErrorCode::kUnsupported);
+  EXPECT_EQ(e.ToString(),
+            "--cores: 65 CPUs are more than a node can have (64, MINT_MAX_CPUS of this mint ABI); "
+            "give it at most 64 CPUs, or split the work over two nodes");
+  MustPlan(HostBuilder().Cpus(128, 1, 1).Build(), Spec(64));
+}
+
+TEST(PlanNode, MoreFunctionsThanANodeCanOwnAreRefused) {
+  HostBuilder b;
+  NodeSpec spec = Spec(1);
+  for (int i = 0; i < 9; ++i) {
+    std::string bdf = "0000:01:0" + std::to_string(i) + ".0";
+    b.Pci(bdf.c_str(), 0x020000, "virtio-pci", false, true, "Virtio network device");
+    AddDevice(spec, DeviceKind::kPci, bdf);
+  }
+  Error e = Refusal(b.Build(), spec);
+  EXPECT_EQ(e.code, ErrorCode::kUnsupported);
+  EXPECT_EQ(e.ToString(),
+            "--pci: 9 PCI functions are more than a node can own (8, MINT_MAX_PCI "
+            "of this mint ABI); give it at most 8 devices");
+  spec.devices.pop_back();
+  MustPlan(b.Build(), spec);
+}
+
 TEST(PlanNode, NameInUseIsRefused) {
   Error e = Refusal(HostBuilder().Node(1, "node1", "5").Build(), Spec(2));
   EXPECT_EQ(e.code, ErrorCode::kConflict);

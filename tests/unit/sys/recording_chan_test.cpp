@@ -58,7 +58,7 @@ TEST(RecordingMintDevice, ChanRefusesANodeThatIsNotRunning) {
 TEST(RecordingMintDevice, ChanQueuesAndReturnsRecords) {
   auto dev = Device();
   ASSERT_TRUE(dev.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
-  dev.SetState(1, "running");
+  dev.SetState(1, NodeState::kRunning);
   dev.set_to_node_room(1);
   std::vector<std::vector<uint8_t>> hooked;
   dev.set_chan_hook(
@@ -87,7 +87,7 @@ TEST(RecordingMintDevice, ChanQueuesAndReturnsRecords) {
 TEST(RecordingMintDevice, ARecordLongerThanTheLimitIsACorruptRing) {
   auto dev = Device();
   ASSERT_TRUE(dev.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
-  dev.SetState(1, "running");
+  dev.SetState(1, NodeState::kRunning);
   dev.QueueFromNode(1, std::vector<uint8_t>(kChanMsgMax + 1, 'x'));
   std::vector<uint8_t> rx(kChanMsgMax);
   auto r = dev.Chan(1, {}, rx);
@@ -100,7 +100,7 @@ TEST(RecordingMintDevice, ARecordLongerThanTheLimitIsACorruptRing) {
 TEST(RecordingMintDevice, ChanRefusesASmallRxBuffer) {
   auto dev = Device();
   ASSERT_TRUE(dev.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
-  dev.SetState(1, "running");
+  dev.SetState(1, NodeState::kRunning);
   std::vector<uint8_t> rx(100);
   auto r = dev.Chan(1, {}, rx);
   ASSERT_FALSE(r.ok());

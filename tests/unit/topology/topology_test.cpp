@@ -315,6 +315,26 @@ TEST_F(LabQ35, ReadsOnlyDeclaredHostFiles) {
   for (const std::string& path : fs.paths()) EXPECT_TRUE(IsHostFile(path)) << path;
 }
 
+// ---- The build VM captured without root ---------------------------------
+// tools/collect-host run as nobody (setpriv --reuid 65534): the kernel's own
+// non-root view, zeros in /proc/iomem and 64 bytes of config space.
+
+TEST(BuildVmNonRoot, SaysWhatItCannotSee) {
+  auto fs = sys::OpenHostFs(kFixtures + "/hosts/build-vm-nonroot");
+  auto host = Discover(*fs);
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  EXPECT_TRUE(host->iomem_hidden);
+  EXPECT_FALSE(host->ecam.has_value());  // not "ECAM at 0"
+  ASSERT_EQ(host->pci.size(), 6u);
+  for (const PciFunction& f : host->pci) EXPECT_TRUE(f.caps_hidden) << f.bdf.ToString();
+  // The root capture of the same machine sees everything.
+  auto root_fs = sys::OpenHostFs(kBuildVm);
+  auto root_host = Discover(*root_fs);
+  ASSERT_TRUE(root_host.ok()) << root_host.error().ToString();
+  EXPECT_FALSE(root_host->iomem_hidden);
+  for (const PciFunction& f : root_host->pci) EXPECT_FALSE(f.caps_hidden) << f.bdf.ToString();
+}
+
 TEST(HostFiles, MatchesFilesAndTheDirectoriesOnTheirWay) {
   EXPECT_TRUE(IsHostFile("/proc/iomem"));
   EXPECT_TRUE(IsHostFile("/sys/devices/system/cpu/cpu12/topology/core_id"));
@@ -544,7 +564,7 @@ TEST_F(Tree, MemoryMapEcamAndMint) {
   ASSERT_EQ(mint.nodes.size(), 1u);
   EXPECT_EQ(mint.nodes[0].id, 1u);
   EXPECT_EQ(mint.nodes[0].name, "node1");
-  EXPECT_EQ(mint.nodes[0].state, "running");
+  EXPECT_EQ(mint.nodes[0].state, NodeState::kRunning);
   EXPECT_EQ(mint.nodes[0].uptime, "42.5");
   EXPECT_EQ(mint.nodes[0].cpus, std::vector<CpuId>{CpuId{2}});
   EXPECT_EQ(mint.nodes[0].apic_ids, std::vector<ApicId>{ApicId{4}});
@@ -828,6 +848,8 @@ TEST_F(Tree, TruncatedConfigSpaceMeansNoCapabilities) {
   auto host = Run();
   ASSERT_TRUE(host.ok()) << host.error().ToString();
   EXPECT_FALSE(host->FindPci(PciBdf{0, 0, 5, 0})->msix);
+  // ... and that is known: "no MSI-X" is not an answer mintctl gives.
+  EXPECT_TRUE(host->FindPci(PciBdf{0, 0, 5, 0})->caps_hidden);
 }
 
 // ---- Parsers on their own ------------------------------------------------

@@ -47,13 +47,15 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
                       sys::PciDriverControl& pci, std::vector<std::string>& log);
 
 // The seams of a dry run, modelled on `host` (its mint pool, its CPUs' APIC
-// ids, its functions' drivers). When the host has no mint pool, an
-// illustrative one at 4 GiB of `fallback_pool` bytes is used.
+// ids, its functions' drivers). When the host has no mint pool (a plan made
+// on a kernel without mint), an illustrative one at 4 GiB of `fallback_pool`
+// bytes is used: callers pass the node's own memory, so the dry run never
+// refuses a size against a pool that does not exist.
 struct DryRun {
   std::unique_ptr<sys::RecordingMintDevice> device;
   std::unique_ptr<sys::RecordingPciDriver> pci;
 };
-DryRun MakeDryRun(const HostTopology& host, uint64_t fallback_pool = 64ull << 30);
+DryRun MakeDryRun(const HostTopology& host, uint64_t fallback_pool);
 
 // ---- Teardown: the end of a node (mintctl destroy, mintctl recover) -------
 //

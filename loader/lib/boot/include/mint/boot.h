@@ -47,6 +47,7 @@ Result<BzImageInfo> ProbeBzImage(std::span<const uint8_t> image, std::string_vie
 // Where the node lives, as NODE_CREATE returned it.
 struct NodeLayout {
   uint32_t node_id = 0;
+  std::string name;              // errors name the node by it ("node<id>" when empty)
   std::vector<PhysRange> ram;    // node RAM (includes the shared region)
   PhysRange low;                 // usable range below 1 MiB (the node's own AP trampoline)
   PhysRange shared;              // shared region: reserved in the node's e820

@@ -73,7 +73,7 @@ Result<Lock> AcquireLock(const std::string& path, const std::string& what,
 struct NodeStatus {
   uint32_t id = 0;
   std::string name;
-  std::string state;
+  NodeState state = NodeState::kCreated;
   std::string reason;
   std::string agent;  // "ready", "absent", or "" on a kernel without the channel
   std::vector<PciBdf> devices;
@@ -96,7 +96,7 @@ struct Recipe {
   std::string kernel;
   std::string initrd;
   std::vector<std::string> initrd_layers;  // appended to initrd (the VMM layer)
-  std::string cmdline;  // the full command line plan built
+  std::string cmdline;                     // the full command line plan built
   OnCrash on_crash = OnCrash::kStop;
   uint32_t restart_budget = 3;
   std::optional<Ecam> ecam;            // handed to the node with its devices
@@ -191,7 +191,7 @@ class Watcher {
 
  private:
   struct Seen {
-    std::string state;
+    NodeState state = NodeState::kCreated;
     uint32_t restarts = 0;
     bool acted = false;  // on_crash already applied to this failure
     std::chrono::steady_clock::time_point restarted_at;

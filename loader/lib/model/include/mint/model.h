@@ -214,6 +214,9 @@ struct PciFunction {
   std::string driver;  // bound driver, empty if none
   bool msi = false;
   bool msix = false;
+  // The kernel showed only the first 64 bytes of config space (mintctl not
+  // run as root): the capability list, so msi/msix, is unknown.
+  bool caps_hidden = false;
   std::optional<int> iommu_group;
   int numa_node = -1;
   std::string description;  // libpci's name, e.g. "Virtio block device"
@@ -243,11 +246,39 @@ struct Swap {
   std::string source;  // "/dev/sdb2" or a file
 };
 
+// A node's state: the kernel's enum mint_node_state (include/uapi/linux/
+// mint.h, same order and numbers; model.cpp checks it), which
+// /sys/kernel/mint/nodes/<id>/state shows by these names (docs/abi.md).
+enum class NodeState : uint8_t {
+  kCreated,   // resources held, nothing loaded
+  kLoaded,    // image copied in
+  kBooting,   // CPU started, no word from it yet
+  kRunning,   // the node said it is up
+  kStopping,  // node0 asked it to stop
+  kStopped,   // parked after halt/poweroff/reboot
+  kCrashed,   // parked after a panic
+  kHung,      // heartbeat silent past a deadline
+  kFailed,    // never reached its console
+};
+std::string_view NodeStateName(NodeState state);  // "running"
+// The state named by `text` (trailing whitespace ignored); an unknown name
+// is kIo naming `path` and the names this mintctl knows.
+Result<NodeState> ParseNodeState(std::string_view text, std::string_view path);
+// The rules every reader of a state shares:
+// never started: what a killed mintctl leaves (created, loaded); recovered.
+bool NeverStarted(NodeState state);
+// its CPUs may be running node code (booting, running, stopping, hung):
+// destroy refuses it until it is stopped or killed.
+bool MayRun(NodeState state);
+// went down on its own (crashed, hung, failed): on_crash applies, status
+// shows the console's last lines.
+bool WentDown(NodeState state);
+
 // A node as /sys/kernel/mint/nodes/<id>/ describes it.
 struct MintNode {
   uint32_t id = 0;
   std::string name;
-  std::string state;  // "running", "crashed", ...
+  NodeState state = NodeState::kCreated;
   std::vector<CpuId> cpus;
   std::vector<ApicId> apic_ids;
   std::vector<PhysRange> memory;
@@ -284,6 +315,9 @@ struct HostTopology {
   std::vector<NumaNode> numa_nodes;
   ByteSize mem_total;
   std::vector<IomemRange> iomem;
+  // /proc/iomem read with every address zero (mintctl not run as root): the
+  // physical address map, so the ECAM window, is unknown (ecam is empty).
+  bool iomem_hidden = false;
   std::optional<Ecam> ecam;
   std::vector<PciFunction> pci;
   std::vector<BlockDevice> disks;

@@ -101,8 +101,7 @@ class MintDevice {
   // keep the kernel's errno: ENOTCONN when the node is not booting, running
   // or hung (kConflict), ENOENT no such node (kNotFound), EMSGSIZE tx too
   // long (kInvalidArgument), EIO a corrupt record from the node (kIo).
-  virtual Result<ChanResult> Chan(uint32_t id, std::span<const uint8_t> tx,
-                                  std::span<uint8_t> rx);
+  virtual Result<ChanResult> Chan(uint32_t id, std::span<const uint8_t> tx, std::span<uint8_t> rx);
 };
 
 // The path of the device under a host root: "/dev/mint" for "/".
@@ -117,15 +116,21 @@ Result<std::unique_ptr<MintDevice>> OpenMintDevice(const std::string& path);
 // ---- The recording device ------------------------------------------------
 
 // Executes nothing. Models the kernel side closely enough to show what a
-// real run would do: CreateNode hands out memory first-fit from the pool
-// and APIC ids from the map it was given; Destroy gives them back.
+// real run would do, and to refuse what the kernel would refuse (the dry
+// run boot rehearses before it touches the host): CreateNode checks the
+// CPU count, name and memory granule, hands out memory first-fit from the
+// pool (at most MINT_MAX_RANGES pieces) and APIC ids from the map it was
+// given; AssignPci keeps to MINT_MAX_PCI; Load takes 1..MINT_MAX_SEGMENTS
+// segments, each inside the node's RAM and outside its shared region;
+// Start wants entry and boot_params in the node's RAM; Destroy gives
+// everything back.
 class RecordingMintDevice : public MintDevice {
  public:
   struct Node {
     CreateNodeRequest request;
     CreatedNode created;
     std::vector<PciBdf> devices;
-    std::string state;  // "created", "loaded", "running", "stopped"
+    NodeState state = NodeState::kCreated;
     std::deque<std::vector<uint8_t>> to_node, from_node;
   };
 
@@ -154,7 +159,7 @@ class RecordingMintDevice : public MintDevice {
   Result<ChanResult> Chan(uint32_t id, std::span<const uint8_t> tx, std::span<uint8_t> rx) override;
 
   // Test controls of the model.
-  void SetState(uint32_t id, std::string state);
+  void SetState(uint32_t id, NodeState state);
   void QueueFromNode(uint32_t id, std::vector<uint8_t> record);
   void set_to_node_room(size_t records) { to_node_room_ = records; }
   // Called with each record queued for the node; it may QueueFromNode,
