@@ -65,8 +65,9 @@ Result<void> Boot(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
   MINT_TRY(auto device, sys::OpenMintDevice(device_path));
   MINT_CHECK(before_apply(p.plan));
   auto pci = sys::MakePciDriverControl(*p.host.fs);
+  apply::Ledger ledger(lifecycle::LedgerDir(globals.root));
   std::vector<std::string> steps;
-  auto applied = apply::Apply(p.plan, p.files, *device, *pci, steps);
+  auto applied = apply::Apply(p.plan, p.files, *device, *pci, &ledger, steps);
   if (globals.json) {
     nlohmann::json j = PlanJson(p.plan, steps);
     j["started"] = applied.ok();

@@ -8,8 +8,38 @@
 #include "mint/sys/pci_driver.h"
 
 namespace mint::cli {
+namespace {
 
-Result<HostLock> LockHost(const Globals& globals, const std::string& what, std::ostream& note) {
+// Anything recovery may have to look at: a node half-made, a recipe or a
+// ledger entry on file. (A function on pci-stub without a ledger entry is
+// not mint's.)
+bool MayHaveLeftovers(const Globals& globals, const HostTopology& topology) {
+  if (!lifecycle::ListRecipes(globals.root).empty()) return true;
+  std::error_code ec;
+  if (!std::filesystem::is_empty(lifecycle::LedgerDir(globals.root), ec) && !ec) return true;
+  for (const auto& n : topology.mint.nodes)
+    if (NeverStarted(n.state)) return true;
+  return false;
+}
+
+Result<void> RecoverLeftovers(const Globals& globals, HostLock& held, std::ostream& note) {
+  MINT_TRY(Host host, LoadHost(globals));
+  if (!host.topology.mint.present || !MayHaveLeftovers(globals, host.topology)) return Ok();
+  MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
+  auto pci = sys::MakePciDriverControl(*host.fs);
+  lifecycle::Recovery recovery;
+  auto recovered = lifecycle::Recover(globals.root, host.topology, *device, *pci, recovery);
+  for (const auto& line : recovery.log) note << "mintctl: recover: " << line << "\n";
+  note << std::flush;
+  held.log = std::move(recovery.log);
+  held.recovered = std::move(recovery.torn_down);
+  return recovered;
+}
+
+}  // namespace
+
+Result<HostLock> LockHost(const Globals& globals, const std::string& what, std::ostream& note,
+                          IfRecoveryFails if_fails) {
   HostLock held;
   if (!std::filesystem::exists(sys::MintDevicePath(globals.root))) return held;
   MINT_TRY(held.lock, lifecycle::AcquireLock(lifecycle::HostLockPath(globals.root), what,
@@ -19,20 +49,13 @@ Result<HostLock> LockHost(const Globals& globals, const std::string& what, std::
                                                     << holder << ") to finish\n"
                                                     << std::flush;
                                              }));
-  MINT_TRY(Host host, LoadHost(globals));
-  if (!host.topology.mint.present) return held;
-  bool leftovers = !lifecycle::ListRecipes(globals.root).empty();
-  for (const auto& n : host.topology.mint.nodes) leftovers = leftovers || NeverStarted(n.state);
-  for (const auto& f : host.topology.pci) leftovers = leftovers || f.driver == sys::kStubDriver;
-  if (!leftovers) return held;
-  MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
-  auto pci = sys::MakePciDriverControl(*host.fs);
-  auto recovered = lifecycle::Recover(globals.root, host.topology, *device, *pci, held.log);
-  for (const auto& line : held.log) note << "mintctl: recover: " << line << "\n";
-  for (const auto& n : host.topology.mint.nodes)
-    if (NeverStarted(n.state)) held.recovered.insert(n.name);
-  note << std::flush;
-  if (!recovered.ok()) return recovered.take_error();
+  auto recovered = RecoverLeftovers(globals, held, note);
+  if (recovered.ok()) return held;
+  if (if_fails == IfRecoveryFails::kRefuse) return recovered.take_error();
+  note << "mintctl: warning: recovering what a killed mintctl left failed: "
+       << recovered.error().ToString() << "; going on with " << what
+       << " (mintctl recover tries again)\n"
+       << std::flush;
   return held;
 }
 

@@ -18,10 +18,18 @@ struct HostLock {
   std::vector<std::string> log;     // what recovery did
 };
 
+// What a failed recovery means for the command that took the lock.
+enum class IfRecoveryFails {
+  kRefuse,  // the command fails with the recovery's error (it may take resources)
+  kWarn,    // "mintctl: warning: ..." on `note`, and the command goes on (stop, kill:
+            // parking a node's own CPUs must work whatever else is left over)
+};
+
 // Without /dev/mint under the root nothing can be changed, so nothing is
 // locked (and no /run/mint is created under a captured --root tree).
 // `what` goes into the lock file ("boot node1"). `note` gets "waiting for
-// ..." and one "recovered: ..." line per recovery action.
-Result<HostLock> LockHost(const Globals& globals, const std::string& what, std::ostream& note);
+// ..." and one "recover: ..." line per recovery action.
+Result<HostLock> LockHost(const Globals& globals, const std::string& what, std::ostream& note,
+                          IfRecoveryFails if_fails = IfRecoveryFails::kRefuse);
 
 }  // namespace mint::cli

@@ -32,7 +32,10 @@ std::string Seconds(std::chrono::steady_clock::duration d) {
 
 Result<void> RunStop(const Globals& globals, const std::string& name, bool force,
                      uint32_t timeout_ms, std::ostream& out) {
-  MINT_TRY(HostLock held, LockHost(globals, (force ? "kill " : "stop ") + name, std::cerr));
+  // Parking a node's own CPUs takes nothing: a leftover that cannot be
+  // recovered must not keep the operator from killing a hung node.
+  MINT_TRY(HostLock held, LockHost(globals, (force ? "kill " : "stop ") + name, std::cerr,
+                                   IfRecoveryFails::kWarn));
   auto fs = sys::OpenHostFs(globals.root);
   MINT_TRY(lifecycle::NodeStatus node, lifecycle::FindNode(*fs, name));
   MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
@@ -60,6 +63,9 @@ Result<void> RunRestart(const Globals& globals, const std::string& name, uint32_
       lifecycle::Restart(globals.root, *fs, *device, name, ReadBytes, {timeout_ms}, log);
   for (size_t i = 0; i < log.size(); ++i) out << "  " << i + 1 << ". " << log[i] << "\n";
   if (!restarted.ok()) return restarted.take_error();
+  // The operator brought it back: watch's on_crash budget starts afresh.
+  if (auto reset = lifecycle::RemoveRestartCount(globals.root, name); !reset.ok())
+    std::cerr << "mintctl: warning: " << reset.error().ToString() << "\n";
   held.lock.Release();  // a booting node is no leftover: others may go on
   const auto started = std::chrono::steady_clock::now();
   if (wait_s == 0) {
@@ -103,11 +109,15 @@ Result<void> RunDestroy(const Globals& globals, const std::string& name, std::os
   MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
   auto pci = sys::MakePciDriverControl(*host.fs);
   std::vector<std::string> log;
-  MINT_CHECK(apply::Teardown(*node, *device, *pci, log));
+  apply::Ledger ledger(lifecycle::LedgerDir(globals.root));
+  auto torn = apply::Teardown(*node, *device, *pci, ledger, log);
+  for (size_t i = 0; i < log.size(); ++i) out << "  " << i + 1 << ". " << log[i] << "\n";
+  MINT_CHECK(std::move(torn));
   MINT_CHECK(lifecycle::RemoveRecipe(globals.root, name));
+  MINT_CHECK(lifecycle::RemoveRestartCount(globals.root, name));
   RemoveGuestRecord(globals.root, name);  // a new node of this name starts with no past guests
   out << name << " destroyed: CPUs " << FormatCpuList(node->cpus) << " back in node0";
-  if (!node->devices.empty()) out << ", " << node->devices.size() << " PCI function(s) reprobed";
+  if (!node->devices.empty()) out << ", " << node->devices.size() << " PCI function(s) given back";
   out << "\n";
   return Ok();
 }
@@ -120,8 +130,8 @@ Result<void> RunRecover(const Globals& globals, std::ostream& out) {
   std::ostringstream notes;
   MINT_TRY(HostLock held, LockHost(globals, "recover", notes));
   if (held.log.empty()) {
-    out << "nothing to recover: no node is left created or loaded, no function is stranded on "
-           "pci-stub, no boot recipe is orphaned\n";
+    out << "nothing to recover: no node is left created or loaded, mint's ledger lists nothing "
+           "left to give back, no boot recipe is orphaned\n";
     return Ok();
   }
   for (const auto& line : held.log) out << line << "\n";

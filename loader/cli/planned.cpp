@@ -36,7 +36,7 @@ Result<void> Rehearse(const Planned& p, std::vector<std::string>& steps) {
   // Without a mint pool (a plan made on another kernel) the dry run's pool
   // is exactly the node's memory: the plan already said it was not checked.
   apply::DryRun seams = apply::MakeDryRun(p.host.topology, p.plan.memory.bytes);
-  auto applied = apply::Apply(p.plan, p.files, *seams.device, *seams.pci, steps);
+  auto applied = apply::Apply(p.plan, p.files, *seams.device, *seams.pci, nullptr, steps);
   if (!applied.ok()) return applied.take_error();
   return Ok();
 }

@@ -52,12 +52,17 @@ Result<void> RunWatch(const Globals& globals, uint32_t interval_ms, std::ostream
   ::sigaction(SIGTERM, &sa, nullptr);
 
   lifecycle::Watcher::Actions actions;
-  actions.restart = [&](const lifecycle::NodeStatus& node) -> Result<void> {
-    MINT_TRY(HostLock held, LockHost(globals, "watch: restart " + node.name, out));
+  actions.lock = [&](const std::string& what, bool parks_only) -> Result<lifecycle::Lock> {
+    MINT_TRY(HostLock held,
+             LockHost(globals, what, out,
+                      parks_only ? IfRecoveryFails::kWarn : IfRecoveryFails::kRefuse));
+    return std::move(held.lock);
+  };
+  actions.restart = [&](const lifecycle::NodeStatus& node, lifecycle::Lock& lock) -> Result<void> {
     MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
     std::vector<std::string> log;
     MINT_CHECK(lifecycle::Restart(globals.root, *fs, *device, node.name, ReadBytes, {}, log));
-    held.lock.Release();
+    lock.Release();
     // Its guests follow it: once it runs and its agent answers.
     MINT_CHECK(WaitUntilRunning(*fs, node.name, node.dir, kGuestsWait));
     MINT_CHECK(lifecycle::WaitForAgent(*fs, node, kGuestsWait, channel::RealClock()));
@@ -68,8 +73,7 @@ Result<void> RunWatch(const Globals& globals, uint32_t interval_ms, std::ostream
       out << Now() << " " << PrintableText(line) << "\n";
     return started;
   };
-  actions.kill = [&](const lifecycle::NodeStatus& node) -> Result<void> {
-    MINT_TRY(HostLock held, LockHost(globals, "watch: kill " + node.name, out));
+  actions.kill = [&](const lifecycle::NodeStatus& node, lifecycle::Lock&) -> Result<void> {
     MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
     return lifecycle::Kill(*device, node);
   };

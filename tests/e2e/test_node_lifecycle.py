@@ -259,7 +259,7 @@ cat /tmp/crash.err
         self.run_ok("mintctl destroy node2")
         self.crash("node1")
         out = self.run_ok("mintctl destroy node1")
-        self.assertIn("node1 destroyed: CPUs 4-5 back in node0, 1 PCI function(s) reprobed", out)
+        self.assertIn("node1 destroyed: CPUs 4-5 back in node0, 1 PCI function(s) given back", out)
         self.assertEqual(self.snapshot(), self.baseline)
 
         self.boot_node3()
@@ -302,8 +302,8 @@ wait $p; echo "killed-at=$s"
                               r"tearing it down" % state)
         self.assertEqual(self.snapshot(), self.baseline)
         self.assertEqual(self.run_ok("mintctl recover"),
-                         "nothing to recover: no node is left created or loaded, no function "
-                         "is stranded on pci-stub, no boot recipe is orphaned")
+                         "nothing to recover: no node is left created or loaded, mint's ledger "
+                         "lists nothing left to give back, no boot recipe is orphaned")
         # Again, and this time the next mutating mintctl recovers by itself.
         state = self.kill_boot_half_way()
         out = self.boot_node3()

@@ -6,7 +6,9 @@
 // function handed to pci-stub (NODE_START refuses a function on any other
 // driver); the image from NODE_CREATE's ranges; NODE_LOAD; NODE_START.
 // Undo: NODE_DESTROY (it also drops the ownership), and only after it
-// worked each stubbed function back on its node0 driver, newest first.
+// worked each stubbed function back on its node0 driver (or on none, as it
+// was), newest first. The ledger records the CPUs before NODE_CREATE and
+// each function before its stub, and forgets each once it is undone.
 #include "mint/apply.h"
 
 #include <cstdio>
@@ -50,8 +52,13 @@ boot::NodeLayout LayoutOf(const Plan& plan, const sys::CreatedNode& created) {
 }  // namespace
 
 Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice& device,
-                      sys::PciDriverControl& pci, std::vector<std::string>& log) {
+                      sys::PciDriverControl& pci, Ledger* ledger, std::vector<std::string>& log) {
   Transaction tx(log);
+  // A forgotten entry that stays (its file could not be rewritten) is
+  // harmless: recovery finds the change undone and drops it.
+  auto forget = [&](Result<void> r) {
+    if (!r.ok()) log.push_back("   ledger: " + r.error().ToString());
+  };
   const std::string node = plan.name + " (id " + std::to_string(plan.node_id) + ")";
 
   sys::CreatedNode created;
@@ -61,14 +68,25 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
       "NODE_CREATE " + node + ": CPUs " + FormatCpuList(plan.cpus) + ", " + plan.memory.ToString() +
           numa,
       [&]() -> Result<void> {
-        MINT_TRY(created, device.CreateNode(request));
+        if (ledger) MINT_CHECK(ledger->TakeCpus(plan.name, plan.node_id, plan.cpus));
+        auto result = device.CreateNode(request);
+        if (!result.ok()) {
+          if (ledger) forget(ledger->ForgetCpus(plan.name));  // all or nothing: none taken
+          return result.take_error();
+        }
+        created = std::move(*result);
         log.push_back("   got RAM " + Ranges(created.ram) + ", APIC ids " +
                       Apics(created.apic_ids) + ", low " + Ranges({created.low}) + ", shared " +
                       Ranges({created.shared}) + ", TSC " + std::to_string(created.tsc_khz) +
                       " kHz, LAPIC " + std::to_string(created.lapic_khz) + " kHz");
         return Ok();
       },
-      "NODE_DESTROY " + node, [&] { return device.Destroy(plan.node_id); });
+      "NODE_DESTROY " + node,
+      [&]() -> Result<void> {
+        MINT_CHECK(device.Destroy(plan.node_id));
+        if (ledger) forget(ledger->ForgetCpus(plan.name));
+        return Ok();
+      });
   if (!made.ok()) return tx.Abort(made.take_error());
 
   const size_t create_step = tx.last_step();
@@ -86,9 +104,16 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
         create_step,
         "stub " + d.bdf.ToString() + " (" + d.description + "): " + Driver(d.node0_driver) +
             " -> pci-stub",
-        [&] { return pci.Stub(d.bdf, d.node0_driver); },
+        [&]() -> Result<void> {
+          if (ledger) MINT_CHECK(ledger->AddFunction(plan.name, d.bdf, d.node0_driver));
+          return pci.Stub(d.bdf, d.node0_driver);
+        },
         "restore " + d.bdf.ToString() + ": pci-stub -> " + Driver(d.node0_driver),
-        [&] { return pci.Restore(d.bdf, d.node0_driver); },
+        [&]() -> Result<void> {
+          MINT_CHECK(pci.Restore(d.bdf, d.node0_driver));
+          if (ledger) forget(ledger->ForgetFunction(plan.name, d.bdf));
+          return Ok();
+        },
         d.bdf.ToString() + " stays on pci-stub while " + plan.name + " owns it; mintctl destroy " +
             plan.name + " gives it back to node0");
     if (!done.ok()) return tx.Abort(done.take_error());

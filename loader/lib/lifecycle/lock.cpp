@@ -37,6 +37,10 @@ std::string ChannelLockPath(const std::string& root, const std::string& node) {
 std::string RecipePath(const std::string& root, const std::string& node) {
   return RunDir(root) + "/nodes/" + node + ".json";
 }
+std::string LedgerDir(const std::string& root) { return RunDir(root) + "/ledger"; }
+std::string RestartCountPath(const std::string& root, const std::string& node) {
+  return RunDir(root) + "/watch/" + node + ".json";
+}
 
 Lock& Lock::operator=(Lock&& other) noexcept {
   if (this != &other) {

@@ -105,11 +105,20 @@ Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& 
     segments.push_back(sys::LoadSegment{s.bytes, s.phys, s.memsz});
     pieces += (pieces.empty() ? "" : ", ") + s.what + " at " + Hex(s.phys.value);
   }
+  // NODE_LOAD makes the node `loaded`, which recovery would take for a
+  // half-made boot: the ledger says it is this node, restarting.
+  apply::Ledger ledger(LedgerDir(root));
+  if (auto r = ledger.SetRestarting(name, node.id, info->cpus, true); !r.ok())
+    return left(r.take_error());
   log.push_back("NODE_LOAD " + Who(node) + ": " + pieces);
   if (auto r = device.Load(node.id, segments); !r.ok()) return left(r.take_error());
   log.push_back("NODE_START " + Who(node) + ": entry " + Hex(image->entry.value));
   if (auto r = device.Start(node.id, image->entry, image->boot_params); !r.ok())
     return left(r.take_error());
+  // A mark that stays is harmless: only a `created`/`loaded` node is read
+  // for it, and the next restart clears it.
+  if (auto r = ledger.SetRestarting(name, node.id, info->cpus, false); !r.ok())
+    log.push_back("   ledger: " + r.error().ToString());
   return Ok();
 }
 

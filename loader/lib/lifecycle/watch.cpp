@@ -1,20 +1,77 @@
 // Watcher (mint/lifecycle.h): one line per event, on_crash applied once
-// per failure, restarts counted against the recipe's budget.
+// per failure and only to the node as it still is under the host lock,
+// restarts counted against the recipe's budget in /run/mint/watch.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "mint/lifecycle.h"
 
 namespace mint::lifecycle {
 namespace {
 
-std::string With(NodeState state, const std::string& reason) {
-  return std::string(NodeStateName(state)) + (reason.empty() ? "" : " (" + reason + ")");
-}
+constexpr int kCountVersion = 1;
 
 std::string Name(NodeState state) { return std::string(NodeStateName(state)); }
 
+std::string With(NodeState state, const std::string& reason) {
+  return Name(state) + (reason.empty() ? "" : " (" + reason + ")");
+}
+
 }  // namespace
+
+Result<uint32_t> ReadRestartCount(const std::string& root, const std::string& node, uint32_t id) {
+  std::string path = RestartCountPath(root, node);
+  std::ifstream in(path);
+  if (!in) return 0u;
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    auto j = nlohmann::json::parse(text.str());
+    if (j.value("version", 0) == kCountVersion && j.at("node").get<std::string>() == node) {
+      if (j.at("id").get<uint32_t>() != id) return 0u;  // an earlier node of this name
+      return j.at("restarts").get<uint32_t>();
+    }
+  } catch (const nlohmann::json::exception&) {
+  }
+  return MakeError(ErrorCode::kInvalidArgument, path,
+                   "not a watch restart count; remove it (the node's restart budget starts "
+                   "afresh)");
+}
+
+Result<void> WriteRestartCount(const std::string& root, const std::string& node, uint32_t id,
+                               uint32_t restarts) {
+  std::string path = RestartCountPath(root, node);
+  nlohmann::json j{{"version", kCountVersion}, {"node", node}, {"id", id}, {"restarts", restarts}};
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  if (ec)
+    return MakeError(ErrorCode::kIo, path, "cannot create its directory (" + ec.message() + ")",
+                     ec.value());
+  std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << j.dump() << "\n";
+    if (!out.flush()) return MakeError(ErrorCode::kIo, tmp, "cannot write it", errno);
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return MakeError(ErrorCode::kIo, path, "cannot rename " + tmp + " to it", ec.value());
+  return Ok();
+}
+
+Result<void> RemoveRestartCount(const std::string& root, const std::string& node) {
+  std::error_code ec;
+  std::filesystem::remove(RestartCountPath(root, node), ec);
+  if (ec)
+    return MakeError(ErrorCode::kIo, RestartCountPath(root, node), "cannot remove it", ec.value());
+  return Ok();
+}
 
 Watcher::Watcher(std::string root, sys::HostFs& fs, Actions actions, channel::Clock& clock)
     : root_(std::move(root)), fs_(fs), actions_(std::move(actions)), clock_(clock) {}
@@ -32,7 +89,17 @@ std::vector<std::string> Watcher::Poll() {
     auto it = seen_.find(node.name);
     const bool is_new = it == seen_.end();
     Seen& s = seen_[node.name];
+    if (!is_new && s.id != node.id) {  // destroyed and booted again between two polls
+      s = Seen{};
+      s.state = node.state;
+    }
+    s.id = node.id;
     if (is_new) {
+      auto count = ReadRestartCount(root_, node.name, node.id);
+      if (count.ok())
+        s.restarts = *count;
+      else
+        lines.push_back(count.error().ToString());
       auto recipe = ReadRecipe(root_, node.name);
       std::string policy =
           recipe.ok() ? "on_crash " + std::string(OnCrashName(recipe->on_crash)) +
@@ -40,6 +107,8 @@ std::vector<std::string> Watcher::Poll() {
                                  ? ", restart budget " + std::to_string(recipe->restart_budget)
                                  : "")
                       : "no boot recipe: watched only";
+      if (recipe.ok() && recipe->on_crash == OnCrash::kRestart && s.restarts > 0)
+        policy += " (" + std::to_string(s.restarts) + " used)";
       lines.push_back(node.name + (first_ ? " is " : " appeared: ") +
                       With(node.state, WentDown(node.state) ? node.reason : "") + "; " + policy);
     } else if (s.state != node.state) {
@@ -70,6 +139,9 @@ std::vector<std::string> Watcher::Poll() {
       continue;
     }
     if (recipe->on_crash == OnCrash::kRestart) {
+      // The count on file is the truth: the operator's `mintctl restart`
+      // removes it (a fresh budget), another watch may have added to it.
+      if (auto count = ReadRestartCount(root_, node.name, node.id); count.ok()) s.restarts = *count;
       if (s.restarts >= recipe->restart_budget) {
         lines.push_back(node.name + ": restart budget used up (" + std::to_string(s.restarts) +
                         " of " + std::to_string(recipe->restart_budget) + "); left " +
@@ -77,8 +149,12 @@ std::vector<std::string> Watcher::Poll() {
                         " or mintctl destroy " + node.name);
         continue;
       }
+      Lock lock;
+      if (!StillAsSeen(node, "watch: restart " + node.name, false, lock, lines)) continue;
       ++s.restarts;
-      auto r = actions_.restart(node);
+      if (auto saved = WriteRestartCount(root_, node.name, node.id, s.restarts); !saved.ok())
+        lines.push_back(node.name + ": the restart count is not kept: " + saved.error().ToString());
+      auto r = actions_.restart(node, lock);
       if (r.ok()) {
         s.restarted_at = clock_.Now();
         lines.push_back(node.name + ": on_crash restart: restarted (" + std::to_string(s.restarts) +
@@ -89,7 +165,9 @@ std::vector<std::string> Watcher::Poll() {
       continue;
     }
     if (node.state == NodeState::kHung) {
-      auto r = actions_.kill(node);
+      Lock lock;
+      if (!StillAsSeen(node, "watch: kill " + node.name, true, lock, lines)) continue;
+      auto r = actions_.kill(node, lock);
       lines.push_back(node.name + (r.ok()
                                        ? ": on_crash stop: killed (its CPUs are parked); "
                                          "mintctl destroy " +
@@ -110,6 +188,31 @@ std::vector<std::string> Watcher::Poll() {
   }
   first_ = false;
   return lines;
+}
+
+std::optional<NodeStatus> Watcher::StillAsSeen(const NodeStatus& node, const std::string& what,
+                                               bool parks_only, Lock& lock,
+                                               std::vector<std::string>& lines) {
+  auto held = actions_.lock(what, parks_only);
+  if (!held.ok()) {
+    lines.push_back(node.name + ": " + what.substr(what.find(' ') + 1) +
+                    " not done: " + held.error().ToString());
+    seen_[node.name].acted = false;  // try again on the next poll
+    return std::nullopt;
+  }
+  lock = std::move(*held);
+  auto now = FindNode(fs_, node.name);
+  if (!now.ok() || now->id != node.id || now->state != node.state) {
+    std::string is = !now.ok()            ? "gone"
+                     : now->id != node.id ? "a new node (id " + std::to_string(now->id) + ")"
+                                          : Name(now->state);
+    lines.push_back(node.name + " is " + is +
+                    " by the time watch holds the host lock (someone else acted on it); watch "
+                    "leaves it");
+    lock.Release();
+    return std::nullopt;
+  }
+  return *now;
 }
 
 }  // namespace mint::lifecycle

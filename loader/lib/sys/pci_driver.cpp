@@ -51,11 +51,12 @@ class SysfsPciDriver : public PciDriverControl {
     std::string name = bdf.ToString();
     std::string dev = "/sys/bus/pci/devices/" + name;
     MINT_CHECK(Write(dev + "/driver_override", "\n"));
-    if (BoundDriver(bdf) == kStubDriver)
-      MINT_CHECK(Write("/sys/bus/pci/drivers/pci-stub/unbind", name));
-    if (original.empty())
-      MINT_CHECK(Write("/sys/bus/pci/drivers_probe", name));
-    else
+    std::string bound = BoundDriver(bdf);
+    if (bound == kStubDriver) MINT_CHECK(Write("/sys/bus/pci/drivers/pci-stub/unbind", name));
+    // A function that had no driver gets none: probing would bind whatever
+    // matches it, which node0 never had.
+    if (original.empty()) return Ok();
+    if (bound != original)
       MINT_CHECK(Write("/sys/bus/pci/drivers/" + std::string(original) + "/bind", name));
     return RescanScsiHosts(bdf);
   }

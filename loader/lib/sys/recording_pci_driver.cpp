@@ -1,17 +1,13 @@
 // RecordingPciDriver: a PciDriverControl that touches nothing. It records
 // each call as one line, keeps which driver every function would be bound
-// to (probing binds the driver a function had when recording began), and
-// fails on request at call N, so apply's tests can check that each function
-// ends up back on its original driver.
+// to, and fails on request at call N, so apply's tests can check that each
+// function ends up back on its original driver (or on none).
 #include "mint/sys/pci_driver.h"
 
 namespace mint::sys {
 
 RecordingPciDriver::RecordingPciDriver(std::map<PciBdf, std::string> drivers)
-    : drivers_(std::move(drivers)) {
-  for (const auto& [bdf, driver] : drivers_)
-    if (driver != kStubDriver) probed_[bdf] = driver;
-}
+    : drivers_(std::move(drivers)) {}
 
 void RecordingPciDriver::FailAtCall(size_t n, Error error) {
   fail_at_ = n;
@@ -32,18 +28,13 @@ Result<void> RecordingPciDriver::Stub(const PciBdf& bdf, std::string_view curren
 }
 
 Result<void> RecordingPciDriver::Restore(const PciBdf& bdf, std::string_view original) {
-  if (original.empty()) {
-    // driver_override cleared, drivers_probe: the matching driver binds, or
-    // the one already bound stays.
-    if (auto e = Record("give back " + bdf.ToString() + ": probe")) return *e;
-    auto probed = probed_.find(bdf);
-    if (drivers_[bdf].empty() || drivers_[bdf] == kStubDriver)
-      drivers_[bdf] = probed == probed_.end() ? "" : probed->second;
-    return Ok();
-  }
-  if (auto e = Record("restore " + bdf.ToString() + ": pci-stub -> " + std::string(original)))
-    return *e;
-  drivers_[bdf] = std::string(original);
+  std::string to = original.empty() ? "no driver" : std::string(original);
+  if (auto e = Record("restore " + bdf.ToString() + ": pci-stub -> " + to)) return *e;
+  // driver_override cleared, pci-stub unbound if it holds the function,
+  // `original` bound (nothing bound when it had no driver).
+  std::string& now = drivers_[bdf];
+  if (now == kStubDriver) now.clear();
+  if (!original.empty()) now = std::string(original);
   return Ok();
 }
 

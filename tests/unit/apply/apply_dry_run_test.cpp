@@ -41,7 +41,7 @@ TEST(ApplyDryRun, UnreadImageListsLoadAndStartWithoutRunningThem) {
                   .value();
   auto seams = apply::MakeDryRun(host, 64ull << 30);
   std::vector<std::string> log;
-  auto applied = apply::Apply(plan, apply::BootFiles{}, *seams.device, *seams.pci, log);
+  auto applied = apply::Apply(plan, apply::BootFiles{}, *seams.device, *seams.pci, nullptr, log);
   ASSERT_TRUE(applied.ok()) << applied.error().ToString();
   EXPECT_EQ(
       seams.device->calls(),

@@ -3,10 +3,15 @@
 // (NODE_CREATE, NODE_ASSIGN_PCI each, pci-stub each, NODE_LOAD, NODE_START),
 // and for EVERY step a failure injected there, after which the host must be
 // exactly as before: no node, the whole pool free, every function on its own
-// driver, and no function rebound by node0 while a node still owned it.
+// driver, no function rebound by node0 while a node still owned it, and
+// the ledger (written before each change) empty again.
 #include "mint/apply.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "fake_bzimage.h"
 #include "host_builder.h"
@@ -18,6 +23,19 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
+// A ledger in a fresh temp dir, removed with it.
+struct TempLedger {
+  std::string dir = [] {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "mintledger.XXXXXX").string();
+    return std::string(::mkdtemp(tmpl.data()));
+  }();
+  apply::Ledger ledger{dir + "/ledger"};
+  ~TempLedger() { std::filesystem::remove_all(dir); }
+  std::optional<apply::LedgerEntry> Entry(const std::string& node) {
+    return ledger.Read(node).value();
+  }
+};
+
 struct Fixture {
   HostTopology host = HostBuilder().Build();
   Plan plan;
@@ -26,6 +44,7 @@ struct Fixture {
   KernelModel kernel{*seams.device, *seams.pci};
   std::map<PciBdf, std::string> drivers_before = seams.pci->drivers();
   ByteSize pool_before = seams.device->pool_free();
+  TempLedger ledger;
   Strings log;
 
   Fixture() {
@@ -35,13 +54,16 @@ struct Fixture {
     plan = plan::MakePlan(host, spec, plan::KernelImage{"/k", files.kernel, ""}).value();
   }
   Result<apply::Applied> Run() {
-    return apply::Apply(plan, files, kernel.device(), kernel.pci(), log);
+    return apply::Apply(plan, files, kernel.device(), kernel.pci(), &ledger.ledger, log);
   }
   void ExpectHostAsBefore() {
     EXPECT_TRUE(seams.device->nodes().empty());
     EXPECT_EQ(seams.device->pool_free(), pool_before);
     EXPECT_EQ(seams.pci->drivers(), drivers_before);
     EXPECT_EQ(kernel.violations(), Strings{});
+  }
+  void ExpectLedgerEmpty() {
+    EXPECT_FALSE(ledger.Entry("node1")) << "the ledger still lists node1";
   }
 };
 
@@ -117,6 +139,7 @@ TEST_P(ApplyDeviceFailure, UndoesEverythingAndReturnsTheError) {
   ASSERT_FALSE(applied.ok());
   EXPECT_EQ(applied.error().ToString(), "node id 1: injected (Input/output error)");
   f.ExpectHostAsBefore();
+  f.ExpectLedgerEmpty();
   if (at == 1) {  // NODE_CREATE failed: nothing to undo
     EXPECT_EQ(f.kernel.order(), Strings{"CREATE"});
     return;
@@ -155,9 +178,81 @@ TEST_P(ApplyStubFailure, DestroysTheNodeThenRestoresEarlierStubs) {
   // The failed stub put its own function back; only the earlier one is restored.
   if (GetParam() == 2) expected.push_back("RESTORE 0000:00:03.0");
   EXPECT_EQ(f.kernel.order(), expected);
+  // Only the function whose stub failed is still listed (recorded before
+  // the stub; the stub put it back itself): recovery finds it on its
+  // driver and forgets it.
+  auto left = f.ledger.Entry("node1");
+  ASSERT_TRUE(left);
+  EXPECT_TRUE(left->cpus.empty());
+  ASSERT_EQ(left->functions.size(), 1u);
+  EXPECT_EQ(left->functions[0].bdf, Bdf(GetParam() == 1 ? "0000:00:03.0" : "0000:00:04.0"));
+  EXPECT_EQ(left->functions[0].driver, "virtio-pci");
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryStubStep, ApplyStubFailure, ::testing::Values(1, 2));
+
+// Each change is in the ledger before it is made, and stays there while
+// the node has it.
+TEST(Apply, LedgerRecordsEachChangeBeforeItIsMade) {
+  Fixture f;
+  Strings seen;
+  f.kernel.set_before([&](const std::string& call) {
+    auto e = f.ledger.Entry("node1");
+    std::string s = call + ":";
+    if (e) {
+      s += " cpus " + FormatCpuList(e->cpus);
+      for (const auto& fn : e->functions) s += " " + fn.bdf.ToString() + "=" + fn.driver;
+    }
+    seen.push_back(s);
+  });
+  ASSERT_TRUE(f.Run().ok());
+  EXPECT_EQ(seen, (Strings{"CREATE: cpus 4-5", "ASSIGN 0000:00:03.0: cpus 4-5",
+                           "ASSIGN 0000:00:04.0: cpus 4-5",
+                           "STUB 0000:00:03.0: cpus 4-5 0000:00:03.0=virtio-pci",
+                           "STUB 0000:00:04.0: cpus 4-5 0000:00:03.0=virtio-pci "
+                           "0000:00:04.0=virtio-pci",
+                           "LOAD: cpus 4-5 0000:00:03.0=virtio-pci 0000:00:04.0=virtio-pci",
+                           "START: cpus 4-5 0000:00:03.0=virtio-pci 0000:00:04.0=virtio-pci"}));
+  auto entry = f.ledger.Entry("node1");
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->id, 1u);
+  EXPECT_FALSE(entry->restarting);
+}
+
+// A ledger that cannot be written stops apply before NODE_CREATE.
+TEST(Apply, UnwritableLedgerChangesNothing) {
+  Fixture f;
+  std::ofstream(f.ledger.dir + "/ledger") << "a file where the directory should be";
+  auto applied = f.Run();
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.error().context, f.ledger.dir + "/ledger");
+  EXPECT_NE(applied.error().message.find("mint records there what it changes on node0, before "
+                                         "changing it"),
+            std::string::npos)
+      << applied.error().ToString();
+  EXPECT_EQ(f.kernel.order(), Strings{});
+}
+
+// A function node0 had no driver for goes back to no driver: the undo must
+// not bind one (drivers_probe would bind whatever matches it).
+TEST(Apply, UndoLeavesAFunctionThatHadNoDriverWithoutOne) {
+  HostTopology host =
+      HostBuilder().Pci("0000:00:07.0", 0x020000, "", false, true, "Unbound NIC").Build();
+  NodeSpec spec = Spec(2, 256ull << 20);
+  AddDevice(spec, DeviceKind::kPci, "0000:00:07.0");
+  apply::BootFiles files{MakeBzImage(), std::vector<uint8_t>(8192, 0x42)};
+  Plan plan = plan::MakePlan(host, spec, plan::KernelImage{"/k", files.kernel, ""}).value();
+  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
+  seams.device->FailAtCall(4, Injected("MINT_NODE_START failed"));  // CREATE ASSIGN LOAD START
+  TempLedger ledger;
+  Strings log;
+  auto applied = apply::Apply(plan, files, *seams.device, *seams.pci, &ledger.ledger, log);
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(seams.pci->calls(), (Strings{"stub 0000:00:07.0: no driver -> pci-stub",
+                                         "restore 0000:00:07.0: pci-stub -> no driver"}));
+  EXPECT_EQ(seams.pci->drivers().at(Bdf("0000:00:07.0")), "");
+  EXPECT_FALSE(ledger.Entry("node1"));
+}
 
 TEST(Apply, BootImageFailureIsUndone) {
   Fixture f;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cerrno>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ class KernelModel {
   // "STUB 0000:00:03.0", "LOAD", "START", "DESTROY", "RESTORE 0000:..".
   const std::vector<std::string>& order() const { return order_; }
   const std::vector<std::string>& violations() const { return violations_; }
+  // Called with each call's name ("CREATE", "STUB 0000:...") before it runs.
+  void set_before(std::function<void(const std::string&)> before) { before_ = std::move(before); }
 
  private:
   class Device : public sys::MintDevice {
@@ -34,19 +37,19 @@ class KernelModel {
     Device(KernelModel& m, sys::RecordingMintDevice& d) : m_(m), d_(d) {}
     Result<sys::MintInfo> GetInfo() override { return d_.GetInfo(); }
     Result<sys::CreatedNode> CreateNode(const sys::CreateNodeRequest& r) override {
-      m_.order_.push_back("CREATE");
+      m_.Note("CREATE");
       return d_.CreateNode(r);
     }
     Result<void> AssignPci(uint32_t id, const PciBdf& bdf) override {
-      m_.order_.push_back("ASSIGN " + bdf.ToString());
+      m_.Note("ASSIGN " + bdf.ToString());
       return d_.AssignPci(id, bdf);
     }
     Result<void> Load(uint32_t id, std::span<const sys::LoadSegment> s) override {
-      m_.order_.push_back("LOAD");
+      m_.Note("LOAD");
       return d_.Load(id, s);
     }
     Result<void> Start(uint32_t id, PhysAddr entry, PhysAddr bp) override {
-      m_.order_.push_back("START");
+      m_.Note("START");
       auto node = d_.nodes().find(id);
       if (node != d_.nodes().end())
         for (const auto& bdf : node->second.devices) {
@@ -58,11 +61,11 @@ class KernelModel {
       return d_.Start(id, entry, bp);
     }
     Result<void> Stop(uint32_t id, bool force, uint32_t t) override {
-      m_.order_.push_back("STOP");
+      m_.Note("STOP");
       return d_.Stop(id, force, t);
     }
     Result<void> Destroy(uint32_t id) override {
-      m_.order_.push_back("DESTROY");
+      m_.Note("DESTROY");
       return d_.Destroy(id);
     }
     Result<sys::NodeInfo> GetNode(uint32_t id) override { return d_.GetNode(id); }
@@ -79,11 +82,11 @@ class KernelModel {
    public:
     Pci(KernelModel& m, sys::RecordingPciDriver& p) : m_(m), p_(p) {}
     Result<void> Stub(const PciBdf& bdf, std::string_view current) override {
-      m_.order_.push_back("STUB " + bdf.ToString());
+      m_.Note("STUB " + bdf.ToString());
       return p_.Stub(bdf, current);
     }
     Result<void> Restore(const PciBdf& bdf, std::string_view original) override {
-      m_.order_.push_back("RESTORE " + bdf.ToString());
+      m_.Note("RESTORE " + bdf.ToString());
       for (const auto& [id, node] : m_.device_.d_.nodes())
         for (const auto& owned : node.devices)
           if (owned == bdf)
@@ -96,8 +99,14 @@ class KernelModel {
     sys::RecordingPciDriver& p_;
   };
 
+  void Note(std::string call) {
+    if (before_) before_(call);
+    order_.push_back(std::move(call));
+  }
+
   Device device_;
   Pci pci_;
+  std::function<void(const std::string&)> before_;
   std::vector<std::string> order_;
   std::vector<std::string> violations_;
 };

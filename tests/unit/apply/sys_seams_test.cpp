@@ -105,7 +105,8 @@ TEST(PciDriver, StubThatDoesNotTakePutsTheFunctionBack) {
             "kernel with CONFIG_PCI_STUB=y");
   EXPECT_EQ(root.Read("/sys/bus/pci/devices/0000:00:03.0/driver_override"), "\n");
   EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/unbind"), "0000:00:03.0");
-  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/bind"), "0000:00:03.0");
+  // Probing bound virtio-pci again: binding it once more would fail (EBUSY).
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/bind"), "");
   EXPECT_EQ(root.Read("/sys/bus/pci/drivers/pci-stub/unbind"), "");
 }
 
@@ -159,18 +160,33 @@ TEST(PciDriver, OnlyMassStorageFunctionsAreRescanned) {
   EXPECT_EQ(root.Read("/sys/class/scsi_host/host5/scan"), "");
 }
 
-TEST(PciDriver, RestoreWithoutAnOriginalDriverProbes) {
+// A function that had no driver before mint took it: pci-stub lets go of
+// it and nothing else is bound (drivers_probe would bind whatever matches).
+TEST(PciDriver, RestoreOfAFunctionThatHadNoDriverBindsNothing) {
   TempRoot root;
   MakeSysfs(root, "pci-stub");
   auto host = sys::OpenHostFs(root.path());
   ASSERT_TRUE(sys::MakePciDriverControl(*host)->Restore(kBdf, "").ok());
-  EXPECT_EQ(root.Read("/sys/bus/pci/drivers_probe"), "0000:00:03.0");
+  EXPECT_EQ(root.Read("/sys/bus/pci/devices/0000:00:03.0/driver_override"), "\n");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/pci-stub/unbind"), "0000:00:03.0");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers_probe"), "");
   EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/bind"), "");
 }
 
+// A failed stub of a function with no driver puts it back on no driver.
+TEST(PciDriver, FailedStubOfAFunctionWithoutADriverBindsNothing) {
+  TempRoot root;
+  MakeSysfs(root, "virtio-pci");  // the probe bound virtio-pci, not pci-stub
+  auto host = sys::OpenHostFs(root.path());
+  ASSERT_FALSE(sys::MakePciDriverControl(*host)->Stub(kBdf, "").ok());
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/bind"), "");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers_probe"), "0000:00:03.0");  // the stub's own probe
+}
+
 // GiveBack on the real sysfs seam (what mintctl destroy runs after
-// NODE_DESTROY): override cleared, pci-stub unbound, probe, SCSI rescan.
-TEST(PciDriver, GiveBackProbesAndRescansTheDisks) {
+// NODE_DESTROY): override cleared, pci-stub unbound, the driver it had
+// bound, SCSI rescan; the ledger forgets it.
+TEST(PciDriver, GiveBackBindsTheDriverItHadAndRescansTheDisks) {
   TempRoot root;
   MakeSysfs(root, "pci-stub");
   fs::create_directories(root.path() +
@@ -179,12 +195,17 @@ TEST(PciDriver, GiveBackProbesAndRescansTheDisks) {
   root.Write("/sys/bus/pci/devices/0000:00:03.0/class", "0x010000\n");
   auto host = sys::OpenHostFs(root.path());
   auto pci = sys::MakePciDriverControl(*host);
+  apply::Ledger ledger(root.path() + "/run/mint/ledger");
+  ASSERT_TRUE(ledger.TakeCpus("node1", 1, {CpuId{2}}).ok());
+  ASSERT_TRUE(ledger.AddFunction("node1", kBdf, "virtio-pci").ok());
   std::vector<std::string> log;
-  ASSERT_TRUE(apply::GiveBack("node1", {kBdf}, *pci, log).ok());
+  ASSERT_TRUE(apply::GiveBack("node1", {{kBdf, "virtio-pci"}}, *pci, ledger, log).ok());
   EXPECT_EQ(root.Read("/sys/bus/pci/devices/0000:00:03.0/driver_override"), "\n");
   EXPECT_EQ(root.Read("/sys/bus/pci/drivers/pci-stub/unbind"), "0000:00:03.0");
-  EXPECT_EQ(root.Read("/sys/bus/pci/drivers_probe"), "0000:00:03.0");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/bind"), "0000:00:03.0");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers_probe"), "");
   EXPECT_EQ(root.Read("/sys/class/scsi_host/host1/scan"), "- - -");
+  EXPECT_TRUE(ledger.Read("node1").value()->functions.empty());
 }
 
 // recover: a function assigned but never stubbed is still on its driver;
@@ -194,11 +215,13 @@ TEST(PciDriver, GiveBackLeavesAFunctionOnItsDriver) {
   MakeSysfs(root, "virtio-pci");
   auto host = sys::OpenHostFs(root.path());
   auto pci = sys::MakePciDriverControl(*host);
+  apply::Ledger ledger(root.path() + "/run/mint/ledger");
   std::vector<std::string> log;
-  ASSERT_TRUE(apply::GiveBack("node1", {kBdf}, *pci, log).ok());
+  ASSERT_TRUE(apply::GiveBack("node1", {{kBdf, "virtio-pci"}}, *pci, ledger, log).ok());
   EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/unbind"), "");
   EXPECT_EQ(root.Read("/sys/bus/pci/drivers/pci-stub/unbind"), "");
-  EXPECT_EQ(root.Read("/sys/bus/pci/drivers_probe"), "0000:00:03.0");
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers/virtio-pci/bind"), "");  // bound already
+  EXPECT_EQ(root.Read("/sys/bus/pci/drivers_probe"), "");
 }
 
 TEST(PciDriver, MissingSysfsAttributeIsAnIoErrorNamingIt) {

@@ -1,10 +1,15 @@
 // Teardown and GiveBack (mintctl destroy, mintctl recover) against the
 // recording fakes joined by KernelModel: NODE_DESTROY strictly before any
 // function goes back to node0, nothing given back when NODE_DESTROY fails,
-// every function tried even when one fails, exact error text; and the
+// every function tried even when one fails, exact error text; only what
+// the ledger lists is given back, each to the driver it had; and the
 // leftovers of a killed mintctl (functions still on their driver, on
-// pci-stub, or stranded on pci-stub without a node).
+// pci-stub).
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "fake_bzimage.h"
 #include "host_builder.h"
@@ -17,6 +22,18 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
+struct TempLedger {
+  std::string dir = [] {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "mintledger.XXXXXX").string();
+    return std::string(::mkdtemp(tmpl.data()));
+  }();
+  apply::Ledger ledger{dir + "/ledger"};
+  ~TempLedger() { std::filesystem::remove_all(dir); }
+  std::optional<apply::LedgerEntry> Entry(const std::string& node) {
+    return ledger.Read(node).value();
+  }
+};
+
 // node1 booted by Apply with sdb and sdc, then stopped (as mintctl destroy
 // finds it): `node` is what /sys/kernel/mint/nodes/1/ would show.
 struct Booted {
@@ -24,6 +41,7 @@ struct Booted {
   apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
   std::map<PciBdf, std::string> drivers_before = seams.pci->drivers();
   ByteSize pool_before = seams.device->pool_free();
+  TempLedger ledger;
   MintNode node;
   Strings log;
 
@@ -35,7 +53,8 @@ struct Booted {
     Plan plan = plan::MakePlan(host, spec, plan::KernelImage{"/k", files.kernel, ""}).value();
     if (!start) files = apply::BootFiles{};  // stops after ASSIGN_PCI and the stubs
     Strings apply_log;
-    EXPECT_TRUE(apply::Apply(plan, files, *seams.device, *seams.pci, apply_log).ok());
+    EXPECT_TRUE(
+        apply::Apply(plan, files, *seams.device, *seams.pci, &ledger.ledger, apply_log).ok());
     if (start) {
       EXPECT_TRUE(seams.device->Stop(1, false, 1000).ok());
     }
@@ -48,18 +67,19 @@ struct Booted {
 TEST(Teardown, DestroysThenGivesEveryFunctionBack) {
   Booted b;
   KernelModel kernel(*b.seams.device, *b.seams.pci);
-  ASSERT_TRUE(apply::Teardown(b.node, kernel.device(), kernel.pci(), b.log).ok());
+  ASSERT_TRUE(apply::Teardown(b.node, kernel.device(), kernel.pci(), b.ledger.ledger, b.log).ok());
   EXPECT_EQ(kernel.order(), (Strings{"DESTROY", "RESTORE 0000:00:03.0", "RESTORE 0000:00:04.0"}));
   EXPECT_EQ(kernel.violations(), Strings{});
   EXPECT_TRUE(b.seams.device->nodes().empty());
   EXPECT_EQ(b.seams.device->pool_free(), b.pool_before);
   EXPECT_EQ(b.seams.pci->drivers(), b.drivers_before);
   EXPECT_EQ(b.log, (Strings{"NODE_DESTROY node1 (id 1)",
-                            "give 0000:00:03.0 back to node0: driver_override cleared, "
-                            "drivers_probe, SCSI hosts scanned",
-                            "give 0000:00:04.0 back to node0: driver_override cleared, "
-                            "drivers_probe, SCSI hosts scanned"}));
-  EXPECT_EQ(b.seams.pci->calls().back(), "give back 0000:00:04.0: probe");
+                            "give 0000:00:03.0 back to node0: driver_override cleared, bound to "
+                            "virtio-pci, SCSI hosts scanned",
+                            "give 0000:00:04.0 back to node0: driver_override cleared, bound to "
+                            "virtio-pci, SCSI hosts scanned"}));
+  EXPECT_EQ(b.seams.pci->calls().back(), "restore 0000:00:04.0: pci-stub -> virtio-pci");
+  EXPECT_FALSE(b.ledger.Entry("node1"));  // everything given back: the entry is gone
 }
 
 TEST(Teardown, FailedDestroyGivesNothingBack) {
@@ -69,9 +89,13 @@ TEST(Teardown, FailedDestroyGivesNothingBack) {
       MakeError(ErrorCode::kConflict, "node1",
                 "MINT_NODE_DESTROY: the node is running; stop it first", 16));
   KernelModel kernel(*b.seams.device, *b.seams.pci);
-  auto done = apply::Teardown(b.node, kernel.device(), kernel.pci(), b.log);
+  auto done = apply::Teardown(b.node, kernel.device(), kernel.pci(), b.ledger.ledger, b.log);
   ASSERT_FALSE(done.ok());
   EXPECT_EQ(done.error().code, ErrorCode::kConflict);
+  auto entry = b.ledger.Entry("node1");  // nothing undone, nothing forgotten
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->cpus.size(), 2u);
+  EXPECT_EQ(entry->functions.size(), 2u);
   EXPECT_EQ(done.error().ToString(),
             "node1: MINT_NODE_DESTROY: the node is running; stop it first; nothing was given "
             "back to node0 (Device or resource busy)");
@@ -85,44 +109,102 @@ TEST(Teardown, FailedDestroyGivesNothingBack) {
 TEST(Teardown, EveryFunctionIsTriedAndEachFailureNamed) {
   Booted b;
   size_t first_give_back = b.seams.pci->calls().size() + 1;
-  b.seams.pci->FailAtCall(first_give_back, MakeError(ErrorCode::kIo, "/sys/bus/pci/drivers_probe",
-                                                     "writing 0000:00:03.0 failed", 19));
+  b.seams.pci->FailAtCall(first_give_back,
+                          MakeError(ErrorCode::kIo, "/sys/bus/pci/drivers/virtio-pci/bind",
+                                    "writing 0000:00:03.0 failed", 19));
   KernelModel kernel(*b.seams.device, *b.seams.pci);
-  auto done = apply::Teardown(b.node, kernel.device(), kernel.pci(), b.log);
+  auto done = apply::Teardown(b.node, kernel.device(), kernel.pci(), b.ledger.ledger, b.log);
   ASSERT_FALSE(done.ok());
   EXPECT_EQ(done.error().code, ErrorCode::kIo);
   EXPECT_EQ(done.error().sys_errno, 19);
   EXPECT_EQ(done.error().ToString(),
             "node1: 1 of 2 function(s) did not come back to node0: 0000:00:03.0: "
-            "/sys/bus/pci/drivers_probe: writing 0000:00:03.0 failed (No such device); finish "
-            "by hand: echo > /sys/bus/pci/devices/0000:00:03.0/driver_override; echo "
+            "/sys/bus/pci/drivers/virtio-pci/bind: writing 0000:00:03.0 failed (No such device); "
+            "finish by hand: echo > /sys/bus/pci/devices/0000:00:03.0/driver_override; echo "
             "0000:00:03.0 > /sys/bus/pci/drivers/pci-stub/unbind; echo 0000:00:03.0 > "
-            "/sys/bus/pci/drivers_probe (No such device)");
+            "/sys/bus/pci/drivers/virtio-pci/bind (No such device)");
+  // The one that did not come back stays in the ledger, for recovery.
+  auto entry = b.ledger.Entry("node1");
+  ASSERT_TRUE(entry);
+  EXPECT_TRUE(entry->cpus.empty());
+  ASSERT_EQ(entry->functions.size(), 1u);
+  EXPECT_EQ(entry->functions[0].bdf, Bdf("0000:00:03.0"));
   // The second function came back although the first did not.
   EXPECT_EQ(kernel.order(), (Strings{"DESTROY", "RESTORE 0000:00:03.0", "RESTORE 0000:00:04.0"}));
   EXPECT_EQ(b.seams.pci->drivers().at(Bdf("0000:00:04.0")), "virtio-pci");
   EXPECT_TRUE(b.seams.device->nodes().empty());
 }
 
-// A mintctl killed after NODE_ASSIGN_PCI but before the stubs: the node is
-// `created`, its functions still on virtio-pci. recover's Teardown leaves
-// them there (drivers_probe keeps a bound driver) and frees the node.
+// A mintctl killed after NODE_ASSIGN_PCI and the first stub: the node is
+// `created`, 0000:00:04.0 on pci-stub (in the ledger), 0000:00:03.0 still
+// on virtio-pci (not in it). Teardown gives back the first and leaves the
+// second where it is, and frees the node.
 TEST(Teardown, RecoversANodeWhoseFunctionsWereNeverStubbed) {
   HostTopology host = HostBuilder().Build();
   apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
   auto drivers_before = seams.pci->drivers();
+  TempLedger ledger;
+  ASSERT_TRUE(ledger.ledger.TakeCpus("node1", 1, {CpuId{4}}).ok());
   ASSERT_TRUE(seams.device->CreateNode({1, "node1", {CpuId{4}}, -1, ByteSize{64 << 20}}).ok());
   ASSERT_TRUE(seams.device->AssignPci(1, Bdf("0000:00:03.0")).ok());
   ASSERT_TRUE(seams.device->AssignPci(1, Bdf("0000:00:04.0")).ok());
+  ASSERT_TRUE(ledger.ledger.AddFunction("node1", Bdf("0000:00:04.0"), "virtio-pci").ok());
   ASSERT_TRUE(seams.pci->Stub(Bdf("0000:00:04.0"), "virtio-pci").ok());  // killed after this
   MintNode node{1, "node1", NodeState::kCreated, {CpuId{4}}, {}, {}, {}, 0, "", ""};
   node.devices = {Bdf("0000:00:03.0"), Bdf("0000:00:04.0")};
   KernelModel kernel(*seams.device, *seams.pci);
   Strings log;
-  ASSERT_TRUE(apply::Teardown(node, kernel.device(), kernel.pci(), log).ok());
+  ASSERT_TRUE(apply::Teardown(node, kernel.device(), kernel.pci(), ledger.ledger, log).ok());
+  EXPECT_EQ(kernel.order(), (Strings{"DESTROY", "RESTORE 0000:00:04.0"}));
   EXPECT_EQ(kernel.violations(), Strings{});
   EXPECT_EQ(seams.pci->drivers(), drivers_before);
   EXPECT_TRUE(seams.device->nodes().empty());
+  EXPECT_FALSE(ledger.Entry("node1"));
+}
+
+// A node whose function the ledger does not list (booted by a mintctl
+// without the ledger): the function is not mint's to move, so it stays on
+// pci-stub and the log says how to give it back by hand.
+TEST(Teardown, LeavesAFunctionTheLedgerDoesNotListAsItIs) {
+  HostTopology host = HostBuilder().Build();
+  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
+  TempLedger ledger;
+  ASSERT_TRUE(seams.device->CreateNode({1, "node1", {CpuId{4}}, -1, ByteSize{64 << 20}}).ok());
+  ASSERT_TRUE(seams.device->AssignPci(1, Bdf("0000:00:03.0")).ok());
+  ASSERT_TRUE(seams.pci->Stub(Bdf("0000:00:03.0"), "virtio-pci").ok());
+  MintNode node{1,  "node1", NodeState::kCreated, {CpuId{4}}, {}, {}, {Bdf("0000:00:03.0")}, 0,
+                "", ""};
+  Strings log;
+  ASSERT_TRUE(apply::Teardown(node, *seams.device, *seams.pci, ledger.ledger, log).ok());
+  EXPECT_EQ(log, (Strings{"NODE_DESTROY node1 (id 1)",
+                          "0000:00:03.0: mint's ledger has no record of moving it off a node0 "
+                          "driver, so it is left as it is (if it is on pci-stub and node0 should "
+                          "have it: echo > /sys/bus/pci/devices/0000:00:03.0/driver_override; "
+                          "echo 0000:00:03.0 > /sys/bus/pci/drivers/pci-stub/unbind; echo "
+                          "0000:00:03.0 > /sys/bus/pci/drivers_probe)"}));
+  EXPECT_EQ(seams.pci->drivers().at(Bdf("0000:00:03.0")), "pci-stub");
+  EXPECT_EQ(seams.pci->calls().size(), 1u);  // the stub above, nothing after
+}
+
+// A ledger that cannot be read stops teardown before NODE_DESTROY.
+TEST(Teardown, UnreadableLedgerDestroysNothing) {
+  HostTopology host = HostBuilder().Build();
+  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
+  ASSERT_TRUE(seams.device->CreateNode({1, "node1", {CpuId{4}}, -1, ByteSize{64 << 20}}).ok());
+  TempLedger ledger;
+  std::filesystem::create_directories(ledger.dir + "/ledger");
+  std::ofstream(ledger.dir + "/ledger/node1.json") << "{\"version\": 9}";
+  MintNode node{1, "node1", NodeState::kCreated, {CpuId{4}}, {}, {}, {}, 0, "", ""};
+  Strings log;
+  auto done = apply::Teardown(node, *seams.device, *seams.pci, ledger.ledger, log);
+  ASSERT_FALSE(done.ok());
+  EXPECT_EQ(done.error().ToString(),
+            ledger.dir +
+                "/ledger/node1.json: not a mint ledger (version 9, expected 1); it records what "
+                "mint changed on node0: see docs/mintctl.md (Locking and recovery) before "
+                "removing it");
+  EXPECT_EQ(seams.device->nodes().count(1), 1u);
+  EXPECT_EQ(log, Strings{});
 }
 
 TEST(Teardown, ANodeWithoutFunctionsIsJustDestroyed) {
@@ -133,7 +215,8 @@ TEST(Teardown, ANodeWithoutFunctionsIsJustDestroyed) {
   node.id = 2;
   node.name = "node2";
   Strings log;
-  ASSERT_TRUE(apply::Teardown(node, *seams.device, *seams.pci, log).ok());
+  TempLedger ledger;
+  ASSERT_TRUE(apply::Teardown(node, *seams.device, *seams.pci, ledger.ledger, log).ok());
   EXPECT_EQ(log, Strings{"NODE_DESTROY node2 (id 2)"});
   EXPECT_EQ(seams.pci->calls(), Strings{});
 }
@@ -142,18 +225,9 @@ TEST(GiveBack, NothingToGiveBackIsFine) {
   HostTopology host = HostBuilder().Build();
   apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
   Strings log;
-  EXPECT_TRUE(apply::GiveBack("node1", {}, *seams.pci, log).ok());
+  TempLedger ledger;
+  EXPECT_TRUE(apply::GiveBack("node1", {}, *seams.pci, ledger.ledger, log).ok());
   EXPECT_EQ(log, Strings{});
-}
-
-TEST(StrandedFunctions, AreOnPciStubAndOwnedByNoNode) {
-  HostTopology host = HostBuilder()
-                          .Pci("0000:00:07.0", 0x010000, "pci-stub", false, true, "Virtio")
-                          .Pci("0000:00:08.0", 0x010000, "pci-stub", false, true, "Virtio")
-                          .Node(2, "node2", "5", {"0000:00:08.0"})
-                          .Build();
-  EXPECT_EQ(apply::StrandedFunctions(host), std::vector<PciBdf>{Bdf("0000:00:07.0")});
-  EXPECT_EQ(apply::StrandedFunctions(HostBuilder().Build()), std::vector<PciBdf>{});
 }
 
 }  // namespace

@@ -165,6 +165,31 @@ TEST_F(Lifecycle, MutatingCommandsWaitForTheHostLockThenGiveUp) {
                        "/dev/mint: MINT_GET_INFO failed (Inappropriate ioctl for device)\n");
 }
 
+// Recovery of leftovers (a ledger entry and a recipe of a node that is
+// gone; recovery cannot even open this fake /dev/mint) fails: kill says so
+// as a warning and goes on to its own step (which then meets the same fake
+// device); destroy, which takes resources back, refuses.
+TEST_F(Lifecycle, KillGoesOnWhenRecoveryFails) {
+  WriteFile(root() + "/dev/mint", "");
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/state", "hung\n");
+  WriteFile(root() + "/run/mint/ledger/node5.json",
+            "{\"version\": 1, \"node\": \"node5\", \"id\": 5, \"cpus\": [3], \"functions\": "
+            "[], \"restarting\": false}\n");
+  WriteFile(root() + "/run/mint/nodes/node5.json", "{}\n");
+  const std::string device_error =
+      "mintctl: " + root() + "/dev/mint: MINT_GET_INFO failed (Inappropriate ioctl for device)";
+  RunResult r = Mintctl({"--root", root(), "kill", "node2"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.err, "mintctl: warning: recovering what a killed mintctl left failed: " + root() +
+                       "/dev/mint: MINT_GET_INFO failed (Inappropriate ioctl for device); going "
+                       "on with kill node2 (mintctl recover tries again)\n" +
+                       device_error + "\n");
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/state", "stopped\n");
+  r = Mintctl({"--root", root(), "destroy", "node2"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.err, device_error + "\n");
+}
+
 TEST_F(Lifecycle, ExecChecksTheDeviceBeforeTakingTheChannelLock) {
   WriteFile(root() + "/dev/mint", "");
   std::string lock = root() + "/run/mint/node2.channel.lock";

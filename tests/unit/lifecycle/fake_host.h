@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -83,7 +84,10 @@ class FakeKernel : public sys::RecordingMintDevice {
     root_.State(id, "loaded");
     return Ok();
   }
+  // Called at each Start, before it is recorded.
+  void set_before_start(std::function<void()> hook) { before_start_ = std::move(hook); }
   Result<void> Start(uint32_t id, PhysAddr entry, PhysAddr boot_params) override {
+    if (before_start_) before_start_();
     MINT_CHECK(RecordingMintDevice::Start(id, entry, boot_params));
     root_.State(id, "booting");
     return Ok();
@@ -91,6 +95,7 @@ class FakeKernel : public sys::RecordingMintDevice {
 
  private:
   FakeRoot& root_;
+  std::function<void()> before_start_;
 };
 
 }  // namespace mint::testing

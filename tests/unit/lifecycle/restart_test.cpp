@@ -2,7 +2,9 @@
 // Kill, WaitForAgent and Recover, against FakeKernel and a sysfs tree.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <filesystem>
 
 #include "fake_bzimage.h"
 #include "fake_host.h"
@@ -163,88 +165,250 @@ TEST_F(RestartTest, WaitForAgent) {
   EXPECT_TRUE(lifecycle::WaitForAgent(root_.fs(), node, std::chrono::seconds(2), clock).ok());
 }
 
-TEST(Recover, TearsDownHalfMadeNodesStrandedFunctionsAndOrphanRecipes) {
-  FakeRoot root;
-  FakeKernel kernel(root);
-  ASSERT_TRUE(kernel.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
-  ASSERT_TRUE(kernel.CreateNode({2, "node2", {CpuId{3}}, -1, ByteSize{64ull << 20}}).ok());
-  kernel.SetState(2, NodeState::kRunning);
-  PciBdf owned = *PciBdf::Parse("0000:00:03.0");
-  PciBdf stranded = *PciBdf::Parse("0000:00:04.0");
+TEST_F(RestartTest, MarksTheNodeRestartingInItsLedgerBetweenLoadAndStart) {
+  apply::Ledger ledger(lifecycle::LedgerDir(root_.root()));
+  std::vector<bool> marked;
+  kernel_.set_before_start([&] { marked.push_back(ledger.Read("node1").value()->restarting); });
+  ASSERT_TRUE(Restart().ok());
+  EXPECT_EQ(marked, std::vector<bool>{true});
+  auto entry = ledger.Read("node1").value();
+  ASSERT_TRUE(entry);  // a node booted before the ledger gets an entry with its CPUs
+  EXPECT_FALSE(entry->restarting);
+  EXPECT_EQ(entry->id, 1u);
+  EXPECT_EQ(entry->cpus, (std::vector<CpuId>{CpuId{2}, CpuId{3}}));
+}
+
+TEST_F(RestartTest, UnwritableLedgerStopsBeforeNodeLoad) {
+  root_.Write("/run/mint/ledger", "a file where the directory should be");
+  auto r = Restart();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().context, root_.root() + "/run/mint/ledger");
+  EXPECT_NE(r.error().message.find("; node1 is left stopped: mintctl restart node1 tries again"),
+            std::string::npos)
+      << r.error().ToString();
+  auto calls = Calls();
+  ASSERT_EQ(calls.size(), 2u);  // stopped and read, never loaded
+  EXPECT_EQ(calls[1], "MINT_NODE_GET id=1");
+}
+
+// The host as recovery sees it: the fake kernel's nodes with their state,
+// and PCI functions on the drivers given.
+HostTopology HostOf(const sys::RecordingMintDevice& kernel,
+                    const std::map<uint32_t, NodeState>& states,
+                    const std::map<PciBdf, std::string>& drivers) {
   HostTopology host;
   host.mint.present = true;
-  MintNode n1;
-  n1.id = 1;
-  n1.name = "node1";
-  n1.state = NodeState::kCreated;
-  n1.devices = {owned};
-  MintNode n2;
-  n2.id = 2;
-  n2.name = "node2";
-  n2.state = NodeState::kRunning;
-  host.mint.nodes = {n1, n2};
-  PciFunction f1, f2;
-  f1.bdf = owned;
-  f1.driver = "pci-stub";
-  f2.bdf = stranded;
-  f2.driver = "pci-stub";
-  host.pci = {f1, f2};
-  sys::RecordingPciDriver pci({{owned, "pci-stub"}, {stranded, "pci-stub"}});
-  for (const char* name : {"node1", "node2", "node3"}) {
+  for (const auto& [id, n] : kernel.nodes()) {
+    MintNode m;
+    m.id = id;
+    m.name = n.request.name;
+    m.state = states.count(id) ? states.at(id) : n.state;
+    m.cpus = n.request.cpus;
+    m.devices = n.devices;
+    host.mint.nodes.push_back(m);
+  }
+  for (const auto& [bdf, driver] : drivers) {
+    PciFunction f;
+    f.bdf = bdf;
+    f.driver = driver;
+    host.pci.push_back(f);
+  }
+  return host;
+}
+
+const PciBdf kOwned = *PciBdf::Parse("0000:00:03.0");
+const PciBdf kStranded = *PciBdf::Parse("0000:00:04.0");
+const PciBdf kAdmins = *PciBdf::Parse("0000:00:06.0");
+const PciBdf kBack = *PciBdf::Parse("0000:00:07.0");
+
+class RecoverTest : public ::testing::Test {
+ protected:
+  apply::Ledger& ledger() { return ledger_; }
+  Result<void> Recover(const HostTopology& host, sys::RecordingPciDriver& pci) {
+    return lifecycle::Recover(root_.root(), host, kernel_, pci, out_);
+  }
+  bool Logged(const std::string& line) {
+    return std::find(out_.log.begin(), out_.log.end(), line) != out_.log.end();
+  }
+  void WriteRecipe(const std::string& name) {
     lifecycle::Recipe r;
     r.name = name;
-    ASSERT_TRUE(lifecycle::WriteRecipe(root.root(), r).ok());
+    ASSERT_TRUE(lifecycle::WriteRecipe(root_.root(), r).ok());
   }
-  std::vector<std::string> log;
-  auto r = lifecycle::Recover(root.root(), host, kernel, pci, log);
+
+  FakeRoot root_;
+  FakeKernel kernel_{root_};
+  apply::Ledger ledger_{lifecycle::LedgerDir(root_.root())};
+  lifecycle::Recovery out_;
+};
+
+TEST_F(RecoverTest, TearsDownHalfMadeNodesGivesBackWhatTheLedgerListsAndDropsOrphanRecipes) {
+  // node1: a boot killed after its stub; node2 running; node5 destroyed by
+  // a mintctl killed before it gave 0000:00:04.0 back.
+  ASSERT_TRUE(ledger().TakeCpus("node1", 1, {CpuId{2}}).ok());
+  ASSERT_TRUE(kernel_.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
+  ASSERT_TRUE(kernel_.AssignPci(1, kOwned).ok());
+  ASSERT_TRUE(ledger().AddFunction("node1", kOwned, "virtio-pci").ok());
+  ASSERT_TRUE(kernel_.CreateNode({2, "node2", {CpuId{3}}, -1, ByteSize{64ull << 20}}).ok());
+  kernel_.SetState(2, NodeState::kRunning);
+  ASSERT_TRUE(ledger().AddFunction("node5", kStranded, "virtio-pci").ok());
+  sys::RecordingPciDriver pci({{kOwned, "pci-stub"}, {kStranded, "pci-stub"}});
+  for (const char* name : {"node1", "node2", "node3"}) WriteRecipe(name);
+  ASSERT_TRUE(lifecycle::WriteRestartCount(root_.root(), "node1", 1, 2).ok());
+  auto r = Recover(HostOf(kernel_, {}, pci.drivers()), pci);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
-  ASSERT_GE(log.size(), 5u);
-  EXPECT_EQ(log.front(),
+  EXPECT_EQ(out_.log.front(),
             "node1 (id 1) was left created by a mintctl that did not finish; tearing it down");
-  EXPECT_NE(std::find(log.begin(), log.end(),
-                      "0000:00:04.0 is on pci-stub but no node owns it (a mintctl stopped between "
-                      "NODE_DESTROY and giving it back); giving it back to node0"),
-            log.end());
-  EXPECT_EQ(log.back(), "removed the boot recipe of node3, which no longer exists");
-  EXPECT_EQ(kernel.calls().back(), "MINT_NODE_DESTROY id=1");
-  EXPECT_EQ(kernel.nodes().count(1), 0u);
-  EXPECT_EQ(kernel.nodes().count(2), 1u);
-  EXPECT_EQ(pci.calls().size(), 2u);
-  EXPECT_EQ(lifecycle::ListRecipes(root.root()), std::vector<std::string>{"node2"});
+  EXPECT_TRUE(
+      Logged("0000:00:04.0 is on pci-stub, where mint put it for node5, which no longer exists (a "
+             "mintctl stopped between NODE_DESTROY and giving it back); giving it back to node0 "
+             "(virtio-pci)"));
+  EXPECT_EQ(out_.log.back(), "removed the boot recipe of node3, which no longer exists");
+  EXPECT_EQ(kernel_.calls().back(), "MINT_NODE_DESTROY id=1");
+  EXPECT_EQ(kernel_.nodes().count(1), 0u);
+  EXPECT_EQ(kernel_.nodes().count(2), 1u);
+  EXPECT_EQ(pci.calls(),
+            (std::vector<std::string>{"restore 0000:00:03.0: pci-stub -> virtio-pci",
+                                      "restore 0000:00:04.0: pci-stub -> virtio-pci"}));
+  EXPECT_EQ(lifecycle::ListRecipes(root_.root()), std::vector<std::string>{"node2"});
+  EXPECT_EQ(out_.torn_down, std::set<std::string>{"node1"});
+  std::vector<Error> errors;
+  EXPECT_TRUE(ledger().ReadAll(errors).empty());  // everything it listed is back
+  EXPECT_FALSE(std::filesystem::exists(lifecycle::RestartCountPath(root_.root(), "node1")));
 }
 
-TEST(Recover, NothingToDo) {
-  FakeRoot root;
-  FakeKernel kernel(root);
-  HostTopology host;
-  host.mint.present = true;
-  sys::RecordingPciDriver pci({});
+// An administrator parked 0000:00:06.0 on pci-stub for node0's own VFIO:
+// no node owns it, but mint's ledger never listed it, so recovery leaves it.
+TEST_F(RecoverTest, LeavesAnAdministratorsPciStubFunctionAlone) {
+  sys::RecordingPciDriver pci({{kAdmins, "pci-stub"}});
+  WriteRecipe("node3");  // something for recovery to do
+  auto r = Recover(HostOf(kernel_, {}, pci.drivers()), pci);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(out_.log,
+            std::vector<std::string>{"removed the boot recipe of node3, which no longer exists"});
+  EXPECT_EQ(pci.calls(), std::vector<std::string>{});
+  EXPECT_EQ(pci.drivers().at(kAdmins), "pci-stub");
+}
+
+// A function the ledger lists that is no longer on pci-stub (back on its
+// driver after an undo whose entry could not be forgotten, or moved by
+// someone since): only forgotten.
+TEST_F(RecoverTest, ForgetsWhatIsAlreadyUndone) {
+  ASSERT_TRUE(ledger().TakeCpus("node5", 5, {CpuId{4}}).ok());
+  ASSERT_TRUE(ledger().AddFunction("node5", kBack, "virtio-pci").ok());
+  ASSERT_TRUE(ledger().AddFunction("node5", kAdmins, "").ok());
+  sys::RecordingPciDriver pci({{kBack, "virtio-pci"}, {kAdmins, "vfio-pci"}});
+  auto r = Recover(HostOf(kernel_, {}, pci.drivers()), pci);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(out_.log,
+            (std::vector<std::string>{
+                "the ledger of node5 lists CPUs 4, but no node node5 exists (NODE_DESTROY gave "
+                "them back, or NODE_CREATE never took them); forgotten",
+                "the ledger of node5 lists 0000:00:07.0 (node0 had it on virtio-pci); it is on "
+                "virtio-pci now, so it is left there; forgotten",
+                "the ledger of node5 lists 0000:00:06.0 (node0 had it on no driver); it is on "
+                "vfio-pci now, so it is left there; forgotten"}));
+  EXPECT_EQ(pci.calls(), std::vector<std::string>{});
+  EXPECT_FALSE(ledger().Read("node5").value());
+}
+
+// A function that had no driver goes back to none.
+TEST_F(RecoverTest, AFunctionThatHadNoDriverStaysDriverless) {
+  ASSERT_TRUE(ledger().AddFunction("node5", kBack, "").ok());
+  sys::RecordingPciDriver pci({{kBack, "pci-stub"}});
+  ASSERT_TRUE(Recover(HostOf(kernel_, {}, pci.drivers()), pci).ok());
+  EXPECT_EQ(pci.calls(), std::vector<std::string>{"restore 0000:00:07.0: pci-stub -> no driver"});
+  EXPECT_EQ(pci.drivers().at(kBack), "");
+}
+
+// mintctl restart killed between NODE_LOAD and NODE_START: node1 is
+// `loaded`, its ledger says restarting. Recovery keeps it as node1 (its
+// resources, recipe and ledger), and a restart then boots it; a plain boot
+// leftover (node2, `loaded` without the mark) is still torn down.
+TEST_F(RecoverTest, AKilledRestartIsKeptAsTheNodeAndRestartsAgain) {
+  ASSERT_TRUE(ledger().TakeCpus("node1", 1, {CpuId{2}, CpuId{3}}).ok());
+  ASSERT_TRUE(
+      kernel_.CreateNode({1, "node1", {CpuId{2}, CpuId{3}}, -1, ByteSize{256ull << 20}}).ok());
+  kernel_.SetState(1, NodeState::kRunning);
+  root_.Node(1, "node1", "crashed", "Kernel panic");
+  lifecycle::Recipe recipe;
+  recipe.name = "node1";
+  recipe.kernel = "/k";
+  recipe.initrd = "/i";
+  ASSERT_TRUE(lifecycle::WriteRecipe(root_.root(), recipe).ok());
+  std::map<std::string, std::vector<uint8_t>> files{{"/k", MakeBzImage()},
+                                                    {"/i", std::vector<uint8_t>(4096, 1)}};
+  auto read = [&](const std::string& path) -> Result<std::vector<uint8_t>> {
+    return files.at(path);
+  };
+  // The restart "is killed" right before NODE_START: here START fails.
+  kernel_.FailAtCall(kernel_.calls().size() + 4, MakeError(ErrorCode::kIo, "node id 1", "killed"));
   std::vector<std::string> log;
-  ASSERT_TRUE(lifecycle::Recover(root.root(), host, kernel, pci, log).ok());
-  EXPECT_TRUE(log.empty());
-  EXPECT_TRUE(kernel.calls().empty());
+  ASSERT_FALSE(lifecycle::Restart(root_.root(), root_.fs(), kernel_, "node1", read, {}, log).ok());
+  ASSERT_EQ(root_.Read("/sys/kernel/mint/nodes/1/state"), "loaded\n");
+  ASSERT_TRUE(ledger().Read("node1").value()->restarting);
+
+  ASSERT_TRUE(ledger().TakeCpus("node2", 2, {CpuId{4}}).ok());
+  ASSERT_TRUE(kernel_.CreateNode({2, "node2", {CpuId{4}}, -1, ByteSize{64ull << 20}}).ok());
+  kernel_.SetState(2, NodeState::kLoaded);
+  WriteRecipe("node2");
+  sys::RecordingPciDriver pci({});
+  auto r = Recover(HostOf(kernel_, {{1, NodeState::kLoaded}}, {}), pci);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(out_.log.front(),
+            "node1 (id 1) was left loaded by a mintctl restart that did not finish; kept with "
+            "its CPUs, memory, functions and boot recipe: mintctl restart node1 starts it, "
+            "mintctl destroy node1 frees it");
+  EXPECT_EQ(out_.log[1],
+            "node2 (id 2) was left loaded by a mintctl that did not finish; tearing it down");
+  EXPECT_EQ(out_.torn_down, std::set<std::string>{"node2"});
+  EXPECT_EQ(kernel_.nodes().count(1), 1u);
+  EXPECT_EQ(kernel_.nodes().count(2), 0u);
+  EXPECT_EQ(lifecycle::ListRecipes(root_.root()), std::vector<std::string>{"node1"});
+  ASSERT_TRUE(lifecycle::Restart(root_.root(), root_.fs(), kernel_, "node1", read, {}, log).ok());
+  EXPECT_EQ(root_.Read("/sys/kernel/mint/nodes/1/state"), "booting\n");
+  EXPECT_FALSE(ledger().Read("node1").value()->restarting);
 }
 
-TEST(Recover, AFailedDestroyIsReportedAndTheRestStillDone) {
-  FakeRoot root;
-  FakeKernel kernel(root);
-  HostTopology host;
-  host.mint.present = true;
+TEST_F(RecoverTest, AFailedDestroyIsReportedAndTheRestStillDone) {
   MintNode n1;
   n1.id = 1;
   n1.name = "node1";
   n1.state = NodeState::kLoaded;
+  HostTopology host;
+  host.mint.present = true;
   host.mint.nodes = {n1};
-  lifecycle::Recipe orphan;
-  orphan.name = "node4";
-  ASSERT_TRUE(lifecycle::WriteRecipe(root.root(), orphan).ok());
+  WriteRecipe("node4");
   sys::RecordingPciDriver pci({});
-  std::vector<std::string> log;
-  auto r = lifecycle::Recover(root.root(), host, kernel, pci, log);
+  auto r = Recover(host, pci);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().ToString(),
             "node id 1: MINT_NODE_DESTROY: no such node (No such file or directory)");
-  EXPECT_EQ(log.back(), "removed the boot recipe of node4, which no longer exists");
+  EXPECT_EQ(out_.log.back(), "removed the boot recipe of node4, which no longer exists");
+  EXPECT_TRUE(out_.torn_down.empty());
+}
+
+// A ledger that cannot be read: its node is left to the operator, the
+// error names the file, and the rest is still done.
+TEST_F(RecoverTest, AnUnreadableLedgerLeavesItsNodeAndSaysWhy) {
+  ASSERT_TRUE(kernel_.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
+  root_.Write("/run/mint/ledger/node1.json", "{");
+  root_.Write("/run/mint/ledger/node7.json", "{");
+  WriteRecipe("node4");
+  sys::RecordingPciDriver pci({});
+  auto r = Recover(HostOf(kernel_, {}, {}), pci);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().context, root_.root() + "/run/mint/ledger/node1.json");
+  EXPECT_EQ(out_.log.front(), "node1 (id 1) is left created; its ledger cannot be read");
+  EXPECT_EQ(out_.log.back(), "removed the boot recipe of node4, which no longer exists");
+  EXPECT_EQ(kernel_.nodes().count(1), 1u);
+}
+
+TEST_F(RecoverTest, NothingToDo) {
+  sys::RecordingPciDriver pci({});
+  ASSERT_TRUE(Recover(HostOf(kernel_, {}, {}), pci).ok());
+  EXPECT_TRUE(out_.log.empty());
+  EXPECT_TRUE(kernel_.calls().empty());
 }
 
 }  // namespace

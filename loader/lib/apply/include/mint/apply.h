@@ -5,11 +5,13 @@
 // (boot::BuildBootImage) from the ranges, APIC ids and clock rates
 // NODE_CREATE returned, NODE_LOAD, NODE_START. If any step fails, the steps
 // already done are undone (NODE_DESTROY, then every stubbed function back on
-// its node0 driver) and the original error is returned, with any undo
-// failure added to it. Teardown ends a node: NODE_DESTROY, then every
-// function it owned back to node0 (GiveBack). `mintctl plan` runs Apply
-// against a RecordingMintDevice and a RecordingPciDriver (MakeDryRun), so it
-// shows the exact steps boot runs.
+// its node0 driver, or on none when it had none) and the original error is
+// returned, with any undo failure added to it. Every change is written to
+// the node's Ledger (mint/ledger.h) before it is made and forgotten once
+// undone. Teardown ends a node: NODE_DESTROY, then every function the
+// ledger says mint moved back where it was. `mintctl plan` runs Apply
+// against a RecordingMintDevice and a RecordingPciDriver (MakeDryRun) and no
+// ledger, so it shows the exact steps boot runs.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "mint/ledger.h"
 #include "mint/model.h"
 #include "mint/result.h"
 #include "mint/sys/mint_device.h"
@@ -42,9 +45,12 @@ struct Applied {
 // Runs the plan. `log` gets one line per step as it is done ("3. NODE_..."),
 // and one per undo ("undo 2: ..."); it is filled on failure too, where a
 // step or undo that failed gets "   failed" (why is in the returned error,
-// so that the CLI shows it once).
+// so that the CLI shows it once). `ledger` is written before NODE_CREATE
+// (the CPUs; a failure there changes nothing) and before each stub (the
+// function and its driver), and each entry is forgotten when its undo
+// worked; nullptr only for a dry run.
 Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice& device,
-                      sys::PciDriverControl& pci, std::vector<std::string>& log);
+                      sys::PciDriverControl& pci, Ledger* ledger, std::vector<std::string>& log);
 
 // The seams of a dry run, modelled on `host` (its mint pool, its CPUs' APIC
 // ids, its functions' drivers). When the host has no mint pool (a plan made
@@ -59,41 +65,37 @@ DryRun MakeDryRun(const HostTopology& host, uint64_t fallback_pool);
 
 // ---- Teardown: the end of a node (mintctl destroy, mintctl recover) -------
 //
-// Teardown(node, device, pci, log) is the one way a node's resources go
-// back to node0. `node` is the node as /sys/kernel/mint/nodes/<id>/ shows it
-// (topology::Discover's MintNode: id, name, devices), read BEFORE the call:
-// after NODE_DESTROY the kernel no longer lists the node's functions.
+// Teardown(node, device, pci, ledger, log) is the one way a node's
+// resources go back to node0. `node` is the node as
+// /sys/kernel/mint/nodes/<id>/ shows it (id, name, devices), read BEFORE
+// the call.
 //  1. NODE_DESTROY node.id. The kernel refuses a node that is running,
 //     booting or stopping (EBUSY); for a node that was ever started it
 //     resets each owned function before the memory is scrubbed and
 //     returned, onlines the CPUs and drops the ownership. If it fails,
 //     NOTHING else is done (node0 must not drive a function the node may
 //     still use): the error is returned with "; nothing was given back to
-//     node0" added.
-//  2. GiveBack(node.devices): every function, even when one fails.
-// Callers: destroy after checking the state; recover for nodes left in
-// `created`/`loaded` by a killed mintctl (their functions may still be on
-// their node0 driver, on pci-stub, or in between: GiveBack handles each).
+//     node0" added. Then the ledger forgets the CPUs.
+//  2. GiveBack(the ledger's functions of node.name): each back on the
+//     driver it had, or on none, even when one fails. A function of the
+//     node that the ledger does not list was never moved by mint (a mintctl
+//     killed before its stub; or a node booted before the ledger existed):
+//     it is left as it is, with a log line saying how to give it back.
 // `log` gets one line per action ("NODE_DESTROY node1 (id 1)",
 // "give 0000:00:03.0 back to node0: ...").
 Result<void> Teardown(const MintNode& node, sys::MintDevice& device, sys::PciDriverControl& pci,
-                      std::vector<std::string>& log);
+                      Ledger& ledger, std::vector<std::string>& log);
 
-// Gives each function back to node0's drivers: PciDriverControl::Restore
-// with no original driver, i.e. driver_override cleared, pci-stub unbound if
-// it holds the function, drivers_probe (the kernel binds the driver that
-// matches; a function still on its driver stays there), and every SCSI host
-// under a storage function scanned with "- - -" (node0 may boot with
-// scsi_mod.scan=manual, as the lab does), so its disks come back. Tries
-// every function; if any failed, one kIo error (context `who`, e.g.
-// "node1") lists each failed function with its error and the commands that
-// finish the job by hand.
-Result<void> GiveBack(const std::string& who, const std::vector<PciBdf>& functions,
-                      sys::PciDriverControl& pci, std::vector<std::string>& log);
-
-// Functions bound to pci-stub that no node owns: what a mintctl killed
-// between NODE_DESTROY and GiveBack leaves behind (mint is the only user
-// of pci-stub it knows of; recover may GiveBack these after saying so).
-std::vector<PciBdf> StrandedFunctions(const HostTopology& host);
+// Gives each function back: PciDriverControl::Restore with the driver it
+// had (driver_override cleared, pci-stub unbound if it holds it, that
+// driver bound, its SCSI hosts scanned with "- - -" so its disks come back
+// on a node0 booted with scsi_mod.scan=manual, as the lab is), or, for a
+// function that had no driver, only the first two: nothing is bound. Each
+// function that came back is forgotten from `node`'s ledger entry. Tries
+// every function; if any failed, one kIo error (context `node`) lists each
+// failed function with its error and the commands that finish the job by
+// hand (its entry stays, so recovery tries again).
+Result<void> GiveBack(const std::string& node, const std::vector<LedgerFunction>& functions,
+                      sys::PciDriverControl& pci, Ledger& ledger, std::vector<std::string>& log);
 
 }  // namespace mint::apply

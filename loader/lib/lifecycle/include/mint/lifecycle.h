@@ -9,6 +9,12 @@
 //    NODE_START and removed by destroy: the kernel, initrd, command line and
 //    on_crash policy a restart needs (the resources come from MINT_NODE_GET
 //    and sysfs, so they cannot disagree with the kernel);
+//  - the ledger: /run/mint/ledger/<name>.json (mint/ledger.h), what mint
+//    changed on node0 for the node (CPUs taken, functions moved to
+//    pci-stub and the driver each had), written before each change:
+//    recovery and destroy give back exactly what it lists;
+//  - watch's restart counts: /run/mint/watch/<name>.json, so the on_crash
+//    restart budget outlives a restart of `mintctl watch`;
 //  - restart (same resources, same image, fresh boot), kill, waiting for a
 //    node's agent, and the watcher that applies on_crash with a budget.
 // Paths are under a host root ("/" live; a temp dir in tests). Nothing here
@@ -20,10 +26,12 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "mint/channel.h"
+#include "mint/ledger.h"
 #include "mint/model.h"
 #include "mint/result.h"
 #include "mint/sys/host_fs.h"
@@ -40,6 +48,9 @@ std::string HostLockPath(const std::string& root);  // .../lock
 std::string ChannelLockPath(const std::string& root,
                             const std::string& node);  // .../<node>.channel.lock
 std::string RecipePath(const std::string& root, const std::string& node);  // .../nodes/<node>.json
+std::string LedgerDir(const std::string& root);                            // .../ledger
+std::string RestartCountPath(const std::string& root,
+                             const std::string& node);  // .../watch/<node>.json
 
 // ---- Locks ------------------------------------------------------------------
 
@@ -118,16 +129,30 @@ std::vector<std::string> ListRecipes(const std::string& root);
 // ---- Recover ----------------------------------------------------------------
 
 // What a mutating mintctl does right after taking the host lock (and what
-// `mintctl recover` does explicitly): every node in `created` or `loaded`
-// is a leftover of a killed mintctl (a live one would hold the lock): it
-// is torn down (apply::Teardown: NODE_DESTROY, functions back to node0) and
-// its recipe removed; functions on pci-stub that no node owns (a mintctl
-// killed between NODE_DESTROY and giving them back) are given back; recipes
-// of nodes that no longer exist are removed. `log` gets one line per thing
-// done (empty: nothing to recover). Tries everything; the first error is
+// `mintctl recover` does explicitly). A node in `created` or `loaded` is a
+// leftover of a killed mintctl (a live one would hold the lock):
+//  - if its ledger entry says `restarting` (a restart killed between
+//    NODE_LOAD and NODE_START), it is kept as the node it is, with its
+//    resources, recipe and ledger: `mintctl restart` starts it again,
+//    `mintctl destroy` frees it;
+//  - otherwise (a boot that did not finish) it is torn down
+//    (apply::Teardown: NODE_DESTROY, then the functions its ledger lists
+//    back where they were) and its recipe and restart count removed.
+// Ledger entries of nodes that no longer exist (a mintctl killed between
+// NODE_DESTROY and the give-back, or right after an undo) are settled: each
+// function still on pci-stub and owned by no node goes back to the driver
+// it had (or to none); one already back, or moved elsewhere since, is only
+// forgotten; the CPUs (NODE_DESTROY gave them back) are forgotten. A
+// function on pci-stub that no ledger lists (an administrator's, e.g. for
+// node0's own VFIO) is never touched. Recipes and restart counts of nodes
+// that no longer exist are removed. Tries everything; the first error is
 // returned, with the rest in `log`.
+struct Recovery {
+  std::vector<std::string> log;     // one line per thing done (empty: nothing to recover)
+  std::set<std::string> torn_down;  // nodes recovery destroyed
+};
 Result<void> Recover(const std::string& root, const HostTopology& host, sys::MintDevice& device,
-                     sys::PciDriverControl& pci, std::vector<std::string>& log);
+                     sys::PciDriverControl& pci, Recovery& out);
 
 // ---- Stop, kill, restart ---------------------------------------------------
 
@@ -152,10 +177,13 @@ Result<std::vector<uint8_t>> ReadInitrd(const std::string& initrd,
 // reads both files first (nothing is stopped when one is missing), stops
 // the node (running: graceful, forced after the timeout; hung, booting,
 // stopping, crashed, failed or stopped: forced, so its CPUs are parked and
-// it can be started again), builds the boot image, NODE_LOAD, NODE_START.
-// Returns when the node is started (booting); waiting for `running` is the
-// caller's. On an error after the stop the node is left stopped (the error
-// says how to retry or destroy it). `log` gets one line per step.
+// it can be started again), builds the boot image, marks the node
+// `restarting` in its ledger, NODE_LOAD, NODE_START, clears the mark (so a
+// mintctl killed in between leaves a node recovery keeps, not one it
+// destroys). Returns when the node is started (booting); waiting for
+// `running` is the caller's. On an error after the stop the node is left
+// stopped (the error says how to retry or destroy it). `log` gets one line
+// per step.
 Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& device,
                      const std::string& name, const ReadFileFn& read_file,
                      const RestartOptions& options, std::vector<std::string>& log);
@@ -170,19 +198,39 @@ Result<void> WaitForAgent(sys::HostFs& fs, const NodeStatus& node,
 
 // ---- watch ------------------------------------------------------------------
 
+// How many on_crash restarts watch made of the node with id `id` since it
+// was booted: 0 when none are on file, or the file is of an earlier node of
+// that name (another id). kInvalidArgument for a file that is not one.
+Result<uint32_t> ReadRestartCount(const std::string& root, const std::string& node, uint32_t id);
+// Written to a temporary file and renamed.
+Result<void> WriteRestartCount(const std::string& root, const std::string& node, uint32_t id,
+                               uint32_t restarts);
+// Removing a count that is not there is fine (destroy; an operator's
+// `mintctl restart`, which gives the node a fresh budget).
+Result<void> RemoveRestartCount(const std::string& root, const std::string& node);
+
 // The watcher behind `mintctl watch`: Poll() reads every node once, reports
 // each change worth a line, and applies the recipe's on_crash to nodes that
 // crashed, hung or failed to boot: `restart` (at most restart_budget times
-// per node while this watcher runs; a node that is destroyed or comes back
-// by other hands starts a fresh budget) or `stop` (a hung node is killed so
-// its CPUs are parked; a crashed one already is). Actions run under the host
-// lock, through `act`, which the CLI provides (it takes the lock, recovers,
-// and calls Restart/Kill with real devices; tests record).
+// per node; the count is kept in RestartCountPath, so it survives a
+// restart of watch, and starts afresh for a node that is destroyed or
+// restarted by the operator) or `stop` (a hung node is killed so its CPUs
+// are parked; a crashed one already is). Each action first takes the host
+// lock (`lock`, which the CLI provides: it takes the lock and recovers),
+// then reads the node again and acts only if it is still the node it saw
+// (same id) in the same state: a node that someone restarted, stopped or
+// destroyed (and maybe replaced by a new one under the same name) while
+// watch waited is left alone. `restart` and `kill` run with the lock held
+// and may release it (the CLI's restart does, before it waits for the node
+// and its guests); tests record.
 class Watcher {
  public:
   struct Actions {
-    std::function<Result<void>(const NodeStatus&)> restart;
-    std::function<Result<void>(const NodeStatus&)> kill;
+    // "watch: restart node1"; `parks_only`: the action only parks the
+    // node's own CPUs (a kill), so a failed recovery need not stop it.
+    std::function<Result<Lock>(const std::string& what, bool parks_only)> lock;
+    std::function<Result<void>(const NodeStatus&, Lock&)> restart;
+    std::function<Result<void>(const NodeStatus&, Lock&)> kill;
   };
   Watcher(std::string root, sys::HostFs& fs, Actions actions, channel::Clock& clock);
 
@@ -191,11 +239,17 @@ class Watcher {
 
  private:
   struct Seen {
+    uint32_t id = 0;
     NodeState state = NodeState::kCreated;
     uint32_t restarts = 0;
     bool acted = false;  // on_crash already applied to this failure
     std::chrono::steady_clock::time_point restarted_at;
   };
+  // Takes the lock and reads `node` again: the node as it is now, or
+  // nullopt (with a line in `lines`) when it is no longer what watch saw.
+  std::optional<NodeStatus> StillAsSeen(const NodeStatus& node, const std::string& what,
+                                        bool parks_only, Lock& lock,
+                                        std::vector<std::string>& lines);
   std::string root_;
   sys::HostFs& fs_;
   Actions actions_;

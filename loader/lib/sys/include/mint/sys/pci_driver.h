@@ -28,10 +28,10 @@ class PciDriverControl {
   // put back on `current` before the error is returned.
   virtual Result<void> Stub(const PciBdf& bdf, std::string_view current) = 0;
   // Clears driver_override, unbinds pci-stub if it holds the function,
-  // binds `original` (or, when `original` is empty, writes drivers_probe:
-  // the kernel binds the driver that matches, and a function still on a
-  // driver stays there), and scans ("- - -") every SCSI host under a
-  // storage function, so its disks reappear in node0.
+  // binds `original` unless it is bound to it already, and scans ("- - -")
+  // every SCSI host under a storage function, so its disks reappear in
+  // node0. `original` empty: the function had no driver, and it is left
+  // with none (nothing is probed or bound).
   virtual Result<void> Restore(const PciBdf& bdf, std::string_view original) = 0;
 };
 
@@ -41,8 +41,7 @@ std::unique_ptr<PciDriverControl> MakePciDriverControl(HostFs& fs);
 
 class RecordingPciDriver : public PciDriverControl {
  public:
-  // `drivers`: the driver each function is bound to now ("" for none);
-  // also what probing binds (Restore with no original driver) later.
+  // `drivers`: the driver each function is bound to now ("" for none).
   explicit RecordingPciDriver(std::map<PciBdf, std::string> drivers);
 
   void FailAtCall(size_t n, Error error);
@@ -57,7 +56,6 @@ class RecordingPciDriver : public PciDriverControl {
   std::optional<Error> Record(std::string line);
 
   std::map<PciBdf, std::string> drivers_;
-  std::map<PciBdf, std::string> probed_;  // what drivers_probe would bind
   std::vector<std::string> calls_;
   size_t fail_at_ = 0;
   Error fail_error_;
