@@ -177,8 +177,13 @@ void Agent::StartCommand(uint32_t session, const std::vector<std::string>& argv)
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
     ::signal(SIGCHLD, SIG_DFL);
-    int null = ::open("/dev/null", O_RDONLY);
-    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) {
+    // The command gets 0, 1 and 2 only. O_CLOEXEC: the /dev/null opened
+    // here goes at exec (its copy on 0 stays); close_range marks whatever
+    // else this process holds (the channel, descriptors the agent
+    // inherited) close-on-exec, so status[1] still reports a failed exec.
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0 ||
+        ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
       int e = errno;
       ssize_t ignored = ::write(status[1], &e, sizeof e);
       (void)ignored;

@@ -2,8 +2,8 @@
 // serves one open channel file descriptor (the node's /dev/mint-channel, or
 // a SOCK_SEQPACKET socket in tests: both give one record per read and
 // write): it sends HELLO, runs each EXEC as a new process group (stdin
-// /dev/null, stdout and stderr piped back as STDOUT/STDERR frames, only
-// PATH and HOME in its environment), answers KILL with SIGKILL to the
+// /dev/null, stdout and stderr piped back as STDOUT/STDERR frames, no other
+// descriptor, only PATH and HOME in its environment), answers KILL with SIGKILL to the
 // group, and ends each session with EXIT (or ERROR when it could not run
 // it). Several sessions run at once. Frames go out through a bounded queue
 // with non-blocking writes when poll() reports room (POLLOUT), so a full

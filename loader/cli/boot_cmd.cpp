@@ -23,6 +23,7 @@
 #include "node_wait.h"
 #include "plan_render.h"
 #include "planned.h"
+#include "topology_json.h"
 
 namespace mint::cli {
 namespace {
@@ -70,7 +71,7 @@ Result<void> Boot(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
   if (globals.json) {
     nlohmann::json j = PlanJson(p.plan, steps);
     j["started"] = applied.ok();
-    out << j.dump(2) << "\n";
+    out << JsonText(j) << "\n";
   } else {
     PrintSteps(applied.ok() ? "Steps:" : "Steps (undone after the failure):", steps, out);
   }

@@ -16,6 +16,7 @@
 #include "mint/channel.h"
 #include "mint/lifecycle.h"
 #include "mint/sys/mint_device.h"
+#include "mint/text.h"
 
 namespace mint::cli {
 namespace {
@@ -42,7 +43,7 @@ class FdSink : public channel::OutputSink {
 };
 
 int Fail(const Error& e) {
-  std::cerr << "mintctl: " << e.ToString() << "\n";
+  PrintError(e, std::cerr);
   return kExecFailed;
 }
 
@@ -76,7 +77,7 @@ int RunExec(const Globals& globals, const std::string& name, std::optional<doubl
   auto result = channel::Exec(**device, *fs, node->Ref(), request, sink);
   if (!result.ok()) return Fail(result.error());
   if (!result->ran) {
-    std::cerr << "mintctl: " << name << ": " << result->run_error.message << "\n";
+    std::cerr << "mintctl: " << name << ": " << PrintableText(result->run_error.message) << "\n";
     return result->ExitCode();
   }
   return result->ExitCode();

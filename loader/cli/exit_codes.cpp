@@ -1,6 +1,8 @@
 // ErrorCode -> exit code, in one place.
 #include "exit_codes.h"
 
+#include "mint/text.h"
+
 namespace mint::cli {
 
 const char* const kExitCodesHelp =
@@ -30,6 +32,10 @@ int ExitCodeFor(const Error& error) {
       return kExitFailed;
   }
   return kExitFailed;
+}
+
+void PrintError(const Error& error, std::ostream& err) {
+  err << "mintctl: " << PrintableText(error.ToString()) << "\n";
 }
 
 }  // namespace mint::cli

@@ -1,5 +1,8 @@
-// mintctl's exit codes, and the one place an Error becomes one.
+// mintctl's exit codes, and the one place an Error becomes one; how an
+// error is printed.
 #pragma once
+
+#include <ostream>
 
 #include "mint/result.h"
 
@@ -20,5 +23,9 @@ inline constexpr int kExecFailed = 255;
 extern const char* const kExitCodesHelp;
 
 int ExitCodeFor(const Error& error);
+
+// "mintctl: <context>: <message>\n" on `err`, as PrintableText: errors
+// carry what nodes wrote (a reason, console lines, an agent's words).
+void PrintError(const Error& error, std::ostream& err);
 
 }  // namespace mint::cli

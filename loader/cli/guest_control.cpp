@@ -250,8 +250,9 @@ class RemoteGuests : public GuestControl {
 };
 
 // Starts each autostart guest in `node` (after boot or restart); one line
-// per guest in `out`. The first failure is returned after every guest was
-// tried.
+// per guest in `out`. After every guest was tried, the failures are
+// returned as one error (the first's, naming the others' too), which the
+// caller reports: `out` says which guest did not start, not why again.
 Result<void> StartAutostartGuests(const Globals& globals, const std::string& node,
                                   const std::vector<GuestSpec>& guests, std::ostream& out) {
   std::optional<Error> first;
@@ -267,9 +268,12 @@ Result<void> StartAutostartGuests(const Globals& globals, const std::string& nod
       out << "guest " << g.name << " started in " << node << " (pid " << started->pid << ", "
           << g.vcpus << " vCPU, " << g.memory.ToString() << ")\n";
     } else {
-      out << "guest " << g.name << " did NOT start in " << node << ": " << started.error().message
-          << "\n";
-      if (!first) first = started.take_error();
+      out << "guest " << g.name << " did NOT start in " << node << "\n";
+      Error e = started.take_error();
+      if (!first)
+        first = std::move(e);
+      else
+        first->message += "; guest " + g.name + " did not start either: " + e.ToString();
     }
   }
   if (first) return *first;

@@ -65,7 +65,10 @@ GuestView ViewGuests(const Globals& globals, const lifecycle::NodeStatus* node,
                      const std::string& name);
 
 // The autostart guests of `node`'s boot recipe (nodeconf guests:), started
-// once its agent is ready: what boot, restart and watch's restart do.
+// once its agent is ready: what boot, restart and watch's restart do. One
+// line per guest in `out` ("guest g1 started in node1 (...)", "guest g2
+// did NOT start in node1"); why a guest did not start is the returned
+// error (every failed guest's), for the caller to print once.
 Result<void> StartRecipeGuests(const Globals& globals, const std::string& node, std::ostream& out);
 
 }  // namespace mint::cli

@@ -24,7 +24,14 @@ struct Host {
 
 Result<Host> LoadHost(const Globals& globals);
 
-// Reads a file of this machine (an image, a nodeconf); errors name it.
+// The most ReadBytes reads: 1 GiB, far more than a node's kernel,
+// initramfs or VMM layer, far less than would hurt node0 to allocate.
+inline constexpr uint64_t kMaxReadBytes = 1ull << 30;
+
+// Reads a file of this machine (an image, a nodeconf) whole; errors name
+// it. What is not a regular file (a directory, /dev/zero, a FIFO) or is
+// larger than kMaxReadBytes is refused (kUnsupported) before anything is
+// allocated; a missing file is kNotFound, other failures kIo.
 Result<std::vector<uint8_t>> ReadBytes(const std::string& path);
 
 }  // namespace mint::cli

@@ -2,6 +2,7 @@
 // subcommand, and the one place an error is printed ("mintctl: <context>:
 // <message>" on stderr, once) and turned into the exit code.
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <iostream>
 #include <map>
 
@@ -10,6 +11,28 @@
 
 namespace mint::cli {
 namespace {
+
+// A CLI11 validator: the option's text must be a number `ok` takes (NaN
+// never is); CLI11 then says "--OPTION: TEXT is not WANT" (exit 1, exec 255).
+CLI::Validator NumberCheck(std::function<bool(double)> ok, const std::string& want) {
+  return CLI::Validator(
+      [ok, want](std::string& text) -> std::string {
+        double value = 0;
+        if (CLI::detail::lexical_cast(text, value) && ok(value)) return "";
+        return text + " is not " + want;
+      },
+      "", "NUMBER");
+}
+
+// Seconds for exec's and vm exec's --timeout: above 0 (at most ~31 years, so
+// the milliseconds fit).
+constexpr double kMaxTimeoutS = 1e9;
+const CLI::Validator& TimeoutSeconds() {
+  static const CLI::Validator check =
+      NumberCheck([](double s) { return s > 0 && s <= kMaxTimeoutS; },
+                  "a number of seconds above 0 (at most 1000000000), e.g. 30");
+  return check;
+}
 
 void AddNodeOptions(CLI::App* cmd, NodeArgs& a) {
   cmd->add_option("NODE", a.flags.name, "Node name, e.g. node1 (or name: in the file)");
@@ -80,7 +103,8 @@ CLI::App* AddVm(CLI::App& app, VmArgs& a, std::map<std::string, CLI::App*>& verb
   node_guest(exec);
   exec->add_option("CMD", a.argv, "The command and its arguments, after --")->required();
   exec->add_option("--timeout", a.exec_timeout_s, "Give up after S seconds (exit 255)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(TimeoutSeconds());
   for (auto& [name, cmd] : verbs) cmd->footer(kExitCodesHelp);
   return vm;
 }
@@ -143,12 +167,17 @@ int Run(int argc, char** argv) {
   std::vector<std::string> exec_argv;
   exec->add_option("CMD", exec_argv, "The command and its arguments, after --")->required();
   std::optional<double> exec_timeout;
-  exec->add_option("--timeout", exec_timeout, "Kill the command after S seconds (exit 255)");
+  exec->add_option("--timeout", exec_timeout, "Kill the command after S seconds (exit 255)")
+      ->check(TimeoutSeconds());
   auto* watch =
       app.add_subcommand("watch", "Apply each node's on_crash (restart|stop); one line per event");
   uint32_t interval_ms = 200;
+  // Each look reads every node's sysfs files: 0 would spin a CPU of node0.
   watch->add_option("--interval", interval_ms, "Milliseconds between looks at the nodes")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(NumberCheck(
+          [](double ms) { return ms >= 10 && ms <= 3600000 && ms == static_cast<uint32_t>(ms); },
+          "a whole number of milliseconds from 10 to 3600000"));
   auto* recover = app.add_subcommand(
       "recover", "Undo what a killed mintctl left (half-made nodes, stranded devices)");
   VmArgs vm_args;
@@ -197,7 +226,7 @@ int Run(int argc, char** argv) {
   if (*vm_verbs["console"]) result = RunVmConsole(g, vm_args.node, vm_args.guest, vm_args.follow);
   std::cout.flush();
   if (result.ok()) return kExitOk;
-  std::cerr << "mintctl: " << result.error().ToString() << "\n";
+  PrintError(result.error(), std::cerr);
   return ExitCodeFor(result.error());
 }
 

@@ -12,7 +12,9 @@ Result<NodeSpec> BuildNodeSpec(const NodeArgs& args) {
     auto read = ReadBytes(args.file);
     if (!read.ok())
       return MakeError(ErrorCode::kInvalidArgument, args.file,
-                       "cannot read this nodeconf file; check the path given to -f",
+                       read.error().code == ErrorCode::kUnsupported
+                           ? read.error().message  // not a file, or far too big: it says which
+                           : "cannot read this nodeconf file; check the path given to -f",
                        read.error().sys_errno);
     std::vector<uint8_t> bytes = std::move(read).value();
     std::string yaml(bytes.begin(), bytes.end());

@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "plan_render.h"
 #include "planned.h"
+#include "topology_json.h"
 
 namespace mint::cli {
 
@@ -11,7 +12,7 @@ Result<void> RunPlan(const Globals& globals, const NodeArgs& args, std::ostream&
   std::vector<std::string> steps;
   auto rehearsed = Rehearse(p, steps);
   if (globals.json) {
-    out << PlanJson(p.plan, steps).dump(2) << "\n";
+    out << JsonText(PlanJson(p.plan, steps)) << "\n";
   } else {
     PrintPlan(p.plan, out);
     PrintSteps(

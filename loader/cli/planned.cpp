@@ -18,12 +18,15 @@ Result<Planned> PlanNode(const Globals& globals, const NodeArgs& args) {
     p.files.kernel = std::move(*kernel_bytes);
   } else {
     p.kernel_error = kernel_bytes.take_error();
+    if (p.kernel_error.code == ErrorCode::kUnsupported) return p.kernel_error;  // no image file
     kernel.unreadable = std::strerror(p.kernel_error.sys_errno);
   }
   MINT_TRY(p.plan, plan::MakePlan(p.host.topology, spec, kernel));
   auto initrd_bytes = lifecycle::ReadInitrd(p.plan.initrd, p.plan.initrd_layers, ReadBytes);
   if (initrd_bytes.ok())
     p.files.initrd = std::move(*initrd_bytes);
+  else if (initrd_bytes.error().code == ErrorCode::kUnsupported)
+    return initrd_bytes.take_error();  // no image file: refused in plan too
   else
     p.initrd_error = initrd_bytes.take_error();
   return p;

@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "guest_control.h"
+#include "mint/text.h"
 #include "mint_fs.h"
 #include "table.h"
 #include "topology_json.h"
@@ -138,7 +139,7 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
     }
     GuestCount own = CountGuests(globals, *host.fs, nullptr, "node0");
     j["node0_guests"] = {{"running", own.live}};
-    out << j.dump(2) << "\n";
+    out << JsonText(j) << "\n";
     return Ok();
   }
   out << "mint pool: " << mint.pool_total.ToString() << ", " << mint.pool_free.ToString()
@@ -173,7 +174,10 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
     out << "\n"
         << n.name << " " << NodeStateName(n.state)
         << "; the last lines of its console (mintctl console " << n.name << " has all of it):\n";
-    for (const auto& line : tail) out << "  " << line << "\n";
+    for (const auto& line : tail) {
+      std::string shown = PrintableText(line);
+      if (!shown.empty()) out << "  " << shown << "\n";
+    }
   }
   return Ok();
 }

@@ -1,5 +1,6 @@
 // A plain text table: a header row and rows, columns padded to the widest
-// cell, two spaces apart. What mintctl's human output is made of.
+// cell, two spaces apart. What mintctl's human output is made of. Cells may
+// hold what nodes wrote (a reason, a guest's state): each is PrintableText.
 #pragma once
 
 #include <ostream>
@@ -11,7 +12,7 @@ namespace mint::cli {
 class Table {
  public:
   explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
-  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void Add(std::vector<std::string> row);
   bool empty() const { return rows_.empty(); }
   void Print(std::ostream& out) const;
 

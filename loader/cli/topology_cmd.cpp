@@ -133,7 +133,7 @@ void PrintDisksAndNics(const HostTopology& host, std::ostream& out) {
 Result<void> RunTopology(const Globals& globals, std::ostream& out) {
   MINT_TRY(Host host, LoadHost(globals));
   if (globals.json) {
-    out << TopologyJson(host.topology).dump(2) << "\n";
+    out << JsonText(TopologyJson(host.topology)) << "\n";
     return Ok();
   }
   PrintHidden(host.topology, out);

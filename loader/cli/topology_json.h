@@ -11,6 +11,10 @@ namespace mint::cli {
 
 nlohmann::json TopologyJson(const HostTopology& host);
 
+// How mintctl prints any JSON: indented, and safe for text the nodes wrote
+// (a byte that is not UTF-8 becomes U+FFFD; nlohmann's default would throw).
+std::string JsonText(const nlohmann::json& j);
+
 // "1 GiB" when exact, else rounded to one decimal: "23.5 GiB".
 std::string HumanSize(ByteSize size);
 // "node0" or the name of the node that holds it.

@@ -11,7 +11,9 @@
 
 #include "commands.h"
 #include "guest_control.h"
+#include "mint/text.h"
 #include "table.h"
+#include "topology_json.h"
 
 namespace mint::cli {
 namespace {
@@ -34,7 +36,7 @@ void WriteAll(int fd, std::string_view bytes) {
 std::string Said(const vm::GuestStatus& g, const std::string& node) {
   std::string text = g.name + " in " + node + " is " + g.state;
   if (!g.reason.empty()) text += " (" + g.reason + ")";
-  return text;
+  return PrintableText(text);  // the state and reason are the node's words
 }
 
 }  // namespace
@@ -49,7 +51,7 @@ Result<void> RunVmStart(const Globals& globals, const std::string& node,
     return Ok();
   }
   out << g.name << " started in " << node << ": pid " << g.pid << ", " << g.vcpus << " vCPU, "
-      << g.memory.ToString() << (g.disk.empty() ? "" : ", disk " + g.disk)
+      << g.memory.ToString() << (g.disk.empty() ? "" : ", disk " + PrintableText(g.disk))
       << "; mintctl vm console " << node << " " << g.name << " shows its console\n";
   return Ok();
 }
@@ -82,7 +84,7 @@ Result<void> RunVmList(const Globals& globals, const std::optional<std::string>&
         e["live"] = view.live;
         j.push_back(e);
       }
-    out << j.dump(2) << "\n";
+    out << JsonText(j) << "\n";
     return Ok();
   }
   Table t({"NODE", "GUEST", "STATE", "VCPUS", "MEMORY", "UPTIME", "REASON"});
@@ -98,7 +100,7 @@ Result<void> RunVmList(const Globals& globals, const std::optional<std::string>&
     out << "no guests\n";
   else
     t.Print(out);
-  for (const auto& line : unknown) out << line << "\n";
+  for (const auto& line : unknown) out << PrintableText(line) << "\n";
   return Ok();
 }
 
@@ -134,7 +136,7 @@ int RunVmExec(const Globals& globals, const std::string& node, const std::string
               double timeout_s, const std::vector<std::string>& argv) {
   auto control = OpenGuests(globals, node);
   if (!control.ok()) {
-    std::cerr << "mintctl: " << control.error().ToString() << "\n";
+    PrintError(control.error(), std::cerr);
     return kExecFailed;
   }
   std::cout.flush();
@@ -142,7 +144,7 @@ int RunVmExec(const Globals& globals, const std::string& node, const std::string
                                  std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)),
                                  [](std::string_view bytes) { WriteAll(1, bytes); });
   if (!status.ok()) {
-    std::cerr << "mintctl: " << status.error().ToString() << "\n";
+    PrintError(status.error(), std::cerr);
     return kExecFailed;
   }
   return *status;

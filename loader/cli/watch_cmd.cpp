@@ -15,6 +15,7 @@
 #include "guest_control.h"
 #include "host_lock.h"
 #include "mint/sys/mint_device.h"
+#include "mint/text.h"
 #include "node_wait.h"
 
 namespace mint::cli {
@@ -68,7 +69,8 @@ Result<void> RunWatch(const Globals& globals, uint32_t interval_ms, std::ostream
     std::ostringstream lines;
     auto started = StartRecipeGuests(globals, node.name, lines);
     std::istringstream in(lines.str());
-    for (std::string line; std::getline(in, line);) out << Now() << " " << line << "\n";
+    for (std::string line; std::getline(in, line);)
+      out << Now() << " " << PrintableText(line) << "\n";
     return started;
   };
   actions.kill = [&](const lifecycle::NodeStatus& node, lifecycle::Lock&) -> Result<void> {
@@ -79,7 +81,7 @@ Result<void> RunWatch(const Globals& globals, uint32_t interval_ms, std::ostream
   out << Now() << " watching /sys/kernel/mint every " << interval_ms << " ms (Ctrl-C ends)\n"
       << std::flush;
   while (!g_stop) {
-    for (const auto& line : watcher.Poll()) out << Now() << " " << line << "\n";
+    for (const auto& line : watcher.Poll()) out << Now() << " " << PrintableText(line) << "\n";
     out << std::flush;
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms);
     while (!g_stop && std::chrono::steady_clock::now() < until)

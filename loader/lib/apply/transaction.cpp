@@ -7,7 +7,8 @@ namespace mint::apply {
 Result<void> Transaction::Run(const std::string& what, const Action& run) {
   log_.push_back(std::to_string(++steps_) + ". " + what);
   auto result = run();
-  if (!result.ok()) log_.push_back("   failed: " + result.error().ToString());
+  // Why is the error Apply returns (the CLI prints it once): not repeated here.
+  if (!result.ok()) log_.push_back("   failed");
   return result;
 }
 
@@ -36,7 +37,7 @@ Error Transaction::Abort(Error original) {
     log_.push_back("undo " + std::to_string(u.step) + ": " + u.what);
     auto undone = u.action();
     if (undone.ok()) return true;
-    log_.push_back("   failed: " + undone.error().ToString());
+    log_.push_back("   failed");  // why: in the error Abort returns
     failures.push_back(u.what + " failed: " + undone.error().ToString());
     return false;
   };

@@ -22,7 +22,8 @@ class Transaction {
 
   explicit Transaction(std::vector<std::string>& log) : log_(log) {}
 
-  // Runs `run`, logging "N. what". On success remembers `undo` (if any),
+  // Runs `run`, logging "N. what" (and "   failed" after it when it
+  // fails: the reason is the returned error). On success remembers `undo` (if any),
   // described as `undo_what`. Returns run's result.
   Result<void> Do(const std::string& what, const Action& run, std::string undo_what = {},
                   Action undo = {});

@@ -94,10 +94,11 @@ Result<int> NumaNode(std::string_view text, const SourceLoc& where) {
   return static_cast<int>(*node);
 }
 
-Result<ByteSize> Memory(std::string_view text, const SourceLoc& where) {
+Result<ByteSize> Size(std::string_view key, std::string_view text, const SourceLoc& where) {
   auto size = ByteSize::Parse(text);
-  if (!size.ok()) return Invalid(where, "memory " + Quoted(text) + " is " + size.error().message);
-  if (size->bytes == 0) return Invalid(where, "memory must be more than 0, e.g. 512M");
+  if (!size.ok())
+    return Invalid(where, std::string(key) + " " + Quoted(text) + " is " + size.error().message);
+  if (size->bytes == 0) return Invalid(where, std::string(key) + " must be more than 0, e.g. 512M");
   return *size;
 }
 

@@ -16,7 +16,8 @@ Result<void> SetCores(NodeSpec& spec, std::string_view text, const SourceLoc& wh
 // A YAML list of CPU numbers, already split (each with its own location).
 Result<void> SetCoreList(NodeSpec& spec, const std::vector<CpuId>& cpus, const SourceLoc& where);
 Result<int> NumaNode(std::string_view text, const SourceLoc& where);
-Result<ByteSize> Memory(std::string_view text, const SourceLoc& where);
+// A size (ByteSize::Parse) above 0; errors name `key` ("memory", "disk-size").
+Result<ByteSize> Size(std::string_view key, std::string_view text, const SourceLoc& where);
 Result<OnCrash> OnCrashPolicy(std::string_view text, const SourceLoc& where);
 Result<uint32_t> RestartBudget(std::string_view text, const SourceLoc& where);
 // kernel / initrd: a non-empty path.

@@ -28,7 +28,7 @@ Result<NodeSpec> ApplyFlags(NodeSpec base, const NodeFlags& flags) {
     spec.numa_where = Flag("--numa-node");
   }
   if (flags.memory) {
-    MINT_TRY(spec.memory, internal::Memory(*flags.memory, Flag("--mem")));
+    MINT_TRY(spec.memory, internal::Size("memory", *flags.memory, Flag("--mem")));
     spec.memory_where = Flag("--mem");
   }
   if (flags.kernel) {

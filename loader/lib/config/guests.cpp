@@ -85,7 +85,7 @@ Result<GuestSpec> GuestFromFlags(const GuestFlags& flags) {
     MINT_TRY(guest.vcpus, internal::GuestVcpus(*flags.vcpus, flag("--vcpus")));
   }
   if (flags.memory) {
-    MINT_TRY(guest.memory, internal::Memory(*flags.memory, flag("--mem")));
+    MINT_TRY(guest.memory, internal::Size("memory", *flags.memory, flag("--mem")));
   }
   if (flags.kernel) {
     MINT_TRY(guest.kernel, internal::ImagePath("kernel", *flags.kernel, flag("--kernel")));
@@ -100,7 +100,7 @@ Result<GuestSpec> GuestFromFlags(const GuestFlags& flags) {
     MINT_TRY(guest.disk, internal::ImagePath("disk", *flags.disk, flag("--disk")));
   }
   if (flags.disk_size) {
-    MINT_TRY(guest.disk_size, internal::Memory(*flags.disk_size, flag("--disk-size")));
+    MINT_TRY(guest.disk_size, internal::Size("disk-size", *flags.disk_size, flag("--disk-size")));
   }
   if (flags.cmdline) guest.cmdline = *flags.cmdline;
   guest.net = flags.net;

@@ -109,7 +109,7 @@ class Parser {
       spec.numa_where = where;
     } else if (name == "memory") {
       MINT_TRY(std::string text, Scalar(key, value, "a size like 512M"));
-      MINT_TRY(spec.memory, internal::Memory(text, where));
+      MINT_TRY(spec.memory, internal::Size("memory", text, where));
       spec.memory_where = where;
     } else if (name == "devices") {
       if (!value.IsSequence()) {
@@ -199,9 +199,9 @@ class Parser {
     } else if (name == "vcpus") {
       MINT_TRY(guest.vcpus, internal::GuestVcpus(text, where));
     } else if (name == "memory") {
-      MINT_TRY(guest.memory, internal::Memory(text, where));
+      MINT_TRY(guest.memory, internal::Size("memory", text, where));
     } else if (name == "disk-size") {
-      MINT_TRY(guest.disk_size, internal::Memory(text, where));
+      MINT_TRY(guest.disk_size, internal::Size("disk-size", text, where));
     } else if (name == "cmdline") {
       guest.cmdline = text;
     } else {

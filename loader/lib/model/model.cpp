@@ -37,31 +37,29 @@ bool ParseUnsigned(std::string_view text, T& out, int base = 10) {
 Result<ByteSize> ByteSize::Parse(std::string_view text) {
   auto bad = [&] {
     return MakeError(ErrorCode::kInvalidArgument, std::string(text),
-                     "not a size; write a number with an optional unit K, M, G or T "
-                     "(binary: 1G = 1024M), e.g. 512M");
+                     "not a size; write a whole number with an optional unit B, K, M, G or T "
+                     "(also KB or KiB, MB or MiB, ...; binary: 1G = 1024M), e.g. 512M");
   };
   size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
   uint64_t number = 0;
   if (!ParseUnsigned(text.substr(0, digits), number)) return bad();
+  // The unit, exactly one of: none, B, or a letter alone, with B or with iB.
   std::string unit(text.substr(digits));
   for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (unit.size() > 1 && (unit.ends_with("IB") || unit.ends_with("B")))
-    unit = unit.substr(0, unit.size() - (unit.ends_with("IB") ? 2 : 1));
+  static constexpr std::string_view kLetters = "KMGT";
   int shift = 0;
-  if (unit.empty() || unit == "B")
-    shift = 0;
-  else if (unit == "K")
-    shift = 10;
-  else if (unit == "M")
-    shift = 20;
-  else if (unit == "G")
-    shift = 30;
-  else if (unit == "T")
-    shift = 40;
-  else
-    return bad();
-  if (shift > 0 && number > (UINT64_MAX >> shift)) return bad();
+  if (!unit.empty() && unit != "B") {
+    size_t letter = kLetters.find(unit[0]);
+    std::string_view suffix = std::string_view(unit).substr(1);
+    if (letter == std::string_view::npos || !(suffix.empty() || suffix == "B" || suffix == "IB"))
+      return bad();
+    shift = 10 * static_cast<int>(letter + 1);
+  }
+  if (number > (kMaxBytes >> shift))
+    return MakeError(ErrorCode::kInvalidArgument, std::string(text),
+                     "more than 4096T (4 PiB, all that x86-64 can address); write a size up to "
+                     "4096T");
   return ByteSize{number << shift};
 }
 

@@ -11,13 +11,53 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "mint_answers.h"
 
 namespace mint::sys {
 namespace {
 
 std::string NodeCtx(uint32_t id) { return "node id " + std::to_string(id); }
+
+}  // namespace
+
+namespace internal {
+
+CreatedNode ReadCreated(const mint_node_create& arg, size_t nr_cpus) {
+  CreatedNode out;
+  for (size_t i = 0; i < nr_cpus && i < MINT_MAX_CPUS; ++i)
+    out.apic_ids.push_back(ApicId{arg.apic_ids[i]});
+  for (uint32_t i = 0; i < arg.nr_ranges && i < MINT_MAX_RANGES; ++i)
+    out.ram.push_back(PhysRange{PhysAddr{arg.ranges[i].start}, ByteSize{arg.ranges[i].size}});
+  out.low = PhysRange{PhysAddr{arg.low.start}, ByteSize{arg.low.size}};
+  out.shared = PhysRange{PhysAddr{arg.shared.start}, ByteSize{arg.shared.size}};
+  out.tsc_khz = arg.tsc_khz;
+  out.lapic_khz = arg.lapic_khz;
+  return out;
+}
+
+#ifdef MINT_NODE_CHAN
+Result<ChanResult> ReadChan(uint32_t id, const mint_node_chan& arg, size_t tx_size,
+                            size_t rx_size) {
+  if (arg.rx_len > rx_size)
+    return MakeError(ErrorCode::kIo, NodeCtx(id),
+                     "MINT_NODE_CHAN: the kernel says it wrote " + std::to_string(arg.rx_len) +
+                         " bytes into a buffer of " + std::to_string(rx_size) +
+                         "; node0's mint driver and this mintctl do not agree (rebuild both from "
+                         "one kernel-patches)");
+  ChanResult out;
+  out.sent = tx_size != 0 && arg.tx_len == tx_size;
+  out.received = rx_size == 0 ? 0 : arg.rx_len;
+  return out;
+}
+#endif
+
+}  // namespace internal
+
+namespace {
 
 #ifdef MINT_CHAN_MSG_MAX
 static_assert(MINT_CHAN_MSG_MAX == kChanMsgMax,
@@ -63,15 +103,9 @@ class RealMintDevice : public MintDevice {
     if (::ioctl(fd_, MINT_NODE_CREATE, &arg) != 0)
       return MakeError(ErrorCode::kIo, request.name,
                        "MINT_NODE_CREATE failed; the kernel undid it (dmesg says why)", errno);
-    CreatedNode out;
-    for (uint32_t i = 0; i < arg.nr_cpus; ++i) out.apic_ids.push_back(ApicId{arg.apic_ids[i]});
-    for (uint32_t i = 0; i < arg.nr_ranges && i < MINT_MAX_RANGES; ++i)
-      out.ram.push_back(PhysRange{PhysAddr{arg.ranges[i].start}, ByteSize{arg.ranges[i].size}});
-    out.low = PhysRange{PhysAddr{arg.low.start}, ByteSize{arg.low.size}};
-    out.shared = PhysRange{PhysAddr{arg.shared.start}, ByteSize{arg.shared.size}};
-    out.tsc_khz = arg.tsc_khz;
-    out.lapic_khz = arg.lapic_khz;
-    return out;
+    // The APIC ids of the CPUs asked for: the kernel's nr_cpus is not
+    // trusted to stay within arg.apic_ids.
+    return internal::ReadCreated(arg, request.cpus.size());
   }
 
   Result<void> AssignPci(uint32_t id, const PciBdf& bdf) override {
@@ -141,20 +175,11 @@ class RealMintDevice : public MintDevice {
     NodeInfo out;
     out.id = id;
     out.name.assign(arg.name, strnlen(arg.name, sizeof arg.name));
-    for (uint32_t i = 0; i < arg.nr_cpus && i < MINT_MAX_CPUS; ++i) {
-      out.cpus.push_back(CpuId{arg.cpus[i]});
-      out.created.apic_ids.push_back(ApicId{arg.apic_ids[i]});
-    }
+    size_t nr_cpus = std::min<size_t>(arg.nr_cpus, MINT_MAX_CPUS);
+    for (size_t i = 0; i < nr_cpus; ++i) out.cpus.push_back(CpuId{arg.cpus[i]});
     out.numa_node = arg.numa_node;
     out.memory = ByteSize{arg.mem_bytes};
-    for (uint32_t i = 0; i < arg.nr_ranges && i < MINT_MAX_RANGES; ++i)
-      out.created.ram.push_back(PhysRange{PhysAddr{arg.ranges[i].start}, ByteSize {
-                                            arg.ranges[i].size
-                                          }});
-    out.created.low = PhysRange{PhysAddr{arg.low.start}, ByteSize { arg.low.size }};
-    out.created.shared = PhysRange{PhysAddr{arg.shared.start}, ByteSize { arg.shared.size }};
-    out.created.tsc_khz = arg.tsc_khz;
-    out.created.lapic_khz = arg.lapic_khz;
+    out.created = internal::ReadCreated(arg, nr_cpus);
     return out;
 #else
     return TooOld(id, "MINT_NODE_GET");
@@ -190,10 +215,7 @@ class RealMintDevice : public MintDevice {
           return MakeError(ErrorCode::kIo, NodeCtx(id), "MINT_NODE_CHAN failed", err);
       }
     }
-    ChanResult out;
-    out.sent = !tx.empty() && arg.tx_len == tx.size();
-    out.received = rx.empty() ? 0 : arg.rx_len;
-    return out;
+    return internal::ReadChan(id, arg, tx.size(), rx.size());
 #else
     (void)tx;
     (void)rx;

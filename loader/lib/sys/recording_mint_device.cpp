@@ -258,6 +258,11 @@ Result<ChanResult> RecordingMintDevice::Chan(uint32_t id, std::span<const uint8_
   it = nodes_.find(id);
   if (it != nodes_.end() && !rx.empty() && !it->second.from_node.empty()) {
     auto& record = it->second.from_node.front();
+    // As the kernel does (docs/channel.md, Trust): a record longer than
+    // MINT_CHAN_MSG_MAX is the node breaking the ring; nothing is read.
+    if (record.size() > kChanMsgMax)
+      return MakeError(ErrorCode::kIo, "node id " + std::to_string(id),
+                       "MINT_NODE_CHAN: the node wrote a corrupt record", EIO);
     std::copy(record.begin(), record.end(), rx.begin());
     out.received = record.size();
     it->second.from_node.pop_front();

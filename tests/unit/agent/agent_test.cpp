@@ -185,6 +185,24 @@ TEST_F(AgentTest, StdinIsDevNullAndTheEnvironmentIsPathOnly) {
   EXPECT_EQ(o.out, std::string("HOME=/\nPATH=") + kCommandPath + "\n");
 }
 
+// A command gets stdin, stdout and stderr and nothing else: not the agent's
+// /dev/null (it leaked into every command), not its channel, not a
+// descriptor the agent inherited, not another session's pipes. (`ls` opens
+// /proc/self/fd itself: that is 3.)
+TEST_F(AgentTest, ACommandSeesOnlyDescriptors0To2) {
+  int inherited = ::open("/dev/null", O_RDONLY);  // without O_CLOEXEC, as a careless parent's
+  ASSERT_GE(inherited, 0);
+  Exec(11, {"sleep", "5"});
+  Exec(12, {"ls", "/proc/self/fd"});
+  auto o = Collect(12);
+  ::close(inherited);
+  ASSERT_TRUE(o.exit);
+  EXPECT_EQ(o.exit->code, 0) << o.err;
+  EXPECT_EQ(o.out, "0\n1\n2\n3\n");
+  SendRecord(EncodeFrame(FrameType::kKill, 11));
+  Collect(11);
+}
+
 TEST_F(AgentTest, BadInputIsAnsweredAndSurvived) {
   SendRecord(Bytes("this is not a frame at all"));
   auto bad = EncodeFrame(FrameType::kExec, 6, Bytes("no-nul"));

@@ -264,6 +264,14 @@ TEST_F(ExecTest, UnreadableRecordFromTheAgent) {
             "frame (bad magic)); use the mintctl and mint-agent of one build");
 }
 
+// A node that writes a record longer than the channel allows broke its
+// ring: exec ends with the device's error, having read nothing of it.
+TEST_F(ExecTest, ARecordLongerThanTheChannelAllowsEndsExec) {
+  agent_ = [&](const Frame&) { dev_.QueueFromNode(1, std::vector<uint8_t>(kMaxRecord + 1, 'x')); };
+  EXPECT_EQ(Run(Req({"true"})).error().ToString(),
+            "node id 1: MINT_NODE_CHAN: the node wrote a corrupt record (Input/output error)");
+}
+
 TEST_F(ExecTest, BadExitPayloadOfOurSession) {
   agent_ = [&](const Frame& f) { Reply(FrameType::kExit, f.session, Bytes("xx")); };
   EXPECT_EQ(Run(Req({"true"})).error().ToString(),

@@ -70,6 +70,35 @@ TEST_F(Lifecycle, ExecUsageErrorsAre255) {
   EXPECT_EQ(r.code, 255);
 }
 
+// A negative, zero or NaN timeout is refused before anything is asked
+// (it was taken, and the command killed at once or never).
+TEST_F(Lifecycle, ExecRefusesATimeoutThatIsNotAboveZero) {
+  for (const char* bad : {"-5", "0", "nan", "inf", "1e10"}) {
+    RunResult r = Mintctl({"--root", root(), "exec", "node2", "--timeout", bad, "--", "true"});
+    EXPECT_EQ(r.code, 255) << bad;
+    EXPECT_EQ(r.err, "mintctl: --timeout: " + std::string(bad) +
+                         " is not a number of seconds above 0 (at most 1000000000), e.g. "
+                         "30\nRun mintctl --help for usage.\n");
+    r = Mintctl({"--root", root(), "vm", "exec", "node2", "g1", "--timeout", bad, "--", "true"});
+    EXPECT_EQ(r.code, 255) << bad;
+    EXPECT_EQ(r.err.rfind("mintctl: --timeout: " + std::string(bad) + " is not a number", 0), 0u)
+        << r.err;
+  }
+}
+
+// --interval 0 made watch spin a CPU of node0 reading sysfs.
+TEST_F(Lifecycle, WatchRefusesAnIntervalBelow10Ms) {
+  for (const char* bad : {"0", "9", "1.5", "3600001"}) {
+    RunResult r = Mintctl({"--root", dir_path() + "/nothing", "watch", "--interval", bad});
+    EXPECT_EQ(r.code, 1) << bad;
+    EXPECT_EQ(r.err, "mintctl: --interval: " + std::string(bad) +
+                         " is not a whole number of milliseconds from 10 to 3600000\nRun mintctl "
+                         "--help for usage.\n");
+  }
+  RunResult r = Mintctl({"--root", dir_path() + "/nothing", "watch", "--interval", "10"});
+  EXPECT_EQ(r.code, 4);  // taken: then there is no mint here
+}
+
 TEST_F(Lifecycle, ExecWithAnUnusableDevMintIs255) {
   WriteFile(root() + "/dev/mint", "");
   RunResult r = Mintctl({"--root", root(), "exec", "node2", "--", "true"});
@@ -185,6 +214,23 @@ TEST_F(Lifecycle, AFailedBootLeavesNoRecipe) {
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_TRUE(fs::exists(root() + "/run/mint/lock"));
   EXPECT_FALSE(fs::exists(root() + "/run/mint/nodes/node3.json"));
+}
+
+// watch's lines carry the node's reason: shown, its escapes not obeyed.
+// (watch runs until SIGINT: `timeout -s INT` ends it after a second.)
+TEST_F(Lifecycle, WatchShowsTheReasonWithoutTerminalControls) {
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/state", "crashed\n");
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/reason",
+            "Kernel panic\x1b]0;owned\x07 - not syncing\x1b[2J\n");
+  std::string out = dir_path() + "/watch.out";
+  std::string cmd = "timeout -s INT 1 " + Quote(MINTCTL) + " --root " + Quote(root()) + " watch >" +
+                    Quote(out) + " 2>&1";
+  ASSERT_NE(std::system(cmd.c_str()), -1);
+  std::string text = Slurp(out);
+  EXPECT_NE(text.find(" node2 is crashed (Kernel panic - not syncing); no boot recipe"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
 }
 
 TEST_F(Lifecycle, WatchWithoutMint) {

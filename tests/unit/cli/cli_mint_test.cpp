@@ -3,6 +3,7 @@
 // with one node (node2, id 1) holding cpu1 and 256 MiB of a 2 GiB pool.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -95,6 +96,44 @@ TEST_F(MintHost, StatusJsonHasTheNodes) {
   EXPECT_EQ(j["nodes"][0]["devices"], nlohmann::json::array({"0000:00:05.0"}));
   EXPECT_EQ(j["nodes"][0]["reason"], "Kernel panic - not syncing: sysrq triggered crash");
   EXPECT_EQ(j["nodes"][0]["uptime"], "");
+}
+
+// A node that crashed mid-write leaves any bytes in its console ring and
+// reason: status --json must still print JSON (nlohmann's dump threw
+// type_error.316 on the first byte that is not UTF-8: exit 134).
+TEST_F(MintHost, StatusJsonSurvivesBytesThatAreNotUtf8) {
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/console", "ok\npanic at \xff\xfe\xc3\n");
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/reason", "Oops \xe2\x82\n");
+  RunResult r = Mintctl({"--root", root(), "status", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["nodes"][0]["console_tail"],
+            nlohmann::json::array({"ok", "panic at \uFFFD\uFFFD\uFFFD"}));
+  EXPECT_EQ(j["nodes"][0]["reason"], "Oops \uFFFD");
+  r = Mintctl({"--root", root(), "topology", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["mint"]["nodes"][0]["reason"], "Oops \uFFFD");
+}
+
+// What the node wrote is shown, never obeyed: no escape sequence (window
+// title, clear screen, colours) and no other control reaches the terminal
+// through status; `console` stays the node's bytes as they are.
+TEST_F(MintHost, StatusShowsNodeTextWithoutTerminalControls) {
+  const std::string console =
+      "\x1b]0;owned\x07Kernel panic\x1b[2J - not syncing\r\n\x1b[31mred\x1b[0m\x7f\x08!\n";
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/console", console);
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/reason", "bad\x1b[1;1H\x9b thing\n");
+  RunResult r = Mintctl({"--root", root(), "status"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("  Kernel panic - not syncing\n  red!\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bad\uFFFD thing\n"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count_if(r.out.begin(), r.out.end(),
+                          [](char c) { return c != '\n' && static_cast<unsigned char>(c) < 0x20; }),
+            0)
+      << r.out;
+  r = Mintctl({"--root", root(), "console", "node2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, console);
 }
 
 TEST_F(MintHost, StatusWithoutNodesSaysSo) {

@@ -3,6 +3,7 @@
 // addresses, a virtio RNG on 0000:00:05.0, no mint in its kernel).
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -114,6 +115,38 @@ TEST(Cli, PlanWithAKernelBuildsTheImageInTheDryRun) {
       << r.out;
 }
 
+// A step that fails in the dry run is marked in the steps; why is said
+// once, on stderr (it was printed in the steps and again by main).
+TEST(Cli, AStepThatFailsIsExplainedOnce) {
+  TempDir dir;
+  auto image = MakeBzImage();
+  const uint32_t init_size = 0x7fffffff;  // 0x260 init_size: 2 GiB, more than the node has
+  std::memcpy(&image[0x260], &init_size, sizeof init_size);
+  WriteFile(dir.path() + "/bzImage", std::string(image.begin(), image.end()));
+  WriteFile(dir.path() + "/initrd", std::string(4096, 'i'));
+  RunResult r = Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "1", "--kernel",
+                         dir.path() + "/bzImage", "--initrd", dir.path() + "/initrd"});
+  EXPECT_EQ(r.code, 2);
+  const std::string why =
+      "node1: the kernel needs 2 GiB of contiguous RAM (init_size) at a 2 MiB boundary at or "
+      "above 0x1000000 (pref_address); the largest free node RAM range is 510 MiB: give the "
+      "node more memory";
+  EXPECT_EQ(r.err, "mintctl: " + why + "\n");
+  EXPECT_TRUE(Contains(r.out, "cmdline \"console=mint mint_node_name=node1")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "\n     failed\n  undo 1: NODE_DESTROY node1 (id 1)\n")) << r.out;
+  EXPECT_FALSE(Contains(r.out, "init_size")) << r.out;
+}
+
+// Every JSON mintctl prints survives bytes that are not UTF-8 (nlohmann's
+// dump threw type_error.316: exit 134). Here the operator's own --cmdline.
+TEST(Cli, PlanJsonSurvivesACmdlineThatIsNotUtf8) {
+  RunResult r = Mintctl(
+      {"--root", kBuildVm, "plan", "node1", "--cores", "1", "--json", "--cmdline", "quiet \xff"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string cmdline = nlohmann::json::parse(r.out)["cmdline"];
+  EXPECT_TRUE(cmdline.ends_with(" quiet \uFFFD")) << cmdline;
+}
+
 TEST(Cli, RefusalIsOneLineOnStderrWithExitCode2) {
   RunResult r = Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "1", "--disk", "vda"});
   EXPECT_EQ(r.code, 2);
@@ -174,6 +207,36 @@ TEST(Cli, MissingNodeconfFileIsUsageError) {
   EXPECT_EQ(r.err,
             "mintctl: /nonexistent/node1.yaml: cannot read this nodeconf file; check the path "
             "given to -f (No such file or directory)\n");
+}
+
+// --kernel /dev/zero read forever and died of std::bad_alloc (exit 134).
+// A path that is no image file is refused by plan (and so by boot) with
+// exit 2; a file that is missing here stays a note of plan's.
+TEST(Cli, AnImagePathThatIsNoFileIsRefused) {
+  TempDir dir;
+  auto image = MakeBzImage();
+  WriteFile(dir.path() + "/bzImage", std::string(image.begin(), image.end()));
+  const std::string refusal =
+      ": a character device, not a regular file; give the file itself (a kernel image, an "
+      "initramfs or a nodeconf file)\n";
+  for (const char* verb : {"plan", "boot"}) {
+    RunResult r =
+        Mintctl({"--root", kBuildVm, verb, "node1", "--cores", "1", "--kernel", "/dev/zero"});
+    EXPECT_EQ(r.code, 2) << verb;
+    EXPECT_EQ(r.err, "mintctl: /dev/zero" + refusal) << verb;
+    r = Mintctl({"--root", kBuildVm, verb, "node1", "--cores", "1", "--kernel",
+                 dir.path() + "/bzImage", "--initrd", "/dev/zero"});
+    EXPECT_EQ(r.code, 2) << verb;
+    EXPECT_EQ(r.err, "mintctl: /dev/zero" + refusal) << verb;
+  }
+  RunResult r =
+      Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "1", "--initrd", dir.path()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("mintctl: " + dir.path() + ": a directory, not a regular file", 0), 0u)
+      << r.err;
+  r = Mintctl({"--root", kBuildVm, "plan", "-f", "/dev/zero"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "mintctl: /dev/zero" + refusal);
 }
 
 TEST(Cli, BootWithoutMintStopsAfterThePlanWithExitCode4) {

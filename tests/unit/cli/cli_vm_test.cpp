@@ -107,6 +107,27 @@ TEST_F(Vm, TheGuestsOfACrashedNodeAreLostWithItsReason) {
   EXPECT_NE(r.out.find("absent  0 (1 lost)  Kernel panic"), std::string::npos) << r.out;
 }
 
+// The node's reason reaches the operator in an error and in vm list's
+// table: shown, its escape sequences not obeyed.
+TEST_F(Vm, ANodesReasonIsShownWithoutTerminalControls) {
+  Make("crashed", "Kernel panic\x1b]0;owned\x07 - not syncing\x1b[2J");
+  Record("[" + Guest("g1", "running") + "]");
+  RunResult r = Mintctl({"--root", root_, "vm", "start", "node2", "g1"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "mintctl: node2: the node is crashed (Kernel panic - not syncing); mintctl exec needs "
+            "a running node; mintctl restart node2 boots it again\n");
+  r = Mintctl({"--root", root_, "vm", "exec", "node2", "g1", "--", "true"});
+  EXPECT_EQ(r.code, 255);
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+  r = Mintctl({"--root", root_, "vm", "list"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "NODE   GUEST  STATE  VCPUS  MEMORY   UPTIME  REASON\n"
+            "node2  g1     lost   1      256 MiB  -       node2 is crashed: Kernel panic - not "
+            "syncing\n");
+}
+
 TEST_F(Vm, AHostileRecordIsIgnored) {
   Make("crashed", kPanic);
   Record("[{\"name\": \"../../etc\", \"state\": \"running\"}]");

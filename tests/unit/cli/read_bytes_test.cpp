@@ -2,6 +2,7 @@
 // with it; the bytes must come back exactly (any value, any length, across
 // its internal block size) and a missing file must be named.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -68,6 +69,41 @@ TEST_F(ReadBytesTest, AMissingFileIsNamed) {
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(got.error().ToString(), dir_ + "/absent: cannot read it (No such file or directory)");
+}
+
+// --kernel /dev/zero ended in an uncaught std::bad_alloc: ReadBytes read
+// until the end that never comes. What is no regular file is refused first.
+TEST_F(ReadBytesTest, WhatIsNotARegularFileIsRefusedBeforeReading) {
+  auto zero = ReadBytes("/dev/zero");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.error().code, ErrorCode::kUnsupported);
+  EXPECT_EQ(zero.error().ToString(),
+            "/dev/zero: a character device, not a regular file; give the file itself (a kernel "
+            "image, an initramfs or a nodeconf file)");
+  auto dir = ReadBytes(dir_);
+  ASSERT_FALSE(dir.ok());
+  EXPECT_EQ(dir.error().ToString(), dir_ +
+                                        ": a directory, not a regular file; give the file itself "
+                                        "(a kernel image, an initramfs or a nodeconf file)");
+  std::string fifo = dir_ + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  written_.push_back(fifo);
+  auto from_fifo = ReadBytes(fifo);  // and the open does not wait for a writer
+  ASSERT_FALSE(from_fifo.ok());
+  EXPECT_EQ(from_fifo.error().message.rfind("a FIFO, not a regular file", 0), 0u);
+}
+
+// A sparse file one byte over the limit: refused by its size, nothing read.
+TEST_F(ReadBytesTest, AFileOverTheLimitIsRefusedBeforeReading) {
+  std::string path = Write("huge", {});
+  ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(kMaxReadBytes + 1)), 0);
+  auto got = ReadBytes(path);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, ErrorCode::kUnsupported);
+  EXPECT_EQ(got.error().ToString(),
+            path +
+                ": 1073741825 bytes, more than the 1 GiB mintctl reads (a node's kernel and "
+                "initramfs are megabytes, a nodeconf file kilobytes); give the right file");
 }
 
 }  // namespace

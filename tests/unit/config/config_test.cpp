@@ -179,8 +179,10 @@ TEST(NodeConf, BadCores) {
 
 TEST(NodeConf, BadSizes) {
   EXPECT_EQ(ErrorOf("memory: 12Q\n"),
-            "n.yaml:1:9: memory \"12Q\" is not a size; write a number with an optional unit K, "
-            "M, G or T (binary: 1G = 1024M), e.g. 512M");
+            "n.yaml:1:9: memory \"12Q\" is not a size; write a whole number with an optional "
+            "unit B, K, M, G or T (also KB or KiB, MB or MiB, ...; binary: 1G = 1024M), e.g. 512M");
+  EXPECT_EQ(ErrorOf("memory: 1IB\n").find("n.yaml:1:9: memory \"1IB\" is not a size;"), 0u);
+  EXPECT_EQ(ErrorOf("memory: 3BB\n").find("n.yaml:1:9: memory \"3BB\" is not a size;"), 0u);
   EXPECT_EQ(ErrorOf("memory: 0\n"), "n.yaml:1:9: memory must be more than 0, e.g. 512M");
   EXPECT_EQ(ErrorOf("numa-node: -1\n"),
             "n.yaml:1:12: numa-node \"-1\" is not a NUMA node number; write 0, 1, ... as "
@@ -303,8 +305,16 @@ TEST(Flags, BadValues) {
   flags = {};
   flags.memory = "lots";
   EXPECT_EQ(FlagErrorOf(flags),
-            "--mem: memory \"lots\" is not a size; write a number with an optional unit K, M, "
-            "G or T (binary: 1G = 1024M), e.g. 512M");
+            "--mem: memory \"lots\" is not a size; write a whole number with an optional unit B, "
+            "K, M, G or T (also KB or KiB, MB or MiB, ...; binary: 1G = 1024M), e.g. 512M");
+  flags = {};
+  flags.memory = "18446744073709551615";
+  EXPECT_EQ(FlagErrorOf(flags),
+            "--mem: memory \"18446744073709551615\" is more than 4096T (4 PiB, all that x86-64 "
+            "can address); write a size up to 4096T");
+  flags = {};
+  flags.memory = "1IB";
+  EXPECT_EQ(FlagErrorOf(flags).find("--mem: memory \"1IB\" is not a size; "), 0u);
   flags = {};
   flags.name = "Node1";
   EXPECT_EQ(FlagErrorOf(flags),

@@ -95,6 +95,9 @@ TEST(NodeConfGuests, Refusals) {
             "the other");
   EXPECT_EQ(ErrorOf("guests: [{name: g1, initrd: /i}]\n"),
             "n.yaml:1:10: guest g1 has an initrd but no kernel; give its kernel too");
+  EXPECT_EQ(ErrorOf("guests: [{name: g1, disk-size: 1IB}]\n")
+                .find("n.yaml:1:32: disk-size \"1IB\" is not a size; "),
+            0u);
   EXPECT_EQ(ErrorOf("guests: [{name: g1, net: 1}]\n"),
             "n.yaml:1:26: net must be true or false, not \"1\"");
 }
@@ -133,6 +136,12 @@ TEST(GuestFlags, Refusals) {
   f.memory = "12Q";
   EXPECT_NE(FlagErrorOf(f).find("--mem: "), std::string::npos);
   f.memory.reset();
+  // The size's own name, not "memory".
+  f.disk_size = "3BB";
+  EXPECT_EQ(FlagErrorOf(f).find("--disk-size: disk-size \"3BB\" is not a size; "), 0u);
+  f.disk_size = "0";
+  EXPECT_EQ(FlagErrorOf(f), "--disk-size: disk-size must be more than 0, e.g. 512M");
+  f.disk_size.reset();
   f.ports = {"0:80"};
   EXPECT_EQ(FlagErrorOf(f),
             "--port: port \"0:80\" is not a forward; write NODEPORT:GUESTPORT with TCP ports "

@@ -16,14 +16,40 @@ TEST(ByteSize, ParsesBinaryUnits) {
 }
 
 TEST(ByteSize, RefusesGarbageWithTheWayOut) {
-  for (const char* bad : {"", "G", "1X", "-1G", "1.5G", "99999999999999T"}) {
+  for (const char* bad : {"", "G", "1X", "-1G", "1.5G", "99999999999999T", "1IB", "3BB", "1KK",
+                          "1BK", "2GIBB", "1 G", "1KiBB", "5iB"}) {
     auto r = ByteSize::Parse(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
   }
   EXPECT_EQ(ByteSize::Parse("1X").error().ToString(),
-            "1X: not a size; write a number with an optional unit K, M, G or T "
-            "(binary: 1G = 1024M), e.g. 512M");
+            "1X: not a size; write a whole number with an optional unit B, K, M, G or T "
+            "(also KB or KiB, MB or MiB, ...; binary: 1G = 1024M), e.g. 512M");
+  EXPECT_EQ(ByteSize::Parse("1IB").error().message, ByteSize::Parse("1X").error().message);
+}
+
+TEST(ByteSize, TakesEveryWayOfWritingAUnit) {
+  for (const char* kib : {"1K", "1k", "1KB", "1kb", "1KiB", "1kib", "1KIB"})
+    EXPECT_EQ(ByteSize::Parse(kib)->bytes, 1024u) << kib;
+  EXPECT_EQ(ByteSize::Parse("7B")->bytes, 7u);
+  EXPECT_EQ(ByteSize::Parse("7b")->bytes, 7u);
+  EXPECT_EQ(ByteSize::Parse("2TiB")->bytes, 2ull << 40);
+}
+
+// 16 EiB - 1 fits a uint64_t but no machine: beyond 4 PiB (x86-64's
+// physical address space) sizes are refused, so a round-up cannot wrap.
+TEST(ByteSize, RefusesMoreThanX86CanAddress) {
+  EXPECT_EQ(ByteSize::Parse("4096T")->bytes, ByteSize::kMaxBytes);
+  EXPECT_EQ(ByteSize::Parse("4503599627370496")->bytes, ByteSize::kMaxBytes);
+  for (const char* big :
+       {"18446744073709551615", "4503599627370497", "4097T", "4194305G", "17179869184G"}) {
+    auto r = ByteSize::Parse(big);
+    ASSERT_FALSE(r.ok()) << big;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  }
+  EXPECT_EQ(ByteSize::Parse("18446744073709551615").error().ToString(),
+            "18446744073709551615: more than 4096T (4 PiB, all that x86-64 can address); write a "
+            "size up to 4096T");
 }
 
 TEST(ByteSize, FormatsLargestExactUnit) {

@@ -82,6 +82,21 @@ TEST(RecordingMintDevice, ChanQueuesAndReturnsRecords) {
   EXPECT_EQ(dev.calls().back(), "MINT_NODE_CHAN id=1 tx=5");
 }
 
+// A node that queues a record longer than MINT_CHAN_MSG_MAX broke the
+// ring: EIO as from the kernel, and never a copy past rx's end.
+TEST(RecordingMintDevice, ARecordLongerThanTheLimitIsACorruptRing) {
+  auto dev = Device();
+  ASSERT_TRUE(dev.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
+  dev.SetState(1, NodeState::kRunning);
+  dev.QueueFromNode(1, std::vector<uint8_t>(kChanMsgMax + 1, 'x'));
+  std::vector<uint8_t> rx(kChanMsgMax);
+  auto r = dev.Chan(1, {}, rx);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().sys_errno, EIO);
+  EXPECT_EQ(r.error().ToString(),
+            "node id 1: MINT_NODE_CHAN: the node wrote a corrupt record (Input/output error)");
+}
+
 TEST(RecordingMintDevice, ChanRefusesASmallRxBuffer) {
   auto dev = Device();
   ASSERT_TRUE(dev.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());

@@ -43,10 +43,12 @@ struct Applied {
 };
 
 // Runs the plan. `log` gets one line per step as it is done ("3. NODE_..."),
-// and one per undo ("undo 2: ..."); it is filled on failure too. `ledger`
-// is written before NODE_CREATE (the CPUs; a failure there changes
-// nothing) and before each stub (the function and its driver), and each
-// entry is forgotten when its undo worked; nullptr only for a dry run.
+// and one per undo ("undo 2: ..."); it is filled on failure too, where a
+// step or undo that failed gets "   failed" (why is in the returned error,
+// so that the CLI shows it once). `ledger` is written before NODE_CREATE
+// (the CPUs; a failure there changes nothing) and before each stub (the
+// function and its driver), and each entry is forgotten when its undo
+// worked; nullptr only for a dry run.
 Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice& device,
                       sys::PciDriverControl& pci, Ledger* ledger, std::vector<std::string>& log);
 

@@ -34,10 +34,16 @@ struct PhysAddr {
   auto operator<=>(const PhysAddr&) const = default;
 };
 
-// A byte count. Parses "512M", "1G", "1GiB", "4096"; binary units.
+// A byte count. Parses "512M", "1G", "1GiB", "1gb", "4096", "4096B":
+// digits, then nothing, B, or one of K M G T alone or followed by B or iB
+// (any case); binary units. Nothing above kMaxBytes.
 struct ByteSize {
   uint64_t bytes = 0;
   auto operator<=>(const ByteSize&) const = default;
+
+  // 4 PiB: x86-64's 52-bit physical address space. Bigger sizes are typing
+  // mistakes, and this bound keeps sums and round-ups of sizes from wrapping.
+  static constexpr uint64_t kMaxBytes = 1ull << 52;
 
   static Result<ByteSize> Parse(std::string_view text);
   // Largest exact binary unit: "512 MiB", "1 GiB", "3 KiB", "17 B".
