@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "mint/result.h"
 #include "mint/sys/host_fs.h"
@@ -19,5 +20,11 @@ Error NoMintError();
 // "/sys/kernel/mint/nodes/<id>": the one place the CLI spells a node's
 // directory (topology::Discover reads the same layout for the full state).
 std::string NodeDir(uint32_t id);
+
+// The last `lines` non-empty lines of <node_dir>/console (trailing spaces
+// and CRs cut), oldest first; none when it cannot be read. The one console
+// tail: status shows it for a node that went down, boot's error for a node
+// that did not come up.
+std::vector<std::string> ConsoleTail(sys::HostFs& fs, const std::string& node_dir, size_t lines);
 
 }  // namespace mint::cli

@@ -10,9 +10,6 @@
 
 namespace mint::cli {
 
-// The last `lines` lines of the node's console, indented for an error.
-std::string ConsoleTail(sys::HostFs& fs, const std::string& node_dir, size_t lines = 10);
-
 // Polls <node_dir>/state until "running" (Ok), a state the node does not
 // boot out of (failed, crashed, stopped, hung), or `deadline` passes.
 Result<void> WaitUntilRunning(sys::HostFs& fs, const std::string& name, const std::string& node_dir,

@@ -51,21 +51,6 @@ std::string ReadAgent(sys::HostFs& fs, uint32_t id) {
 
 constexpr size_t kConsoleTailLines = 12;
 
-std::vector<std::string> ConsoleTail(sys::HostFs& fs, uint32_t id) {
-  auto text = fs.ReadFile(NodeDir(id) + "/console");
-  std::vector<std::string> lines;
-  if (!text.ok()) return lines;
-  std::string line;
-  std::istringstream in(*text);
-  while (std::getline(in, line)) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (!line.empty()) lines.push_back(line);
-  }
-  if (lines.size() > kConsoleTailLines)
-    lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(kConsoleTailLines));
-  return lines;
-}
-
 // "2" running guests; "0 (2 lost)" for a node that went down with guests.
 // "?" for a running node that could not be asked.
 struct GuestCount {
@@ -131,7 +116,8 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
       }
       for (const auto& n : mint.nodes)
         if (n.id == node["id"].get<uint32_t>()) {
-          if (WentDown(n.state)) node["console_tail"] = ConsoleTail(*host.fs, n.id);
+          if (WentDown(n.state))
+            node["console_tail"] = ConsoleTail(*host.fs, NodeDir(n.id), kConsoleTailLines);
           GuestCount c = CountGuests(globals, *host.fs, &n, n.name);
           node["guests"] = c.known ? nlohmann::json{{"running", c.live}, {"lost", c.lost}}
                                    : nlohmann::json(nullptr);
@@ -169,7 +155,7 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
     // A node that went down: the last lines of its console ring (the panic
     // and what led to it), so status shows why without a second command.
     if (!WentDown(n.state)) continue;
-    std::vector<std::string> tail = ConsoleTail(*host.fs, n.id);
+    std::vector<std::string> tail = ConsoleTail(*host.fs, NodeDir(n.id), kConsoleTailLines);
     if (tail.empty()) continue;
     out << "\n"
         << n.name << " " << NodeStateName(n.state)
