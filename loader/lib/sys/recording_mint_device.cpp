@@ -1,8 +1,9 @@
 // RecordingMintDevice: a /dev/mint that executes nothing. It records each
 // call as one line, keeps the partition table the kernel would keep (nodes,
-// their memory from the pool, their functions, their state) so tests can
-// see that an undo left nothing behind, and fails on request at call N.
-// `mintctl plan` runs apply against it: the dry run is the real code path.
+// their memory from the pool, their functions, their state) so a dry run
+// shows what a real one would do and tests can see that an undo left
+// nothing behind. `mintctl plan` runs apply against it: the dry run is the
+// real code path. The test controls are in tests/unit/support.
 #include <linux/mint.h>
 
 #include <algorithm>
@@ -37,14 +38,8 @@ RecordingMintDevice::RecordingMintDevice(std::vector<PhysRange> pool,
       tsc_khz_(tsc_khz),
       lapic_khz_(lapic_khz) {}
 
-void RecordingMintDevice::FailAtCall(size_t n, Error error) {
-  fail_at_ = n;
-  fail_error_ = std::move(error);
-}
-
 std::optional<Error> RecordingMintDevice::Record(std::string line) {
   calls_.push_back(std::move(line));
-  if (fail_at_ != 0 && calls_.size() == fail_at_) return fail_error_;
   return std::nullopt;
 }
 
@@ -137,7 +132,7 @@ Result<CreatedNode> RecordingMintDevice::CreateNode(const CreateNodeRequest& req
   out.shared = PhysRange{out.ram.front().start, ByteSize{kGranule}};
   out.tsc_khz = tsc_khz_;
   out.lapic_khz = lapic_khz_;
-  nodes_[request.id] = Node{request, out, {}, NodeState::kCreated, {}, {}};
+  nodes_[request.id] = Node{request, out, {}, NodeState::kCreated};
   return out;
 }
 
@@ -224,68 +219,6 @@ Result<NodeInfo> RecordingMintDevice::GetNode(uint32_t id) {
   out.numa_node = node->request.numa_node;
   out.memory = node->request.memory;
   out.created = node->created;
-  return out;
-}
-
-Result<ChanResult> RecordingMintDevice::Chan(uint32_t id, std::span<const uint8_t> tx,
-                                             std::span<uint8_t> rx) {
-  if (!tx.empty())
-    if (auto e =
-            Record("MINT_NODE_CHAN id=" + std::to_string(id) + " tx=" + std::to_string(tx.size())))
-      return *e;
-  auto it = nodes_.find(id);
-  if (it == nodes_.end())
-    return MakeError(ErrorCode::kNotFound, "node id " + std::to_string(id),
-                     "MINT_NODE_CHAN: no such node", ENOENT);
-  Node& node = it->second;
-  if (node.state != NodeState::kBooting && node.state != NodeState::kRunning &&
-      node.state != NodeState::kHung)
-    return MakeError(ErrorCode::kConflict, "node id " + std::to_string(id),
-                     "MINT_NODE_CHAN: the node is not running", ENOTCONN);
-  if (tx.size() > kChanMsgMax)
-    return MakeError(ErrorCode::kInvalidArgument, "node id " + std::to_string(id),
-                     "MINT_NODE_CHAN: the record is longer than 4096 bytes", EMSGSIZE);
-  if (!rx.empty() && rx.size() < kChanMsgMax)
-    return MakeError(ErrorCode::kInvalidArgument, "node id " + std::to_string(id),
-                     "MINT_NODE_CHAN: rx buffer smaller than 4096 bytes", EINVAL);
-  ChanResult out;
-  if (!tx.empty() && node.to_node.size() < to_node_room_) {
-    node.to_node.emplace_back(tx.begin(), tx.end());
-    out.sent = true;
-    if (chan_hook_) chan_hook_(id, tx);
-  }
-  // The hook may have changed the model (a node that crashed on this record).
-  it = nodes_.find(id);
-  if (it != nodes_.end() && !rx.empty() && !it->second.from_node.empty()) {
-    auto& record = it->second.from_node.front();
-    // As the kernel does (docs/channel.md, Trust): a record longer than
-    // MINT_CHAN_MSG_MAX is the node breaking the ring; nothing is read.
-    if (record.size() > kChanMsgMax)
-      return MakeError(ErrorCode::kIo, "node id " + std::to_string(id),
-                       "MINT_NODE_CHAN: the node wrote a corrupt record", EIO);
-    std::copy(record.begin(), record.end(), rx.begin());
-    out.received = record.size();
-    it->second.from_node.pop_front();
-  }
-  return out;
-}
-
-void RecordingMintDevice::SetState(uint32_t id, NodeState state) {
-  auto it = nodes_.find(id);
-  if (it != nodes_.end()) it->second.state = state;
-}
-
-void RecordingMintDevice::QueueFromNode(uint32_t id, std::vector<uint8_t> record) {
-  auto it = nodes_.find(id);
-  if (it != nodes_.end()) it->second.from_node.push_back(std::move(record));
-}
-
-std::vector<std::vector<uint8_t>> RecordingMintDevice::TakeToNode(uint32_t id) {
-  std::vector<std::vector<uint8_t>> out;
-  auto it = nodes_.find(id);
-  if (it == nodes_.end()) return out;
-  out.assign(it->second.to_node.begin(), it->second.to_node.end());
-  it->second.to_node.clear();
   return out;
 }
 

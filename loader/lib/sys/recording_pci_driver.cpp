@@ -1,7 +1,7 @@
 // RecordingPciDriver: a PciDriverControl that touches nothing. It records
 // each call as one line, keeps which driver every function would be bound
-// to, and fails on request at call N, so apply's tests can check that each
-// function ends up back on its original driver (or on none).
+// to, for the dry run, and so apply's tests can check that each function
+// ends up back on its original driver (or on none).
 #include "mint/sys/pci_driver.h"
 
 namespace mint::sys {
@@ -9,14 +9,8 @@ namespace mint::sys {
 RecordingPciDriver::RecordingPciDriver(std::map<PciBdf, std::string> drivers)
     : drivers_(std::move(drivers)) {}
 
-void RecordingPciDriver::FailAtCall(size_t n, Error error) {
-  fail_at_ = n;
-  fail_error_ = std::move(error);
-}
-
 std::optional<Error> RecordingPciDriver::Record(std::string line) {
   calls_.push_back(std::move(line));
-  if (fail_at_ != 0 && calls_.size() == fail_at_) return fail_error_;
   return std::nullopt;
 }
 

@@ -40,7 +40,7 @@ struct Fixture {
   HostTopology host = HostBuilder().Build();
   Plan plan;
   apply::BootFiles files{MakeBzImage(), std::vector<uint8_t>(8192, 0x42)};
-  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
+  FakeSeams seams = MakeFakeSeams(host, 64ull << 30);
   KernelModel kernel{*seams.device, *seams.pci};
   std::map<PciBdf, std::string> drivers_before = seams.pci->drivers();
   ByteSize pool_before = seams.device->pool_free();
@@ -242,7 +242,7 @@ TEST(Apply, UndoLeavesAFunctionThatHadNoDriverWithoutOne) {
   AddDevice(spec, DeviceKind::kPci, "0000:00:07.0");
   apply::BootFiles files{MakeBzImage(), std::vector<uint8_t>(8192, 0x42)};
   Plan plan = plan::MakePlan(host, spec, plan::KernelImage{"/k", files.kernel, ""}).value();
-  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
+  FakeSeams seams = MakeFakeSeams(host, 64ull << 30);
   seams.device->FailAtCall(4, Injected("MINT_NODE_START failed"));  // CREATE ASSIGN LOAD START
   TempLedger ledger;
   Strings log;

@@ -12,10 +12,23 @@
 #include <string>
 #include <vector>
 
+#include "fake_mint_device.h"
+#include "mint/apply.h"
 #include "mint/sys/mint_device.h"
 #include "mint/sys/pci_driver.h"
 
 namespace mint::testing {
+
+// apply::MakeDryRun's seams for `host`, as test fakes (they can fail at call N).
+struct FakeSeams {
+  std::unique_ptr<FakeMintDevice> device;
+  std::unique_ptr<FakePciDriver> pci;
+};
+inline FakeSeams MakeFakeSeams(const HostTopology& host, uint64_t fallback_pool) {
+  apply::DryRun dry = apply::MakeDryRun(host, fallback_pool);
+  return FakeSeams{std::make_unique<FakeMintDevice>(std::move(*dry.device)),
+                   std::make_unique<FakePciDriver>(std::move(*dry.pci))};
+}
 
 class KernelModel {
  public:

@@ -38,7 +38,7 @@ struct TempLedger {
 // finds it): `node` is what /sys/kernel/mint/nodes/1/ would show.
 struct Booted {
   HostTopology host = HostBuilder().Build();
-  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
+  FakeSeams seams = MakeFakeSeams(host, 64ull << 30);
   std::map<PciBdf, std::string> drivers_before = seams.pci->drivers();
   ByteSize pool_before = seams.device->pool_free();
   TempLedger ledger;
@@ -141,7 +141,7 @@ TEST(Teardown, EveryFunctionIsTriedAndEachFailureNamed) {
 // second where it is, and frees the node.
 TEST(Teardown, RecoversANodeWhoseFunctionsWereNeverStubbed) {
   HostTopology host = HostBuilder().Build();
-  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
+  FakeSeams seams = MakeFakeSeams(host, 64ull << 30);
   auto drivers_before = seams.pci->drivers();
   TempLedger ledger;
   ASSERT_TRUE(ledger.ledger.TakeCpus("node1", 1, {CpuId{4}}).ok());
@@ -167,7 +167,7 @@ TEST(Teardown, RecoversANodeWhoseFunctionsWereNeverStubbed) {
 // pci-stub and the log says how to give it back by hand.
 TEST(Teardown, LeavesAFunctionTheLedgerDoesNotListAsItIs) {
   HostTopology host = HostBuilder().Build();
-  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
+  FakeSeams seams = MakeFakeSeams(host, 64ull << 30);
   TempLedger ledger;
   ASSERT_TRUE(seams.device->CreateNode({1, "node1", {CpuId{4}}, -1, ByteSize{64 << 20}}).ok());
   ASSERT_TRUE(seams.device->AssignPci(1, Bdf("0000:00:03.0")).ok());
@@ -189,7 +189,7 @@ TEST(Teardown, LeavesAFunctionTheLedgerDoesNotListAsItIs) {
 // A ledger that cannot be read stops teardown before NODE_DESTROY.
 TEST(Teardown, UnreadableLedgerDestroysNothing) {
   HostTopology host = HostBuilder().Build();
-  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
+  FakeSeams seams = MakeFakeSeams(host, 64ull << 30);
   ASSERT_TRUE(seams.device->CreateNode({1, "node1", {CpuId{4}}, -1, ByteSize{64 << 20}}).ok());
   TempLedger ledger;
   std::filesystem::create_directories(ledger.dir + "/ledger");
@@ -209,7 +209,7 @@ TEST(Teardown, UnreadableLedgerDestroysNothing) {
 
 TEST(Teardown, ANodeWithoutFunctionsIsJustDestroyed) {
   HostTopology host = HostBuilder().Build();
-  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
+  FakeSeams seams = MakeFakeSeams(host, 64ull << 30);
   ASSERT_TRUE(seams.device->CreateNode({2, "node2", {CpuId{3}}, -1, ByteSize{64 << 20}}).ok());
   MintNode node;
   node.id = 2;
@@ -223,7 +223,7 @@ TEST(Teardown, ANodeWithoutFunctionsIsJustDestroyed) {
 
 TEST(GiveBack, NothingToGiveBackIsFine) {
   HostTopology host = HostBuilder().Build();
-  apply::DryRun seams = apply::MakeDryRun(host, 64ull << 30);
+  FakeSeams seams = MakeFakeSeams(host, 64ull << 30);
   Strings log;
   TempLedger ledger;
   EXPECT_TRUE(apply::GiveBack("node1", {}, *seams.pci, ledger.ledger, log).ok());

@@ -1,4 +1,4 @@
-// node0's exec client against the RecordingMintDevice's channel model (a
+// node0's exec client against the FakeMintDevice's channel model (a
 // scripted agent answers through the chan hook), a sysfs tree in a temp dir
 // and a clock that only moves when the client sleeps. Every way exec can
 // end is here, with its exact error text.
@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fake_mint_device.h"
 #include "mint/channel.h"
 
 namespace mint::channel {
@@ -78,7 +79,7 @@ class ExecTest : public ::testing::Test {
 
   std::string root_;
   std::unique_ptr<sys::HostFs> host_;
-  sys::RecordingMintDevice dev_{{PhysRange{PhysAddr{1ull << 32}, ByteSize{1ull << 30}}}, {}};
+  testing::FakeMintDevice dev_{{PhysRange{PhysAddr{1ull << 32}, ByteSize{1ull << 30}}}, {}};
   NodeRef node_{1, "node1", "/sys/kernel/mint/nodes/1"};
   std::function<void(const Frame&)> agent_;
   std::vector<FrameType> received_;

@@ -1,6 +1,7 @@
 // Test scaffolding for mint::lifecycle: a host root in a temp dir with a
-// /sys/kernel/mint tree, a FakeClock, and FakeKernel, a RecordingMintDevice
-// that writes each node's state into that tree as the kernel would.
+// /sys/kernel/mint tree, a FakeClock, and FakeKernel, a FakeMintDevice
+// (tests/unit/support) that writes each node's state into that tree as the
+// kernel would.
 #pragma once
 
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "fake_mint_device.h"
 #include "mint/lifecycle.h"
 
 namespace mint::testing {
@@ -69,18 +71,17 @@ class FakeRoot {
 };
 
 // Keeps the sysfs tree's state file in step with the device's model.
-class FakeKernel : public sys::RecordingMintDevice {
+class FakeKernel : public FakeMintDevice {
  public:
   explicit FakeKernel(FakeRoot& root)
-      : RecordingMintDevice({PhysRange{PhysAddr{1ull << 32}, ByteSize{1ull << 30}}}, {}),
-        root_(root) {}
+      : FakeMintDevice({PhysRange{PhysAddr{1ull << 32}, ByteSize{1ull << 30}}}, {}), root_(root) {}
   Result<void> Stop(uint32_t id, bool force, uint32_t timeout_ms) override {
-    MINT_CHECK(RecordingMintDevice::Stop(id, force, timeout_ms));
+    MINT_CHECK(FakeMintDevice::Stop(id, force, timeout_ms));
     root_.State(id, "stopped", force ? "stopped by node0 (forced)" : "power off");
     return Ok();
   }
   Result<void> Load(uint32_t id, std::span<const sys::LoadSegment> segments) override {
-    MINT_CHECK(RecordingMintDevice::Load(id, segments));
+    MINT_CHECK(FakeMintDevice::Load(id, segments));
     root_.State(id, "loaded");
     return Ok();
   }
@@ -88,7 +89,7 @@ class FakeKernel : public sys::RecordingMintDevice {
   void set_before_start(std::function<void()> hook) { before_start_ = std::move(hook); }
   Result<void> Start(uint32_t id, PhysAddr entry, PhysAddr boot_params) override {
     if (before_start_) before_start_();
-    MINT_CHECK(RecordingMintDevice::Start(id, entry, boot_params));
+    MINT_CHECK(FakeMintDevice::Start(id, entry, boot_params));
     root_.State(id, "booting");
     return Ok();
   }

@@ -1,25 +1,33 @@
-// RecordingMintDevice's MINT_NODE_GET and MINT_NODE_CHAN model: GET returns
-// what CREATE made; CHAN refuses a node that is not running (ENOTCONN),
-// queues records for the node while there is room, hands them to the hook,
-// and returns the node's records oldest first. The real device is tested in
-// the lab (tests/e2e/test_node_exec.py).
+// RecordingMintDevice's MINT_NODE_GET (returns what CREATE made) and its
+// refusal of MINT_NODE_CHAN (a dry run never talks to a node); the test
+// fakes of tests/unit/support: FakeMintDevice's CHAN model refuses a node
+// that is not running (ENOTCONN), queues records for the node while there
+// is room, hands them to the hook, and returns the node's records oldest
+// first; FakeMintDevice and FakePciDriver fail the call they are told to,
+// counted as before. The real device is tested in the lab
+// (tests/e2e/test_node_exec.py).
 #include <gtest/gtest.h>
 
 #include <cerrno>
 
+#include "fake_mint_device.h"
 #include "mint/sys/mint_device.h"
 
 namespace mint::sys {
 namespace {
 
-RecordingMintDevice Device() {
+using testing::FakeMintDevice;
+using testing::FakePciDriver;
+
+RecordingMintDevice Recording() {
   return RecordingMintDevice({PhysRange{PhysAddr{1ull << 32}, ByteSize{1ull << 30}}}, {{2, 4}});
 }
+FakeMintDevice Device() { return FakeMintDevice(Recording()); }
 
 std::vector<uint8_t> Bytes(const std::string& s) { return {s.begin(), s.end()}; }
 
 TEST(RecordingMintDevice, GetNodeReturnsWhatCreateMade) {
-  auto dev = Device();
+  auto dev = Recording();
   auto made = dev.CreateNode({1, "node1", {CpuId{2}, CpuId{3}}, 0, ByteSize{64ull << 20}});
   ASSERT_TRUE(made.ok());
   auto got = dev.GetNode(1);
@@ -36,14 +44,14 @@ TEST(RecordingMintDevice, GetNodeReturnsWhatCreateMade) {
 }
 
 TEST(RecordingMintDevice, GetNodeOfNoNodeIsNotFound) {
-  auto dev = Device();
+  auto dev = Recording();
   auto got = dev.GetNode(3);
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().ToString(),
             "node id 3: MINT_NODE_GET: no such node (No such file or directory)");
 }
 
-TEST(RecordingMintDevice, ChanRefusesANodeThatIsNotRunning) {
+TEST(FakeMintDevice, ChanRefusesANodeThatIsNotRunning) {
   auto dev = Device();
   ASSERT_TRUE(dev.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
   std::vector<uint8_t> rx(kChanMsgMax);
@@ -55,7 +63,7 @@ TEST(RecordingMintDevice, ChanRefusesANodeThatIsNotRunning) {
             "connected)");
 }
 
-TEST(RecordingMintDevice, ChanQueuesAndReturnsRecords) {
+TEST(FakeMintDevice, ChanQueuesAndReturnsRecords) {
   auto dev = Device();
   ASSERT_TRUE(dev.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
   dev.SetState(1, NodeState::kRunning);
@@ -84,7 +92,7 @@ TEST(RecordingMintDevice, ChanQueuesAndReturnsRecords) {
 
 // A node that queues a record longer than MINT_CHAN_MSG_MAX broke the
 // ring: EIO as from the kernel, and never a copy past rx's end.
-TEST(RecordingMintDevice, ARecordLongerThanTheLimitIsACorruptRing) {
+TEST(FakeMintDevice, ARecordLongerThanTheLimitIsACorruptRing) {
   auto dev = Device();
   ASSERT_TRUE(dev.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
   dev.SetState(1, NodeState::kRunning);
@@ -97,7 +105,7 @@ TEST(RecordingMintDevice, ARecordLongerThanTheLimitIsACorruptRing) {
             "node id 1: MINT_NODE_CHAN: the node wrote a corrupt record (Input/output error)");
 }
 
-TEST(RecordingMintDevice, ChanRefusesASmallRxBuffer) {
+TEST(FakeMintDevice, ChanRefusesASmallRxBuffer) {
   auto dev = Device();
   ASSERT_TRUE(dev.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
   dev.SetState(1, NodeState::kRunning);
@@ -105,6 +113,51 @@ TEST(RecordingMintDevice, ChanRefusesASmallRxBuffer) {
   auto r = dev.Chan(1, {}, rx);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().sys_errno, EINVAL);
+}
+
+// The dry run's device has no channel: it refuses, and logs nothing.
+TEST(RecordingMintDevice, ChanIsUnsupported) {
+  auto dev = Recording();
+  ASSERT_TRUE(dev.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
+  std::vector<uint8_t> rx(kChanMsgMax);
+  auto r = dev.Chan(1, Bytes("hello"), rx);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnsupported);
+  EXPECT_EQ(dev.calls().size(), 1u);
+}
+
+// The n-th call fails: it is logged, the model is left as it was, and the
+// calls before and after it work. Chan counts only when it sends.
+TEST(FakeMintDevice, FailsTheNthCallAndLeavesTheModelAlone) {
+  auto dev = Device();
+  dev.FailAtCall(3, MakeError(ErrorCode::kIo, "node id 2", "injected", EIO));
+  ASSERT_TRUE(dev.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
+  dev.SetState(1, NodeState::kRunning);
+  std::vector<uint8_t> rx(kChanMsgMax);
+  ASSERT_TRUE(dev.Chan(1, {}, rx).ok());           // a poll: not counted
+  ASSERT_TRUE(dev.Chan(1, Bytes("hi"), rx).ok());  // call 2
+  auto failed = dev.CreateNode({2, "node2", {CpuId{3}}, -1, ByteSize{64ull << 20}});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().ToString(), "node id 2: injected (Input/output error)");
+  EXPECT_EQ(dev.nodes().count(2), 0u);
+  EXPECT_EQ(dev.calls().size(), 3u);
+  EXPECT_EQ(dev.calls().back().rfind("MINT_NODE_CREATE id=2", 0), 0u) << dev.calls().back();
+  EXPECT_TRUE(dev.CreateNode({2, "node2", {CpuId{3}}, -1, ByteSize{64ull << 20}}).ok());
+}
+
+TEST(FakePciDriver, FailsTheNthCallAndLeavesTheDriverAlone) {
+  const PciBdf a{0, 0, 3, 0}, b{0, 0, 4, 0};
+  FakePciDriver pci(RecordingPciDriver({{a, "virtio-pci"}, {b, "virtio-pci"}}));
+  pci.FailAtCall(
+      2, MakeError(ErrorCode::kIo, "/sys/bus/pci/drivers/pci-stub/bind", "injected", ENODEV));
+  ASSERT_TRUE(pci.Stub(a, "virtio-pci").ok());
+  auto failed = pci.Stub(b, "virtio-pci");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().message, "injected");
+  EXPECT_EQ(pci.drivers().at(a), "pci-stub");
+  EXPECT_EQ(pci.drivers().at(b), "virtio-pci");
+  EXPECT_EQ(pci.calls().size(), 2u);
+  EXPECT_TRUE(pci.Restore(a, "virtio-pci").ok());
 }
 
 }  // namespace

@@ -1,14 +1,14 @@
 // MintDevice: node0's /dev/mint, one method per ioctl of <linux/mint.h>.
 // The real implementation (OpenMintDevice) issues the ioctls; the
-// RecordingMintDevice executes nothing: it records every call in order,
-// keeps a model of the kernel's partition table so tests can check that
-// everything was undone, can be told to fail at call N, and is the seam of
-// `mintctl plan` (a dry run is the same code path with this device).
+// RecordingMintDevice executes nothing: it records every call in order and
+// keeps a model of the kernel's partition table; it is the seam of
+// `mintctl plan` and boot's dry run (a dry run is the same code path with
+// this device). Test-only controls (failure at call N, the channel rings,
+// node states) live in tests/unit/support/fake_mint_device.h, which
+// derives from it.
 #pragma once
 
 #include <cstdint>
-#include <deque>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -123,7 +123,8 @@ Result<std::unique_ptr<MintDevice>> OpenMintDevice(const std::string& path);
 // given; AssignPci keeps to MINT_MAX_PCI; Load takes 1..MINT_MAX_SEGMENTS
 // segments, each inside the node's RAM and outside its shared region;
 // Start wants entry and boot_params in the node's RAM; Destroy gives
-// everything back.
+// everything back. Chan keeps MintDevice's default (kUnsupported): a dry
+// run never talks to a node.
 class RecordingMintDevice : public MintDevice {
  public:
   struct Node {
@@ -131,16 +132,12 @@ class RecordingMintDevice : public MintDevice {
     CreatedNode created;
     std::vector<PciBdf> devices;
     NodeState state = NodeState::kCreated;
-    std::deque<std::vector<uint8_t>> to_node, from_node;
   };
 
   // `apic_of` maps node0 CPUs to APIC ids; CPUs missing from it get their
   // own number. `pool` is where memory is carved from.
   RecordingMintDevice(std::vector<PhysRange> pool, std::map<uint32_t, uint32_t> apic_of,
                       uint32_t tsc_khz = 2000000, uint32_t lapic_khz = 1000000);
-
-  // Make the n-th call (1-based, counting every method) fail with `error`.
-  void FailAtCall(size_t n, Error error);
 
   Result<MintInfo> GetInfo() override;
   Result<CreatedNode> CreateNode(const CreateNodeRequest& request) override;
@@ -150,45 +147,25 @@ class RecordingMintDevice : public MintDevice {
   Result<void> Stop(uint32_t id, bool force, uint32_t timeout_ms) override;
   Result<void> Destroy(uint32_t id) override;
   Result<NodeInfo> GetNode(uint32_t id) override;
-  // A model of the two rings: ENOTCONN unless the node's state is booting,
-  // running or hung (SetState); a record for the node is queued while fewer
-  // than `to_node_room` wait (set_to_node_room), then handed to the chan
-  // hook if there is one; records from the node are the ones QueueFromNode
-  // put there, oldest first. A Chan call is logged (and counted for
-  // FailAtCall) only when it sends something: polls are not.
-  Result<ChanResult> Chan(uint32_t id, std::span<const uint8_t> tx, std::span<uint8_t> rx) override;
-
-  // Test controls of the model.
-  void SetState(uint32_t id, NodeState state);
-  void QueueFromNode(uint32_t id, std::vector<uint8_t> record);
-  void set_to_node_room(size_t records) { to_node_room_ = records; }
-  // Called with each record queued for the node; it may QueueFromNode,
-  // SetState, and TakeToNode (to consume the record, as the node would).
-  void set_chan_hook(std::function<void(uint32_t id, std::span<const uint8_t> record)> hook) {
-    chan_hook_ = std::move(hook);
-  }
-  std::vector<std::vector<uint8_t>> TakeToNode(uint32_t id);
-
   // Every call, in order, as one line: "NODE_CREATE id=1 name=node1 ...".
   const std::vector<std::string>& calls() const { return calls_; }
   const std::map<uint32_t, Node>& nodes() const { return nodes_; }
   ByteSize pool_free() const;
 
- private:
-  // Records the call; returns the injected error if this is call N.
-  std::optional<Error> Record(std::string line);
+ protected:
+  // Logs the call's line; every method calls it first and returns the
+  // error it gives, if any, before touching the model (here: never; a test
+  // fake overrides it to fail a chosen call).
+  virtual std::optional<Error> Record(std::string line);
   Result<Node*> Find(uint32_t id, const char* what);
+  std::map<uint32_t, Node> nodes_;
 
+ private:
   std::vector<PhysRange> pool_;
   std::map<uint32_t, uint32_t> apic_of_;
   uint32_t tsc_khz_;
   uint32_t lapic_khz_;
-  std::map<uint32_t, Node> nodes_;
   std::vector<std::string> calls_;
-  size_t fail_at_ = 0;
-  Error fail_error_;
-  size_t to_node_room_ = 64;
-  std::function<void(uint32_t, std::span<const uint8_t>)> chan_hook_;
 };
 
 }  // namespace mint::sys

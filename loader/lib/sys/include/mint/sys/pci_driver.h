@@ -1,8 +1,9 @@
 // PciDriverControl: moves a PCI function off node0's driver onto pci-stub
 // (so nothing in node0 drives it while a node owns it) and back. The real
 // implementation writes sysfs under the HostFs root (driver_override,
-// unbind, drivers_probe, bind); RecordingPciDriver records every call,
-// models which driver each function is bound to, and can fail at call N.
+// unbind, drivers_probe, bind); RecordingPciDriver (the dry run's) records
+// every call and models which driver each function is bound to. Failure
+// injection for tests lives in tests/unit/support/fake_mint_device.h.
 #pragma once
 
 #include <map>
@@ -44,21 +45,20 @@ class RecordingPciDriver : public PciDriverControl {
   // `drivers`: the driver each function is bound to now ("" for none).
   explicit RecordingPciDriver(std::map<PciBdf, std::string> drivers);
 
-  void FailAtCall(size_t n, Error error);
-
   Result<void> Stub(const PciBdf& bdf, std::string_view current) override;
   Result<void> Restore(const PciBdf& bdf, std::string_view original) override;
 
   const std::vector<std::string>& calls() const { return calls_; }
   const std::map<PciBdf, std::string>& drivers() const { return drivers_; }
 
- private:
-  std::optional<Error> Record(std::string line);
+ protected:
+  // Logs the call's line; both methods return the error it gives, if any,
+  // before touching the model (here: never; a test fake overrides it).
+  virtual std::optional<Error> Record(std::string line);
 
+ private:
   std::map<PciBdf, std::string> drivers_;
   std::vector<std::string> calls_;
-  size_t fail_at_ = 0;
-  Error fail_error_;
 };
 
 }  // namespace mint::sys
