@@ -233,4 +233,14 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace mint::cli
 
-int main(int argc, char** argv) { return mint::cli::Run(argc, argv); }
+int main(int argc, char** argv) {
+  // Every error is a Result; an exception here is a bug. Say so instead of
+  // aborting (exit 134) with a C++ runtime message.
+  try {
+    return mint::cli::Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "mintctl: internal error: " << e.what()
+              << "; please report it with the command that caused it\n";
+    return mint::cli::kExitFailed;
+  }
+}

@@ -186,7 +186,7 @@ struct Named {
 Result<void> CheckLayout(const NodeLayout& layout) {
   const std::string node = NodeName(layout);
   auto bad = [&](std::string message) {
-    return MakeError(ErrorCode::kInvalidArgument, node, std::move(message));
+    return MakeError(ErrorCode::kUnsupported, node, std::move(message));
   };
   if (layout.ram.empty()) {
     return bad("the node has no RAM ranges; NODE_CREATE must return at least one");

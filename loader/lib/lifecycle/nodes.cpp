@@ -35,13 +35,22 @@ Result<std::vector<NodeStatus>> ListNodes(sys::HostFs& fs) {
   auto ids = fs.ListDir(std::string(kMint) + "/nodes");
   if (!ids.ok()) return out;
   for (const auto& entry : *ids) {
-    if (entry.empty() || !std::all_of(entry.begin(), entry.end(), ::isdigit)) continue;
+    // Node ids are 1..MINT_MAX_NODES-1; anything else is not a node.
+    if (entry.empty() || entry.size() > 3 ||
+        !std::all_of(entry.begin(), entry.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
     NodeStatus n;
     n.id = static_cast<uint32_t>(std::stoul(entry));
     n.dir = std::string(kMint) + "/nodes/" + entry;
     n.name = Attr(fs, n.dir, "name");
-    MINT_TRY(std::string state, fs.ReadFile(n.dir + "/state"));
-    MINT_TRY(n.state, ParseNodeState(state, n.dir + "/state"));
+    // A node whose state cannot be read or named is left out, so one odd
+    // entry never keeps watch or kill from the others (status, through
+    // topology::Discover, names the file).
+    auto state = fs.ReadFile(n.dir + "/state");
+    if (!state.ok()) continue;
+    auto parsed = ParseNodeState(*state, n.dir + "/state");
+    if (!parsed.ok()) continue;
+    n.state = *parsed;
     n.reason = Attr(fs, n.dir, "reason");
     n.agent = Attr(fs, n.dir, "agent");
     auto devices = fs.ReadFile(n.dir + "/devices");

@@ -60,7 +60,16 @@ Result<void> WriteRecipe(const std::string& root, const Recipe& recipe) {
                             {"kind", std::string(DeviceKindName(d.request.kind))},
                             {"name", d.request.name},
                             {"node0_driver", d.node0_driver}});
-  return sys::WriteStateFile(RecipePath(root, recipe.name), j.dump(2) + "\n");
+  const std::string path = RecipePath(root, recipe.name);
+  std::string text;
+  try {
+    text = j.dump(2) + "\n";
+  } catch (const nlohmann::json::exception&) {  // a path that is not UTF-8
+    return MakeError(ErrorCode::kInvalidArgument, path,
+                     "the node's kernel, initramfs or command line is not UTF-8 text, so its boot "
+                     "recipe cannot be written; rename the file (or fix the text) and boot again");
+  }
+  return sys::WriteStateFile(path, text);
 }
 
 Result<Recipe> ReadRecipe(const std::string& root, const std::string& name) {

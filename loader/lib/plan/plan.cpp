@@ -7,6 +7,7 @@
 #include <linux/mint.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -127,6 +128,23 @@ Result<uint32_t> FreeNodeId(const HostTopology& host) {
           std::to_string(MINT_MAX_NODES - 1) + " nodes beside node0); destroy a node first");
 }
 
+// The kernel's command line is ASCII text: a control byte or one above
+// 0x7e would end up in boot_params, the boot recipe and every status.
+Result<void> CheckCmdline(const NodeSpec& spec) {
+  for (size_t i = 0; i < spec.cmdline.size(); ++i) {
+    const auto c = static_cast<unsigned char>(spec.cmdline[i]);
+    if (c >= 0x20 && c <= 0x7e) continue;
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02x", c);
+    return MakeError(ErrorCode::kInvalidArgument, Where(spec.kernel_where, "cmdline"),
+                     "the node's command line has byte " + std::string(byte) + " at offset " +
+                         std::to_string(i) +
+                         ", which is not printable ASCII; a kernel command line is plain "
+                         "ASCII text: remove it");
+  }
+  return Ok();
+}
+
 // What SETUP_MINT and MINT_NODE_CREATE/ASSIGN_PCI can carry (the uapi
 // header's limits): refused here so boot never meets them half-way.
 Result<void> CheckAbiLimits(const NodeSpec& spec, const Plan& plan) {
@@ -181,6 +199,7 @@ Result<Plan> MakePlan(const HostTopology& host, const NodeSpec& spec, const Kern
   MINT_CHECK(internal::CheckKernel(kernel, spec, plan.notes));
   plan.initrd = spec.initrd.empty() ? kDefaultInitrd : spec.initrd;
   if (spec.initrd.empty()) plan.notes.push_back("initrd " + plan.initrd + " (the default)");
+  MINT_CHECK(CheckCmdline(spec));
   plan.cmdline = NodeCmdline(plan.name, spec.cmdline);
   plan.on_crash = spec.on_crash;
   plan.restart_budget = spec.restart_budget;

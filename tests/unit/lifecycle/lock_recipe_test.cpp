@@ -171,5 +171,20 @@ TEST(Nodes, ListAndFind) {
             "node0 with the mint kernel (see README)");
 }
 
+// One odd entry (a state this mintctl does not know, a directory that is
+// not a node id) never hides the other nodes from watch, stop and kill.
+TEST(Nodes, AnOddEntryDoesNotHideTheOthers) {
+  FakeRoot root;
+  root.Node(1, "node1", "hung", "heartbeat stopped on CPU 2 (APIC 2)");
+  root.Node(2, "node2", "sleeping");
+  root.Write("/sys/kernel/mint/nodes/123456789012345678901/name", "junk\n");
+  auto nodes = lifecycle::ListNodes(root.fs());
+  ASSERT_TRUE(nodes.ok()) << nodes.error().ToString();
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_EQ((*nodes)[0].name, "node1");
+  EXPECT_EQ((*nodes)[0].state, NodeState::kHung);
+  EXPECT_TRUE(lifecycle::FindNode(root.fs(), "node1").ok());
+}
+
 }  // namespace
 }  // namespace mint::testing
