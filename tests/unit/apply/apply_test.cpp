@@ -23,19 +23,6 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
-// A ledger in a fresh temp dir, removed with it.
-struct TempLedger {
-  std::string dir = [] {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "mintledger.XXXXXX").string();
-    return std::string(::mkdtemp(tmpl.data()));
-  }();
-  apply::Ledger ledger{dir + "/ledger"};
-  ~TempLedger() { std::filesystem::remove_all(dir); }
-  std::optional<apply::LedgerEntry> Entry(const std::string& node) {
-    return ledger.Read(node).value();
-  }
-};
-
 struct Fixture {
   HostTopology host = HostBuilder().Build();
   Plan plan;

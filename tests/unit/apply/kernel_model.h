@@ -7,13 +7,18 @@
 // order and that no rule was broken.
 #pragma once
 
+#include <stdlib.h>
+
 #include <cerrno>
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "fake_mint_device.h"
 #include "mint/apply.h"
+#include "mint/ledger.h"
 #include "mint/sys/mint_device.h"
 #include "mint/sys/pci_driver.h"
 
@@ -122,6 +127,19 @@ class KernelModel {
   std::function<void(const std::string&)> before_;
   std::vector<std::string> order_;
   std::vector<std::string> violations_;
+};
+
+// A ledger in a fresh temp dir, removed with it (apply and teardown tests).
+struct TempLedger {
+  std::string dir = [] {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "mintledger.XXXXXX").string();
+    return std::string(::mkdtemp(tmpl.data()));
+  }();
+  apply::Ledger ledger{dir + "/ledger"};
+  ~TempLedger() { std::filesystem::remove_all(dir); }
+  std::optional<apply::LedgerEntry> Entry(const std::string& node) {
+    return ledger.Read(node).value();
+  }
 };
 
 }  // namespace mint::testing

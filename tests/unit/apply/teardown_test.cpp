@@ -22,18 +22,6 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
-struct TempLedger {
-  std::string dir = [] {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "mintledger.XXXXXX").string();
-    return std::string(::mkdtemp(tmpl.data()));
-  }();
-  apply::Ledger ledger{dir + "/ledger"};
-  ~TempLedger() { std::filesystem::remove_all(dir); }
-  std::optional<apply::LedgerEntry> Entry(const std::string& node) {
-    return ledger.Read(node).value();
-  }
-};
-
 // node1 booted by Apply with sdb and sdc, then stopped (as mintctl destroy
 // finds it): `node` is what /sys/kernel/mint/nodes/1/ would show.
 struct Booted {
