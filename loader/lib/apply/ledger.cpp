@@ -19,14 +19,6 @@ namespace {
 
 constexpr int kLedgerVersion = 1;
 
-// Makes the rename itself durable.
-void SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  (void)::fsync(fd);
-  ::close(fd);
-}
-
 std::string ToJson(const LedgerEntry& e) {
   nlohmann::json j;
   j["version"] = kLedgerVersion;
@@ -108,7 +100,7 @@ Result<void> Ledger::Write(const LedgerEntry& entry) {
     std::error_code ec;
     std::filesystem::remove(path, ec);
     if (ec) return MakeError(ErrorCode::kIo, path, "cannot remove it", ec.value());
-    SyncDir(dir_);
+    sys::SyncDirectory(dir_);
     return Ok();
   }
   std::error_code ec;

@@ -45,12 +45,15 @@ Result<void> WriteStateFile(const std::string& path, std::string_view text) {
     ::unlink(tmp.c_str());
     return MakeError(ErrorCode::kIo, path, "cannot rename " + tmp + " to it", err);
   }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);  // makes the rename itself durable
-    ::close(dfd);
-  }
+  SyncDirectory(dir);  // makes the rename itself durable
   return Ok();
+}
+
+void SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
 }
 
 }  // namespace mint::sys

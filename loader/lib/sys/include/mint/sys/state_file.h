@@ -16,4 +16,8 @@ namespace mint::sys {
 // create its directory (...)", "cannot write it", "cannot rename TMP to it".
 Result<void> WriteStateFile(const std::string& path, std::string_view text);
 
+// fsyncs `dir`, so a rename or removal in it is durable (best effort: a
+// directory that cannot be opened is left as it is).
+void SyncDirectory(const std::string& dir);
+
 }  // namespace mint::sys
