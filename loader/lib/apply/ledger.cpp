@@ -2,9 +2,6 @@
 // durably (sys::WriteStateFile).
 #include "mint/ledger.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
