@@ -223,9 +223,19 @@ Result<Guest> LoadGuest(const VmHost& host, const std::string& name) {
   s.disk = g.spec.disk;
   s.ports = g.spec.ports;
   s.console = g.dir + "/" + kConsoleLog;
-  auto record_text = ReadFile(g.dir + "/" + kStatusFile, kMaxRecord);
-  Result<Record> record = record_text.ok() ? RecordFromJson(*record_text, g.dir + "/" + kStatusFile)
-                                           : Result<Record>(record_text.take_error());
+  auto read_record = [&g]() -> Result<Record> {
+    std::string path = g.dir + "/" + kStatusFile;
+    MINT_TRY(std::string text, ReadFile(path, kMaxRecord));
+    return RecordFromJson(text, path);
+  };
+  Result<Record> record = read_record();
+  // The supervisor writes its last record and then exits: a live record
+  // whose owner is gone may have been read just before that last write,
+  // so it is read once more before the guest is called crashed.
+  GuestStatus as_read;
+  if (record.ok()) as_read.state = record->state;
+  if (as_read.Live() && !SameProcess(record->owner_pid, record->owner_start))
+    record = read_record();
   if (!record.ok()) {
     // Start writes the record before anything runs: without one, nothing does.
     s.state = "crashed";
