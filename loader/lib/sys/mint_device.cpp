@@ -22,6 +22,17 @@ namespace {
 
 std::string NodeCtx(uint32_t id) { return "node id " + std::to_string(id); }
 
+// EIO from NODE_STOP or NODE_DESTROY: a CPU of the node did not confirm it
+// parked, so the kernel touched nothing of it (kernel-host.md, "Parking").
+Error NotParked(uint32_t id, const char* ioctl_name, int err) {
+  return MakeError(ErrorCode::kIo, NodeCtx(id),
+                   std::string(ioctl_name) +
+                       ": a CPU of the node did not confirm it parked, so its memory, CPUs and "
+                       "devices stay quarantined (mintctl status names the CPU); mintctl destroy "
+                       "asks again, a reboot of node0 gets them back",
+                   err);
+}
+
 }  // namespace
 
 namespace internal {
@@ -149,16 +160,22 @@ class RealMintDevice : public MintDevice {
     arg.id = id;
     arg.flags = force ? MINT_STOP_FORCE : 0;
     arg.timeout_ms = timeout_ms;
-    if (::ioctl(fd_, MINT_NODE_STOP, &arg) != 0)
-      return MakeError(ErrorCode::kIo, NodeCtx(id), "MINT_NODE_STOP failed", errno);
+    if (::ioctl(fd_, MINT_NODE_STOP, &arg) != 0) {
+      int err = errno;
+      if (err == EIO) return NotParked(id, "MINT_NODE_STOP", err);
+      return MakeError(ErrorCode::kIo, NodeCtx(id), "MINT_NODE_STOP failed", err);
+    }
     return Ok();
   }
 
   Result<void> Destroy(uint32_t id) override {
     mint_node_id arg{};
     arg.id = id;
-    if (::ioctl(fd_, MINT_NODE_DESTROY, &arg) != 0)
-      return MakeError(ErrorCode::kIo, NodeCtx(id), "MINT_NODE_DESTROY failed", errno);
+    if (::ioctl(fd_, MINT_NODE_DESTROY, &arg) != 0) {
+      int err = errno;
+      if (err == EIO) return NotParked(id, "MINT_NODE_DESTROY", err);
+      return MakeError(ErrorCode::kIo, NodeCtx(id), "MINT_NODE_DESTROY failed", err);
+    }
     return Ok();
   }
 
