@@ -2,7 +2,9 @@
 confirmed, by NMI, that it left VMX/SVM and parked. One lab boot, in name
 order:
 
-  1. node1 runs a KVM guest spinning in its vCPU; `mintctl kill node1`
+  1. node1 runs a KVM guest spinning in its vCPU (a user other than root
+     reads 0 for the start of each of its memory ranges and cannot read its
+     console); `mintctl kill node1`
      parks both CPUs (node0's log says so, with the time it took), then
      destroy gives back every CPU and byte of pool, and node0's log has no
      WARN or BUG;
@@ -21,6 +23,13 @@ from labmachine import LabTestCase
 MINT = "/sys/kernel/mint"
 SNAPSHOT = ("echo online=$(cat /sys/devices/system/cpu/online) "
             "free=$(cat %s/pool_free)" % MINT)
+# busybox su as root asks no password; the lab's node0 has no passwd file.
+USERS = ("[ -e /etc/passwd ] || printf 'root:x:0:0::/:/bin/sh\\n' > /etc/passwd; "
+         "grep -q ^nobody: /etc/passwd || echo 'nobody:x:65534:65534::/:/bin/sh' >> /etc/passwd")
+
+
+def as_nobody(command):
+    return "su -s /bin/sh nobody -c '%s'" % command
 SPIN = "sh -c 'while :; do :; done > /dev/null 2>&1 < /dev/null &'"
 
 
@@ -33,6 +42,7 @@ class NodeParkTest(LabTestCase):
     @classmethod
     def setUpLab(cls):
         cls.baseline = parse(cls._node0(SNAPSHOT))
+        cls._node0(USERS)
 
     def node_id(self, name):
         out = self.run_ok("grep -lx %s %s/nodes/*/name" % (name, MINT))
@@ -56,6 +66,14 @@ class NodeParkTest(LabTestCase):
         self.run_ok("mintctl vm exec node1 g1 --timeout 20 -- %s" % SPIN, 120)
         self.assertIn("running", self.run_ok("mintctl vm list node1"))
         nid = self.node_id("node1")
+        # Where node1's RAM is in physical memory, and its console, are root's.
+        memory = self.run_ok("cat %s/nodes/%s/memory" % (MINT, nid)).split()
+        hidden = self.run_ok(as_nobody("cat %s/nodes/%s/memory" % (MINT, nid))).split()
+        self.assertEqual(hidden[0::2], ["0x0"] * (len(memory) // 2))
+        self.assertEqual(hidden[1::2], memory[1::2])
+        status, out = self.m.run(as_nobody("cat %s/nodes/%s/console" % (MINT, nid)))
+        self.assertNotEqual(status, 0, out)
+        self.assertIn("Permission denied", out)
         self.run_ok("dmesg -c > /dev/null")
 
         self.run_ok("mintctl kill node1", 120)

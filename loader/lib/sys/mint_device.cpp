@@ -84,8 +84,20 @@ class RealMintDevice : public MintDevice {
 
   Result<MintInfo> GetInfo() override {
     mint_info info{};
-    if (::ioctl(fd_, MINT_GET_INFO, &info) != 0)
-      return MakeError(ErrorCode::kIo, path_, "MINT_GET_INFO failed", errno);
+    if (::ioctl(fd_, MINT_GET_INFO, &info) != 0) {
+      int err = errno;
+      // ABI 3 moved every ioctl number (magic 0xb9): an older kernel does
+      // not know them.
+      if (err == ENOTTY)
+        return MakeError(ErrorCode::kUnsupported, path_,
+                         "the kernel does not know this mintctl's ioctls, so it speaks another "
+                         "mint ABI than version " +
+                             std::to_string(MINT_ABI_VERSION) +
+                             " (/sys/kernel/mint/abi_version says which); install the mintctl "
+                             "built with this kernel",
+                         err);
+      return MakeError(ErrorCode::kIo, path_, "MINT_GET_INFO failed", err);
+    }
     MintInfo out;
     out.abi_version = info.abi_version;
     out.max_nodes = info.max_nodes;
