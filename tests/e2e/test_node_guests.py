@@ -57,11 +57,14 @@ class NodeGuestsTest(LabTestCase):
 
     @classmethod
     def wait_guest(cls, node, guest, timeout=300):
-        """Until the guest's agent answers `true` (its boot is done)."""
+        """Until the guest's agent answers `true` (its boot is done). Few,
+        long tries: a request whose host gave up stays queued in the guest
+        and is answered first (kvm-per-node/README.md), so short tries on a
+        loaded host pile up faster than a slow guest serves them."""
         deadline = time.monotonic() + timeout
         while True:
-            status, out = cls.m.run("mintctl vm exec %s %s --timeout 20 -- true" % (node, guest),
-                                    120)
+            status, out = cls.m.run("mintctl vm exec %s %s --timeout 120 -- true" % (node, guest),
+                                    240)
             if status == 0:
                 return
             if time.monotonic() > deadline:

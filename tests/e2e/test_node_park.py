@@ -4,7 +4,8 @@ order:
 
   1. node1 runs a KVM guest spinning in its vCPU (a user other than root
      reads 0 for the start of each of its memory ranges and cannot read its
-     console); `mintctl kill node1`
+     console; `echo 1 > online` for one of its CPUs is refused and node1
+     carries on); `mintctl kill node1`
      parks both CPUs (node0's log says so, with the time it took), then
      destroy gives back every CPU and byte of pool, and node0's log has no
      WARN or BUG;
@@ -51,8 +52,8 @@ class NodeParkTest(LabTestCase):
     def wait_guest(self, node, guest, timeout=300):
         deadline = time.monotonic() + timeout
         while True:
-            status, out = self.m.run("mintctl vm exec %s %s --timeout 20 -- true"
-                                     % (node, guest), 120)
+            status, out = self.m.run("mintctl vm exec %s %s --timeout 120 -- true"
+                                     % (node, guest), 240)
             if status == 0:
                 return
             self.assertLess(time.monotonic(), deadline,
@@ -74,6 +75,13 @@ class NodeParkTest(LabTestCase):
         status, out = self.m.run(as_nobody("cat %s/nodes/%s/console" % (MINT, nid)))
         self.assertNotEqual(status, 0, out)
         self.assertIn("Permission denied", out)
+        # node0 cannot take a CPU back while node1 has it.
+        cpu = self.run_ok("cat %s/nodes/%s/cpus" % (MINT, nid)).strip().split("-")[0]
+        status, out = self.m.run("echo 1 > /sys/devices/system/cpu/cpu%s/online" % cpu)
+        self.assertNotEqual(status, 0, out)
+        self.assertIn("CPU %s belongs to node %s; destroy the node to get it back" % (cpu, nid),
+                      self.run_ok("dmesg"))
+        self.assertEqual(self.run_ok("mintctl exec node1 -- echo alive").strip(), "alive")
         self.run_ok("dmesg -c > /dev/null")
 
         self.run_ok("mintctl kill node1", 120)
