@@ -64,11 +64,40 @@ def _pdeathsig():
         pass
 
 
+def host_tsc_khz(cpuinfo="/proc/cpuinfo"):
+    """The host's TSC rate in kHz when it is constant (TCG's guest TSC is the
+    host's), else None."""
+    try:
+        with open(cpuinfo) as f:
+            text = f.read()
+    except OSError:
+        return None
+    flags = re.search(r"^flags\s*:(.*)$", text, re.M)
+    mhz = re.search(r"^cpu MHz\s*:\s*([0-9.]+)$", text, re.M)
+    if not flags or not mhz or "constant_tsc" not in flags.group(1).split():
+        return None
+    return int(round(float(mhz.group(1)) * 1000))
+
+
+def node0_cmdline(cmdline_extra=""):
+    """node0's command line. Under TCG node0 has no constant_tsc, so KVM in
+    node0 keeps the TSC rate of the early calibration (PIT, noisy under TCG
+    on a busy host) for every VM; when the refined rate differs by more than
+    KVM's 250 ppm tolerance ("kvm: user requested TSC rate below hardware
+    speed") a guest on node0's KVM stops answering. The host's own TSC rate
+    as the early calibration avoids that (docs/lab.md)."""
+    cmdline = NODE0_CMDLINE
+    khz = host_tsc_khz()
+    if khz:
+        cmdline += " tsc_early_khz=%d" % khz
+    return cmdline + (" " + cmdline_extra if cmdline_extra else "")
+
+
 def qemu_argv(workdir, kernel_image, initrd, disk_images, cmdline_extra="",
               snapshot=True):
     """The lab machine's QEMU command line."""
     qemu = need_tool("qemu-system-x86_64", "qemu-system-x86")
-    cmdline = NODE0_CMDLINE + (" " + cmdline_extra if cmdline_extra else "")
+    cmdline = node0_cmdline(cmdline_extra)
     argv = [qemu, "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-smp", str(SMP),
             "-m", MEM, "-nographic", "-nodefaults", "-no-reboot",
             "-kernel", kernel_image, "-initrd", initrd, "-append", cmdline,
