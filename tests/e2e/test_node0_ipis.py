@@ -130,6 +130,8 @@ class Node0IpisTest(LabTestCase):
         masked = re.findall(r"mint: CPU (\d+): LINT0 (0x[0-9a-f]+) LINT1 (0x[0-9a-f]+)",
                             console)
         self.assertEqual(sorted(c for c, _, _ in masked), ["0", "1"], console[-3000:])
+        sys.stderr.write("node1: %s\n" % ", ".join("CPU %s LINT0 %s LINT1 %s" % m
+                                                    for m in masked))
         for cpu, lint0, lint1 in masked:
             self.assertTrue(int(lint0, 16) & 0x10000 and int(lint1, 16) & 0x10000,
                             "node1 CPU %s: LINT0 %s LINT1 %s" % (cpu, lint0, lint1))
