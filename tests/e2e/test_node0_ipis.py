@@ -5,10 +5,11 @@ mmap/munmap in a loop, so every munmap shoots down the TLB of all the other
 node0 CPUs with one call-function IPI, the case where node0 used the
 all-but-self shorthand. node0's own /proc/interrupts shows the shootdowns;
 node1's "Function call interrupts" (CAL) must not rise faster than at idle.
-Then the refusals this lab's kernel can show (kexec load while a node exists,
-a node while a kexec kernel is loaded); the kernel has no late microcode
-loading and no suspend (kernel-patches/mint.config). Last, node1's log shows
-LINT0/LINT1 masked on each of its CPUs."""
+Then: kexec loads (kexec_load and kexec_file_load) are refused while node1
+exists; node1's log shows LINT0/LINT1 masked on each of its CPUs; last, with
+node1 destroyed and a kexec kernel loaded, booting a node is refused until the
+image is unloaded. The lab kernel has no late microcode loading and no
+suspend (kernel-patches/mint.config), so those refusals are not exercised."""
 
 import base64
 import gzip
