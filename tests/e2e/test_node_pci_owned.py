@@ -21,7 +21,8 @@ from labmachine import LabTestCase
 
 BDF = "0000:00:03.0"
 DEV = "/sys/bus/pci/devices/" + BDF
-NODE_IO = "mintctl exec node1 -- dd if=/dev/sda of=/dev/null bs=1M count=8 iflag=direct"
+NODE_IO = ("mintctl exec node1 -- sh -c "
+           "'dd if=/dev/sda of=/dev/null bs=1M count=8 iflag=direct 2>&1'")
 
 
 class NodePciOwnedTest(LabTestCase):
