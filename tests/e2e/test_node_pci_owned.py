@@ -9,13 +9,16 @@ its agent, and the tests run in name order:
      (Device or resource busy), it stays on mint-owned;
   3. sysfs remove is refused with a log line naming node1, a bus rescan
      changes nothing;
-  4. sysfs reset and reset_method, and a config space write (bus mastering
-     off) are refused with a log line each; config reads still work;
+  4. a config space write (bus mastering off) is refused with a log line,
+     config reads still work; sysfs reset and reset_method too, where the
+     function has them (the lab's virtio functions have no reset method, so
+     the PCI core gives them no reset file);
   after each, node1 reads 8 MiB of its disk (O_DIRECT) and dd exits 0, and
   node0's log has no WARNING/BUG;
   5. stop + destroy: the function is back on virtio-pci and sdb in node0."""
 
 import re
+import sys
 
 from labmachine import LabTestCase
 
@@ -95,15 +98,26 @@ class NodePciOwnedTest(LabTestCase):
 
     def test_4_reset_and_config_writes_are_refused(self):
         mark = self.dmesg_mark()
-        self.assertIn("Device or resource busy", self.write_fails(1, DEV + "/reset"))
-        self.write_fails("default", DEV + "/reset_method")
+        refused = ["config"]
+        # The lab's virtio functions sit on q35's root bus as conventional
+        # PCI: no FLR, no PM reset, no bridge, so the PCI core shows no
+        # reset/reset_method files for them (docs/kernel-host.md, Known
+        # limits). A function that has them gets them refused.
+        has_reset = self.run_ok("test -e %s/reset && echo yes || echo no" % DEV).strip()
+        if has_reset == "yes":
+            self.assertIn("Device or resource busy", self.write_fails(1, DEV + "/reset"))
+            self.write_fails("default", DEV + "/reset_method")
+            refused += ["reset", "reset_method"]
+        else:
+            sys.stderr.write("note: %s has no sysfs reset in this lab (no reset method); "
+                             "only the config write is tried\n" % BDF)
         # Clearing the command register would stop the node's DMA and MSI-X.
         status, out = self.m.run("printf '\\000\\000' | dd of=%s/config bs=2 seek=2 count=1 "
                                  "conv=notrunc 2>&1" % DEV, 60)
         self.assertNotEqual(status, 0, out)
         self.assertEqual(self.run_ok("head -c 64 %s/config | wc -c" % DEV).strip(), "64")
         since = self.assert_still_held(mark)
-        for what in ("reset", "reset_method", "config"):
+        for what in refused:
             self.assertIn("mint: sysfs %s of %s refused: node 1 (node1) owns it; mintctl "
                           "destroy node1 gives it back to node0" % (what, BDF), since)
 
