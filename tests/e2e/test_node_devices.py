@@ -2,7 +2,8 @@
 for the class; the tests run in name order and build on each other:
 
   1. node1 boots with `--disk sdb --nic eth0`: the kernel records it as the
-     owner of 0000:00:03.0 and 0000:00:05.0, node0 no longer has sdb or eth0,
+     owner of 0000:00:03.0 and 0000:00:05.0 and holds them (mint-owned),
+     node0 no longer has sdb or eth0,
      `mintctl topology` (table and --json) names node1 as the owner; inside
      node1 (mintctl exec) only those two functions exist, on its drivers;
   2. inside node1 the disk holds the lab's known content; node1 writes a
@@ -169,10 +170,10 @@ class NodeDevicesTest(LabTestCase):
         self.assertEqual(self.run_ok("ls /sys/class/net | grep ^eth").split(), ["eth1"])
         for bdf in ("0000:00:03.0", "0000:00:05.0"):
             self.assertEqual(self.run_ok("basename $(readlink /sys/bus/pci/devices/%s/driver)"
-                                         % bdf).strip(), "pci-stub")
+                                         % bdf).strip(), "mint-owned")
         table = self.run_ok("mintctl topology")
-        self.assertRegex(table, r"(?m)^0000:00:03\.0\s.*\spci-stub\s.*\snode1\s")
-        self.assertRegex(table, r"(?m)^0000:00:05\.0\s.*\spci-stub\s.*\snode1\s")
+        self.assertRegex(table, r"(?m)^0000:00:03\.0\s.*\smint-owned\s.*\snode1\s")
+        self.assertRegex(table, r"(?m)^0000:00:05\.0\s.*\smint-owned\s.*\snode1\s")
         self.assertRegex(table, r"(?m)^0000:00:04\.0\s.*\svirtio-pci\s.*\snode0\s+sdc\s")
         owners = {f["bdf"]: f["owner"]
                   for f in json.loads(self.run_ok("mintctl --json topology"))["pci"]}

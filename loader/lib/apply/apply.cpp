@@ -1,14 +1,16 @@
 // Apply: the committing sequence, one Transaction step per change to the
-// host, in the order the kernel needs them: NODE_CREATE; NODE_ASSIGN_PCI
-// for each function FIRST, while node0's driver still has it (the kernel
-// records the ownership before anything else changes, so a mintctl killed
-// from here on leaves a node `mintctl recover` can see and undo); then each
-// function handed to pci-stub (NODE_START refuses a function on any other
-// driver); the image from NODE_CREATE's ranges; NODE_LOAD; NODE_START.
-// Undo: NODE_DESTROY (it also drops the ownership), and only after it
-// worked each stubbed function back on its node0 driver (or on none, as it
-// was), newest first. The ledger records the CPUs before NODE_CREATE and
-// each function before its stub, and forgets each once it is undone.
+// host, in the order the kernel needs them: NODE_CREATE; each function
+// handed from its node0 driver to pci-stub (the ledger records it first, so
+// a mintctl killed from here on leaves a node, or a ledger entry, that
+// `mintctl recover` can see and undo); NODE_ASSIGN_PCI for each, which
+// takes it off pci-stub and holds it for the node (mint-owned: no node0
+// driver, sysfs reset or remove reaches it; the kernel refuses a function
+// on any other driver); the image from NODE_CREATE's ranges; NODE_LOAD;
+// NODE_START. Undo: NODE_DESTROY (it also lets go of the functions, which
+// end unbound), and only after it worked each function back on its node0
+// driver (or on none, as it was), newest first. The ledger records the
+// CPUs before NODE_CREATE and each function before its stub, and forgets
+// each once it is undone.
 #include "mint/apply.h"
 
 #include <cstdio>
@@ -91,13 +93,6 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
 
   const size_t create_step = tx.last_step();
 
-  // No undo of its own: NODE_DESTROY drops the node's ownership.
-  for (const auto& d : plan.devices) {
-    auto done = tx.Do("NODE_ASSIGN_PCI " + node + ": " + d.bdf.ToString(),
-                      [&] { return device.AssignPci(plan.node_id, d.bdf); });
-    if (!done.ok()) return tx.Abort(done.take_error());
-  }
-
   // A failed Stub puts the function back on its driver by itself.
   for (const auto& d : plan.devices) {
     auto done = tx.DoUnder(
@@ -114,8 +109,16 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
           if (ledger) forget(ledger->ForgetFunction(plan.name, d.bdf));
           return Ok();
         },
-        d.bdf.ToString() + " stays on pci-stub while " + plan.name + " owns it; mintctl destroy " +
-            plan.name + " gives it back to node0");
+        d.bdf.ToString() + " stays off node0's drivers while " + plan.name +
+            " exists; mintctl destroy " + plan.name + " gives it back to node0");
+    if (!done.ok()) return tx.Abort(done.take_error());
+  }
+
+  // The kernel takes each function off pci-stub and holds it (mint-owned)
+  // until NODE_DESTROY. No undo of its own: NODE_DESTROY lets go of it.
+  for (const auto& d : plan.devices) {
+    auto done = tx.Do("NODE_ASSIGN_PCI " + node + ": " + d.bdf.ToString(),
+                      [&] { return device.AssignPci(plan.node_id, d.bdf); });
     if (!done.ok()) return tx.Abort(done.take_error());
   }
 

@@ -84,9 +84,13 @@ Result<void> Recover(const std::string& root, const HostTopology& host, sys::Min
       const PciFunction* now = FunctionOf(host, f.bdf);
       const MintNode* owner = host.OwnerOf(f.bdf);
       std::string name = f.bdf.ToString();
-      if (now != nullptr && owner == nullptr && now->driver == sys::kStubDriver &&
-          f.driver != sys::kStubDriver) {
-        log.push_back(name + " is on pci-stub, where mint put it for " + entry.node +
+      // NODE_DESTROY leaves a function unbound; before NODE_ASSIGN_PCI it
+      // was on pci-stub.
+      bool left = now != nullptr && (now->driver == sys::kStubDriver || now->driver.empty());
+      if (left && owner == nullptr && f.driver != sys::kStubDriver && now->driver != f.driver) {
+        log.push_back(name + " is " +
+                      (now->driver.empty() ? std::string("unbound") : "on pci-stub") +
+                      ", where mint put it for " + entry.node +
                       ", which no longer exists (a mintctl stopped between NODE_DESTROY and "
                       "giving it back); giving it back to node0 (" +
                       DriverName(f.driver) + ")");

@@ -1,6 +1,6 @@
 // apply against recording fakes joined by KernelModel (one ordered log of
 // both seams, the kernel's rules enforced): the full sequence in order
-// (NODE_CREATE, NODE_ASSIGN_PCI each, pci-stub each, NODE_LOAD, NODE_START),
+// (NODE_CREATE, pci-stub each, NODE_ASSIGN_PCI each, NODE_LOAD, NODE_START),
 // and for EVERY step a failure injected there, after which the host must be
 // exactly as before: no node, the whole pool free, every function on its own
 // driver, no function rebound by node0 while a node still owned it, and
@@ -61,8 +61,8 @@ TEST(Apply, RunsEveryStepInTheKernelsOrder) {
   auto applied = f.Run();
   ASSERT_TRUE(applied.ok()) << applied.error().ToString();
   EXPECT_EQ(applied->node_id, 1u);
-  EXPECT_EQ(f.kernel.order(), (Strings{"CREATE", "ASSIGN 0000:00:03.0", "ASSIGN 0000:00:04.0",
-                                       "STUB 0000:00:03.0", "STUB 0000:00:04.0", "LOAD", "START"}));
+  EXPECT_EQ(f.kernel.order(), (Strings{"CREATE", "STUB 0000:00:03.0", "STUB 0000:00:04.0",
+                                       "ASSIGN 0000:00:03.0", "ASSIGN 0000:00:04.0", "LOAD", "START"}));
   EXPECT_EQ(f.seams.pci->calls(), (Strings{"stub 0000:00:03.0: virtio-pci -> pci-stub",
                                            "stub 0000:00:04.0: virtio-pci -> pci-stub"}));
   const auto& calls = f.seams.device->calls();
@@ -76,24 +76,29 @@ TEST(Apply, RunsEveryStepInTheKernelsOrder) {
   EXPECT_EQ(node.state, NodeState::kRunning);
   EXPECT_EQ(node.devices, (std::vector<PciBdf>{Bdf("0000:00:03.0"), Bdf("0000:00:04.0")}));
   EXPECT_EQ(f.seams.device->pool_free(), ByteSize{(4ull << 30) - (256ull << 20)});
-  EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:03.0")), "pci-stub");
-  EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:04.0")), "pci-stub");
+  EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:03.0")), "mint-owned");
+  EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:04.0")), "mint-owned");
   // The entry point lies inside the node's RAM.
   ASSERT_EQ(applied->ram.size(), 1u);
   EXPECT_GE(applied->entry.value, applied->ram[0].start.value);
   EXPECT_LT(applied->entry.value, applied->ram[0].end());
 }
 
-// The model itself: a function left on its node0 driver stops NODE_START.
-TEST(Apply, KernelModelRefusesStartWhileAFunctionIsNotStubbed) {
+// The model itself: the kernel takes no function node0's driver still has,
+// and holds the one it takes until NODE_DESTROY, which leaves it unbound.
+TEST(Apply, KernelModelRefusesAssignWhileNode0sDriverHasTheFunction) {
   Fixture f;
   ASSERT_TRUE(f.kernel.device().CreateNode({1, "node1", {CpuId{4}}, -1, ByteSize{64 << 20}}).ok());
+  auto assigned = f.kernel.device().AssignPci(1, Bdf("0000:00:03.0"));
+  ASSERT_FALSE(assigned.ok());
+  EXPECT_EQ(assigned.error().ToString(),
+            "node id 1: MINT_NODE_ASSIGN_PCI: 0000:00:03.0 is driven by virtio-pci (Device or "
+            "resource busy)");
+  ASSERT_TRUE(f.kernel.pci().Stub(Bdf("0000:00:03.0"), "virtio-pci").ok());
   ASSERT_TRUE(f.kernel.device().AssignPci(1, Bdf("0000:00:03.0")).ok());
-  auto started = f.kernel.device().Start(1, PhysAddr{0}, PhysAddr{0});
-  ASSERT_FALSE(started.ok());
-  EXPECT_EQ(started.error().ToString(),
-            "node id 1: MINT_NODE_START: 0000:00:03.0 is not on pci-stub (Device or resource "
-            "busy)");
+  EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:03.0")), "mint-owned");
+  ASSERT_TRUE(f.kernel.device().Destroy(1).ok());
+  EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:03.0")), "");
 }
 
 TEST(Apply, LogNamesEachStepInOrder) {
@@ -102,20 +107,20 @@ TEST(Apply, LogNamesEachStepInOrder) {
   Strings steps;
   for (const auto& line : f.log)
     if (line[0] != ' ') steps.push_back(line.substr(0, line.find(':')));
-  EXPECT_EQ(steps, (Strings{"1. NODE_CREATE node1 (id 1)", "2. NODE_ASSIGN_PCI node1 (id 1)",
-                            "3. NODE_ASSIGN_PCI node1 (id 1)", "4. stub 0000", "5. stub 0000",
+  EXPECT_EQ(steps, (Strings{"1. NODE_CREATE node1 (id 1)", "2. stub 0000", "3. stub 0000",
+                            "4. NODE_ASSIGN_PCI node1 (id 1)", "5. NODE_ASSIGN_PCI node1 (id 1)",
                             "6. build the boot image", "7. NODE_LOAD node1 (id 1)",
                             "8. NODE_START node1 (id 1)"}));
   EXPECT_EQ(f.log[0], "1. NODE_CREATE node1 (id 1): CPUs 4-5, 256 MiB, NUMA node 0");
   EXPECT_EQ(f.log[1],
             "   got RAM 0x100000000 (256 MiB), APIC ids 4,5, low 0x10000 (64 KiB), shared "
             "0x100000000 (2 MiB), TSC 2000000 kHz, LAPIC 1000000 kHz");
-  EXPECT_EQ(f.log[2], "2. NODE_ASSIGN_PCI node1 (id 1): 0000:00:03.0");
-  EXPECT_EQ(f.log[4], "4. stub 0000:00:03.0 (Virtio block device (sdb)): virtio-pci -> pci-stub");
+  EXPECT_EQ(f.log[2], "2. stub 0000:00:03.0 (Virtio block device (sdb)): virtio-pci -> pci-stub");
+  EXPECT_EQ(f.log[4], "4. NODE_ASSIGN_PCI node1 (id 1): 0000:00:03.0");
 }
 
 // Device calls: 1 CREATE, 2-3 ASSIGN_PCI, 4 LOAD, 5 START. Driver calls
-// 1-2 are the stubs, which come after both ASSIGN_PCI.
+// 1-2 are the stubs, which come before both ASSIGN_PCI.
 class ApplyDeviceFailure : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(ApplyDeviceFailure, UndoesEverythingAndReturnsTheError) {
@@ -132,20 +137,17 @@ TEST_P(ApplyDeviceFailure, UndoesEverythingAndReturnsTheError) {
     return;
   }
   // The node is destroyed first, then what was stubbed goes back, newest first.
-  Strings expected{"CREATE", "ASSIGN 0000:00:03.0"};
+  Strings expected{"CREATE", "STUB 0000:00:03.0", "STUB 0000:00:04.0", "ASSIGN 0000:00:03.0"};
   if (at >= 3) expected.push_back("ASSIGN 0000:00:04.0");
-  if (at >= 4) expected.insert(expected.end(), {"STUB 0000:00:03.0", "STUB 0000:00:04.0", "LOAD"});
+  if (at >= 4) expected.push_back("LOAD");
   if (at >= 5) expected.push_back("START");
-  expected.push_back("DESTROY");
-  if (at >= 4) expected.insert(expected.end(), {"RESTORE 0000:00:04.0", "RESTORE 0000:00:03.0"});
+  expected.insert(expected.end(), {"DESTROY", "RESTORE 0000:00:04.0", "RESTORE 0000:00:03.0"});
   EXPECT_EQ(f.kernel.order(), expected);
-  if (at >= 4)
-    EXPECT_EQ(f.seams.pci->calls(), (Strings{"stub 0000:00:03.0: virtio-pci -> pci-stub",
-                                             "stub 0000:00:04.0: virtio-pci -> pci-stub",
-                                             "restore 0000:00:04.0: pci-stub -> virtio-pci",
-                                             "restore 0000:00:03.0: pci-stub -> virtio-pci"}));
-  else
-    EXPECT_EQ(f.seams.pci->calls(), Strings{});
+  EXPECT_EQ(f.seams.pci->calls(), (Strings{"stub 0000:00:03.0: virtio-pci -> pci-stub",
+                                           "stub 0000:00:04.0: virtio-pci -> pci-stub",
+                                           "restore 0000:00:04.0: pci-stub -> virtio-pci",
+                                           "restore 0000:00:03.0: pci-stub -> virtio-pci"}));
+  EXPECT_EQ(f.kernel.violations(), Strings{});
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryDeviceStep, ApplyDeviceFailure, ::testing::Values(1, 2, 3, 4, 5));
@@ -159,7 +161,7 @@ TEST_P(ApplyStubFailure, DestroysTheNodeThenRestoresEarlierStubs) {
   ASSERT_FALSE(applied.ok());
   EXPECT_EQ(applied.error().message, "stub failed");
   f.ExpectHostAsBefore();
-  Strings expected{"CREATE", "ASSIGN 0000:00:03.0", "ASSIGN 0000:00:04.0", "STUB 0000:00:03.0"};
+  Strings expected{"CREATE", "STUB 0000:00:03.0"};
   if (GetParam() == 2) expected.push_back("STUB 0000:00:04.0");
   expected.push_back("DESTROY");
   // The failed stub put its own function back; only the earlier one is restored.
@@ -193,10 +195,12 @@ TEST(Apply, LedgerRecordsEachChangeBeforeItIsMade) {
     seen.push_back(s);
   });
   ASSERT_TRUE(f.Run().ok());
-  EXPECT_EQ(seen, (Strings{"CREATE: cpus 4-5", "ASSIGN 0000:00:03.0: cpus 4-5",
-                           "ASSIGN 0000:00:04.0: cpus 4-5",
-                           "STUB 0000:00:03.0: cpus 4-5 0000:00:03.0=virtio-pci",
+  EXPECT_EQ(seen, (Strings{"CREATE: cpus 4-5", "STUB 0000:00:03.0: cpus 4-5 0000:00:03.0=virtio-pci",
                            "STUB 0000:00:04.0: cpus 4-5 0000:00:03.0=virtio-pci "
+                           "0000:00:04.0=virtio-pci",
+                           "ASSIGN 0000:00:03.0: cpus 4-5 0000:00:03.0=virtio-pci "
+                           "0000:00:04.0=virtio-pci",
+                           "ASSIGN 0000:00:04.0: cpus 4-5 0000:00:03.0=virtio-pci "
                            "0000:00:04.0=virtio-pci",
                            "LOAD: cpus 4-5 0000:00:03.0=virtio-pci 0000:00:04.0=virtio-pci",
                            "START: cpus 4-5 0000:00:03.0=virtio-pci 0000:00:04.0=virtio-pci"}));
@@ -273,26 +277,29 @@ TEST(Apply, UndoFailureIsReportedWithTheOriginalError) {
 
 // If NODE_DESTROY fails during the undo, the node still owns its functions:
 // node0 must not take them back, and the error says what is left and how.
-TEST(Apply, FailedDestroyLeavesTheFunctionsOnPciStubAndSaysSo) {
+TEST(Apply, FailedDestroyLeavesTheFunctionsHeldAndSaysSo) {
   Fixture f;
-  f.seams.pci->FailAtCall(2, Injected("stub failed"));  // second stub
+  f.seams.device->FailAtCall(4, Injected("MINT_NODE_LOAD failed"));  // LOAD
   f.seams.device->FailAtCall(
-      4, MakeError(ErrorCode::kIo, "node id 1", "MINT_NODE_DESTROY failed", 16));  // the undo
+      5, MakeError(ErrorCode::kIo, "node id 1", "MINT_NODE_DESTROY failed", 16));  // the undo
   auto applied = f.Run();
   ASSERT_FALSE(applied.ok());
   EXPECT_EQ(applied.error().ToString(),
-            "node id 1: stub failed; undoing it did not fully work, fix by hand: NODE_DESTROY "
-            "node1 (id 1) failed: node id 1: MINT_NODE_DESTROY failed (Device or resource busy); "
-            "restore 0000:00:03.0: pci-stub -> virtio-pci skipped: 0000:00:03.0 stays on "
-            "pci-stub while node1 owns it; mintctl destroy node1 gives it back to node0 "
-            "(Input/output error)");
-  EXPECT_EQ(f.kernel.order(), (Strings{"CREATE", "ASSIGN 0000:00:03.0", "ASSIGN 0000:00:04.0",
-                                       "STUB 0000:00:03.0", "STUB 0000:00:04.0", "DESTROY"}));
+            "node id 1: MINT_NODE_LOAD failed; undoing it did not fully work, fix by hand: "
+            "NODE_DESTROY node1 (id 1) failed: node id 1: MINT_NODE_DESTROY failed (Device or "
+            "resource busy); restore 0000:00:04.0: pci-stub -> virtio-pci skipped: 0000:00:04.0 "
+            "stays off node0's drivers while node1 exists; mintctl destroy node1 gives it back "
+            "to node0; restore 0000:00:03.0: pci-stub -> virtio-pci skipped: 0000:00:03.0 stays "
+            "off node0's drivers while node1 exists; mintctl destroy node1 gives it back to "
+            "node0 (Input/output error)");
+  EXPECT_EQ(f.kernel.order(),
+            (Strings{"CREATE", "STUB 0000:00:03.0", "STUB 0000:00:04.0", "ASSIGN 0000:00:03.0",
+                     "ASSIGN 0000:00:04.0", "LOAD", "DESTROY"}));
   EXPECT_EQ(f.kernel.violations(), Strings{});
-  EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:03.0")), "pci-stub");
+  EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:03.0")), "mint-owned");
   EXPECT_EQ(f.log.back(),
-            "   skipped: 0000:00:03.0 stays on pci-stub while node1 owns it; mintctl destroy "
-            "node1 gives it back to node0");
+            "   skipped: 0000:00:03.0 stays off node0's drivers while node1 exists; mintctl "
+            "destroy node1 gives it back to node0");
 }
 
 }  // namespace

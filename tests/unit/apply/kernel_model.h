@@ -1,9 +1,11 @@
 // KernelModel: the two recording fakes of apply (RecordingMintDevice,
 // RecordingPciDriver) behind decorators that write ONE ordered log of every
 // call across both seams, and hold them to the kernel's ABI 2 rules
-// (docs/abi.md): NODE_START refuses (EBUSY) while an owned function is on a
-// driver other than pci-stub; node0 must never rebind (Restore) a function a
-// node still owns, which is recorded as a violation. Tests then assert the
+// (docs/abi.md): NODE_ASSIGN_PCI refuses (EBUSY) a function on a driver
+// other than pci-stub, and holds it (mint-owned) until NODE_DESTROY leaves
+// it unbound; NODE_START refuses a function that is not held; node0 must
+// never rebind (Restore) a function a node still owns, which is recorded as
+// a violation. Tests then assert the
 // order and that no rule was broken.
 #pragma once
 
@@ -60,7 +62,16 @@ class KernelModel {
     }
     Result<void> AssignPci(uint32_t id, const PciBdf& bdf) override {
       m_.Note("ASSIGN " + bdf.ToString());
-      return d_.AssignPci(id, bdf);
+      auto drv = m_.pci_.p_.drivers().find(bdf);
+      if (drv != m_.pci_.p_.drivers().end() && !drv->second.empty() &&
+          drv->second != sys::kStubDriver)
+        return MakeError(ErrorCode::kConflict, "node id " + std::to_string(id),
+                         "MINT_NODE_ASSIGN_PCI: " + bdf.ToString() + " is driven by " +
+                             drv->second,
+                         EBUSY);
+      MINT_CHECK(d_.AssignPci(id, bdf));
+      m_.pci_.p_.SetDriver(bdf, sys::kOwnedDriver);
+      return Ok();
     }
     Result<void> Load(uint32_t id, std::span<const sys::LoadSegment> s) override {
       m_.Note("LOAD");
@@ -72,9 +83,9 @@ class KernelModel {
       if (node != d_.nodes().end())
         for (const auto& bdf : node->second.devices) {
           auto drv = m_.pci_.p_.drivers().find(bdf);
-          if (drv == m_.pci_.p_.drivers().end() || drv->second != sys::kStubDriver)
+          if (drv == m_.pci_.p_.drivers().end() || drv->second != sys::kOwnedDriver)
             return MakeError(ErrorCode::kConflict, "node id " + std::to_string(id),
-                             "MINT_NODE_START: " + bdf.ToString() + " is not on pci-stub", EBUSY);
+                             "MINT_NODE_START: " + bdf.ToString() + " is not held", ENODEV);
         }
       return d_.Start(id, entry, bp);
     }
@@ -84,7 +95,12 @@ class KernelModel {
     }
     Result<void> Destroy(uint32_t id) override {
       m_.Note("DESTROY");
-      return d_.Destroy(id);
+      auto node = d_.nodes().find(id);
+      std::vector<PciBdf> held;
+      if (node != d_.nodes().end()) held = node->second.devices;
+      MINT_CHECK(d_.Destroy(id));
+      for (const auto& bdf : held) m_.pci_.p_.SetDriver(bdf, "");  // unbound
+      return Ok();
     }
     Result<sys::NodeInfo> GetNode(uint32_t id) override { return d_.GetNode(id); }
     Result<sys::ChanResult> Chan(uint32_t id, std::span<const uint8_t> tx,

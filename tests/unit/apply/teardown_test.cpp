@@ -39,7 +39,7 @@ struct Booted {
     AddDevice(spec, DeviceKind::kDisk, "sdc");
     apply::BootFiles files{MakeBzImage(), std::vector<uint8_t>(8192, 0x42)};
     Plan plan = plan::MakePlan(host, spec, plan::KernelImage{"/k", files.kernel, ""}).value();
-    if (!start) files = apply::BootFiles{};  // stops after ASSIGN_PCI and the stubs
+    if (!start) files = apply::BootFiles{};  // stops after the stubs and ASSIGN_PCI
     Strings apply_log;
     EXPECT_TRUE(
         apply::Apply(plan, files, *seams.device, *seams.pci, &ledger.ledger, apply_log).ok());
@@ -123,27 +123,24 @@ TEST(Teardown, EveryFunctionIsTriedAndEachFailureNamed) {
   EXPECT_TRUE(b.seams.device->nodes().empty());
 }
 
-// A mintctl killed after NODE_ASSIGN_PCI and the first stub: the node is
-// `created`, 0000:00:04.0 on pci-stub (in the ledger), 0000:00:03.0 still
-// on virtio-pci (not in it). Teardown gives back the first and leaves the
-// second where it is, and frees the node.
-TEST(Teardown, RecoversANodeWhoseFunctionsWereNeverStubbed) {
+// A mintctl killed after the first stub, before NODE_ASSIGN_PCI: the node
+// is `created` and owns nothing, 0000:00:03.0 is on pci-stub (in the
+// ledger), 0000:00:04.0 still on virtio-pci (not in it). Teardown gives
+// back the first, leaves the second where it is, and frees the node.
+TEST(Teardown, RecoversANodeKilledBetweenItsStubs) {
   HostTopology host = HostBuilder().Build();
   FakeSeams seams = MakeFakeSeams(host, 64ull << 30);
   auto drivers_before = seams.pci->drivers();
   TempLedger ledger;
   ASSERT_TRUE(ledger.ledger.TakeCpus("node1", 1, {CpuId{4}}).ok());
   ASSERT_TRUE(seams.device->CreateNode({1, "node1", {CpuId{4}}, -1, ByteSize{64 << 20}}).ok());
-  ASSERT_TRUE(seams.device->AssignPci(1, Bdf("0000:00:03.0")).ok());
-  ASSERT_TRUE(seams.device->AssignPci(1, Bdf("0000:00:04.0")).ok());
-  ASSERT_TRUE(ledger.ledger.AddFunction("node1", Bdf("0000:00:04.0"), "virtio-pci").ok());
-  ASSERT_TRUE(seams.pci->Stub(Bdf("0000:00:04.0"), "virtio-pci").ok());  // killed after this
+  ASSERT_TRUE(ledger.ledger.AddFunction("node1", Bdf("0000:00:03.0"), "virtio-pci").ok());
+  ASSERT_TRUE(seams.pci->Stub(Bdf("0000:00:03.0"), "virtio-pci").ok());  // killed after this
   MintNode node{1, "node1", NodeState::kCreated, {CpuId{4}}, {}, {}, {}, 0, "", ""};
-  node.devices = {Bdf("0000:00:03.0"), Bdf("0000:00:04.0")};
   KernelModel kernel(*seams.device, *seams.pci);
   Strings log;
   ASSERT_TRUE(apply::Teardown(node, kernel.device(), kernel.pci(), ledger.ledger, log).ok());
-  EXPECT_EQ(kernel.order(), (Strings{"DESTROY", "RESTORE 0000:00:04.0"}));
+  EXPECT_EQ(kernel.order(), (Strings{"DESTROY", "RESTORE 0000:00:03.0"}));
   EXPECT_EQ(kernel.violations(), Strings{});
   EXPECT_EQ(seams.pci->drivers(), drivers_before);
   EXPECT_TRUE(seams.device->nodes().empty());

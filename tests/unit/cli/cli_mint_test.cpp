@@ -258,5 +258,31 @@ TEST_F(MintHost, TopologyShowsThePoolAndOwners) {
   EXPECT_NE(r.out.find("1    0:1   1    0     1     yes     node2"), std::string::npos) << r.out;
 }
 
+// A function the kernel holds for a node (NODE_ASSIGN_PCI binds it to
+// mint-owned): topology names its driver and its owner.
+TEST_F(MintHost, TopologyShowsAHeldFunctionAsTheNodes) {
+  std::string link = root() + "/sys/bus/pci/devices/0000:00:05.0/driver";
+  fs::remove(link);
+  fs::create_symlink("../../../bus/pci/drivers/mint-owned", link);
+  RunResult r = Mintctl({"--root", root(), "topology"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto line = r.out.find("0000:00:05.0");
+  ASSERT_NE(line, std::string::npos) << r.out;
+  std::string row = r.out.substr(line, r.out.find('\n', line) - line);
+  EXPECT_NE(row.find(" mint-owned "), std::string::npos) << row;
+  EXPECT_NE(row.find(" node2"), std::string::npos) << row;
+  RunResult j = Mintctl({"--root", root(), "--json", "topology"});
+  ASSERT_EQ(j.code, 0) << j.err;
+  bool seen = false;
+  auto topology = nlohmann::json::parse(j.out);
+  for (const auto& f : topology["pci"])
+    if (f["bdf"] == "0000:00:05.0") {
+      seen = true;
+      EXPECT_EQ(f["driver"], "mint-owned");
+      EXPECT_EQ(f["owner"], "node2");
+    }
+  EXPECT_TRUE(seen) << j.out;
+}
+
 }  // namespace
 }  // namespace mint::testing

@@ -109,7 +109,7 @@ TEST(Cli, PlanWithAKernelBuildsTheImageInTheDryRun) {
     if (line[0] != ' ') heads.push_back(line.substr(0, line.find(':')));
   }
   EXPECT_EQ(heads, (std::vector<std::string>{"1. NODE_CREATE node1 (id 1)",
-                                             "2. NODE_ASSIGN_PCI node1 (id 1)", "3. stub 0000",
+                                             "2. stub 0000", "3. NODE_ASSIGN_PCI node1 (id 1)",
                                              "4. build the boot image", "5. NODE_LOAD node1 (id 1)",
                                              "6. NODE_START node1 (id 1)"}))
       << r.out;
@@ -310,10 +310,10 @@ TEST(CliOnLabQ35, PlanNamesTheCoresMemoryAndPciFunction) {
   EXPECT_TRUE(Contains(r.out, "disk      0000:00:03.0  Virtio SCSI (sdb), taken from virtio-pci\n"))
       << r.out;
   EXPECT_TRUE(Contains(r.out, "  1. NODE_CREATE node1 (id 1): CPUs 4-5, 1 GiB\n")) << r.out;
-  EXPECT_TRUE(Contains(r.out, "  2. NODE_ASSIGN_PCI node1 (id 1): 0000:00:03.0\n")) << r.out;
   EXPECT_TRUE(
-      Contains(r.out, "  3. stub 0000:00:03.0 (Virtio SCSI (sdb)): virtio-pci -> pci-stub\n"))
+      Contains(r.out, "  2. stub 0000:00:03.0 (Virtio SCSI (sdb)): virtio-pci -> pci-stub\n"))
       << r.out;
+  EXPECT_TRUE(Contains(r.out, "  3. NODE_ASSIGN_PCI node1 (id 1): 0000:00:03.0\n")) << r.out;
 }
 
 TEST(CliOnLabQ35, TopologyJsonHasTheLabsDisks) {

@@ -277,6 +277,24 @@ TEST_F(RecoverTest, TearsDownHalfMadeNodesGivesBackWhatTheLedgerListsAndDropsOrp
   EXPECT_FALSE(std::filesystem::exists(lifecycle::RestartCountPath(root_.root(), "node1")));
 }
 
+// NODE_DESTROY let go of 0000:00:04.0 (the kernel leaves it unbound) and
+// the mintctl was killed before it bound virtio-pci again: given back.
+TEST_F(RecoverTest, GivesBackAFunctionNodeDestroyLeftUnbound) {
+  ASSERT_TRUE(ledger().AddFunction("node5", kStranded, "virtio-pci").ok());
+  sys::RecordingPciDriver pci({{kStranded, ""}});
+  auto r = Recover(HostOf(kernel_, {}, pci.drivers()), pci);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(out_.log, (std::vector<std::string>{
+                          "0000:00:04.0 is unbound, where mint put it for node5, which no longer "
+                          "exists (a mintctl stopped between NODE_DESTROY and giving it back); "
+                          "giving it back to node0 (virtio-pci)",
+                          "give 0000:00:04.0 back to node0: driver_override cleared, bound to "
+                          "virtio-pci, SCSI hosts scanned"}));
+  EXPECT_EQ(pci.drivers().at(kStranded), "virtio-pci");
+  std::vector<Error> errors;
+  EXPECT_TRUE(ledger().ReadAll(errors).empty());
+}
+
 // An administrator parked 0000:00:06.0 on pci-stub for node0's own VFIO:
 // no node owns it, but mint's ledger never listed it, so recovery leaves it.
 TEST_F(RecoverTest, LeavesAnAdministratorsPciStubFunctionAlone) {

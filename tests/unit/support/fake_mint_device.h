@@ -24,22 +24,20 @@
 
 namespace mint::testing {
 
-// Fails the n-th call it records (1-based) with the error it was given.
+// Fails the n-th call it records (1-based) with the error it was given;
+// several calls can be made to fail, each with its own error.
 class CallFailure {
  public:
-  void FailAt(size_t n, Error error) {
-    fail_at_ = n;
-    error_ = std::move(error);
-  }
+  void FailAt(size_t n, Error error) { errors_[n] = std::move(error); }
   // `count`: the calls recorded so far, this one included.
   std::optional<Error> Check(size_t count) const {
-    if (fail_at_ != 0 && count == fail_at_) return error_;
+    auto e = errors_.find(count);
+    if (e != errors_.end()) return e->second;
     return std::nullopt;
   }
 
  private:
-  size_t fail_at_ = 0;
-  Error error_;
+  std::map<size_t, Error> errors_;
 };
 
 class FakeMintDevice : public sys::RecordingMintDevice {

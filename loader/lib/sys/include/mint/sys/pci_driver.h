@@ -1,5 +1,6 @@
 // PciDriverControl: moves a PCI function off node0's driver onto pci-stub
-// (so nothing in node0 drives it while a node owns it) and back. The real
+// (where NODE_ASSIGN_PCI takes it from, to hold it for the node) and back
+// once NODE_DESTROY has let go of it. The real
 // implementation writes sysfs under the HostFs root (driver_override,
 // unbind, drivers_probe, bind); RecordingPciDriver (the dry run's) records
 // every call and models which driver each function is bound to. Failure
@@ -20,6 +21,9 @@
 namespace mint::sys {
 
 inline constexpr std::string_view kStubDriver = "pci-stub";
+// The kernel's driver that holds a function from NODE_ASSIGN_PCI to
+// NODE_DESTROY (no sysfs bind/unbind; docs/devices.md).
+inline constexpr std::string_view kOwnedDriver = "mint-owned";
 
 class PciDriverControl {
  public:
@@ -50,6 +54,9 @@ class RecordingPciDriver : public PciDriverControl {
 
   const std::vector<std::string>& calls() const { return calls_; }
   const std::map<PciBdf, std::string>& drivers() const { return drivers_; }
+  // What the kernel does to the model (a test's kernel model): mint-owned
+  // at NODE_ASSIGN_PCI, no driver at NODE_DESTROY.
+  void SetDriver(const PciBdf& bdf, std::string_view driver) { drivers_[bdf] = driver; }
 
  protected:
   // Logs the call's line; both methods return the error it gives, if any,
