@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/mint.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,7 +89,8 @@ class RealMintDevice : public MintDevice {
       int err = errno;
       // ABI 3 moved every ioctl number (magic 0xb9): an older kernel does
       // not know them.
-      if (err == ENOTTY)
+      struct stat st;
+      if (err == ENOTTY && ::fstat(fd_, &st) == 0 && S_ISCHR(st.st_mode))
         return MakeError(ErrorCode::kUnsupported, path_,
                          "the kernel does not know this mintctl's ioctls, so it speaks another "
                          "mint ABI than version " +
