@@ -3,7 +3,12 @@
 // 0 is the guest's own doing (a poweroff, or a reset, which -no-reboot
 // turns into an exit) unless its console shows a kernel panic (panic=-1
 // resets at once) or QEMU says it was terminated by a signal; any other
-// status is QEMU's failure, worded with its last log line.
+// status is QEMU's failure, worded with its last log line. Which of
+// poweroff and reset it was, QEMU's status does not say: a Linux guest's
+// kernel says it last on the console ("reboot: Power down", "reboot:
+// Restarting system"); a reset without either line (a triple fault, a
+// firmware reset) is told as such, still "stopped" since a guest that is
+// not Linux may power off without a word.
 #include "ending.h"
 
 #include <string.h>
@@ -42,7 +47,12 @@ End DescribeEnd(int wait_status, bool killed, bool stopped, std::string_view qem
     size_t term = qemu_last_line.find("terminating on signal");
     if (term != std::string_view::npos)
       return {"stopped", Printable("QEMU " + std::string(qemu_last_line.substr(term)))};
-    return {"stopped", "powered off by itself"};
+    if (console_tail.rfind("reboot: Power down") != std::string_view::npos)
+      return {"stopped", "powered off by itself"};
+    if (console_tail.rfind("reboot: Restarting system") != std::string_view::npos)
+      return {"stopped", "rebooted itself (-no-reboot ends QEMU)"};
+    return {"stopped",
+            "ended by itself, its console silent (a poweroff, or a reset such as a triple fault)"};
   }
   std::string reason = "QEMU exited with status " + std::to_string(code);
   reason += qemu_last_line.empty() ? " (its log is empty)" : ": " + std::string(qemu_last_line);

@@ -138,7 +138,13 @@ TEST(DescribeEnd, Words) {
   EXPECT_EQ(words(Signalled(15), false, true), "stopped: stopped by mintctl vm stop");
   EXPECT_EQ(words(Signalled(11), false, false), "crashed: QEMU killed by signal 11 (SIGSEGV)");
   EXPECT_EQ(words(Signalled(6), false, false), "crashed: QEMU killed by signal 6 (SIGABRT)");
-  EXPECT_EQ(words(Exited(0), false, false), "stopped: powered off by itself");
+  EXPECT_EQ(words(Exited(0), false, false, "", "[ 9.1] reboot: Power down\n"),
+            "stopped: powered off by itself");
+  EXPECT_EQ(words(Exited(0), false, false, "", "[ 9.1] reboot: Restarting system\n"),
+            "stopped: rebooted itself (-no-reboot ends QEMU)");
+  EXPECT_EQ(words(Exited(0), false, false, "", "mint-guest: g0 up\n"),
+            "stopped: ended by itself, its console silent (a poweroff, or a reset such as a "
+            "triple fault)");
   EXPECT_EQ(words(Exited(1), false, false, "qemu-system-x86_64: -accel kvm: failed"),
             "crashed: QEMU exited with status 1: qemu-system-x86_64: -accel kvm: failed");
   EXPECT_EQ(words(Exited(1), false, false),
