@@ -55,7 +55,7 @@ Result<void> CheckBeforeTouching(const Planned& p) {
 // after every check and before the first change to the host.
 Result<void> Boot(const Globals& globals, const NodeArgs& args, uint32_t wait_s, std::ostream& out,
                   const std::function<Result<void>(const Plan&)>& before_apply) {
-  MINT_TRY(Planned p, PlanNode(globals, args));
+  MINT_TRY(Planned p, PlanNode(globals, args, true));
   if (!globals.json) PrintPlan(p.plan, out);
   // A kernel without mint is said first (OpenMintDevice words it); the
   // device is opened once the rehearsal passed.

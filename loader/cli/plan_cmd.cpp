@@ -8,7 +8,7 @@
 namespace mint::cli {
 
 Result<void> RunPlan(const Globals& globals, const NodeArgs& args, std::ostream& out) {
-  MINT_TRY(Planned p, PlanNode(globals, args));
+  MINT_TRY(Planned p, PlanNode(globals, args, false));
   std::vector<std::string> steps;
   auto rehearsed = Rehearse(p, steps);
   if (globals.json) {

@@ -7,7 +7,7 @@
 
 namespace mint::cli {
 
-Result<Planned> PlanNode(const Globals& globals, const NodeArgs& args) {
+Result<Planned> PlanNode(const Globals& globals, const NodeArgs& args, bool expand) {
   Planned p;
   MINT_TRY(NodeSpec spec, BuildNodeSpec(args));
   MINT_TRY(p.host, LoadHost(globals));
@@ -22,6 +22,12 @@ Result<Planned> PlanNode(const Globals& globals, const NodeArgs& args) {
     kernel.unreadable = std::strerror(p.kernel_error.sys_errno);
   }
   MINT_TRY(p.plan, plan::MakePlan(p.host.topology, spec, kernel));
+  if (p.files.kernel) {
+    lifecycle::KernelExpansion x = lifecycle::ExpandKernel(globals.root, *p.files.kernel, expand);
+    p.files.expanded = std::move(x.decompressed);
+    p.files.expanded_note = std::move(x.note);
+    p.files.kaslr_random = lifecycle::KaslrRandom();
+  }
   auto initrd_bytes = lifecycle::ReadInitrd(p.plan.initrd, p.plan.initrd_layers, ReadBytes);
   if (initrd_bytes.ok())
     p.files.initrd = std::move(*initrd_bytes);

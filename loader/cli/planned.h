@@ -25,8 +25,10 @@ struct Planned {
 };
 
 // Describes, discovers, reads the images and plans. An image that cannot be
-// read is left out (the plan notes it; boot refuses it).
-Result<Planned> PlanNode(const Globals& globals, const NodeArgs& args);
+// read is left out (the plan notes it; boot refuses it). The kernel is
+// taken expanded from the cache, or, with `expand` (boot), expanded now
+// (lifecycle::ExpandKernel).
+Result<Planned> PlanNode(const Globals& globals, const NodeArgs& args, bool expand);
 
 // Runs apply against the dry-run seams; `steps` gets every step it would
 // run, also when one of them refuses.

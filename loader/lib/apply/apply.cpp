@@ -136,8 +136,12 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
   }
   boot::BootImage image;
   auto built = tx.Do(image_what, [&]() -> Result<void> {
+    boot::Expansion expansion;
+    if (files.expanded) expansion = {*files.expanded, files.kaslr_random};
     MINT_TRY(image, boot::BuildBootImage(*files.kernel, *files.initrd, plan.cmdline,
-                                         LayoutOf(plan, created)));
+                                         LayoutOf(plan, created),
+                                         files.expanded ? &expansion : nullptr));
+    if (!files.expanded_note.empty()) log.push_back("   " + files.expanded_note);
     log.push_back("   kernel at " + Hex(image.kernel.start.value) + ", initrd at " +
                   Hex(image.initrd.start.value) + ", boot_params at " +
                   Hex(image.boot_params.value) + ", entry " + Hex(image.entry.value));

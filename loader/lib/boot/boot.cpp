@@ -8,6 +8,8 @@
 // Documentation/arch/x86/boot.rst and zero-page.rst. Pure: no I/O.
 #include "mint/boot.h"
 
+#include "mint/expand.h"
+
 #include <asm/bootparam.h>
 #include <linux/mint.h>
 
@@ -53,6 +55,8 @@ static_assert(kHdr + offsetof(setup_header, kernel_alignment) == 0x230);
 static_assert(kHdr + offsetof(setup_header, relocatable_kernel) == 0x234);
 static_assert(kHdr + offsetof(setup_header, xloadflags) == 0x236);
 static_assert(kHdr + offsetof(setup_header, cmdline_size) == 0x238);
+static_assert(kHdr + offsetof(setup_header, payload_offset) == 0x248);
+static_assert(kHdr + offsetof(setup_header, payload_length) == 0x24c);
 static_assert(kHdr + offsetof(setup_header, setup_data) == 0x250);
 static_assert(kHdr + offsetof(setup_header, pref_address) == 0x258);
 static_assert(kHdr + offsetof(setup_header, init_size) == 0x260);
@@ -418,6 +422,8 @@ Result<BzImageInfo> ProbeBzImage(std::span<const uint8_t> image, std::string_vie
   }
   info.cmdline_size = hdr.cmdline_size;
   info.initrd_addr_max = hdr.initrd_addr_max;
+  info.compressed_offset = info.payload_offset + hdr.payload_offset;
+  info.compressed_size = hdr.payload_length;
   return info;
 }
 
@@ -465,9 +471,28 @@ Result<std::vector<E820Entry>> BuildE820(const NodeLayout& layout) {
 
 // ---- BuildBootImage -----------------------------------------------------------
 
+bool CmdlineSaysNoKaslr(std::string_view cmdline) {
+  size_t at = 0;
+  while (at < cmdline.size()) {
+    size_t end = cmdline.find(' ', at);
+    if (end == std::string_view::npos) end = cmdline.size();
+    if (cmdline.substr(at, end - at) == "nokaslr") return true;
+    at = end + 1;
+  }
+  return false;
+}
+
 Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<const uint8_t> initrd,
-                                 std::string_view cmdline, const NodeLayout& layout) {
+                                 std::string_view cmdline, const NodeLayout& layout,
+                                 const Expansion* expanded) {
   MINT_TRY(BzImageInfo info, ProbeBzImage(kernel, "kernel image"));
+  std::optional<ExpandedKernel> vmlinux;
+  const bool kaslr = !CmdlineSaysNoKaslr(cmdline);
+  if (expanded) {
+    MINT_TRY(vmlinux, LayoutKernel(expanded->decompressed, info,
+                                   kaslr ? std::optional<uint64_t>(expanded->random)
+                                         : std::nullopt));
+  }
   MINT_TRY(std::vector<E820Entry> e820, BuildE820(layout));
   const std::string node = NodeName(layout);
 
@@ -505,8 +530,9 @@ Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<cons
   // pref_address (a relocatable kernel loaded below it moves itself there,
   // head_64.S / boot.rst init_size), with init_size bytes of room.
   BootImage out;
-  const uint64_t kernel_room =
-      AlignUp(std::max<uint64_t>(info.init_size, info.payload_size), kPage);
+  const uint64_t kernel_room = AlignUp(
+      std::max<uint64_t>({info.init_size, info.payload_size, vmlinux ? vmlinux->extent : 0}),
+      kPage);
   auto kernel_at =
       free_space.Lowest(kernel_room, info.kernel_alignment, info.pref_address, UINT64_MAX);
   if (!kernel_at) {
@@ -520,7 +546,9 @@ Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<cons
   }
   free_space.Take(*kernel_at, kernel_room);
   out.kernel = PhysRange{PhysAddr{*kernel_at}, ByteSize{kernel_room}};
-  out.entry = PhysAddr{*kernel_at + k64BitEntryOffset};
+  out.entry = PhysAddr{*kernel_at + (vmlinux ? vmlinux->entry_offset : k64BitEntryOffset)};
+  out.expanded = vmlinux.has_value();
+  out.virt_offset = vmlinux ? vmlinux->virt_offset : 0;
 
   // 2. The boot_params segment: zeropage, cmdline, setup_data chain. Its
   // size is known before its address (setup_data links need the address).
@@ -587,6 +615,13 @@ Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<cons
               info.setup_header_end - kHdr);
   // boot.rst: type_of_loader, write (obligatory), 2.00+: 0xFF, undefined loader.
   bp.hdr.type_of_loader = 0xff;
+  // misc.c / kaslr.c: the decompressor clears KASLR_FLAG and sets it again
+  // unless the cmdline says nokaslr; the kernel reads it (kaslr_enabled())
+  // to randomize its memory regions. Expanded here, we are the decompressor.
+  if (vmlinux) {
+    bp.hdr.loadflags &= ~KASLR_FLAG;
+    if (kaslr) bp.hdr.loadflags |= KASLR_FLAG;
+  }
   // boot.rst: cmd_line_ptr, write (obligatory), 2.02+; zero-page.rst:
   // ext_cmd_line_ptr holds bits 32-63.
   bp.hdr.cmd_line_ptr = static_cast<uint32_t>(out.cmdline.value);
@@ -620,9 +655,18 @@ Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<cons
   std::memcpy(params.data(), &bp, sizeof(bp));
 
   // 5. Segments, in load order.
-  out.segments.push_back({"kernel",
-                          std::vector<uint8_t>(kernel.begin() + info.payload_offset, kernel.end()),
-                          PhysAddr{*kernel_at}, info.payload_size});
+  if (vmlinux) {
+    for (size_t i = 0; i < vmlinux->pieces.size(); ++i) {
+      KernelPiece& piece = vmlinux->pieces[i];
+      out.segments.push_back({i == 0 ? std::string("kernel") : Cat("kernel.", i),
+                              std::move(piece.bytes), PhysAddr{*kernel_at + piece.offset},
+                              piece.memsz});
+    }
+  } else {
+    out.segments.push_back({"kernel",
+                            std::vector<uint8_t>(kernel.begin() + info.payload_offset, kernel.end()),
+                            PhysAddr{*kernel_at}, info.payload_size});
+  }
   if (!initrd.empty()) {
     out.segments.push_back({"initrd", std::vector<uint8_t>(initrd.begin(), initrd.end()),
                             out.initrd.start, initrd.size()});

@@ -26,9 +26,14 @@ std::string Holder(int fd) {
 
 }  // namespace
 
-std::string RunDir(const std::string& root) {
-  if (root.empty() || root == "/") return "/run/mint";
-  return (root.back() == '/' ? root.substr(0, root.size() - 1) : root) + "/run/mint";
+// An absolute path under the host root `root` ("" and "/" are the host's own).
+std::string UnderRoot(const std::string& root, const std::string& path) {
+  if (root.empty() || root == "/") return path;
+  return (root.back() == '/' ? root.substr(0, root.size() - 1) : root) + path;
+}
+std::string RunDir(const std::string& root) { return UnderRoot(root, "/run/mint"); }
+std::string KernelCacheDir(const std::string& root) {
+  return UnderRoot(root, "/var/cache/mint/kernels");
 }
 std::string HostLockPath(const std::string& root) { return RunDir(root) + "/lock"; }
 std::string ChannelLockPath(const std::string& root, const std::string& node) {

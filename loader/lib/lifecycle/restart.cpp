@@ -93,12 +93,17 @@ Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& 
   layout.lapic_khz = info->created.lapic_khz;
   if (!node.devices.empty()) layout.ecam = recipe.ecam;
   layout.pci = node.devices;
-  auto image = boot::BuildBootImage(*kernel, *initrd, recipe.cmdline, layout);
+  KernelExpansion expanded = ExpandKernel(root, *kernel, true);
+  boot::Expansion expansion;
+  if (expanded.decompressed) expansion = {*expanded.decompressed, KaslrRandom()};
+  auto image = boot::BuildBootImage(*kernel, *initrd, recipe.cmdline, layout,
+                                    expanded.decompressed ? &expansion : nullptr);
   if (!image.ok()) return left(image.take_error());
   std::string initrd_files = recipe.initrd;
   for (const auto& layer : recipe.initrd_layers) initrd_files += " + " + layer;
   log.push_back("build the boot image: " + recipe.kernel + ", " + initrd_files + ", cmdline \"" +
                 recipe.cmdline + "\"");
+  log.push_back("   " + expanded.note);
   std::vector<sys::LoadSegment> segments;
   std::string pieces;
   for (const auto& s : image->segments) {

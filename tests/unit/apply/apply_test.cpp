@@ -26,7 +26,7 @@ using Strings = std::vector<std::string>;
 struct Fixture {
   HostTopology host = HostBuilder().Build();
   Plan plan;
-  apply::BootFiles files{MakeBzImage(), std::vector<uint8_t>(8192, 0x42)};
+  apply::BootFiles files{MakeBzImage(), std::vector<uint8_t>(8192, 0x42), {}, {}, 0};
   FakeSeams seams = MakeFakeSeams(host, 64ull << 30);
   KernelModel kernel{*seams.device, *seams.pci};
   std::map<PciBdf, std::string> drivers_before = seams.pci->drivers();
@@ -231,7 +231,7 @@ TEST(Apply, UndoLeavesAFunctionThatHadNoDriverWithoutOne) {
       HostBuilder().Pci("0000:00:07.0", 0x020000, "", false, true, "Unbound NIC").Build();
   NodeSpec spec = Spec(2, 256ull << 20);
   AddDevice(spec, DeviceKind::kPci, "0000:00:07.0");
-  apply::BootFiles files{MakeBzImage(), std::vector<uint8_t>(8192, 0x42)};
+  apply::BootFiles files{MakeBzImage(), std::vector<uint8_t>(8192, 0x42), {}, {}, 0};
   Plan plan = plan::MakePlan(host, spec, plan::KernelImage{"/k", files.kernel, ""}).value();
   FakeSeams seams = MakeFakeSeams(host, 64ull << 30);
   seams.device->FailAtCall(4, Injected("MINT_NODE_START failed"));  // CREATE ASSIGN LOAD START

@@ -37,7 +37,7 @@ struct Booted {
     NodeSpec spec = Spec(2, 256ull << 20);
     AddDevice(spec, DeviceKind::kDisk, "sdb");
     AddDevice(spec, DeviceKind::kDisk, "sdc");
-    apply::BootFiles files{MakeBzImage(), std::vector<uint8_t>(8192, 0x42)};
+    apply::BootFiles files{MakeBzImage(), std::vector<uint8_t>(8192, 0x42), {}, {}, 0};
     Plan plan = plan::MakePlan(host, spec, plan::KernelImage{"/k", files.kernel, ""}).value();
     if (!start) files = apply::BootFiles{};  // stops after the stubs and ASSIGN_PCI
     Strings apply_log;

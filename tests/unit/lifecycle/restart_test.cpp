@@ -8,6 +8,7 @@
 
 #include "fake_bzimage.h"
 #include "fake_host.h"
+#include "fake_vmlinux.h"
 
 namespace mint::testing {
 namespace {
@@ -58,14 +59,36 @@ TEST_F(RestartTest, RunningNodeIsStoppedThenLoadedAndStartedOnItsOwnResources) {
   EXPECT_EQ(calls[1], "MINT_NODE_GET id=1");
   EXPECT_TRUE(StartsWith(calls[2], "MINT_NODE_LOAD id=1 [0x10")) << calls[2];
   EXPECT_TRUE(StartsWith(calls[3], "MINT_NODE_START id=1 entry=0x10")) << calls[3];
-  ASSERT_EQ(log_.size(), 4u);
+  ASSERT_EQ(log_.size(), 5u);
   EXPECT_EQ(log_[0], "NODE_STOP node1 (id 1): asked to shut down (up to 10000 ms)");
   EXPECT_EQ(log_[1],
             "build the boot image: /boot/mint/bzImage, /boot/mint/node-initrd.img, cmdline "
             "\"console=mint mint_node_name=node1\"");
-  EXPECT_TRUE(StartsWith(log_[2], "NODE_LOAD node1 (id 1): kernel at 0x10")) << log_[2];
-  EXPECT_TRUE(StartsWith(log_[3], "NODE_START node1 (id 1): entry 0x10")) << log_[3];
+  // The fake image has no compressed kernel: it boots as it is.
+  EXPECT_EQ(log_[2], "   kernel boots compressed: its header gives the compressed kernel 0 "
+                     "bytes (payload_length), too few to hold one; the file is damaged")
+      << log_[2];
+  EXPECT_TRUE(StartsWith(log_[3], "NODE_LOAD node1 (id 1): kernel at 0x10")) << log_[3];
+  EXPECT_TRUE(StartsWith(log_[4], "NODE_START node1 (id 1): entry 0x10")) << log_[4];
   EXPECT_EQ(root_.Read("/sys/kernel/mint/nodes/1/state"), "booting\n");
+}
+
+TEST_F(RestartTest, AnExpandableKernelIsLoadedExpandedFromTheCacheTheSecondTime) {
+  using boot::testing::CompressForKernel;
+  using boot::testing::FakeCompression;
+  files_["/boot/mint/bzImage"] = boot::testing::MakeBzImageWithPayload(
+      CompressForKernel(boot::testing::MakeFakeVmlinux(), FakeCompression::kXz));
+  for (const char* how : {"   kernel expanded (xz, ", "   kernel expanded, from the cache ("}) {
+    log_.clear();
+    ASSERT_TRUE(Restart().ok());
+    ASSERT_EQ(log_.size(), 5u);
+    EXPECT_TRUE(StartsWith(log_[2], how)) << log_[2];
+    EXPECT_NE(log_[3].find(", kernel.1 at 0x"), std::string::npos) << log_[3];
+    kernel_.SetState(1, NodeState::kRunning);
+  }
+  // startup_64 of the fake vmlinux is 0x10 past the 2 MiB aligned load address.
+  EXPECT_NE(kernel_.calls().back().find("0010 boot_params="), std::string::npos)
+      << kernel_.calls().back();
 }
 
 TEST_F(RestartTest, RunningNodeThatDoesNotStopIsForced) {

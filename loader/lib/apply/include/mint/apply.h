@@ -34,6 +34,11 @@ namespace mint::apply {
 struct BootFiles {
   std::optional<std::vector<uint8_t>> kernel;
   std::optional<std::vector<uint8_t>> initrd;
+  // The kernel's payload decompressed (lifecycle::ExpandKernel): the node
+  // boots it laid out, skipping its own decompressor; nullopt: compressed.
+  std::optional<std::vector<uint8_t>> expanded;
+  std::string expanded_note;  // how it was had, for the step log
+  uint64_t kaslr_random = 0;  // picks the expanded kernel's virtual slot
 };
 
 struct Applied {

@@ -36,6 +36,11 @@ struct BzImageInfo {
   uint32_t cmdline_size = 0;      // max cmdline length without the NUL (protocol 2.06+)
   uint32_t initrd_addr_max = 0;   // highest address the initrd's last byte may have
   uint32_t setup_header_end = 0;  // 0x202 + byte at 0x201: end of the header in the file
+  // The compressed kernel inside the payload (hdr.payload_offset /
+  // payload_length, 2.08+): file offset and size, not yet checked against
+  // the file (DecompressPayload does).
+  uint64_t compressed_offset = 0;
+  uint64_t compressed_size = 0;
 };
 
 // Checks the image is a bzImage a node can boot: boot flag 0xAA55 at 0x1fe,
@@ -85,7 +90,9 @@ struct Segment {
 
 struct BootImage {
   std::vector<Segment> segments;  // kernel, initrd (if any), boot_params(+cmdline+setup_data)
-  PhysAddr entry;                 // 64-bit entry: load address + 0x200
+  PhysAddr entry;                 // 64-bit entry: load + 0x200, or vmlinux's startup_64
+  bool expanded = false;          // the kernel went in decompressed
+  uint64_t virt_offset = 0;       // expanded: the KASLR move of the text (0: link address)
   PhysAddr boot_params;           // RSI at entry
   // For humans (mintctl plan) and tests: where things went.
   PhysRange kernel;  // load address .. + max(payload, init_size)
@@ -98,14 +105,30 @@ struct BootImage {
 inline constexpr uint64_t kBootParamsSize = 0x1000;  // the zeropage
 inline constexpr uint64_t kCmdlineOffset = 0x1000;   // NUL-terminated cmdline follows the zeropage
 
+// The kernel already decompressed (expand.h: DecompressPayload of this
+// very image), and the random number its KASLR slot comes from.
+struct Expansion {
+  std::span<const uint8_t> decompressed;
+  uint64_t random = 0;
+};
+
 // Builds the node's boot image. Preconditions: none (everything is checked).
 // Refuses, with an Error naming the way out: an image ProbeBzImage refuses;
 // a cmdline longer than the kernel's cmdline_size; an initrd that fits
 // nowhere in node RAM below its limit; a kernel that fits in no RAM range
 // with its init_size at its alignment; overlapping ranges; more CPUs or PCI
-// functions than the SETUP_MINT ABI carries.
+// functions than the SETUP_MINT ABI carries. With `expanded` the kernel
+// goes in as its laid-out vmlinux (expand.h: LayoutKernel, moved to a
+// random virtual slot and KASLR_FLAG set unless the cmdline says nokaslr)
+// and the entry is vmlinux's startup_64; without it, as the compressed
+// payload, entered at load + 0x200.
 Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<const uint8_t> initrd,
-                                 std::string_view cmdline, const NodeLayout& layout);
+                                 std::string_view cmdline, const NodeLayout& layout,
+                                 const Expansion* expanded = nullptr);
+
+// Whether the command line asks for no KASLR (the word nokaslr), as the
+// decompressor reads it.
+bool CmdlineSaysNoKaslr(std::string_view cmdline);
 
 // Appends a cpio archive (a layer: plain or compressed) to an initramfs.
 // The kernel unpacks concatenated archives one after the other and skips

@@ -27,6 +27,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ namespace mint::lifecycle {
 
 // "<root>/run/mint" ("/run/mint" for "/"): tmpfs, as old as node0's kernel.
 std::string RunDir(const std::string& root);
+// "<root>/var/cache/mint/kernels": the expanded kernels (ExpandKernel), one
+// per kernel image; on disk where /var is, so it outlives node0's boot.
+std::string KernelCacheDir(const std::string& root);
 std::string HostLockPath(const std::string& root);  // .../lock
 std::string ChannelLockPath(const std::string& root,
                             const std::string& node);  // .../<node>.channel.lock
@@ -171,6 +175,25 @@ using ReadFileFn = std::function<Result<std::vector<uint8_t>>(const std::string&
 Result<std::vector<uint8_t>> ReadInitrd(const std::string& initrd,
                                         const std::vector<std::string>& layers,
                                         const ReadFileFn& read_file);
+
+// ---- The expanded-kernel cache ------------------------------------------------
+
+// What a node boots of one kernel image: its payload decompressed
+// (boot::DecompressPayload) from the cache when an entry for these very
+// bytes is there and sound, else decompressed now and cached; nullopt
+// when it cannot be (a compression mint does not expand, a damaged
+// payload): the node then boots the image compressed. `note` says which,
+// for the step log. Never an error: the cache only makes boots faster.
+// Without `may_expand` (mintctl plan) only the cache is read.
+struct KernelExpansion {
+  std::optional<std::vector<uint8_t>> decompressed;
+  std::string note;
+};
+KernelExpansion ExpandKernel(const std::string& root, std::span<const uint8_t> image,
+                             bool may_expand);
+
+// 64 random bits from the kernel (getrandom): an expanded kernel's KASLR slot.
+uint64_t KaslrRandom();
 
 // Restarts `name` with the same CPUs, memory and functions (MINT_NODE_GET
 // and sysfs `devices`) and the recipe's kernel, initrd and command line:
