@@ -8,6 +8,7 @@
 // Documentation/arch/x86/boot.rst and zero-page.rst. Pure: no I/O.
 #include "mint/boot.h"
 
+#include "bytes.h"
 #include "mint/expand.h"
 
 #include <asm/bootparam.h>
@@ -20,6 +21,9 @@
 
 namespace mint::boot {
 namespace {
+
+using internal::Cat;
+using internal::ReadLe;
 
 // ---- Layouts pinned to the boot protocol ----------------------------------
 
@@ -79,14 +83,6 @@ constexpr uint64_t kOneMiB = 0x100000;
 constexpr uint64_t kEcamBusBytes = 1ull << 20;  // 32 devices * 8 functions * 4 KiB
 constexpr uint64_t k64BitEntryOffset = 0x200;   // boot.rst: 64-bit entry = load + 0x200
 
-// String building without std::format (GCC 12 has none): Cat(a, b, ...).
-template <typename... Args>
-std::string Cat(const Args&... args) {
-  std::ostringstream os;
-  (os << ... << args);
-  return os.str();
-}
-
 // Fixed-width lowercase hex without 0x: Hex0(0x3, 2) == "03".
 std::string Hex0(uint64_t v, int width) {
   std::ostringstream os;
@@ -106,13 +102,6 @@ uint64_t AlignDown(uint64_t v, uint64_t a) { return v / a * a; }
 
 std::string ProtocolText(uint16_t version) {
   return Cat(version >> 8, ".", (version & 0xff) < 10 ? "0" : "", version & 0xff);
-}
-
-template <typename T>
-T ReadLe(std::span<const uint8_t> image, size_t offset) {
-  T v;
-  std::memcpy(&v, image.data() + offset, sizeof(T));
-  return v;
 }
 
 // ---- Free-space bookkeeping inside node RAM --------------------------------

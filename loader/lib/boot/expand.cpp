@@ -4,6 +4,8 @@
 // virtual slot choice as kaslr.c (find_random_virt_addr) do them.
 #include "mint/expand.h"
 
+#include "bytes.h"
+
 #include <gelf.h>
 #include <libelf.h>
 #include <lzma.h>
@@ -13,10 +15,12 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <sstream>
 
 namespace mint::boot {
 namespace {
+
+using internal::Cat;
+using internal::ReadLe;
 
 constexpr uint64_t kTwoMiB = 0x200000;
 // arch/x86/include/asm/page_64_types.h with CONFIG_RANDOMIZE_BASE, the only
@@ -24,13 +28,6 @@ constexpr uint64_t kTwoMiB = 0x200000;
 constexpr uint64_t kKernelImageSize = 1ull << 30;
 // __START_KERNEL_map: virtual address of physical 0 in the kernel mapping.
 constexpr uint64_t kStartKernelMap = 0xffffffff80000000ull;
-
-template <typename... Args>
-std::string Cat(const Args&... args) {
-  std::ostringstream os;
-  (os << ... << args);
-  return os.str();
-}
 
 Error Bad(std::string message) {
   return MakeError(ErrorCode::kUnsupported, "kernel image", std::move(message));
@@ -82,13 +79,6 @@ Result<std::vector<uint8_t>> Unzstd(std::span<const uint8_t> in, uint64_t size) 
   return out;
 }
 
-template <typename T>
-T Le(std::span<const uint8_t> b, size_t at) {
-  T v;
-  std::memcpy(&v, b.data() + at, sizeof(v));
-  return v;
-}
-
 // The relocation tables the build appended after vmlinux.bin (misc.c's
 // comment): from the end backwards, 32-bit until a 0, inverse 32-bit until
 // a 0, 64-bit until a 0. Each entry is a kernel virtual address, sign
@@ -104,7 +94,7 @@ Result<Relocs> ReadRelocs(std::span<const uint8_t> tail) {
     while (true) {
       if (at < 4) return Bad("its relocation tables run past their start; the file is damaged");
       at -= 4;
-      int32_t v = Le<int32_t>(tail, at);
+      int32_t v = ReadLe<int32_t>(tail, at);
       if (v == 0) return Ok();
       into.push_back(v);
     }
@@ -162,7 +152,7 @@ Result<std::vector<uint8_t>> DecompressPayload(std::span<const uint8_t> image,
   auto payload = image.subspan(info.compressed_offset, info.compressed_size);
   // Every kernel compressor's output ends in the decompressed size, 32-bit
   // little endian (gzip's ISIZE, size_append for the others).
-  uint64_t size = Le<uint32_t>(payload, payload.size() - 4);
+  uint64_t size = ReadLe<uint32_t>(payload, payload.size() - 4);
   if (size == 0 || size > info.init_size)
     return Bad(Cat("its payload says it decompresses to ", size,
                    " bytes, not within init_size (", info.init_size, "); the file is damaged"));
@@ -257,17 +247,17 @@ Result<ExpandedKernel> LayoutKernel(std::span<const uint8_t> d, const BzImageInf
   };
   for (int32_t r : relocs.r32) {
     MINT_TRY(uint8_t* p, word(r, 4));
-    uint32_t x = Le<uint32_t>({p, 4}, 0) + static_cast<uint32_t>(delta);
+    uint32_t x = ReadLe<uint32_t>({p, 4}, 0) + static_cast<uint32_t>(delta);
     std::memcpy(p, &x, 4);
   }
   for (int32_t r : relocs.inv32) {
     MINT_TRY(uint8_t* p, word(r, 4));
-    int32_t x = Le<int32_t>({p, 4}, 0) - static_cast<int32_t>(delta);
+    int32_t x = ReadLe<int32_t>({p, 4}, 0) - static_cast<int32_t>(delta);
     std::memcpy(p, &x, 4);
   }
   for (int32_t r : relocs.r64) {
     MINT_TRY(uint8_t* p, word(r, 8));
-    uint64_t x = Le<uint64_t>({p, 8}, 0) + delta;
+    uint64_t x = ReadLe<uint64_t>({p, 8}, 0) + delta;
     std::memcpy(p, &x, 8);
   }
   return k;
