@@ -400,7 +400,9 @@ class Discoverer {
     for (const auto& p : base.partitions)
       for (const auto& h : blocks.at(p).holders) work.emplace_back(h, p);
     while (!work.empty()) {
-      auto [name, on] = work.front();
+      // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+      const std::string name = work.front().first;
+      const std::string on = work.front().second;
       work.pop_front();
       if (name == disk ||
           std::find(base.partitions.begin(), base.partitions.end(), name) != base.partitions.end())
