@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "guest_control.h"
+#include "mint/lifecycle.h"
 #include "mint/text.h"
 #include "mint_fs.h"
 #include "table.h"
@@ -117,7 +118,7 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
       for (const auto& n : mint.nodes)
         if (n.id == node["id"].get<uint32_t>()) {
           if (WentDown(n.state))
-            node["console_tail"] = ConsoleTail(*host.fs, NodeDir(n.id), kConsoleTailLines);
+            node["console_tail"] = lifecycle::ConsoleTail(*host.fs, NodeDir(n.id), kConsoleTailLines);
           GuestCount c = CountGuests(globals, *host.fs, &n, n.name);
           node["guests"] = c.known ? nlohmann::json{{"running", c.live}, {"lost", c.lost}}
                                    : nlohmann::json(nullptr);
@@ -155,7 +156,7 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
     // A node that went down: the last lines of its console ring (the panic
     // and what led to it), so status shows why without a second command.
     if (!WentDown(n.state)) continue;
-    std::vector<std::string> tail = ConsoleTail(*host.fs, NodeDir(n.id), kConsoleTailLines);
+    std::vector<std::string> tail = lifecycle::ConsoleTail(*host.fs, NodeDir(n.id), kConsoleTailLines);
     if (tail.empty()) continue;
     out << "\n"
         << n.name << " " << NodeStateName(n.state)
