@@ -50,9 +50,9 @@ Decision Decide(std::span<const uint8_t> record, size_t sessions_open,
     case FrameType::kExec: {
       if (frame->session == 0) return Ignore("ignored an EXEC with session 0");
       if (state_of(frame->session) != SessionState::kNone)
-        return Refuse(frame->session, EBUSY,
-                      "session " + std::to_string(frame->session) +
-                          " is already running a command");
+        return Refuse(
+            frame->session, EBUSY,
+            "session " + std::to_string(frame->session) + " is already running a command");
       if (sessions_open >= kMaxSessions)
         return Refuse(frame->session, EAGAIN,
                       "mint-agent runs " + std::to_string(kMaxSessions) +

@@ -1,5 +1,5 @@
-// ReadMintState (mint/topology.h): the pool and every node of
-// /sys/kernel/mint, each file through the parsers of parse.h.
+// ReadMintState and ReadHeartbeat (mint/topology.h): the pool and every
+// node of /sys/kernel/mint, each file through the parsers of parse.h.
 #include <algorithm>
 
 #include "mint/topology.h"
@@ -16,6 +16,10 @@ Result<uint64_t> ReadNumber(sys::HostFs& fs, const std::string& path) {
 }
 
 }  // namespace
+
+Result<uint64_t> ReadHeartbeat(sys::HostFs& fs, uint32_t id) {
+  return ReadNumber(fs, "/sys/kernel/mint/nodes/" + std::to_string(id) + "/heartbeat");
+}
 
 Result<MintState> ReadMintState(sys::HostFs& fs) {
   const std::string dir = "/sys/kernel/mint";

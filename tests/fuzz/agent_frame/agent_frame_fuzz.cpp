@@ -98,8 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       case Decision::Kind::kIgnore:
         if (frame.ok() && frame->type == channel::FrameType::kExec && frame->session != 0 &&
-            state_of(frame->session) == SessionState::kNone &&
-            open < mint::agent::kMaxSessions)
+            state_of(frame->session) == SessionState::kNone && open < mint::agent::kMaxSessions)
           Check(false);  // a new session's EXEC is started or refused, never ignored
         if (frame.ok() && frame->type != channel::FrameType::kExec &&
             frame->type != channel::FrameType::kKill)

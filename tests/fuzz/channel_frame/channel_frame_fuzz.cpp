@@ -29,8 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // Every payload decoder on the record's payload (or the whole input when
   // it is no frame): what a peer may put after a valid header.
-  std::span<const uint8_t> payload =
-      frame.ok() ? std::span<const uint8_t>(frame->payload) : record;
+  std::span<const uint8_t> payload = frame.ok() ? std::span<const uint8_t>(frame->payload) : record;
 
   auto argv = channel::DecodeArgv(payload);
   if (argv.ok()) {

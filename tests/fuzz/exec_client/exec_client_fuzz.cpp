@@ -189,8 +189,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(result->ran == expected.ran);
     Check(result->stale_frames == expected.stale);
     Check(sink.out == expected.out && sink.err == expected.err);
-    if (result->ran) Check(result->status.code == expected.status.code &&
-                           result->status.signal == expected.status.signal);
+    if (result->ran)
+      Check(result->status.code == expected.status.code &&
+            result->status.signal == expected.status.signal);
     if (!result->ran) Check(result->run_error.sys_errno == expected.run_errno);
     int code = result->ExitCode();
     Check(code >= 0 && code <= 255);

@@ -81,7 +81,8 @@ mint::GuestSpec Spec() {
 
 bool Write(const std::string& path, const Bytes& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   if (!out) std::fprintf(stderr, "fuzz_make_seeds: cannot write %s\n", path.c_str());
   return static_cast<bool>(out);
 }
@@ -131,8 +132,14 @@ int main(int argc, char** argv) {
   // node0 -> node: what the agent's frame handler decides on.
   put("agent_frame", "exec", Records({Exec(7, {"uname", "-a"})}));
   put("agent_frame", "exec-kill",
-      Records({Exec(7, {"sleep", "100"}), Exec(7, {"true"}), Frame(FrameType::kKill, 7), {},
-               Exec(8, {"mint-agent", "vm", "list"}), {}, {}, Frame(FrameType::kKill, 8)}));
+      Records({Exec(7, {"sleep", "100"}),
+               Exec(7, {"true"}),
+               Frame(FrameType::kKill, 7),
+               {},
+               Exec(8, {"mint-agent", "vm", "list"}),
+               {},
+               {},
+               Frame(FrameType::kKill, 8)}));
   put("agent_frame", "vm-start",
       Records({Exec(9, {"mint-agent", "vm", "start", vm::GuestSpecToJson(Spec())})}));
   put("agent_frame", "not-for-the-agent",

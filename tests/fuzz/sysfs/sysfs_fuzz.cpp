@@ -1,7 +1,7 @@
 // libFuzzer target for the readers of /sys/kernel/mint (docs/abi.md):
-// topology::ReadMintState (status, topology, plan), lifecycle::ListNodes
-// (stop, kill, restart, watch, console, exec find nodes with it) and
-// channel::CheckReady (exec's and vm's state and agent check). The input is
+// topology::ReadMintState and ReadHeartbeat (status, topology, plan),
+// lifecycle::ListNodes (stop, kill, restart, watch, console, exec find nodes
+// with it) and channel::CheckReady (exec's and vm's state and agent check). The input is
 // a tree: NUL-separated file contents in a fixed order,
 //   abi_version pool pool_total pool_free
 //   then per node: <id> name state cpus apic_ids memory devices heartbeat
@@ -12,9 +12,10 @@
 // Contracts beyond "no crash, no exception": an accepted tree is present,
 // its nodes sorted by id, names and reasons trimmed, every state, device,
 // CPU list round-trips through its printer and parser, no range wraps;
-// ListNodes keeps only 1..3-digit ids and agrees with ReadMintState on the
-// state of each; CheckReady accepts exactly the running nodes whose agent
-// says ready.
+// status's second heartbeat read (topology::ReadHeartbeat) gives the same
+// number; ListNodes keeps only 1..3-digit ids and agrees with ReadMintState
+// on the state of each; CheckReady accepts exactly the running nodes whose
+// agent says ready.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -35,8 +36,8 @@ using mint::fuzz::Check;
 
 constexpr const char* kRoot = "/sys/kernel/mint";
 constexpr const char* kTop[] = {"abi_version", "pool", "pool_total", "pool_free"};
-constexpr const char* kNode[] = {"name",      "state",  "cpus",   "apic_ids", "memory",
-                                 "devices",   "heartbeat", "reason", "uptime", "agent"};
+constexpr const char* kNode[] = {"name",    "state",     "cpus",   "apic_ids", "memory",
+                                 "devices", "heartbeat", "reason", "uptime",   "agent"};
 constexpr size_t kGroup = 1 + std::size(kNode);
 
 bool Blank(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\0'; }
@@ -88,6 +89,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto mint = mint::topology::ReadMintState(fs);
   if (mint.ok()) {
     if (fs.Exists(root + "/abi_version")) CheckState(*mint);
+    // status's second heartbeat sample reads the same file by the same
+    // rules, so it gives the same number (when every node directory has the
+    // kernel's name, "<id>", a node's file is found by its id alone).
+    auto dirs = fs.ListDir(root + "/nodes");
+    bool canonical = dirs.ok() && std::all_of(dirs->begin(), dirs->end(), [](const std::string& d) {
+                       return !d.empty() && d.size() <= 9 &&
+                              d.find_first_not_of("0123456789") == std::string::npos &&
+                              (d == "0" || d[0] != '0');
+                     });
+    if (canonical) {
+      for (const mint::MintNode& n : mint->nodes) {
+        auto beat = mint::topology::ReadHeartbeat(fs, n.id);
+        Check(beat.ok() && *beat == n.heartbeat);
+      }
+    }
   } else {
     Check(!mint.error().message.empty() && mint.error().context.starts_with(kRoot));
   }
@@ -99,8 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(n.id <= 999 && n.dir.starts_with(root + "/nodes/"));
     std::string entry = n.dir.substr(root.size() + 7);
     Check(!entry.empty() && entry.size() <= 3 &&
-          entry.find_first_not_of("0123456789") == std::string::npos &&
-          std::stoul(entry) == n.id);
+          entry.find_first_not_of("0123456789") == std::string::npos && std::stoul(entry) == n.id);
     if (mint.ok() && entry == std::to_string(n.id)) {
       auto same = std::find_if(mint->nodes.begin(), mint->nodes.end(),
                                [&](const mint::MintNode& m) { return m.id == n.id; });
