@@ -18,7 +18,6 @@ using channel::FrameType;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kQueueLimit = 16;  // frames waiting for ring room before pipes pause
-constexpr size_t kMaxSessions = 32;
 // After a command exits, how long its pipes may stay open (a background
 // child holding them) before EXIT is sent anyway.
 constexpr auto kEofGrace = std::chrono::milliseconds(200);
@@ -93,52 +92,26 @@ bool Agent::ReadChannel() {
 }
 
 void Agent::Handle(std::span<const uint8_t> record) {
-  auto frame = channel::DecodeFrame(record);
-  if (!frame.ok()) {
-    Log("ignored a record from node0: " + frame.error().message);
-    // Answer it if it names a session, so that mintctl does not wait.
-    if (record.size() >= sizeof(channel::FrameHeader)) {
-      channel::FrameHeader h;
-      std::memcpy(&h, record.data(), sizeof h);
-      if (h.magic == channel::kFrameMagic && h.session != 0 && sessions_.count(h.session) == 0)
-        SendError(h.session, EPROTO, "mint-agent cannot read this frame: " + frame.error().message);
-    }
-    return;
-  }
-  switch (frame->type) {
-    case FrameType::kExec: {
-      if (frame->session == 0) {
-        Log("ignored an EXEC with session 0");
-        return;
-      }
-      if (sessions_.count(frame->session) != 0) {
-        SendError(frame->session, EBUSY,
-                  "session " + std::to_string(frame->session) + " is already running a command");
-        return;
-      }
-      if (sessions_.size() >= kMaxSessions) {
-        SendError(frame->session, EAGAIN,
-                  "mint-agent runs " + std::to_string(kMaxSessions) +
-                      " commands already; try again when one ends");
-        return;
-      }
-      auto argv = channel::DecodeArgv(frame->payload);
-      if (!argv.ok()) {
-        SendError(frame->session, EINVAL, argv.error().message);
-        return;
-      }
-      StartCommand(frame->session, *argv);
+  Decision d = Decide(record, sessions_.size(), [this](uint32_t id) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return SessionState::kNone;
+    return it->second.exited ? SessionState::kExited : SessionState::kRunning;
+  });
+  if (!d.log.empty()) Log(d.log);
+  switch (d.kind) {
+    case Decision::Kind::kStart:
+      StartCommand(d.session, d.argv);
+      return;
+    case Decision::Kind::kKill: {
+      const Session& s = sessions_.at(d.session);
+      ::kill(-s.pid, SIGKILL);
+      ::kill(s.pid, SIGKILL);
       return;
     }
-    case FrameType::kKill: {
-      auto it = sessions_.find(frame->session);
-      if (it == sessions_.end() || it->second.exited) return;  // already over: EXIT is on its way
-      ::kill(-it->second.pid, SIGKILL);
-      ::kill(it->second.pid, SIGKILL);
+    case Decision::Kind::kRefuse:
+      SendError(d.session, d.sys_errno, d.message);
       return;
-    }
-    default:
-      Log("ignored a " + std::string(channel::FrameTypeName(frame->type)) + " frame from node0");
+    case Decision::Kind::kIgnore:
       return;
   }
 }

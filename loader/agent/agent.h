@@ -9,7 +9,7 @@
 // with non-blocking writes when poll() reports room (POLLOUT), so a full
 // ring slows the commands' output
 // (their pipes fill) but never stops the agent from reading KILL or EXEC.
-// Bad input is logged and answered, never fatal.
+// Bad input is logged and answered, never fatal (decide.h decides how).
 #pragma once
 
 #include <sys/types.h>
@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "decide.h"
 #include "mint/channel/frame.h"
 
 namespace mint::agent {

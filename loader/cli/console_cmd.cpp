@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "commands.h"
-#include "console_follow.h"
 #include "mint/lifecycle.h"
 
 namespace mint::cli {
@@ -30,7 +29,7 @@ Result<void> RunConsole(const Globals& globals, const std::string& node, bool fo
       if (!fs->Exists(dir)) return Ok();  // destroyed: nothing more will come
       return now.take_error();
     }
-    out << NewConsoleText(text, *now) << std::flush;
+    out << lifecycle::NewConsoleText(text, *now) << std::flush;
     text = std::move(*now);
   }
   return Ok();

@@ -1,5 +1,6 @@
 // The CLI's words for /sys/kernel/mint (docs/abi.md): the "no mint" error
-// and a node's directory by id. Nodes are listed and found by name by
+// and a node's directory by id (a node's console tail is
+// lifecycle::ConsoleTail). Nodes are listed and found by name by
 // lifecycle::ListNodes/FindNode, read in full by topology::Discover.
 #pragma once
 
@@ -20,11 +21,5 @@ Error NoMintError();
 // "/sys/kernel/mint/nodes/<id>": the one place the CLI spells a node's
 // directory (topology::Discover reads the same layout for the full state).
 std::string NodeDir(uint32_t id);
-
-// The last `lines` non-empty lines of <node_dir>/console (trailing spaces
-// and CRs cut), oldest first; none when it cannot be read. The one console
-// tail: status shows it for a node that went down, boot's error for a node
-// that did not come up.
-std::vector<std::string> ConsoleTail(sys::HostFs& fs, const std::string& node_dir, size_t lines);
 
 }  // namespace mint::cli

@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "mint/lifecycle.h"
 #include "mint/model.h"
 #include "mint_fs.h"
 
@@ -14,7 +15,7 @@ constexpr auto kPoll = std::chrono::milliseconds(200);
 
 // The last console lines, each behind "\n  | ".
 std::string Tail(sys::HostFs& fs, const std::string& node_dir) {
-  std::vector<std::string> lines = ConsoleTail(fs, node_dir, 10);
+  std::vector<std::string> lines = lifecycle::ConsoleTail(fs, node_dir, 10);
   if (lines.empty()) return "\n  (the console is empty)";
   std::string out;
   for (const auto& line : lines) out += "\n  | " + line;

@@ -11,7 +11,9 @@
 
 #include "commands.h"
 #include "guest_control.h"
+#include "mint/lifecycle.h"
 #include "mint/text.h"
+#include "mint/topology.h"
 #include "mint_fs.h"
 #include "table.h"
 #include "topology_json.h"
@@ -25,16 +27,6 @@ uint64_t TotalBytes(const std::vector<PhysRange>& ranges) {
   uint64_t n = 0;
   for (const auto& r : ranges) n += r.size.bytes;
   return n;
-}
-
-std::optional<uint64_t> ReadHeartbeat(sys::HostFs& fs, uint32_t id) {
-  auto text = fs.ReadFile(NodeDir(id) + "/heartbeat");
-  if (!text.ok()) return std::nullopt;
-  try {
-    return std::stoull(*text);
-  } catch (...) {
-    return std::nullopt;
-  }
 }
 
 // A node whose heartbeat should be moving.
@@ -94,7 +86,10 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
   if (any_ticking) {
     std::this_thread::sleep_for(kHeartbeatWindow);
     for (const auto& n : mint.nodes)
-      if (Ticking(n.state)) later[n.id] = ReadHeartbeat(*host.fs, n.id);
+      if (Ticking(n.state)) {
+        auto beat = topology::ReadHeartbeat(*host.fs, n.id);
+        later[n.id] = beat.ok() ? std::optional<uint64_t>(*beat) : std::nullopt;
+      }
   }
   auto beat = [&](const MintNode& n) -> std::string {
     auto it = later.find(n.id);
@@ -117,7 +112,8 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
       for (const auto& n : mint.nodes)
         if (n.id == node["id"].get<uint32_t>()) {
           if (WentDown(n.state))
-            node["console_tail"] = ConsoleTail(*host.fs, NodeDir(n.id), kConsoleTailLines);
+            node["console_tail"] =
+                lifecycle::ConsoleTail(*host.fs, NodeDir(n.id), kConsoleTailLines);
           GuestCount c = CountGuests(globals, *host.fs, &n, n.name);
           node["guests"] = c.known ? nlohmann::json{{"running", c.live}, {"lost", c.lost}}
                                    : nlohmann::json(nullptr);
@@ -155,7 +151,8 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
     // A node that went down: the last lines of its console ring (the panic
     // and what led to it), so status shows why without a second command.
     if (!WentDown(n.state)) continue;
-    std::vector<std::string> tail = ConsoleTail(*host.fs, NodeDir(n.id), kConsoleTailLines);
+    std::vector<std::string> tail =
+        lifecycle::ConsoleTail(*host.fs, NodeDir(n.id), kConsoleTailLines);
     if (tail.empty()) continue;
     out << "\n"
         << n.name << " " << NodeStateName(n.state)

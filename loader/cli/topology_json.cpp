@@ -82,10 +82,6 @@ nlohmann::json Stacked(const BlockDevice& disk) {
 
 }  // namespace
 
-std::string JsonText(const nlohmann::json& j) {
-  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 nlohmann::json TopologyJson(const HostTopology& host) {
   nlohmann::json j;
   j["cpus"] = nlohmann::json::array();

@@ -5,15 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "mint/json_text.h"  // how mintctl prints any JSON
 #include "mint/model.h"
 
 namespace mint::cli {
 
 nlohmann::json TopologyJson(const HostTopology& host);
-
-// How mintctl prints any JSON: indented, and safe for text the nodes wrote
-// (a byte that is not UTF-8 becomes U+FFFD; nlohmann's default would throw).
-std::string JsonText(const nlohmann::json& j);
 
 // "1 GiB" when exact, else rounded to one decimal: "23.5 GiB".
 std::string HumanSize(ByteSize size);

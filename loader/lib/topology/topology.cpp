@@ -90,7 +90,7 @@ class Discoverer {
     }
     MINT_CHECK(ReadDisks(host));
     MINT_CHECK(ReadNics(host));
-    MINT_CHECK(ReadMint(host.mint));
+    MINT_TRY(host.mint, ReadMintState(fs_));
     MINT_TRY(std::string cmdline, fs_.ReadFile("/proc/cmdline"));
     host.cmdline = std::string(Trim(cmdline));
     return host;
@@ -400,7 +400,9 @@ class Discoverer {
     for (const auto& p : base.partitions)
       for (const auto& h : blocks.at(p).holders) work.emplace_back(h, p);
     while (!work.empty()) {
-      auto [name, on] = work.front();
+      // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+      const std::string name = work.front().first;
+      const std::string on = work.front().second;
       work.pop_front();
       if (name == disk ||
           std::find(base.partitions.begin(), base.partitions.end(), name) != base.partitions.end())
@@ -587,52 +589,6 @@ class Discoverer {
       }
       host.nics.push_back(std::move(nic));
     }
-    return Ok();
-  }
-
-  Result<void> ReadMint(MintState& mint) {
-    const std::string dir = "/sys/kernel/mint";
-    if (!fs_.Exists(dir + "/abi_version")) return Ok();  // a kernel without mint
-    mint.present = true;
-    MINT_TRY(uint64_t abi, ReadNumber(dir + "/abi_version"));
-    mint.abi_version = static_cast<uint32_t>(abi);
-    MINT_TRY(std::string pool, Read(dir + "/pool"));
-    MINT_TRY(mint.pool, ParseRangeLines(pool, dir + "/pool"));
-    MINT_TRY(uint64_t total, ReadNumber(dir + "/pool_total"));
-    MINT_TRY(uint64_t free_bytes, ReadNumber(dir + "/pool_free"));
-    mint.pool_total = ByteSize{total};
-    mint.pool_free = ByteSize{free_bytes};
-    MINT_TRY(std::vector<std::string> ids, ListOptional(dir + "/nodes"));
-    for (const std::string& id_text : ids) {
-      std::string node_dir = dir + "/nodes/" + id_text;
-      MintNode node;
-      MINT_TRY(uint64_t id, ParseNumber(id_text, node_dir));
-      node.id = static_cast<uint32_t>(id);
-      MINT_TRY(std::string name, Read(node_dir + "/name"));
-      node.name = std::string(Trim(name));
-      MINT_TRY(std::string state, Read(node_dir + "/state"));
-      MINT_TRY(node.state, ParseNodeState(state, node_dir + "/state"));
-      MINT_TRY(node.cpus, ReadCpuList(node_dir + "/cpus"));
-      MINT_TRY(std::string apic, Read(node_dir + "/apic_ids"));
-      MINT_TRY(node.apic_ids, ParseApicIdList(apic, node_dir + "/apic_ids"));
-      MINT_TRY(std::string memory, Read(node_dir + "/memory"));
-      MINT_TRY(node.memory, ParseRangeLines(memory, node_dir + "/memory"));
-      MINT_TRY(std::string devices, Read(node_dir + "/devices"));
-      MINT_TRY(node.devices, ParseBdfLines(devices, node_dir + "/devices"));
-      MINT_TRY(node.heartbeat, ReadNumber(node_dir + "/heartbeat"));
-      MINT_TRY(std::string reason, Read(node_dir + "/reason"));
-      node.reason = std::string(Trim(reason));
-      // uptime came after the first mint kernels (still ABI 1): optional.
-      auto uptime = fs_.ReadFile(node_dir + "/uptime");
-      if (uptime.ok()) {
-        node.uptime = std::string(Trim(*uptime));
-      } else if (!IsNotFound(uptime.error())) {
-        return uptime.take_error();
-      }
-      mint.nodes.push_back(std::move(node));
-    }
-    std::sort(mint.nodes.begin(), mint.nodes.end(),
-              [](const MintNode& a, const MintNode& b) { return a.id < b.id; });
     return Ok();
   }
 

@@ -301,7 +301,8 @@ TEST(RecordingMintDevice, RefusesWhatTheKernelRefuses) {
                 " (4 KiB) is not inside the node's RAM outside its shared region");
   std::vector<sys::LoadSegment> outside{{page, PhysAddr{0x1000}, 4096}};
   EXPECT_FALSE(dev.Load(31, outside).ok());
-  std::vector<sys::LoadSegment> too_many(17, sys::LoadSegment{page, node->shared.end(), 4096});
+  std::vector<sys::LoadSegment> too_many(
+      17, sys::LoadSegment{page, PhysAddr{node->shared.end()}, 4096});
   EXPECT_EQ(dev.Load(31, too_many).error().message,
             "MINT_NODE_LOAD: 17 segments; the kernel takes 1 to 16");
 }

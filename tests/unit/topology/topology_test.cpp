@@ -1338,6 +1338,22 @@ TEST_F(Tree, IpJsonNumbersForNames) {
   EXPECT_EQ(Texts(host->nics[0].routes), std::vector<std::string>{"10.9.0.0/16 table 7"});
 }
 
+// status samples the heartbeat a second time; that read keeps Discover's
+// rules (it used std::stoull, which took "-1" for 2^64-1: "alive").
+TEST_F(Tree, HeartbeatReadAgainByTheSameRules) {
+  auto fs = sys::OpenHostFs(root_);
+  auto beat = topology::ReadHeartbeat(*fs, 1);
+  ASSERT_TRUE(beat.ok()) << beat.error().ToString();
+  EXPECT_EQ(*beat, 1234u);
+  Write("/sys/kernel/mint/nodes/1/heartbeat", "-1\n");
+  beat = topology::ReadHeartbeat(*fs, 1);
+  ASSERT_FALSE(beat.ok());
+  EXPECT_EQ(beat.error().context, "/sys/kernel/mint/nodes/1/heartbeat");
+  Write("/sys/kernel/mint/nodes/1/heartbeat", "12abc\n");
+  EXPECT_FALSE(topology::ReadHeartbeat(*fs, 1).ok());
+  EXPECT_EQ(topology::ReadHeartbeat(*fs, 2).error().code, ErrorCode::kNotFound);
+}
+
 TEST_F(Tree, GarbageMintState) {
   Write("/sys/kernel/mint/pool", "0x40000000\n");
   EXPECT_EQ(ErrorText(),

@@ -29,6 +29,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mint/channel.h"
@@ -103,6 +104,22 @@ Result<std::vector<NodeStatus>> ListNodes(sys::HostFs& fs);
 // The node called `name`; kNotFound "no node with this name; mintctl status
 // lists the nodes".
 Result<NodeStatus> FindNode(sys::HostFs& fs, const std::string& name);
+
+// A node's console ring, nodes/<id>/console (oldest byte first, any bytes:
+// the node may have crashed mid-write). The last `lines` non-empty lines of
+// `text`, each with trailing spaces and CRs cut, oldest first. Lines are
+// returned as the node wrote them (not made printable: callers do that).
+std::vector<std::string> ConsoleTailLines(std::string_view text, size_t lines);
+// The same of <node_dir>/console; none when it cannot be read. The one
+// console tail: status shows it for a node that went down, boot's error for
+// a node that did not come up.
+std::vector<std::string> ConsoleTail(sys::HostFs& fs, const std::string& node_dir, size_t lines);
+// Following a ring that is read whole each time (`mintctl console -f`):
+// `before` was printed; `now` is the ring's content now. Returns the part of
+// `now` that is new: `now` without its longest prefix that is also a suffix
+// of `before` (the ring moved on between reads; when the ring moved by more
+// than it holds, all of `now` is new). Linear time, binary-safe.
+std::string NewConsoleText(std::string_view before, std::string_view now);
 
 // ---- Boot recipes -----------------------------------------------------------
 

@@ -1,9 +1,10 @@
-// NewConsoleText: following a ring that is read whole each time.
-#include "console_follow.h"
-
+// A node's console ring: NewConsoleText (following a ring that is read
+// whole each time) and ConsoleTailLines.
 #include <gtest/gtest.h>
 
-namespace mint::cli {
+#include "mint/lifecycle.h"
+
+namespace mint::lifecycle {
 namespace {
 
 TEST(ConsoleFollow, AppendedTextIsNew) {
@@ -34,5 +35,11 @@ TEST(ConsoleFollow, ARingThatMovedOnByMoreThanItHoldsIsPrintedWhole) {
   EXPECT_EQ(NewConsoleText("abcdefgh", "01234567"), "01234567");
 }
 
+TEST(ConsoleTail, LastNonEmptyLinesWithTrailingBlanksCut) {
+  EXPECT_EQ(ConsoleTailLines("a\r\n\n  \nb  \nc", 2), (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(ConsoleTailLines("one\n", 12), std::vector<std::string>{"one"});
+  EXPECT_TRUE(ConsoleTailLines("", 12).empty());
+}
+
 }  // namespace
-}  // namespace mint::cli
+}  // namespace mint::lifecycle

@@ -1,0 +1,44 @@
+// What mint-agent does about one record node0 wrote to the channel,
+// decided without any I/O: the record is decoded and checked
+// (mint/channel/frame.h) against what the agent knows of its sessions, and
+// the answer is one Decision that Agent::Handle carries out (start a
+// command, kill one, answer ERROR, or nothing). Kept apart from the serving
+// loop so every byte node0 can send is tested (and fuzzed,
+// tests/fuzz/agent_frame) without forking a command.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace mint::agent {
+
+inline constexpr size_t kMaxSessions = 32;
+
+enum class SessionState { kNone, kRunning, kExited };
+
+struct Decision {
+  enum class Kind {
+    kIgnore,  // nothing to do (log says why, if anything)
+    kStart,   // run argv as `session`
+    kKill,    // SIGKILL the running `session`'s process group
+    kRefuse,  // answer `session` with an ERROR frame {sys_errno, message}
+  };
+  Kind kind = Kind::kIgnore;
+  uint32_t session = 0;
+  std::vector<std::string> argv;  // kStart: never empty, argv[0] never empty
+  int sys_errno = 0;              // kRefuse
+  std::string message;            // kRefuse
+  std::string log;                // a line for the agent's log; empty: none
+};
+
+// `record` is one record as read from the channel (any bytes, any length).
+// `sessions_open` is how many sessions the agent holds; `state_of` tells a
+// session's state. Never throws for any input.
+Decision Decide(std::span<const uint8_t> record, size_t sessions_open,
+                const std::function<SessionState(uint32_t)>& state_of);
+
+}  // namespace mint::agent
