@@ -8,9 +8,6 @@
 // Documentation/arch/x86/boot.rst and zero-page.rst. Pure: no I/O.
 #include "mint/boot.h"
 
-#include "bytes.h"
-#include "mint/expand.h"
-
 #include <asm/bootparam.h>
 #include <linux/mint.h>
 
@@ -18,6 +15,9 @@
 #include <cstddef>
 #include <cstring>
 #include <sstream>
+
+#include "bytes.h"
+#include "mint/expand.h"
 
 namespace mint::boot {
 namespace {
@@ -478,9 +478,9 @@ Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<cons
   std::optional<ExpandedKernel> vmlinux;
   const bool kaslr = !CmdlineSaysNoKaslr(cmdline);
   if (expanded) {
-    MINT_TRY(vmlinux, LayoutKernel(expanded->decompressed, info,
-                                   kaslr ? std::optional<uint64_t>(expanded->random)
-                                         : std::nullopt));
+    MINT_TRY(vmlinux,
+             LayoutKernel(expanded->decompressed, info,
+                          kaslr ? std::optional<uint64_t>(expanded->random) : std::nullopt));
   }
   MINT_TRY(std::vector<E820Entry> e820, BuildE820(layout));
   const std::string node = NodeName(layout);
@@ -652,9 +652,9 @@ Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<cons
                               piece.memsz});
     }
   } else {
-    out.segments.push_back({"kernel",
-                            std::vector<uint8_t>(kernel.begin() + info.payload_offset, kernel.end()),
-                            PhysAddr{*kernel_at}, info.payload_size});
+    out.segments.push_back(
+        {"kernel", std::vector<uint8_t>(kernel.begin() + info.payload_offset, kernel.end()),
+         PhysAddr{*kernel_at}, info.payload_size});
   }
   if (!initrd.empty()) {
     out.segments.push_back({"initrd", std::vector<uint8_t>(initrd.begin(), initrd.end()),

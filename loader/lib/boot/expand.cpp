@@ -4,8 +4,6 @@
 // virtual slot choice as kaslr.c (find_random_virt_addr) do them.
 #include "mint/expand.h"
 
-#include "bytes.h"
-
 #include <gelf.h>
 #include <libelf.h>
 #include <lzma.h>
@@ -15,6 +13,8 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+
+#include "bytes.h"
 
 namespace mint::boot {
 namespace {
@@ -113,14 +113,22 @@ struct ElfCloser {
 
 std::string_view CompressionName(Compression c) {
   switch (c) {
-    case Compression::kGzip: return "gzip";
-    case Compression::kXz: return "xz";
-    case Compression::kZstd: return "zstd";
-    case Compression::kBzip2: return "bzip2";
-    case Compression::kLzma: return "lzma";
-    case Compression::kLzo: return "lzo";
-    case Compression::kLz4: return "lz4";
-    case Compression::kUnknown: break;
+    case Compression::kGzip:
+      return "gzip";
+    case Compression::kXz:
+      return "xz";
+    case Compression::kZstd:
+      return "zstd";
+    case Compression::kBzip2:
+      return "bzip2";
+    case Compression::kLzma:
+      return "lzma";
+    case Compression::kLzo:
+      return "lzo";
+    case Compression::kLz4:
+      return "lz4";
+    case Compression::kUnknown:
+      break;
   }
   return "an unknown format";
 }
@@ -154,14 +162,18 @@ Result<std::vector<uint8_t>> DecompressPayload(std::span<const uint8_t> image,
   // little endian (gzip's ISIZE, size_append for the others).
   uint64_t size = ReadLe<uint32_t>(payload, payload.size() - 4);
   if (size == 0 || size > info.init_size)
-    return Bad(Cat("its payload says it decompresses to ", size,
-                   " bytes, not within init_size (", info.init_size, "); the file is damaged"));
+    return Bad(Cat("its payload says it decompresses to ", size, " bytes, not within init_size (",
+                   info.init_size, "); the file is damaged"));
   Compression c = DetectCompression(payload);
   switch (c) {
-    case Compression::kGzip: return Gunzip(payload, size);
-    case Compression::kXz: return Unxz(payload.first(payload.size() - 4), size);
-    case Compression::kZstd: return Unzstd(payload.first(payload.size() - 4), size);
-    default: break;
+    case Compression::kGzip:
+      return Gunzip(payload, size);
+    case Compression::kXz:
+      return Unxz(payload.first(payload.size() - 4), size);
+    case Compression::kZstd:
+      return Unzstd(payload.first(payload.size() - 4), size);
+    default:
+      break;
   }
   return Bad(Cat("is compressed with ", CompressionName(c),
                  "; mint expands gzip, xz and zstd kernels (CONFIG_KERNEL_GZIP, _XZ, _ZSTD)"));
@@ -183,7 +195,8 @@ Result<ExpandedKernel> LayoutKernel(std::span<const uint8_t> d, const BzImageInf
   const uint64_t base = info.pref_address;  // LOAD_PHYSICAL_ADDR (header.S pref_address)
   ExpandedKernel k;
   uint64_t elf_end = eh.e_phoff + phnum * sizeof(Elf64_Phdr);
-  if (eh.e_shnum > 0) elf_end = std::max<uint64_t>(elf_end, eh.e_shoff + eh.e_shnum * eh.e_shentsize);
+  if (eh.e_shnum > 0)
+    elf_end = std::max<uint64_t>(elf_end, eh.e_shoff + eh.e_shnum * eh.e_shentsize);
   uint64_t file_extent = 0;  // the end of the last byte a relocation may touch
   for (size_t i = 0; i < phnum; ++i) {
     GElf_Phdr ph;
@@ -246,17 +259,17 @@ Result<ExpandedKernel> LayoutKernel(std::span<const uint8_t> d, const BzImageInf
     return Bad(Cat("its relocation ", Hex(v), " points between segments; the file is damaged"));
   };
   for (int32_t r : relocs.r32) {
-    MINT_TRY(uint8_t* p, word(r, 4));
+    MINT_TRY(uint8_t * p, word(r, 4));
     uint32_t x = ReadLe<uint32_t>({p, 4}, 0) + static_cast<uint32_t>(delta);
     std::memcpy(p, &x, 4);
   }
   for (int32_t r : relocs.inv32) {
-    MINT_TRY(uint8_t* p, word(r, 4));
+    MINT_TRY(uint8_t * p, word(r, 4));
     int32_t x = ReadLe<int32_t>({p, 4}, 0) - static_cast<int32_t>(delta);
     std::memcpy(p, &x, 4);
   }
   for (int32_t r : relocs.r64) {
-    MINT_TRY(uint8_t* p, word(r, 8));
+    MINT_TRY(uint8_t * p, word(r, 8));
     uint64_t x = ReadLe<uint64_t>({p, 8}, 0) + delta;
     std::memcpy(p, &x, 8);
   }

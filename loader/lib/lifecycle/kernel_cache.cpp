@@ -9,8 +9,8 @@
 #include <xxhash.h>
 
 #include <algorithm>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -48,9 +48,8 @@ void Prune(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir, ec))
     if (e.path().extension() == ".vmlinux") entries.push_back({e.last_write_time(ec), e.path()});
   if (entries.size() <= kKeep) return;
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-    return a.first > b.first;
-  });
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
   for (size_t i = kKeep; i < entries.size(); ++i) fs::remove(entries[i].second, ec);
 }
 
@@ -93,14 +92,14 @@ KernelExpansion ExpandKernel(const std::string& root, std::span<const uint8_t> i
     out.note = "kernel boots compressed: " + laid.error().message;
     return out;
   }
-  const std::string compression(boot::CompressionName(boot::DetectCompression(
-      image.subspan(info->compressed_offset, info->compressed_size))));
+  const std::string compression(boot::CompressionName(
+      boot::DetectCompression(image.subspan(info->compressed_offset, info->compressed_size))));
   auto written = sys::WriteStateFile(
-      path, std::string_view(reinterpret_cast<const char*>(decompressed->data()),
-                             decompressed->size()));
-  out.note = "kernel expanded (" + compression + ", " + ByteSize{decompressed->size()}.ToString() + ")" +
-             (written.ok() ? ", cached as " + path
-                           : "; not cached (" + written.error().ToString() + ")");
+      path,
+      std::string_view(reinterpret_cast<const char*>(decompressed->data()), decompressed->size()));
+  out.note =
+      "kernel expanded (" + compression + ", " + ByteSize{decompressed->size()}.ToString() + ")" +
+      (written.ok() ? ", cached as " + path : "; not cached (" + written.error().ToString() + ")");
   if (written.ok()) Prune(dir);
   out.decompressed = std::move(*decompressed);
   return out;

@@ -20,7 +20,7 @@
 
 namespace mint::boot::testing {
 
-inline constexpr uint64_t kLoadPhys = 0x1000000;      // LOAD_PHYSICAL_ADDR, pref_address
+inline constexpr uint64_t kLoadPhys = 0x1000000;               // LOAD_PHYSICAL_ADDR, pref_address
 inline constexpr uint64_t kKernelMap = 0xffffffff80000000ull;  // __START_KERNEL_map
 inline constexpr uint64_t kSeg1Phys = kLoadPhys + 0x200000;
 inline constexpr uint64_t kEntryOffset = 0x10;
@@ -54,8 +54,8 @@ inline std::vector<uint8_t> MakeFakeVmlinux(const FakeVmlinuxSpec& s = {}) {
   const uint64_t off0 = 0x1000, off1 = 0x2000;
   Elf64_Phdr ph[2]{};
   ph[0] = {PT_LOAD, PF_R | PF_X, off0, kKernelMap + kLoadPhys, kLoadPhys, kData, kData, s.align};
-  ph[1] = {PT_LOAD, PF_R | PF_W, off1, kKernelMap + kSeg1Phys, kSeg1Phys, kData, s.seg1_memsz,
-           s.align};
+  ph[1] = {PT_LOAD,   PF_R | PF_W, off1,         kKernelMap + kSeg1Phys,
+           kSeg1Phys, kData,       s.seg1_memsz, s.align};
   std::memcpy(v.data() + eh.e_phoff, ph, sizeof(ph));
   v.resize(off1 + kData, 0);
   for (size_t i = 0; i < kData; ++i) {
