@@ -196,7 +196,7 @@ Result<ExpandedKernel> LayoutKernel(std::span<const uint8_t> d, const BzImageInf
   ExpandedKernel k;
   uint64_t elf_end = eh.e_phoff + phnum * sizeof(Elf64_Phdr);
   if (eh.e_shnum > 0)
-    elf_end = std::max<uint64_t>(elf_end, eh.e_shoff + eh.e_shnum * eh.e_shentsize);
+    elf_end = std::max<uint64_t>(elf_end, eh.e_shoff + uint64_t{eh.e_shnum} * eh.e_shentsize);
   uint64_t file_extent = 0;  // the end of the last byte a relocation may touch
   for (size_t i = 0; i < phnum; ++i) {
     GElf_Phdr ph;
@@ -265,7 +265,9 @@ Result<ExpandedKernel> LayoutKernel(std::span<const uint8_t> d, const BzImageInf
   }
   for (int32_t r : relocs.inv32) {
     MINT_TRY(uint8_t * p, word(r, 4));
-    int32_t x = ReadLe<int32_t>({p, 4}, 0) - static_cast<int32_t>(delta);
+    // Modulo 2^32, as the kernel's own `*(int32_t *)ptr -= delta` under
+    // -fno-strict-overflow (fuzz_expand found the signed overflow).
+    uint32_t x = ReadLe<uint32_t>({p, 4}, 0) - static_cast<uint32_t>(delta);
     std::memcpy(p, &x, 4);
   }
   for (int32_t r : relocs.r64) {
