@@ -233,7 +233,7 @@ class NodeGuestsTest(LabTestCase):
         c2 = {g: self.counter("node2", g) for g in GUESTS["node2"]}
         were_running = sorted(k for k, g in self.guests("node1").items()
                               if g["state"] == "running")
-        self.assertEqual(were_running, [("node1", g) for g in GUESTS["node1"]])
+        self.assertTrue(were_running, "no guest runs in node1 before its panic")
         self.addCleanup(self.ensure_ready, "node1")
         self.panic(1, "node1")
         listed = self.guests()
