@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "fake_bzimage.h"
+#include "fuzz_seed.h"
 #include "golden_dump.h"
 
 namespace mint::boot {
@@ -835,18 +836,8 @@ TEST(BuildBootImage, MatchesGoldenBytes) {
 // The fuzzer's seed is the synthetic image; regenerate it the same way as
 // the golden files (MINT_UPDATE_GOLDEN=1, then review).
 TEST(FuzzSeed, IsTheSyntheticImage) {
-  std::string path = std::string(MINT_BOOT_FUZZ_SEED);
-  auto want = MakeFakeBzImage();
-  if (std::getenv("MINT_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(want.data()),
-               static_cast<std::streamsize>(want.size()));
-    ADD_FAILURE() << "rewrote " << path;
-    return;
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::vector<uint8_t> got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(got, want) << path;
+  const std::string path = MINT_BOOT_FUZZ_SEED;
+  auto got = testing::ExpectSeedFile(path, MakeFakeBzImage());
   EXPECT_TRUE(ProbeBzImage(got, path).ok());
 }
 

@@ -5,12 +5,10 @@
 #include <asm/bootparam.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "fake_vmlinux.h"
+#include "fuzz_seed.h"
 #include "mint/boot.h"
 
 namespace mint::boot {
@@ -254,18 +252,7 @@ TEST(CmdlineSaysNoKaslr, OnlyTheWholeWord) {
 // fuzz_expand's seed is the fake vmlinux; regenerate it like the golden
 // files (MINT_UPDATE_GOLDEN=1, then review).
 TEST(FuzzSeed, ExpandSeedIsTheFakeVmlinux) {
-  const std::string path = MINT_EXPAND_FUZZ_SEED;
-  auto want = MakeFakeVmlinux();
-  if (std::getenv("MINT_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(want.data()),
-               static_cast<std::streamsize>(want.size()));
-    ADD_FAILURE() << "rewrote " << path;
-    return;
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::vector<uint8_t> got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(got, want) << path;
+  testing::ExpectSeedFile(MINT_EXPAND_FUZZ_SEED, MakeFakeVmlinux());
 }
 
 }  // namespace
