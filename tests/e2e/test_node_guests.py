@@ -68,12 +68,29 @@ class NodeGuestsTest(LabTestCase):
             if status == 0:
                 return
             if time.monotonic() > deadline:
-                _, console = cls.m.run("mintctl vm console %s %s | tail -n 30; "
-                                       "mintctl vm list %s" % (node, guest, node), 120)
-                raise AssertionError("guest %s in %s did not answer within %d s: %s\n"
-                                     "its console and the node's guests:\n%s"
-                                     % (guest, node, timeout, out, console))
+                raise AssertionError("guest %s in %s did not answer within %d s: %s\n%s"
+                                     % (guest, node, timeout, out, cls.guest_evidence(node, guest)))
             time.sleep(2)
+
+    @classmethod
+    def guest_evidence(cls, node, guest):
+        """What tells a stopped guest from an agent that got nothing: its
+        console (guest-init says every 60 s it lives and how many requests
+        its agent read), the host's guests, its QEMU's log and the host
+        kernel's last words."""
+        _, listing = cls.m.run("mintctl vm console %s %s | tail -n 30; mintctl vm list %s"
+                               % (node, guest, node), 120)
+        _, guests = cls.m.run("mintctl --json vm list %s" % node, 120)
+        try:
+            qemu_log = [g["console"] for g in json.loads(guests)
+                        if g["name"] == guest][0].rsplit("/", 1)[0] + "/qemu.log"
+        except (ValueError, IndexError, KeyError):
+            qemu_log = "/dev/null"
+        host = "tail -n 5 %s; dmesg | tail -n 15" % shlex.quote(qemu_log)
+        _, host_out = cls.m.run(host if node == "node0" else "mintctl exec %s -- sh -c %s"
+                                % (node, shlex.quote(host)), 120)
+        return ("its console and the node's guests:\n%s\n"
+                "its QEMU log and %s's kernel log:\n%s" % (listing, node, host_out))
 
     def vm_exec(self, node, guest, cmd, timeout=60):
         return self.run_ok("mintctl vm exec %s %s --timeout %d -- sh -c %s"
