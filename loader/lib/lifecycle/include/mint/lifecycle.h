@@ -37,6 +37,7 @@
 #include "mint/sys/host_fs.h"
 #include "mint/sys/mint_device.h"
 #include "mint/sys/pci_driver.h"
+#include "mint/timing.h"
 
 namespace mint::lifecycle {
 
@@ -184,9 +185,12 @@ Result<std::vector<uint8_t>> ReadInitrd(const std::string& initrd,
 // `running` is the caller's. On an error after the stop the node is left
 // stopped (the error says how to retry or destroy it). `log` gets one line
 // per step.
+// `timeline`, when given, gets the phases read_images, stop, build_image
+// (MINT_NODE_GET included), load and start.
 Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& device,
                      const std::string& name, const ReadFileFn& read_file,
-                     const RestartOptions& options, std::vector<std::string>& log);
+                     const RestartOptions& options, std::vector<std::string>& log,
+                     timing::Timeline* timeline = nullptr);
 
 // Polls nodes/<id>/agent until "ready" or `deadline`. A kernel without the
 // file: Ok (nothing to wait for). Errors (kIo, context: name): the node left
