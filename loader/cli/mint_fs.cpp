@@ -1,4 +1,4 @@
-// NoMintError, NodeDir and ConsoleTail.
+// NoMintError, NodeDir, ReadConsole and ConsoleTail.
 #include "mint_fs.h"
 
 namespace mint::cli {
@@ -13,8 +13,12 @@ std::string NodeDir(uint32_t id) {
   return std::string(kMintSysfs) + "/nodes/" + std::to_string(id);
 }
 
+Result<std::string> ReadConsole(sys::HostFs& fs, const std::string& node_dir) {
+  return fs.ReadFile(node_dir + "/console");
+}
+
 std::vector<std::string> ConsoleTail(sys::HostFs& fs, const std::string& node_dir, size_t lines) {
-  auto text = fs.ReadFile(node_dir + "/console");
+  auto text = ReadConsole(fs, node_dir);
   std::vector<std::string> out;
   if (!text.ok()) return out;
   size_t start = 0;

@@ -21,6 +21,11 @@ Error NoMintError();
 // directory (topology::Discover reads the same layout for the full state).
 std::string NodeDir(uint32_t id);
 
+// <node_dir>/console: the node's console ring, oldest byte first, as the
+// node wrote it (any bytes). The one reader of it: console, the tails
+// below and the node's boot timings all read it here.
+Result<std::string> ReadConsole(sys::HostFs& fs, const std::string& node_dir);
+
 // The last `lines` non-empty lines of <node_dir>/console (trailing spaces
 // and CRs cut), oldest first; none when it cannot be read. The one console
 // tail: status shows it for a node that went down, boot's error for a node

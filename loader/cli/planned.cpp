@@ -7,12 +7,14 @@
 
 namespace mint::cli {
 
-Result<Planned> PlanNode(const Globals& globals, const NodeArgs& args) {
+Result<Planned> PlanNode(const Globals& globals, const NodeArgs& args, timing::Timeline* timeline) {
+  using timing::Phase;
+  using timing::Timed;
   Planned p;
-  MINT_TRY(NodeSpec spec, BuildNodeSpec(args));
-  MINT_TRY(p.host, LoadHost(globals));
+  MINT_TRY(NodeSpec spec, Timed(timeline, Phase::kPlan, [&] { return BuildNodeSpec(args); }));
+  MINT_TRY(p.host, Timed(timeline, Phase::kTopology, [&] { return LoadHost(globals); }));
   plan::KernelImage kernel{plan::KernelPathFor(spec), std::nullopt, ""};
-  auto kernel_bytes = ReadBytes(kernel.path);
+  auto kernel_bytes = Timed(timeline, Phase::kReadImages, [&] { return ReadBytes(kernel.path); });
   if (kernel_bytes.ok()) {
     kernel.bytes = *kernel_bytes;
     p.files.kernel = std::move(*kernel_bytes);
@@ -21,8 +23,11 @@ Result<Planned> PlanNode(const Globals& globals, const NodeArgs& args) {
     if (p.kernel_error.code == ErrorCode::kUnsupported) return p.kernel_error;  // no image file
     kernel.unreadable = std::strerror(p.kernel_error.sys_errno);
   }
-  MINT_TRY(p.plan, plan::MakePlan(p.host.topology, spec, kernel));
-  auto initrd_bytes = lifecycle::ReadInitrd(p.plan.initrd, p.plan.initrd_layers, ReadBytes);
+  MINT_TRY(p.plan, Timed(timeline, Phase::kPlan,
+                         [&] { return plan::MakePlan(p.host.topology, spec, kernel); }));
+  auto initrd_bytes = Timed(timeline, Phase::kReadImages, [&] {
+    return lifecycle::ReadInitrd(p.plan.initrd, p.plan.initrd_layers, ReadBytes);
+  });
   if (initrd_bytes.ok())
     p.files.initrd = std::move(*initrd_bytes);
   else if (initrd_bytes.error().code == ErrorCode::kUnsupported)
@@ -32,7 +37,9 @@ Result<Planned> PlanNode(const Globals& globals, const NodeArgs& args) {
   return p;
 }
 
-Result<void> Rehearse(const Planned& p, std::vector<std::string>& steps) {
+Result<void> Rehearse(const Planned& p, std::vector<std::string>& steps,
+                      timing::Timeline* timeline) {
+  timing::Span span(timeline, timing::Phase::kRehearse);
   // Without a mint pool (a plan made on another kernel) the dry run's pool
   // is exactly the node's memory: the plan already said it was not checked.
   apply::DryRun seams = apply::MakeDryRun(p.host.topology, p.plan.memory.bytes);
