@@ -57,11 +57,12 @@ Result<void> CheckBeforeTouching(const Planned& p, timing::Timeline& timeline) {
 
 // Plans, rehearses, then applies for real. `before_apply` sees the plan
 // after every check and before the first change to the host. With --json
-// the plan and steps go to `json` (printed once boot ends).
+// the plan and steps go to `json` (printed once boot ends). The node's
+// console is read through `fs`, which outlives the plan's host.
 Result<void> Boot(const Globals& globals, const NodeArgs& args, uint32_t wait_s, std::ostream& out,
                   const std::function<Result<void>(const Plan&)>& before_apply,
                   timing::Timeline& timeline, std::optional<nlohmann::json>& json,
-                  std::optional<NodeClock>& node_clock) {
+                  sys::HostFs& fs, std::optional<NodeClock>& node_clock) {
   MINT_TRY(Planned p, PlanNode(globals, args, &timeline));
   if (!globals.json) PrintPlan(p.plan, out);
   // A kernel without mint is said first (OpenMintDevice words it); the
@@ -84,7 +85,7 @@ Result<void> Boot(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
   if (!applied.ok()) return applied.take_error();
   if (wait_s > 0) {
     const std::string dir = NodeDir(p.plan.node_id);
-    node_clock.emplace(*p.host.fs, dir, p.plan.name);
+    node_clock.emplace(fs, dir, p.plan.name);  // it outlives `p`
     auto running = timing::Timed(&timeline, timing::Phase::kRunning, [&] {
       return WaitUntilRunning(*p.host.fs, p.plan.name, dir, std::chrono::seconds(wait_s));
     });
@@ -128,8 +129,8 @@ Result<void> RunBootNode(const Globals& globals, const NodeArgs& args, uint32_t 
     }
     return result;
   };
-  auto booted = Boot(globals, args, wait_s, out, write_recipe, timeline, json, node_clock);
   auto fs = sys::OpenHostFs(globals.root);
+  auto booted = Boot(globals, args, wait_s, out, write_recipe, timeline, json, *fs, node_clock);
   if (!booted.ok()) {
     if (recipe && !lifecycle::FindNode(*fs, *recipe).ok())
       (void)lifecycle::RemoveRecipe(globals.root, *recipe);
