@@ -79,7 +79,7 @@ def _timed_json(m, command, timeout):
                         "echo '@@json'; cat /tmp/bench.json; echo '@@err'; "
                         "tail -c 300 /tmp/bench.err\n" % command, timeout=timeout)
     head, _, rest = out.partition("\n@@json\n")
-    text, _, err = rest.partition("\n@@err\n")
+    text, _, err = rest.partition("\n@@err")  # run() drops the last newline
     f = _fields(head)
     if status != 0 or "status" not in f:
         raise Failure("node0 script for %r exited %d: %s" % (command, status, out[-300:]))
