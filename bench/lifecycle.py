@@ -214,7 +214,7 @@ def run(m, runs):
 
     def stats(metric, key):
         xs = [r[key] for r in rows if r["metric"] == metric and key in r]
-        return {"n": len(xs), "median": statistics.median(xs), "min": min(xs),
+        return {"n": len(xs), "median": round(statistics.median(xs), 1), "min": min(xs),
                 "max": max(xs)} if xs else None
 
     def keys(metric, prefix):
