@@ -1,19 +1,36 @@
-"""mint's own lifecycle figures, measured in the lab (DESIGN.md section 6):
-node boot time (mintctl boot to `running` and to mint-agent ready), exec round
-trip, crash-detection latency, and restart time after a panic, with a sibling
-node's heartbeat watched across every crash.
+"""mint's own lifecycle figures, measured in the lab (DESIGN.md section 6,
+issue 16): node boot time and its phases, exec round trip, crash-detection
+latency, restart time after a panic and its phases, with a sibling node's
+heartbeat watched across every crash; the times of mintctl topology, plan,
+status and destroy; node0's own boot; and the issue's goals, each with the
+figure it is judged on.
 
-Every time is taken inside node0 from /proc/uptime (10 ms resolution), so the
-serial console between the host and node0 adds nothing. Crash detection is
+Clocks: node0's /proc/uptime (10 ms resolution; the serial console between
+the host and node0 adds nothing) for the whole of each command, and
+mintctl's own monotonic clock for the phases (`mintctl boot --json` and
+`mintctl restart --json` carry them, docs/mintctl.md "Timings"), with the
+node kernel's phases read from its console timestamps. Crash detection is
 measured from the moment node0 has sent the panic trigger over the channel
 (`mintctl exec` of `echo c > /proc/sysrq-trigger`) to the first read of
 nodes/<id>/state that says `crashed`; it is an upper bound that includes the
-exec's one-way delivery (half of the measured `exec true` round trip)."""
+exec's one-way delivery (half of the measured `exec true` round trip).
 
+A poll that timed out, a mintctl that failed or printed no JSON is no
+sample: the event is counted as a failure (report.md lists each) and left
+out of the figures."""
+
+import json
 import statistics
 
 # node0 shell: t = seconds since node0 booted, 10 ms resolution.
 _NOW = "now() { cut -d' ' -f1 /proc/uptime; }\n"
+_NODE = "--cores 2 --mem 512M"
+_NODE_GIB = 0.5
+_POLL_LIMIT = 200000  # busy-poll rounds before a poll gives up ("timeout: WHAT")
+
+
+class Failure(Exception):
+    """One event that gave no valid sample."""
 
 
 def _ms(a, b):
@@ -21,31 +38,86 @@ def _ms(a, b):
 
 
 def _fields(out):
-    """'key value' lines printed by the node0 scripts -> dict."""
-    d = {}
+    """'key: value' lines printed by the node0 scripts -> dict (the last
+    line of a key wins); `timeout: WHAT` lines are collected in 'timeouts'."""
+    d = {"timeouts": []}
     for line in out.splitlines():
-        parts = line.split()
+        parts = line.split(None, 1)
         if len(parts) == 2 and parts[0].endswith(":"):
-            d[parts[0][:-1]] = parts[1]
+            if parts[0] == "timeout:":
+                d["timeouts"].append(parts[1].strip())
+            else:
+                d[parts[0][:-1]] = parts[1].strip()
     return d
 
 
-def _state_poll(node_id, want):
+def _poll(path, want, what):
     # Polls without sleeping: the loop itself is the resolution.
-    return ("i=0; until [ \"$(cat /sys/kernel/mint/nodes/%d/state)\" = %s ]; do "
-            "i=$((i+1)); [ $i -gt 200000 ] && echo timeout: 1 && break; done\n"
-            % (node_id, want))
+    return ("i=0; until [ \"$(cat %s)\" = %s ]; do i=$((i+1)); "
+            "[ $i -gt %d ] && echo 'timeout: %s' && break; done\n"
+            % (path, want, _POLL_LIMIT, what))
 
 
-def boot_once(m, name, node_id, args):
-    out = m.check(_NOW + (
-        "t0=$(now); mintctl boot %s %s --wait 0 >/dev/null || exit 3\n" % (name, args)
-        + _state_poll(node_id, "running") + "t1=$(now)\n"
-        "until [ \"$(cat /sys/kernel/mint/nodes/%d/agent)\" = ready ]; do :; done; t2=$(now)\n"
-        % node_id + "echo t0: $t0; echo running: $t1; echo agent: $t2\n"), timeout=180)
-    f = _fields(out)
-    return {"boot_to_running_ms": _ms(f["t0"], f["running"]),
-            "boot_to_agent_ms": _ms(f["t0"], f["agent"])}
+def _state_poll(node_id, want):
+    return _poll("/sys/kernel/mint/nodes/%d/state" % node_id, want, "state %s" % want)
+
+
+def _checked(f, keys):
+    if f["timeouts"]:
+        raise Failure("poll timed out: %s" % ", ".join(f["timeouts"]))
+    missing = [k for k in keys if k not in f]
+    if missing:
+        raise Failure("no %s in the output" % ", ".join(missing))
+    return f
+
+
+def _timed_json(m, command, timeout):
+    """Runs `command` (a mintctl printing one JSON document) in node0 between
+    two reads of its clock; returns (wall ms, the JSON)."""
+    status, out = m.run(_NOW + "t0=$(now); %s > /tmp/bench.json 2>/tmp/bench.err; s=$?; "
+                        "t1=$(now)\necho t0: $t0; echo t1: $t1; echo status: $s\n"
+                        "echo '@@json'; cat /tmp/bench.json; echo '@@err'; "
+                        "tail -c 300 /tmp/bench.err\n" % command, timeout=timeout)
+    head, _, rest = out.partition("\n@@json\n")
+    text, _, err = rest.partition("\n@@err")  # run() drops the last newline
+    f = _fields(head)
+    if status != 0 or "status" not in f:
+        raise Failure("node0 script for %r exited %d: %s" % (command, status, out[-300:]))
+    if f["status"] != "0":
+        raise Failure("%r exited %s: %s" % (command, f["status"], err.strip()))
+    try:
+        j = json.loads(text)
+    except ValueError:
+        raise Failure("%r printed no JSON: %s" % (command, text[:200]))
+    return _ms(f["t0"], f["t1"]), j
+
+
+def _phase_fields(prefix, timings):
+    """The phases of mintctl's --json 'timings' -> row fields, with the
+    time to running and to agent on mintctl's clock."""
+    row = {}
+    total = 0.0
+    for p in timings["phases"]:
+        row["%s_%s_ms" % (prefix, p["phase"])] = p["ms"]
+        total += p["ms"]
+        if p["phase"] == "running":
+            row["%s_to_running_mintctl_ms" % prefix] = round(total, 1)
+    for p in timings["node_kernel"]:
+        row["%s_node_%s_ms" % (prefix, p["phase"])] = p["ms"]
+    row["%s_mintctl_total_ms" % prefix] = timings["total_ms"]
+    return row
+
+
+def boot_once(m, name):
+    wall, j = _timed_json(m, "mintctl boot %s %s --json --timings" % (name, _NODE), 300)
+    if not j.get("started"):
+        raise Failure("boot printed started=false")
+    row = {"boot_to_agent_ms": wall}
+    row.update(_phase_fields("boot", j["timings"]))
+    # What mintctl's clock does not see: the process's start (exec, dynamic
+    # linking) and end, at node0's 10 ms resolution.
+    row["boot_startup_ms"] = round(wall - j["timings"]["total_ms"])
+    return row
 
 
 def exec_round_trip(m, name, count):
@@ -53,7 +125,7 @@ def exec_round_trip(m, name, count):
         "t0=$(now); i=0; while [ $i -lt %d ]; do mintctl exec %s -- true || exit 3; "
         "i=$((i+1)); done; t1=$(now); echo t0: $t0; echo t1: $t1\n" % (count, name)),
         timeout=300)
-    f = _fields(out)
+    f = _checked(_fields(out), ["t0", "t1"])
     return _ms(f["t0"], f["t1"]) / count
 
 
@@ -65,50 +137,179 @@ def crash_and_restart(m, name, node_id, sibling_id):
         + "t0=$(now)\n" + _state_poll(node_id, "crashed") + "t1=$(now)\n"
         "wait\n"
         "h1=$(cat %s)\n" % hb
-        + "t2=$(now); mintctl restart %s --wait 0 >/dev/null || exit 3\n" % name
-        + _state_poll(node_id, "running") + "t3=$(now)\n"
-        "until [ \"$(cat /sys/kernel/mint/nodes/%d/agent)\" = ready ]; do :; done; t4=$(now)\n"
-        % node_id + "h2=$(cat %s)\n" % hb
-        + "echo t0: $t0; echo crashed: $t1; echo restart: $t2; echo running: $t3; "
-        "echo agent: $t4; echo h0: $h0; echo h1: $h1; echo h2: $h2\n"), timeout=300)
-    f = _fields(out)
-    return {"crash_detect_ms": _ms(f["t0"], f["crashed"]),
-            "restart_to_running_ms": _ms(f["restart"], f["running"]),
-            "restart_to_agent_ms": _ms(f["restart"], f["agent"]),
-            "sibling_heartbeat_delta_during_crash": int(f["h1"]) - int(f["h0"]),
-            "sibling_heartbeat_delta_during_restart": int(f["h2"]) - int(f["h1"])}
+        + "echo t0: $t0; echo crashed: $t1; echo h0: $h0; echo h1: $h1\n"), timeout=300)
+    f = _checked(_fields(out), ["t0", "crashed", "h0", "h1"])
+    row = {"crash_detect_ms": _ms(f["t0"], f["crashed"]),
+           "sibling_heartbeat_delta_during_crash": int(f["h1"]) - int(f["h0"])}
+    h1 = int(f["h1"])
+    wall, j = _timed_json(m, "mintctl restart %s --json --timings" % name, 300)
+    if not j.get("started"):
+        raise Failure("restart printed started=false")
+    row["restart_to_agent_ms"] = wall
+    row.update(_phase_fields("restart", j["timings"]))
+    row["restart_startup_ms"] = round(wall - j["timings"]["total_ms"])
+    h2 = int(m.check("cat %s" % hb))
+    row["sibling_heartbeat_delta_during_restart"] = h2 - h1
+    return row
+
+
+def command_ms(m, command, count=3):
+    """node0's clock around `count` runs of a mintctl command; the mean."""
+    status, out = m.run(_NOW + (
+        "t0=$(now); i=0; while [ $i -lt %d ]; do %s >/dev/null 2>&1 || exit 3; i=$((i+1)); "
+        "done; t1=$(now); echo t0: $t0; echo t1: $t1\n" % (count, command)), timeout=300)
+    if status != 0:
+        raise Failure("%r failed (exit %d)" % (command, status))
+    f = _checked(_fields(out), ["t0", "t1"])
+    return round(_ms(f["t0"], f["t1"]) / count, 1)
+
+
+def loads(m):
+    with open("/proc/loadavg") as f:
+        host = " ".join(f.read().split()[:3])
+    node0 = " ".join(m.check("cat /proc/loadavg").split()[:3])
+    return host, node0
 
 
 def run(m, runs):
-    """Returns (rows, summary): one row per measured event."""
-    rows = []
+    """Returns (rows, summary, meta, failures): one row per measured event,
+    one failure per event that gave no sample."""
+    rows, failures = [], []
+    meta = {}
+    meta["host_load_start"], meta["node0_load_start"] = loads(m)
+    meta["node0_boot_s"] = m.node0_uptime_s
+
+    def attempt(metric, i, fn, *args):
+        try:
+            r = fn(*args)
+        except Failure as e:
+            failures.append({"metric": metric, "run": i, "why": str(e)})
+            return None
+        rows.append(dict(metric=metric, run=i, **r))
+        return r
+
+    for i in range(3):
+        attempt("commands_no_node", i, lambda: {
+            "topology_ms": command_ms(m, "mintctl topology", 1),
+            "plan_ms": command_ms(m, "mintctl plan node1 %s" % _NODE, 1),
+            "status_no_node_ms": command_ms(m, "mintctl status", 1)})
     for i in range(runs):
-        r = boot_once(m, "node1", 1, "--cores 2 --mem 512M")
-        rows.append(dict(metric="boot", run=i, **r))
-        m.check("mintctl stop --force node1 >/dev/null && mintctl destroy node1 >/dev/null")
-    m.check("mintctl boot node1 --cores 2 --mem 512M --wait 60 >/dev/null", timeout=180)
-    m.check("mintctl boot node2 --cores 2 --mem 512M --wait 60 >/dev/null", timeout=180)
-    rt = exec_round_trip(m, "node1", 20)
-    rows.append({"metric": "exec_true", "run": 0, "round_trip_ms": round(rt, 1)})
+        attempt("boot", i, boot_once, m, "node1")
+        if i == 0:
+            attempt("status_one_node", 0, lambda: {
+                "status_one_node_ms": command_ms(m, "mintctl status", 3)})
+        m.run("mintctl stop --force node1 >/dev/null 2>&1")  # no node1 if its boot failed
+        attempt("destroy", i, lambda: {"destroy_ms": command_ms(m, "mintctl destroy node1", 1)})
+        m.run("mintctl destroy node1 >/dev/null 2>&1")  # a destroy that failed above
+    m.check("mintctl boot node1 %s --wait 60 >/dev/null" % _NODE, timeout=180)
+    m.check("mintctl boot node2 %s --wait 60 >/dev/null" % _NODE, timeout=180)
+    attempt("exec_true", 0, lambda: {"round_trip_ms": round(exec_round_trip(m, "node1", 20), 1)})
     for i in range(runs):
-        r = crash_and_restart(m, "node1", 1, 2)
-        rows.append(dict(metric="crash_restart", run=i, **r))
+        if attempt("crash_restart", i, crash_and_restart, m, "node1", 1, 2) is None:
+            # Whatever state it was left in: the next run starts from a running node1.
+            m.run("mintctl restart node1 >/dev/null 2>&1", timeout=300)
     m.check("for n in node1 node2; do mintctl stop --force $n >/dev/null; "
             "mintctl destroy $n >/dev/null; done")
+    meta["host_load_end"], meta["node0_load_end"] = loads(m)
 
     def stats(metric, key):
         xs = [r[key] for r in rows if r["metric"] == metric and key in r]
-        return {"n": len(xs), "median": statistics.median(xs), "min": min(xs),
+        return {"n": len(xs), "median": round(statistics.median(xs), 1), "min": min(xs),
                 "max": max(xs)} if xs else None
 
+    def keys(metric, prefix):
+        seen = []
+        for r in rows:
+            if r["metric"] == metric:
+                seen += [k for k in r if k.startswith(prefix) and k not in seen]
+        return seen
+
     summary = {
-        "boot_to_running_ms": stats("boot", "boot_to_running_ms"),
         "boot_to_agent_ms": stats("boot", "boot_to_agent_ms"),
+        "boot_to_running_mintctl_ms": stats("boot", "boot_to_running_mintctl_ms"),
+        "boot_startup_ms": stats("boot", "boot_startup_ms"),
+    }
+    for k in keys("boot", "boot_"):  # each phase, mintctl's then the node kernel's
+        if k not in summary:
+            summary[k] = stats("boot", k)
+    summary.update({
         "exec_true_round_trip_ms": stats("exec_true", "round_trip_ms"),
         "crash_detect_ms": stats("crash_restart", "crash_detect_ms"),
-        "restart_to_running_ms": stats("crash_restart", "restart_to_running_ms"),
         "restart_to_agent_ms": stats("crash_restart", "restart_to_agent_ms"),
+        "restart_to_running_mintctl_ms": stats("crash_restart", "restart_to_running_mintctl_ms"),
+        "restart_startup_ms": stats("crash_restart", "restart_startup_ms"),
+    })
+    for k in keys("crash_restart", "restart_"):
+        if k not in summary:
+            summary[k] = stats("crash_restart", k)
+    summary.update({
         "sibling_heartbeat_delta_during_crash": stats(
             "crash_restart", "sibling_heartbeat_delta_during_crash"),
-    }
-    return rows, summary
+        "topology_ms": stats("commands_no_node", "topology_ms"),
+        "plan_ms": stats("commands_no_node", "plan_ms"),
+        "status_no_node_ms": stats("commands_no_node", "status_no_node_ms"),
+        "status_one_node_ms": stats("status_one_node", "status_one_node_ms"),
+        "destroy_ms": stats("destroy", "destroy_ms"),
+    })
+    return rows, summary, meta, failures
+
+
+def _median(summary, key):
+    s = summary.get(key)
+    return s["median"] if s else None
+
+
+def goals(summary, meta):
+    """The issue's goals: (figure, goal, measured, met) rows; None = not measured."""
+    out = []
+
+    def ratio(name, goal, num, den, why=""):
+        if num is None or den is None or den == 0:
+            out.append((name, "<= %s" % goal, "not measured" + why, "n/a"))
+            return
+        r = num / den
+        out.append((name, "<= %s" % goal, "%.2f (%s / %s)" % (r, _fmt(num), _fmt(den)),
+                    "yes" if r <= goal else "no"))
+
+    def limit(name, goal_ms, value, unit="ms"):
+        if value is None:
+            out.append((name, "<= %s %s" % (goal_ms, unit), "not measured", "n/a"))
+            return
+        out.append((name, "<= %s %s" % (goal_ms, unit), "%s %s" % (_fmt(value), unit),
+                    "yes" if value <= goal_ms else "no"))
+
+    node0_ms = meta["node0_boot_s"] * 1000 if meta.get("node0_boot_s") else None
+    ratio("boot_to_agent / node0 boot (its /proc/uptime at its first prompt)", 0.5,
+          _median(summary, "boot_to_agent_ms"), node0_ms)
+    ratio("restart_to_agent / boot_to_agent", 0.7, _median(summary, "restart_to_agent_ms"),
+          _median(summary, "boot_to_agent_ms"))
+    ratio("exec true / raw channel round trip", 20, _median(summary, "exec_true_round_trip_ms"),
+          None, ": nothing in the repository measures the raw channel round trip "
+          "(docs/channel.md's 0.95-1.5 ms came from throwaway programs)")
+    limit("status (no node)", 100, _median(summary, "status_no_node_ms"))
+    limit("status (one node)", 100, _median(summary, "status_one_node_ms"))
+    limit("plan", 200, _median(summary, "plan_ms"))
+    destroy = _median(summary, "destroy_ms")
+    limit("destroy per GiB of node memory (%s GiB node)" % _NODE_GIB, 1000,
+          None if destroy is None else round(destroy / _NODE_GIB), "ms/GiB")
+    return out
+
+
+def _fmt(x):
+    return ("%.1f" % x).rstrip("0").rstrip(".") if isinstance(x, float) else str(x)
+
+
+def report(summary, meta, failures):
+    """report.md's goals and failures sections."""
+    lines = ["", "## Goals (issue 16)", "", "| figure | goal | measured (medians) | met |",
+             "|---|---|---|---|"]
+    for name, goal, measured, met in goals(summary, meta):
+        lines.append("| %s | %s | %s | %s |" % (name, goal, measured, met))
+    lines += ["", "## Failures (events that gave no sample: %d)" % len(failures), ""]
+    if failures:
+        lines += ["| metric | run | why |", "|---|---|---|"]
+        lines += ["| %s | %s | %s |" % (f["metric"], f["run"], f["why"].replace("|", "/"))
+                  for f in failures]
+    else:
+        lines.append("none")
+    return "\n".join(lines) + "\n"

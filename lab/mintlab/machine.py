@@ -178,6 +178,7 @@ class LabMachine:
         self.eof = False
         self.failed = False
         self.boot_seconds = None
+        self.node0_uptime_s = None  # node0's /proc/uptime at its first shell prompt
         self._reader = None
         self._console_log = None
 
@@ -235,6 +236,8 @@ class LabMachine:
                 raise LabError("node0 booted but its disk setup failed: %s"
                                % text.strip().splitlines()[-1])
             self.boot_seconds = time.monotonic() - self.t0
+            up = re.search(re.escape(READY) + r"[^\n]*, uptime ([\d.]+) s\n", text)
+            self.node0_uptime_s = float(up.group(1)) if up else None
             # Kernel messages would interleave with command output.
             self.check("dmesg -n 1", timeout=60)
         except BaseException:

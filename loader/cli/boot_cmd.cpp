@@ -8,7 +8,9 @@
 // the recipe is dropped if no node came of it, the lock is released once
 // the node is started, then mintctl waits for its mint-agent to say ready
 // (readiness: `mintctl exec` works from then on) and starts the node's
-// autostart guests.
+// autostart guests. Each phase is measured on a timing::Timeline (with the
+// node kernel's own from its console): `--timings` prints it after the rest,
+// --json carries it.
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -20,9 +22,11 @@
 #include "mint/sys/mint_device.h"
 #include "mint/sys/pci_driver.h"
 #include "mint_fs.h"
+#include "node_clock.h"
 #include "node_wait.h"
 #include "plan_render.h"
 #include "planned.h"
+#include "timings_render.h"
 #include "topology_json.h"
 
 namespace mint::cli {
@@ -30,7 +34,7 @@ namespace {
 
 // The images boot needs, read; the rehearsal; its refusal carries the
 // steps it reached, so the operator sees where it stopped.
-Result<void> CheckBeforeTouching(const Planned& p) {
+Result<void> CheckBeforeTouching(const Planned& p, timing::Timeline& timeline) {
   if (!p.files.kernel)
     return MakeError(p.kernel_error.code, p.plan.kernel,
                      "cannot read the node's kernel; give one with --kernel FILE (or kernel: in "
@@ -44,7 +48,7 @@ Result<void> CheckBeforeTouching(const Planned& p) {
                          : p.initrd_error.message,
                      p.initrd_error.sys_errno);
   std::vector<std::string> steps;
-  auto rehearsed = Rehearse(p, steps);
+  auto rehearsed = Rehearse(p, steps, &timeline);
   if (rehearsed.ok()) return Ok();
   Error error = rehearsed.take_error();
   error.message += "; nothing on the host was changed";
@@ -52,33 +56,41 @@ Result<void> CheckBeforeTouching(const Planned& p) {
 }
 
 // Plans, rehearses, then applies for real. `before_apply` sees the plan
-// after every check and before the first change to the host.
+// after every check and before the first change to the host. With --json
+// the plan and steps go to `json` (printed once boot ends). The node's
+// console is read through `fs`, which outlives the plan's host.
 Result<void> Boot(const Globals& globals, const NodeArgs& args, uint32_t wait_s, std::ostream& out,
-                  const std::function<Result<void>(const Plan&)>& before_apply) {
-  MINT_TRY(Planned p, PlanNode(globals, args, true));
+                  const std::function<Result<void>(const Plan&)>& before_apply,
+                  timing::Timeline& timeline, std::optional<nlohmann::json>& json,
+                  sys::HostFs& fs, std::optional<NodeClock>& node_clock) {
+  MINT_TRY(Planned p, PlanNode(globals, args, true, &timeline));
   if (!globals.json) PrintPlan(p.plan, out);
   // A kernel without mint is said first (OpenMintDevice words it); the
   // device is opened once the rehearsal passed.
   const std::string device_path = sys::MintDevicePath(globals.root);
   if (!std::filesystem::exists(device_path)) return sys::OpenMintDevice(device_path).take_error();
-  MINT_CHECK(CheckBeforeTouching(p));
+  MINT_CHECK(CheckBeforeTouching(p, timeline));
   MINT_TRY(auto device, sys::OpenMintDevice(device_path));
   MINT_CHECK(before_apply(p.plan));
   auto pci = sys::MakePciDriverControl(*p.host.fs);
   apply::Ledger ledger(lifecycle::LedgerDir(globals.root));
   std::vector<std::string> steps;
-  auto applied = apply::Apply(p.plan, p.files, *device, *pci, &ledger, steps);
+  auto applied = apply::Apply(p.plan, p.files, *device, *pci, &ledger, steps, &timeline);
   if (globals.json) {
-    nlohmann::json j = PlanJson(p.plan, steps);
-    j["started"] = applied.ok();
-    out << JsonText(j) << "\n";
+    json = PlanJson(p.plan, steps);
+    (*json)["started"] = applied.ok();
   } else {
     PrintSteps(applied.ok() ? "Steps:" : "Steps (undone after the failure):", steps, out);
   }
   if (!applied.ok()) return applied.take_error();
   if (wait_s > 0) {
-    MINT_CHECK(WaitUntilRunning(*p.host.fs, p.plan.name, NodeDir(p.plan.node_id),
-                                std::chrono::seconds(wait_s)));
+    const std::string dir = NodeDir(p.plan.node_id);
+    node_clock.emplace(fs, dir, p.plan.name);  // it outlives `p`
+    auto running = timing::Timed(&timeline, timing::Phase::kRunning, [&] {
+      return WaitUntilRunning(*p.host.fs, p.plan.name, dir, std::chrono::seconds(wait_s));
+    });
+    node_clock->Look(timeline);
+    MINT_CHECK(running);
   }
   if (!globals.json)
     out << "\n"
@@ -90,10 +102,13 @@ Result<void> Boot(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
 }  // namespace
 
 Result<void> RunBootNode(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
-                         std::ostream& out) {
-  const auto t0 = std::chrono::steady_clock::now();
-  MINT_TRY(HostLock held,
-           LockHost(globals, "boot " + args.flags.name.value_or(args.file), std::cerr));
+                         bool timings, std::ostream& out) {
+  timing::Timeline timeline;
+  const auto t0 = timeline.Now();
+  const std::string what = args.flags.name.value_or(args.file);
+  MINT_TRY(HostLock held, timing::Timed(&timeline, timing::Phase::kLock, [&] {
+             return LockHost(globals, "boot " + what, std::cerr);
+           }));
   std::optional<std::string> recipe;  // the node whose recipe was written
   auto write_recipe = [&](const Plan& plan) -> Result<void> {
     if (!held.lock.held()) return Ok();
@@ -101,26 +116,46 @@ Result<void> RunBootNode(const Globals& globals, const NodeArgs& args, uint32_t 
     recipe = plan.name;
     return Ok();
   };
-  auto booted = Boot(globals, args, wait_s, out, write_recipe);
+  std::optional<nlohmann::json> json;
+  std::optional<NodeClock> node_clock;
+  // Every way out from here: the JSON (with the timings) or the timings.
+  auto finish = [&](Result<void> result) {
+    if (node_clock) node_clock->AddTo(timeline);
+    if (json) {
+      (*json)["timings"] = TimingsJson(timeline);
+      out << JsonText(*json) << "\n";
+    } else if (timings && !globals.json) {
+      PrintTimings(timeline, recipe.value_or(what), out);
+    }
+    return result;
+  };
   auto fs = sys::OpenHostFs(globals.root);
+  auto booted = Boot(globals, args, wait_s, out, write_recipe, timeline, json, *fs, node_clock);
   if (!booted.ok()) {
     if (recipe && !lifecycle::FindNode(*fs, *recipe).ok())
       (void)lifecycle::RemoveRecipe(globals.root, *recipe);
-    return booted;
+    return finish(std::move(booted));
   }
   held.lock.Release();
-  if (!recipe || wait_s == 0) return Ok();
-  MINT_TRY(lifecycle::NodeStatus node, lifecycle::FindNode(*fs, *recipe));
-  auto left = std::chrono::seconds(wait_s) - (std::chrono::steady_clock::now() - t0);
-  MINT_CHECK(lifecycle::WaitForAgent(
-      *fs, node,
-      std::max<std::chrono::milliseconds>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(left), std::chrono::seconds(5)),
-      channel::RealClock()));
-  if (!globals.json && node.agent != "")
-    out << node.name << "'s mint-agent is ready: mintctl exec " << node.name
+  if (!recipe || wait_s == 0) return finish(Ok());
+  auto node = lifecycle::FindNode(*fs, *recipe);
+  if (!node.ok()) return finish(node.take_error());
+  auto left = std::chrono::seconds(wait_s) - (timeline.Now() - t0);
+  auto ready = timing::Timed(&timeline, timing::Phase::kAgent, [&] {
+    return lifecycle::WaitForAgent(
+        *fs, *node,
+        std::max<std::chrono::milliseconds>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(left), std::chrono::seconds(5)),
+        channel::RealClock());
+  });
+  if (node_clock) node_clock->Look(timeline);
+  if (!ready.ok()) return finish(std::move(ready));
+  if (!globals.json && node->agent != "")
+    out << node->name << "'s mint-agent is ready: mintctl exec " << node->name
         << " -- CMD runs commands in it\n";
-  return StartRecipeGuests(globals, node.name, globals.json ? std::cerr : out);
+  return finish(timing::Timed(&timeline, timing::Phase::kGuests, [&] {
+    return StartRecipeGuests(globals, node->name, globals.json ? std::cerr : out);
+  }));
 }
 
 }  // namespace mint::cli

@@ -23,10 +23,12 @@ Result<void> RunDestroy(const Globals& globals, const std::string& name, std::os
 // Plans, rehearses (refusing with nothing changed), then under the host
 // lock boots the node, waits up to `wait_s` seconds for it to report
 // "running" (0: no wait) and for its agent, and starts its guests.
+// `timings`: the phases and their times after the rest (--json has them
+// always).
 Result<void> RunBootNode(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
-                         std::ostream& out);
+                         bool timings, std::ostream& out);
 Result<void> RunRestart(const Globals& globals, const std::string& name, uint32_t wait_s,
-                        uint32_t timeout_ms, std::ostream& out);
+                        uint32_t timeout_ms, bool timings, std::ostream& out);
 Result<void> RunRecover(const Globals& globals, std::ostream& out);
 Result<void> RunWatch(const Globals& globals, uint32_t interval_ms, std::ostream& out);
 // Returns the exit code itself (the command's status, or kExecFailed).

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "mint/lifecycle.h"
+#include "mint_fs.h"
 
 namespace mint::cli {
 namespace {
@@ -20,11 +21,11 @@ Result<void> RunConsole(const Globals& globals, const std::string& node, bool fo
   auto fs = sys::OpenHostFs(globals.root);
   MINT_TRY(lifecycle::NodeStatus found, lifecycle::FindNode(*fs, node));
   const std::string dir = found.dir;
-  MINT_TRY(std::string text, fs->ReadFile(dir + "/console"));
+  MINT_TRY(std::string text, lifecycle::ReadConsole(*fs, dir));
   out << text << std::flush;
   while (follow) {
     std::this_thread::sleep_for(kFollowPeriod);
-    auto now = fs->ReadFile(dir + "/console");
+    auto now = lifecycle::ReadConsole(*fs, dir);
     if (!now.ok()) {
       if (!fs->Exists(dir)) return Ok();  // destroyed: nothing more will come
       return now.take_error();

@@ -132,6 +132,9 @@ int Run(int argc, char** argv) {
   uint32_t wait_s = 60;
   boot->add_option("--wait", wait_s, "Seconds to wait for the node to report running (0: none)")
       ->capture_default_str();
+  bool boot_timings = false;
+  boot->add_flag("--timings", boot_timings,
+                 "After the rest, each phase's time (mintctl's and the node kernel's)");
   auto* status = app.add_subcommand("status", "Show the nodes, their state and heartbeat");
   std::string console_node;
   bool follow = false;
@@ -162,6 +165,9 @@ int Run(int argc, char** argv) {
       ->add_option("--timeout-ms", restart_timeout_ms,
                    "How long a running node may take to stop before it is forced")
       ->capture_default_str();
+  bool restart_timings = false;
+  restart->add_flag("--timings", restart_timings,
+                    "After the rest, each phase's time (mintctl's and the node kernel's)");
   auto* exec = app.add_subcommand("exec", "Run a command in a node: mintctl exec NODE -- CMD...");
   exec->add_option("NODE", exec_node, "Node name")->required();
   std::vector<std::string> exec_argv;
@@ -207,10 +213,12 @@ int Run(int argc, char** argv) {
   Result<void> result = Ok();
   if (*topology) result = RunTopology(g, std::cout);
   if (*plan) result = RunPlan(g, plan_args, std::cout);
-  if (*boot) result = RunBootNode(g, boot_args, wait_s, std::cout);
+  if (*boot) result = RunBootNode(g, boot_args, wait_s, boot_timings, std::cout);
   if (*stop) result = RunStop(g, stop_node, force, timeout_ms, std::cout);
   if (*kill) result = RunStop(g, kill_node, true, 0, std::cout);
-  if (*restart) result = RunRestart(g, restart_node, restart_wait_s, restart_timeout_ms, std::cout);
+  if (*restart)
+    result =
+        RunRestart(g, restart_node, restart_wait_s, restart_timeout_ms, restart_timings, std::cout);
   if (*watch) result = RunWatch(g, interval_ms, std::cout);
   if (*recover) result = RunRecover(g, std::cout);
   if (*destroy) result = RunDestroy(g, destroy_node, std::cout);

@@ -12,6 +12,7 @@
 
 #include "host.h"
 #include "mint/apply.h"
+#include "mint/timing.h"
 #include "node_spec.h"
 
 namespace mint::cli {
@@ -27,11 +28,14 @@ struct Planned {
 // Describes, discovers, reads the images and plans. An image that cannot be
 // read is left out (the plan notes it; boot refuses it). The kernel is
 // taken expanded from the cache, or, with `expand` (boot), expanded now
-// (lifecycle::ExpandKernel).
-Result<Planned> PlanNode(const Globals& globals, const NodeArgs& args, bool expand);
+// (lifecycle::ExpandKernel). `timeline`, when given, gets the phases plan,
+// topology and read_images (the expansion included).
+Result<Planned> PlanNode(const Globals& globals, const NodeArgs& args, bool expand,
+                         timing::Timeline* timeline = nullptr);
 
 // Runs apply against the dry-run seams; `steps` gets every step it would
-// run, also when one of them refuses.
-Result<void> Rehearse(const Planned& p, std::vector<std::string>& steps);
+// run, also when one of them refuses. `timeline` gets it as `rehearse`.
+Result<void> Rehearse(const Planned& p, std::vector<std::string>& steps,
+                      timing::Timeline* timeline = nullptr);
 
 }  // namespace mint::cli

@@ -54,7 +54,9 @@ boot::NodeLayout LayoutOf(const Plan& plan, const sys::CreatedNode& created) {
 }  // namespace
 
 Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice& device,
-                      sys::PciDriverControl& pci, Ledger* ledger, std::vector<std::string>& log) {
+                      sys::PciDriverControl& pci, Ledger* ledger, std::vector<std::string>& log,
+                      timing::Timeline* timeline) {
+  using timing::Phase;
   Transaction tx(log);
   // A forgotten entry that stays (its file could not be rewritten) is
   // harmless: recovery finds the change undone and drops it.
@@ -71,7 +73,8 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
           numa,
       [&]() -> Result<void> {
         if (ledger) MINT_CHECK(ledger->TakeCpus(plan.name, plan.node_id, plan.cpus));
-        auto result = device.CreateNode(request);
+        auto result =
+            timing::Timed(timeline, Phase::kCpuOffline, [&] { return device.CreateNode(request); });
         if (!result.ok()) {
           if (ledger) forget(ledger->ForgetCpus(plan.name));  // all or nothing: none taken
           return result.take_error();
@@ -93,6 +96,8 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
 
   const size_t create_step = tx.last_step();
 
+  std::optional<timing::Span> devices;
+  if (!plan.devices.empty()) devices.emplace(timeline, Phase::kDevices);
   // A failed Stub puts the function back on its driver by itself.
   for (const auto& d : plan.devices) {
     auto done = tx.DoUnder(
@@ -121,6 +126,7 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
                       [&] { return device.AssignPci(plan.node_id, d.bdf); });
     if (!done.ok()) return tx.Abort(done.take_error());
   }
+  devices.reset();
 
   Applied applied{plan.node_id, {}, created.ram};
   std::string initrd = plan.initrd;
@@ -136,6 +142,7 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
   }
   boot::BootImage image;
   auto built = tx.Do(image_what, [&]() -> Result<void> {
+    timing::Span span(timeline, Phase::kBuildImage);
     boot::Expansion expansion;
     if (files.expanded) expansion = {*files.expanded, files.kaslr_random};
     MINT_TRY(image, boot::BuildBootImage(*files.kernel, *files.initrd, plan.cmdline,
@@ -156,13 +163,18 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
     pieces += (pieces.empty() ? "" : ", ") + s.what + " " + ByteSize{s.bytes.size()}.ToString() +
               " at " + Hex(s.phys.value);
   }
-  auto loaded = tx.Do("NODE_LOAD " + node + ": " + pieces,
-                      [&] { return device.Load(plan.node_id, segments); });
+  auto loaded = tx.Do("NODE_LOAD " + node + ": " + pieces, [&] {
+    timing::Span span(timeline, Phase::kLoad);
+    return device.Load(plan.node_id, segments);
+  });
   if (!loaded.ok()) return tx.Abort(loaded.take_error());
 
   auto started = tx.Do("NODE_START " + node + ": entry " + Hex(image.entry.value) +
                            ", boot_params " + Hex(image.boot_params.value),
-                       [&] { return device.Start(plan.node_id, image.entry, image.boot_params); });
+                       [&] {
+                         timing::Span span(timeline, Phase::kStart);
+                         return device.Start(plan.node_id, image.entry, image.boot_params);
+                       });
   if (!started.ok()) return tx.Abort(started.take_error());
   applied.entry = image.entry;
   return applied;

@@ -23,8 +23,12 @@ std::vector<std::string> ConsoleTailLines(std::string_view text, size_t lines) {
   return out;
 }
 
+Result<std::string> ReadConsole(sys::HostFs& fs, const std::string& node_dir) {
+  return fs.ReadFile(node_dir + "/console");
+}
+
 std::vector<std::string> ConsoleTail(sys::HostFs& fs, const std::string& node_dir, size_t lines) {
-  auto text = fs.ReadFile(node_dir + "/console");
+  auto text = ReadConsole(fs, node_dir);
   if (!text.ok()) return {};
   return ConsoleTailLines(*text, lines);
 }

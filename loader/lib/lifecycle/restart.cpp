@@ -39,9 +39,12 @@ Result<std::vector<uint8_t>> ReadInitrd(const std::string& initrd,
 
 Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& device,
                      const std::string& name, const ReadFileFn& read_file,
-                     const RestartOptions& options, std::vector<std::string>& log) {
+                     const RestartOptions& options, std::vector<std::string>& log,
+                     timing::Timeline* timeline) {
+  using timing::Phase;
   MINT_TRY(NodeStatus node, FindNode(fs, name));
   MINT_TRY(Recipe recipe, ReadRecipe(root, name));
+  std::optional<timing::Span> reading(std::in_place, timeline, Phase::kReadImages);
   auto kernel = read_file(recipe.kernel);
   if (!kernel.ok()) {
     Error e = kernel.take_error();
@@ -56,11 +59,13 @@ Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& 
                 "); nothing was changed";
     return e;
   }
+  reading.reset();
   if (!node.devices.empty() && !recipe.ecam)
     return MakeError(ErrorCode::kInvalidArgument, RecipePath(root, name),
                      "the node owns PCI functions but its boot recipe has no ECAM window; "
                      "destroy the node and boot it again");
 
+  std::optional<timing::Span> stopping(std::in_place, timeline, Phase::kStop);
   if (node.state == NodeState::kRunning) {
     log.push_back("NODE_STOP " + Who(node) + ": asked to shut down (up to " +
                   std::to_string(options.stop_timeout_ms) + " ms)");
@@ -75,12 +80,14 @@ Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& 
                   std::string(NodeStateName(node.state)) + "), so its CPUs wait for a new start");
     MINT_CHECK(Kill(device, node));
   }
+  stopping.reset();
 
   auto left = [&](Error e) {
     e.message += "; " + name + " is left stopped: mintctl restart " + name +
                  " tries again, mintctl destroy " + name + " frees it";
     return e;
   };
+  std::optional<timing::Span> building(std::in_place, timeline, Phase::kBuildImage);
   auto info = device.GetNode(node.id);
   if (!info.ok()) return left(info.take_error());
   boot::NodeLayout layout;
@@ -99,6 +106,7 @@ Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& 
   auto image = boot::BuildBootImage(*kernel, *initrd, recipe.cmdline, layout,
                                     expanded.decompressed ? &expansion : nullptr);
   if (!image.ok()) return left(image.take_error());
+  building.reset();
   std::string initrd_files = recipe.initrd;
   for (const auto& layer : recipe.initrd_layers) initrd_files += " + " + layer;
   log.push_back("build the boot image: " + recipe.kernel + ", " + initrd_files + ", cmdline \"" +
@@ -116,10 +124,14 @@ Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& 
   if (auto r = ledger.SetRestarting(name, node.id, info->cpus, true); !r.ok())
     return left(r.take_error());
   log.push_back("NODE_LOAD " + Who(node) + ": " + pieces);
-  if (auto r = device.Load(node.id, segments); !r.ok()) return left(r.take_error());
+  auto loaded =
+      timing::Timed(timeline, Phase::kLoad, [&] { return device.Load(node.id, segments); });
+  if (!loaded.ok()) return left(loaded.take_error());
   log.push_back("NODE_START " + Who(node) + ": entry " + Hex(image->entry.value));
-  if (auto r = device.Start(node.id, image->entry, image->boot_params); !r.ok())
-    return left(r.take_error());
+  auto started = timing::Timed(timeline, Phase::kStart, [&] {
+    return device.Start(node.id, image->entry, image->boot_params);
+  });
+  if (!started.ok()) return left(started.take_error());
   // A mark that stays is harmless: only a `created`/`loaded` node is read
   // for it, and the next restart clears it.
   if (auto r = ledger.SetRestarting(name, node.id, info->cpus, false); !r.ok())

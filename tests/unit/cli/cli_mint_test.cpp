@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "run_mintctl.h"
 
@@ -223,6 +224,32 @@ TEST_F(MintHost, BootWithAnUnusableDevMintIsAHostError) {
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_EQ(r.err, "mintctl: " + root() +
                        "/dev/mint: MINT_GET_INFO failed (Inappropriate ioctl for device)\n");
+}
+
+// --timings: the phases boot went through, in order, each once, also when
+// it failed (here: at /dev/mint, after the rehearsal); the rest never ran.
+TEST_F(MintHost, BootTimingsListThePhasesItWentThrough) {
+  fs::remove_all(root() + "/sys/kernel/mint/nodes/1");
+  WriteFile(root() + "/dev/mint", "");
+  RunResult r = Mintctl(Args({"--root", root(), "boot", "node3", "--cores", "1", "--timings"},
+                             WriteBootImages(root() + "/images")));
+  EXPECT_EQ(r.code, 3) << r.err;
+  const size_t at = r.out.find("\nTimings (mintctl's monotonic clock):\n");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  std::vector<std::string> names;
+  std::istringstream lines(r.out.substr(at));
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with("  ") && line.find(" ms   total ") != std::string::npos)
+      names.push_back(line.substr(2, line.find(' ', 2) - 2));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"lock", "topology", "read_images", "plan", "rehearse"}))
+      << r.out;
+  EXPECT_NE(r.out.find("\ntotal "), std::string::npos) << r.out;
+  // --json: apply never ran, so there is no boot object to print.
+  r = Mintctl(Args({"--root", root(), "--json", "boot", "node3", "--cores", "1", "--timings"},
+                   WriteBootImages(root() + "/images")));
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_EQ(r.out, "");
 }
 
 // What the kernel or the image builder would refuse half-way is refused by

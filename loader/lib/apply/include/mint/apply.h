@@ -25,6 +25,7 @@
 #include "mint/result.h"
 #include "mint/sys/mint_device.h"
 #include "mint/sys/pci_driver.h"
+#include "mint/timing.h"
 
 namespace mint::apply {
 
@@ -53,9 +54,11 @@ struct Applied {
 // so that the CLI shows it once). `ledger` is written before NODE_CREATE
 // (the CPUs; a failure there changes nothing) and before each stub (the
 // function and its driver), and each entry is forgotten when its undo
-// worked; nullptr only for a dry run.
+// worked; nullptr only for a dry run. `timeline`, when given, gets the
+// phases cpu_offline (NODE_CREATE), devices, build_image, load and start.
 Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice& device,
-                      sys::PciDriverControl& pci, Ledger* ledger, std::vector<std::string>& log);
+                      sys::PciDriverControl& pci, Ledger* ledger, std::vector<std::string>& log,
+                      timing::Timeline* timeline = nullptr);
 
 // The seams of a dry run, modelled on `host` (its mint pool, its CPUs' APIC
 // ids, its functions' drivers). When the host has no mint pool (a plan made

@@ -39,6 +39,7 @@
 #include "mint/sys/host_fs.h"
 #include "mint/sys/mint_device.h"
 #include "mint/sys/pci_driver.h"
+#include "mint/timing.h"
 
 namespace mint::lifecycle {
 
@@ -106,7 +107,10 @@ Result<std::vector<NodeStatus>> ListNodes(sys::HostFs& fs);
 Result<NodeStatus> FindNode(sys::HostFs& fs, const std::string& name);
 
 // A node's console ring, nodes/<id>/console (oldest byte first, any bytes:
-// the node may have crashed mid-write). The last `lines` non-empty lines of
+// the node may have crashed mid-write), read whole: the one reader of it
+// (console, the tails below and the node's boot timings).
+Result<std::string> ReadConsole(sys::HostFs& fs, const std::string& node_dir);
+// The last `lines` non-empty lines of
 // `text`, each with trailing spaces and CRs cut, oldest first. Lines are
 // returned as the node wrote them (not made printable: callers do that).
 std::vector<std::string> ConsoleTailLines(std::string_view text, size_t lines);
@@ -224,9 +228,12 @@ uint64_t KaslrRandom();
 // `running` is the caller's. On an error after the stop the node is left
 // stopped (the error says how to retry or destroy it). `log` gets one line
 // per step.
+// `timeline`, when given, gets the phases read_images, stop, build_image
+// (MINT_NODE_GET included), load and start.
 Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& device,
                      const std::string& name, const ReadFileFn& read_file,
-                     const RestartOptions& options, std::vector<std::string>& log);
+                     const RestartOptions& options, std::vector<std::string>& log,
+                     timing::Timeline* timeline = nullptr);
 
 // Polls nodes/<id>/agent until "ready" or `deadline`. A kernel without the
 // file: Ok (nothing to wait for). Errors (kIo, context: name): the node left
