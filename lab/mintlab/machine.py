@@ -42,6 +42,7 @@ MEM = "6G"
 READY = "mint-lab: node0 up"
 DISK_FAIL = "mint-lab: DISK SETUP FAILED"
 NODES = (1, 2)
+CPU_RESET_LOG = "qemu-cpu-reset.log"
 
 _live = set()
 
@@ -105,6 +106,10 @@ def qemu_argv(workdir, kernel_image, initrd, disk_images, cmdline_extra="",
     for n in NODES:
         argv += ["-serial", "file:%s" % os.path.join(workdir, "node%d-serial.log" % n)]
     argv += ["-qmp", "unix:%s,server=on,wait=off" % os.path.join(workdir, "qmp.sock")]
+    # A vCPU's reset (a triple fault in a node's CPU ends the whole machine
+    # under -no-reboot) is logged with its registers: the one trace such a
+    # death leaves (Machine.death()).
+    argv += ["-d", "cpu_reset", "-D", os.path.join(workdir, CPU_RESET_LOG)]
     for i, slot in enumerate(("02.0", "03.0", "04.0")):
         argv += ["-device", "virtio-scsi-pci,id=scsi%d,addr=%s" % (i, slot)]
     ctrl = {"0000:00:02.0": "scsi0", "0000:00:03.0": "scsi1", "0000:00:04.0": "scsi2"}
@@ -317,8 +322,34 @@ class LabMachine:
     def send(self, text):
         if "\x01" in text:
             raise ValueError("Ctrl-A is QEMU's monitor escape; it cannot be sent")
-        self.proc.stdin.write(text.encode())
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(text.encode())
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            self.failed = True
+            raise LabError("%s before %r could be sent; console tail:\n%s"
+                           % (self.death(), text[:200], self._tail())) from None
+
+    def death(self):
+        """How QEMU ended: its status and, after a triple fault, the faulting
+        vCPU's registers from the CPU reset log."""
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        what = "QEMU exited (status %s)" % self.proc.poll()
+        path = os.path.join(self.workdir, CPU_RESET_LOG)
+        try:
+            with open(path, errors="replace") as f:
+                log = f.read()
+        except FileNotFoundError:
+            return what
+        # vCPUs also log a reset at power-on and at every INIT (a node's
+        # start); only a triple fault ends the machine.
+        start = log.rfind("Triple fault")
+        if start < 0:
+            return "%s; no triple fault in %s" % (what, path)
+        return "%s after a triple fault (%s):\n%s" % (what, path, log[start:start + 4000])
 
     def wait_for(self, pattern, timeout, start=0, what=None):
         """Waits until regex `pattern` matches the console from byte `start`;
@@ -332,9 +363,8 @@ class LabMachine:
                     return self.buf[:m.end()].decode(errors="replace").replace("\r", "")
                 if self.eof:
                     self.failed = True
-                    raise LabError("QEMU exited (status %s) while waiting for %s; console "
-                                   "tail:\n%s" % (self.proc.poll(), what or pattern,
-                                                  self._tail()))
+                    raise LabError("%s while waiting for %s; console tail:\n%s"
+                                   % (self.death(), what or pattern, self._tail()))
                 left = deadline - time.monotonic()
                 if left <= 0:
                     self.failed = True

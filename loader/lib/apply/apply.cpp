@@ -151,7 +151,8 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
     if (!files.expanded_note.empty()) log.push_back("   " + files.expanded_note);
     log.push_back("   kernel at " + Hex(image.kernel.start.value) + ", initrd at " +
                   Hex(image.initrd.start.value) + ", boot_params at " +
-                  Hex(image.boot_params.value) + ", entry " + Hex(image.entry.value));
+                  Hex(image.boot_params.value) + ", entry " + Hex(image.entry.value) + ", " +
+                  boot::DescribeTextPlace(image));
     return Ok();
   });
   if (!built.ok()) return tx.Abort(built.take_error());

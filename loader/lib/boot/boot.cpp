@@ -471,6 +471,12 @@ bool CmdlineSaysNoKaslr(std::string_view cmdline) {
   return false;
 }
 
+std::string DescribeTextPlace(const BootImage& image) {
+  if (!image.expanded) return "text placed by its decompressor";
+  if (image.virt_offset == 0) return "text at its link address";
+  return "text moved by " + Hex(image.virt_offset) + " (KASLR)";
+}
+
 Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<const uint8_t> initrd,
                                  std::string_view cmdline, const NodeLayout& layout,
                                  const Expansion* expanded) {

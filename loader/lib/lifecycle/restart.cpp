@@ -111,7 +111,7 @@ Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& 
   for (const auto& layer : recipe.initrd_layers) initrd_files += " + " + layer;
   log.push_back("build the boot image: " + recipe.kernel + ", " + initrd_files + ", cmdline \"" +
                 recipe.cmdline + "\"");
-  log.push_back("   " + expanded.note);
+  log.push_back("   " + expanded.note + "; " + boot::DescribeTextPlace(*image));
   std::vector<sys::LoadSegment> segments;
   std::string pieces;
   for (const auto& s : image->segments) {

@@ -10,8 +10,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "json_fields.h"
 
@@ -20,6 +22,9 @@ namespace {
 
 constexpr size_t kMaxRecord = 64 << 10;
 constexpr uint64_t kMaxStart = 1ull << 62;
+// A supervisor's last record follows its QEMU's end within microseconds on
+// an idle host; a loaded lab machine may not run it for a while.
+constexpr std::chrono::milliseconds kLastRecordWait{250};
 
 Result<void> MakeDirs(const std::string& path) {
   std::string at;
@@ -181,6 +186,15 @@ bool SameProcess(int pid, uint64_t start) {
   return now && *now == start;
 }
 
+std::string DescribeGone(int pid, uint64_t start) {
+  std::string what = "pid " + std::to_string(pid);
+  auto any = ProcessStart(pid, /*zombie_ok=*/true);
+  if (!any) return what + " is gone";
+  if (*any != start) return what + " is another process now";
+  if (!ProcessStart(pid)) return what + " is a zombie";
+  return what + " is back";  // it answered between the two looks
+}
+
 double Now() {
   timespec ts{};
   ::clock_gettime(CLOCK_BOOTTIME, &ts);
@@ -230,12 +244,19 @@ Result<Guest> LoadGuest(const VmHost& host, const std::string& name) {
   };
   Result<Record> record = read_record();
   // The supervisor writes its last record and then exits: a live record
-  // whose owner is gone may have been read just before that last write,
-  // so it is read once more before the guest is called crashed.
-  GuestStatus as_read;
-  if (record.ok()) as_read.state = record->state;
-  if (as_read.Live() && !SameProcess(record->owner_pid, record->owner_start))
+  // whose owner is gone may have been read just before that last write, so
+  // it is read again, for up to kLastRecordWait, before the guest is called
+  // crashed.
+  auto owner_gone = [](const Result<Record>& r) {
+    GuestStatus as_read;
+    if (r.ok()) as_read.state = r->state;
+    return as_read.Live() && !SameProcess(r->owner_pid, r->owner_start);
+  };
+  const auto until = std::chrono::steady_clock::now() + kLastRecordWait;
+  while (owner_gone(record) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
     record = read_record();
+  }
   if (!record.ok()) {
     // Start writes the record before anything runs: without one, nothing does.
     s.state = "crashed";
@@ -249,7 +270,7 @@ Result<Guest> LoadGuest(const VmHost& host, const std::string& name) {
   bool live = s.Live();
   if (live && !SameProcess(r.owner_pid, r.owner_start)) {
     s.state = "crashed";
-    s.reason = "its supervisor died";
+    s.reason = "its supervisor died (" + DescribeGone(r.owner_pid, r.owner_start) + ")";
     live = false;
   }
   s.pid = live ? r.qemu_pid : 0;

@@ -59,6 +59,9 @@ bool Exists(const std::string& path);
 // zombie_ok: a child not yet reaped).
 std::optional<uint64_t> ProcessStart(int pid, bool zombie_ok = false);
 bool SameProcess(int pid, uint64_t start);
+// How the process a record names is no longer it: "pid N is gone", "... is
+// a zombie", "... is another process now".
+std::string DescribeGone(int pid, uint64_t start);
 double Now();  // CLOCK_BOOTTIME seconds
 
 struct Guest {

@@ -206,6 +206,7 @@ TEST(BuildBootImage, AnExpandedKernelGoesInLaidOutAndIsEnteredAtStartup64) {
   ASSERT_TRUE(built.ok()) << built.error().ToString();
   EXPECT_TRUE(built->expanded);
   EXPECT_EQ(built->virt_offset, 3u * 0x200000);
+  EXPECT_EQ(DescribeTextPlace(*built), "text moved by 0x600000 (KASLR)");
   const uint64_t at = built->kernel.start.value;
   EXPECT_EQ(at % 0x200000, 0u);
   EXPECT_EQ(built->entry.value, at + testing::kEntryOffset);
@@ -227,6 +228,7 @@ TEST(BuildBootImage, NokaslrKeepsTheLinkAddressAndNoKaslrFlag) {
   auto built = BuildBootImage(image, {}, "console=mint nokaslr", Layout(), &x);
   ASSERT_TRUE(built.ok()) << built.error().ToString();
   EXPECT_EQ(built->virt_offset, 0u);
+  EXPECT_EQ(DescribeTextPlace(*built), "text at its link address");
   EXPECT_EQ(Get64(built->segments[0].bytes, testing::kR64At), testing::kKernelMap + 0x1000123);
   boot_params bp;
   std::memcpy(&bp, built->segments.back().bytes.data(), sizeof(bp));

@@ -65,8 +65,10 @@ TEST_F(RestartTest, RunningNodeIsStoppedThenLoadedAndStartedOnItsOwnResources) {
             "build the boot image: /boot/mint/bzImage, /boot/mint/node-initrd.img, cmdline "
             "\"console=mint mint_node_name=node1\"");
   // The fake image has no compressed kernel: it boots as it is.
-  EXPECT_EQ(log_[2], "   kernel boots compressed: its header gives the compressed kernel 0 "
-                     "bytes (payload_length), too few to hold one; the file is damaged")
+  EXPECT_EQ(log_[2],
+            "   kernel boots compressed: its header gives the compressed kernel 0 "
+            "bytes (payload_length), too few to hold one; the file is damaged; "
+            "text placed by its decompressor")
       << log_[2];
   EXPECT_TRUE(StartsWith(log_[3], "NODE_LOAD node1 (id 1): kernel at 0x10")) << log_[3];
   EXPECT_TRUE(StartsWith(log_[4], "NODE_START node1 (id 1): entry 0x10")) << log_[4];

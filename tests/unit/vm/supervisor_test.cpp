@@ -7,6 +7,7 @@
 // truncated. Waits are on conditions with generous deadlines, never fixed
 // sleeps.
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -220,7 +221,8 @@ TEST_F(SupervisorTest, SupervisorDeathIsACrashAndTakesQemu) {
   ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
   GuestStatus after = WaitEnded("guest1");
   EXPECT_EQ(after.state, "crashed");
-  EXPECT_EQ(after.reason, "its supervisor died");
+  EXPECT_THAT(after.reason,
+              ::testing::MatchesRegex("its supervisor died \\(pid [0-9]+ is (gone|a zombie)\\)"));
   EXPECT_EQ(after.pid, 0);
   // QEMU went with it (PR_SET_PDEATHSIG).
   const auto deadline = Clock::now() + 20s;
@@ -492,9 +494,38 @@ TEST_F(SupervisorTest, AStartThatDiedBeforeItsSupervisorIsACrash) {
   auto s = Status(host_, "guest1");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->state, "crashed");
-  EXPECT_EQ(s->reason, "its supervisor died");
+  EXPECT_EQ(s->reason, "its supervisor died (pid " + std::to_string(child) + " is gone)");
   // And it may be started again.
   EXPECT_EQ(StartOk(Spec()).state, "running");
+}
+
+TEST_F(SupervisorTest, ALastRecordWrittenJustAfterTheOwnerLooksGoneIsTheOneReported) {
+  // A loaded host: the reader sees the live record, then finds its owner
+  // gone before the owner's last record lands. That last record is the
+  // answer, not "its supervisor died".
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int ws;
+  ::waitpid(child, &ws, 0);
+  fs::create_directories(Dir());
+  WriteText(Dir() + "/spec.json", GuestSpecToJson(Spec()));
+  internal::Record r;
+  r.owner_pid = child;
+  r.owner_start = 1;
+  r.state = "running";
+  ASSERT_TRUE(internal::WriteRecord(Dir(), r).ok());
+  std::thread last_words([&] {
+    std::this_thread::sleep_for(50ms);
+    internal::Record end = r;
+    end.state = "stopped";
+    end.reason = "stopped by mintctl vm stop";
+    ASSERT_TRUE(internal::WriteRecord(Dir(), end).ok());
+  });
+  auto s = Status(host_, "guest1");
+  last_words.join();
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->state, "stopped");
+  EXPECT_EQ(s->reason, "stopped by mintctl vm stop");
 }
 
 TEST_F(SupervisorTest, UnreadableRecordIsReportedNotFatal) {

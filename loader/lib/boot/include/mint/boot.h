@@ -126,6 +126,13 @@ Result<BootImage> BuildBootImage(std::span<const uint8_t> kernel, std::span<cons
                                  std::string_view cmdline, const NodeLayout& layout,
                                  const Expansion* expanded = nullptr);
 
+// Where the kernel's text runs, for the step log: a compressed kernel's
+// decompressor places it; an expanded one's is "text at its link address"
+// or "text moved by 0x... (KASLR)" (the random slot mintctl chose). A
+// node that dies before its first printk is told apart by it (the panic's
+// "Kernel Offset" shows only a boot that worked).
+std::string DescribeTextPlace(const BootImage& image);
+
 // Whether the command line asks for no KASLR (the word nokaslr), as the
 // decompressor reads it.
 bool CmdlineSaysNoKaslr(std::string_view cmdline);
