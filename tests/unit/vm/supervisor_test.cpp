@@ -479,22 +479,30 @@ TEST_F(SupervisorTest, ReadFacts) {
   EXPECT_EQ(f.error().message, "has no MemAvailable line in kB");
 }
 
-TEST_F(SupervisorTest, AStartThatDiedBeforeItsSupervisorIsACrash) {
-  // A record left by a starter that is gone (a reaped child's pid).
+// guest1's spec and a live record (`state`) owned by a process that is gone
+// (a reaped child's pid), as a starter or supervisor that died leaves it.
+internal::Record OrphanRecord(const std::string& dir, const GuestSpec& spec,
+                              const std::string& state) {
   pid_t child = ::fork();
   if (child == 0) ::_exit(0);
   int ws;
   ::waitpid(child, &ws, 0);
-  fs::create_directories(Dir());
-  WriteText(Dir() + "/spec.json", GuestSpecToJson(Spec()));
+  fs::create_directories(dir);
+  WriteText(dir + "/spec.json", GuestSpecToJson(spec));
   internal::Record r;
   r.owner_pid = child;
   r.owner_start = 1;
-  ASSERT_TRUE(internal::WriteRecord(Dir(), r).ok());
+  r.state = state;
+  EXPECT_TRUE(internal::WriteRecord(dir, r).ok());
+  return r;
+}
+
+TEST_F(SupervisorTest, AStartThatDiedBeforeItsSupervisorIsACrash) {
+  internal::Record r = OrphanRecord(Dir(), Spec(), "starting");
   auto s = Status(host_, "guest1");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->state, "crashed");
-  EXPECT_EQ(s->reason, "its supervisor died (pid " + std::to_string(child) + " is gone)");
+  EXPECT_EQ(s->reason, "its supervisor died (pid " + std::to_string(r.owner_pid) + " is gone)");
   // And it may be started again.
   EXPECT_EQ(StartOk(Spec()).state, "running");
 }
@@ -503,17 +511,7 @@ TEST_F(SupervisorTest, ALastRecordWrittenJustAfterTheOwnerLooksGoneIsTheOneRepor
   // A loaded host: the reader sees the live record, then finds its owner
   // gone before the owner's last record lands. That last record is the
   // answer, not "its supervisor died".
-  pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  int ws;
-  ::waitpid(child, &ws, 0);
-  fs::create_directories(Dir());
-  WriteText(Dir() + "/spec.json", GuestSpecToJson(Spec()));
-  internal::Record r;
-  r.owner_pid = child;
-  r.owner_start = 1;
-  r.state = "running";
-  ASSERT_TRUE(internal::WriteRecord(Dir(), r).ok());
+  internal::Record r = OrphanRecord(Dir(), Spec(), "running");
   std::thread last_words([&] {
     std::this_thread::sleep_for(50ms);
     internal::Record end = r;
