@@ -21,10 +21,10 @@ Result<void> RunDestroy(const Globals& globals, const std::string& name, std::os
     out << name << " destroyed (it was left half-made by a mintctl that did not finish)\n";
     return Ok();
   }
-  MINT_TRY(Host host, LoadHost(globals));
-  if (!host.topology.mint.present) return NoMintError();
+  MINT_TRY(MintHost host, LoadMint(globals));
+  if (!host.mint.present) return NoMintError();
   const MintNode* node = nullptr;
-  for (const auto& n : host.topology.mint.nodes)
+  for (const auto& n : host.mint.nodes)
     if (n.name == name) node = &n;
   if (node == nullptr)
     return MakeError(ErrorCode::kNotFound, name,

@@ -1,4 +1,4 @@
-// LoadHost and ReadBytes: the CLI's own reads. Host state goes through
+// LoadHost, LoadMint and ReadBytes: the CLI's own reads. Host state goes through
 // HostFs under --root; files the user names are read from this machine.
 #include "host.h"
 
@@ -16,6 +16,13 @@ Result<Host> LoadHost(const Globals& globals) {
   Host host;
   host.fs = sys::OpenHostFs(globals.root);
   MINT_TRY(host.topology, topology::Discover(*host.fs));
+  return host;
+}
+
+Result<MintHost> LoadMint(const Globals& globals) {
+  MintHost host;
+  host.fs = sys::OpenHostFs(globals.root);
+  MINT_TRY(host.mint, topology::ReadMintState(*host.fs));
   return host;
 }
 

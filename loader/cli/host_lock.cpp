@@ -13,18 +13,21 @@ namespace {
 // Anything recovery may have to look at: a node half-made, a recipe or a
 // ledger entry on file. (A function on pci-stub without a ledger entry is
 // not mint's.)
-bool MayHaveLeftovers(const Globals& globals, const HostTopology& topology) {
+bool MayHaveLeftovers(const Globals& globals, const MintState& mint) {
   if (!lifecycle::ListRecipes(globals.root).empty()) return true;
   std::error_code ec;
   if (!std::filesystem::is_empty(lifecycle::LedgerDir(globals.root), ec) && !ec) return true;
-  for (const auto& n : topology.mint.nodes)
+  for (const auto& n : mint.nodes)
     if (NeverStarted(n.state)) return true;
   return false;
 }
 
+// The look is mint's state only; the whole host is read when there is
+// something to recover.
 Result<void> RecoverLeftovers(const Globals& globals, HostLock& held, std::ostream& note) {
+  MINT_TRY(MintHost look, LoadMint(globals));
+  if (!look.mint.present || !MayHaveLeftovers(globals, look.mint)) return Ok();
   MINT_TRY(Host host, LoadHost(globals));
-  if (!host.topology.mint.present || !MayHaveLeftovers(globals, host.topology)) return Ok();
   MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
   auto pci = sys::MakePciDriverControl(*host.fs);
   lifecycle::Recovery recovery;

@@ -75,8 +75,8 @@ GuestCount CountGuests(const Globals& globals, sys::HostFs& fs, const MintNode* 
 }  // namespace
 
 Result<void> RunStatus(const Globals& globals, std::ostream& out) {
-  MINT_TRY(Host host, LoadHost(globals));
-  const MintState& mint = host.topology.mint;
+  MINT_TRY(MintHost host, LoadMint(globals));
+  const MintState& mint = host.mint;
   if (!mint.present) return NoMintError();
 
   // Liveness: a second heartbeat sample for nodes that should be ticking.
@@ -100,7 +100,7 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
   };
 
   if (globals.json) {
-    nlohmann::json j = TopologyJson(host.topology)["mint"];
+    nlohmann::json j = MintJson(mint);
     for (auto& node : j["nodes"]) {
       std::string agent = ReadAgent(*host.fs, node["id"].get<uint32_t>());
       node["agent"] = agent.empty() ? nlohmann::json(nullptr) : nlohmann::json(agent);

@@ -82,6 +82,30 @@ nlohmann::json Stacked(const BlockDevice& disk) {
 
 }  // namespace
 
+nlohmann::json MintJson(const MintState& state) {
+  nlohmann::json mint = {{"present", state.present}};
+  if (!state.present) return mint;
+  mint["abi_version"] = state.abi_version;
+  mint["pool"] = Ranges(state.pool);
+  mint["pool_total"] = state.pool_total.bytes;
+  mint["pool_free"] = state.pool_free.bytes;
+  mint["nodes"] = nlohmann::json::array();
+  for (const auto& n : state.nodes) {
+    nlohmann::json devices = nlohmann::json::array();
+    for (const auto& d : n.devices) devices.push_back(d.ToString());
+    mint["nodes"].push_back({{"id", n.id},
+                             {"name", n.name},
+                             {"state", NodeStateName(n.state)},
+                             {"cpus", FormatCpuList(n.cpus)},
+                             {"memory", Ranges(n.memory)},
+                             {"devices", devices},
+                             {"heartbeat", n.heartbeat},
+                             {"reason", n.reason},
+                             {"uptime", n.uptime}});
+  }
+  return mint;
+}
+
 nlohmann::json TopologyJson(const HostTopology& host) {
   nlohmann::json j;
   j["cpus"] = nlohmann::json::array();
@@ -102,28 +126,7 @@ nlohmann::json TopologyJson(const HostTopology& host) {
                                {"mem_total", n.mem_total.bytes},
                                {"mem_free", n.mem_free.bytes}});
   j["memory"] = {{"total", host.mem_total.bytes}};
-  nlohmann::json mint = {{"present", host.mint.present}};
-  if (host.mint.present) {
-    mint["abi_version"] = host.mint.abi_version;
-    mint["pool"] = Ranges(host.mint.pool);
-    mint["pool_total"] = host.mint.pool_total.bytes;
-    mint["pool_free"] = host.mint.pool_free.bytes;
-    mint["nodes"] = nlohmann::json::array();
-    for (const auto& n : host.mint.nodes) {
-      nlohmann::json devices = nlohmann::json::array();
-      for (const auto& d : n.devices) devices.push_back(d.ToString());
-      mint["nodes"].push_back({{"id", n.id},
-                               {"name", n.name},
-                               {"state", NodeStateName(n.state)},
-                               {"cpus", FormatCpuList(n.cpus)},
-                               {"memory", Ranges(n.memory)},
-                               {"devices", devices},
-                               {"heartbeat", n.heartbeat},
-                               {"reason", n.reason},
-                               {"uptime", n.uptime}});
-    }
-  }
-  j["mint"] = mint;
+  j["mint"] = MintJson(host.mint);
   j["iomem_hidden"] = host.iomem_hidden;
   j["ecam"] = host.ecam ? nlohmann::json{{"base", Hex(host.ecam->base.value)},
                                          {"segment", host.ecam->segment},

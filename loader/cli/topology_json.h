@@ -11,6 +11,8 @@
 namespace mint::cli {
 
 nlohmann::json TopologyJson(const HostTopology& host);
+// Its "mint" member: the pool and every node (status --json's body).
+nlohmann::json MintJson(const MintState& state);
 
 // "1 GiB" when exact, else rounded to one decimal: "23.5 GiB".
 std::string HumanSize(ByteSize size);
