@@ -3,23 +3,33 @@
 #include "host_lock.h"
 
 #include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
 
+#include "mint/ledger.h"
 #include "mint/sys/mint_device.h"
 #include "mint/sys/pci_driver.h"
 
 namespace mint::cli {
 namespace {
 
-// Anything recovery may have to look at: a node half-made, a recipe or a
-// ledger entry on file. (A function on pci-stub without a ledger entry is
-// not mint's.)
+// Anything lifecycle::Recover acts on: a node half-made (never started),
+// or a ledger entry or boot recipe of a node that no longer exists, or a
+// ledger file that cannot be read. (A function on pci-stub without a ledger
+// entry is not mint's.) Live nodes have both a ledger entry and a recipe.
 bool MayHaveLeftovers(const Globals& globals, const MintState& mint) {
-  if (!lifecycle::ListRecipes(globals.root).empty()) return true;
-  std::error_code ec;
-  if (!std::filesystem::is_empty(lifecycle::LedgerDir(globals.root), ec) && !ec) return true;
-  for (const auto& n : mint.nodes)
+  std::set<std::string> nodes;
+  for (const auto& n : mint.nodes) {
     if (NeverStarted(n.state)) return true;
-  return false;
+    nodes.insert(n.name);
+  }
+  for (const auto& name : lifecycle::ListRecipes(globals.root))
+    if (nodes.count(name) == 0) return true;
+  std::vector<Error> unreadable;
+  for (const auto& entry : apply::Ledger(lifecycle::LedgerDir(globals.root)).ReadAll(unreadable))
+    if (nodes.count(entry.node) == 0) return true;
+  return !unreadable.empty();
 }
 
 // The look is mint's state only; the whole host is read when there is

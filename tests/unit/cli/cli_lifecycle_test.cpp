@@ -190,6 +190,44 @@ TEST_F(Lifecycle, KillGoesOnWhenRecoveryFails) {
   EXPECT_EQ(r.err, device_error + "\n");
 }
 
+// The lock's look for leftovers reads mint's state only, and recovery runs
+// (here: fails on the fake device, which kill reports as a warning) exactly
+// when there is something Recover acts on: a recipe or a ledger entry of a
+// node that is gone. The live node's own recipe and ledger entry are not.
+TEST_F(Lifecycle, RecoveryRunsOnlyForLeftoversOfNodesThatAreGone) {
+  WriteFile(root() + "/dev/mint", "");
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/state", "hung\n");
+  const std::string device_error =
+      "mintctl: " + root() + "/dev/mint: MINT_GET_INFO failed (Inappropriate ioctl for device)";
+  const std::string warning =
+      "mintctl: warning: recovering what a killed mintctl left failed: " + root() +
+      "/dev/mint: MINT_GET_INFO failed (Inappropriate ioctl for device); "
+      "going on with kill node2 (mintctl recover tries again)\n";
+  WriteFile(root() + "/run/mint/ledger/node2.json",
+            "{\"version\": 1, \"node\": \"node2\", \"id\": 1, \"cpus\": [3], \"functions\": "
+            "[], \"restarting\": false}\n");
+  WriteFile(root() + "/run/mint/nodes/node2.json", "{}\n");
+  RunResult r = Mintctl({"--root", root(), "kill", "node2"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.err, device_error + "\n");  // no recovery: nothing is left over
+
+  WriteFile(root() + "/run/mint/nodes/node7.json", "{}\n");
+  r = Mintctl({"--root", root(), "kill", "node2"});
+  EXPECT_EQ(r.err, warning + device_error + "\n");  // node7's recipe
+  std::filesystem::remove(root() + "/run/mint/nodes/node7.json");
+
+  WriteFile(root() + "/run/mint/ledger/node7.json",
+            "{\"version\": 1, \"node\": \"node7\", \"id\": 7, \"cpus\": [5], \"functions\": "
+            "[], \"restarting\": false}\n");
+  r = Mintctl({"--root", root(), "kill", "node2"});
+  EXPECT_EQ(r.err, warning + device_error + "\n");  // node7's ledger entry
+  std::filesystem::remove(root() + "/run/mint/ledger/node7.json");
+
+  WriteFile(root() + "/run/mint/ledger/node2.json", "not json\n");
+  r = Mintctl({"--root", root(), "kill", "node2"});
+  EXPECT_EQ(r.err, warning + device_error + "\n");  // an unreadable ledger file
+}
+
 TEST_F(Lifecycle, ExecChecksTheDeviceBeforeTakingTheChannelLock) {
   WriteFile(root() + "/dev/mint", "");
   std::string lock = root() + "/run/mint/node2.channel.lock";
