@@ -61,8 +61,8 @@ Result<void> CheckBeforeTouching(const Planned& p, timing::Timeline& timeline) {
 // console is read through `fs`, which outlives the plan's host.
 Result<void> Boot(const Globals& globals, const NodeArgs& args, uint32_t wait_s, std::ostream& out,
                   const std::function<Result<void>(const Plan&)>& before_apply,
-                  timing::Timeline& timeline, std::optional<nlohmann::json>& json,
-                  sys::HostFs& fs, std::optional<NodeClock>& node_clock) {
+                  timing::Timeline& timeline, std::optional<nlohmann::json>& json, sys::HostFs& fs,
+                  std::optional<NodeClock>& node_clock) {
   MINT_TRY(Planned p, PlanNode(globals, args, true, &timeline));
   if (!globals.json) PrintPlan(p.plan, out);
   // A kernel without mint is said first (OpenMintDevice words it); the
@@ -140,13 +140,8 @@ Result<void> RunBootNode(const Globals& globals, const NodeArgs& args, uint32_t 
   if (!recipe || wait_s == 0) return finish(Ok());
   auto node = lifecycle::FindNode(*fs, *recipe);
   if (!node.ok()) return finish(node.take_error());
-  auto left = std::chrono::seconds(wait_s) - (timeline.Now() - t0);
   auto ready = timing::Timed(&timeline, timing::Phase::kAgent, [&] {
-    return lifecycle::WaitForAgent(
-        *fs, *node,
-        std::max<std::chrono::milliseconds>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(left), std::chrono::seconds(5)),
-        channel::RealClock());
+    return WaitForAgentWithin(*fs, *node, std::chrono::seconds(wait_s), timeline.Now() - t0);
   });
   if (node_clock) node_clock->Look(timeline);
   if (!ready.ok()) return finish(std::move(ready));

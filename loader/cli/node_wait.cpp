@@ -1,9 +1,11 @@
-// WaitUntilRunning.
+// WaitUntilRunning and WaitForAgentWithin.
 #include "node_wait.h"
 
+#include <algorithm>
 #include <thread>
 #include <vector>
 
+#include "mint/channel.h"
 #include "mint/lifecycle.h"
 #include "mint/model.h"
 #include "mint_fs.h"
@@ -49,6 +51,14 @@ Result<void> WaitUntilRunning(sys::HostFs& fs, const std::string& name, const st
                        std::to_string(deadline.count()) + " s; mintctl stop --force " + name +
                        " and mintctl destroy " + name +
                        " free it. Last console lines:" + Tail(fs, node_dir));
+}
+
+Result<void> WaitForAgentWithin(sys::HostFs& fs, const lifecycle::NodeStatus& node,
+                                std::chrono::seconds wait, std::chrono::nanoseconds spent) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(wait - spent);
+  return lifecycle::WaitForAgent(fs, node,
+                                 std::max<std::chrono::milliseconds>(left, std::chrono::seconds(5)),
+                                 channel::RealClock());
 }
 
 }  // namespace mint::cli

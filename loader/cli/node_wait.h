@@ -5,6 +5,7 @@
 #include <chrono>
 #include <string>
 
+#include "mint/lifecycle.h"
 #include "mint/result.h"
 #include "mint/sys/host_fs.h"
 
@@ -14,5 +15,10 @@ namespace mint::cli {
 // boot out of (failed, crashed, stopped, hung), or `deadline` passes.
 Result<void> WaitUntilRunning(sys::HostFs& fs, const std::string& name, const std::string& node_dir,
                               std::chrono::seconds deadline);
+
+// Then until its mint-agent is ready (lifecycle::WaitForAgent), for what
+// `wait` has left after `spent`, and at least 5 s.
+Result<void> WaitForAgentWithin(sys::HostFs& fs, const lifecycle::NodeStatus& node,
+                                std::chrono::seconds wait, std::chrono::nanoseconds spent);
 
 }  // namespace mint::cli

@@ -79,13 +79,8 @@ Result<void> RunRestart(const Globals& globals, const std::string& name, uint32_
   });
   node_clock->Look(timeline);
   if (!running.ok()) return finish(std::move(running));
-  auto left = std::chrono::seconds(wait_s) - timeline.Elapsed();
   auto ready = timing::Timed(&timeline, Phase::kAgent, [&] {
-    return lifecycle::WaitForAgent(
-        *fs, node,
-        std::max<std::chrono::milliseconds>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(left), std::chrono::seconds(5)),
-        channel::RealClock());
+    return WaitForAgentWithin(*fs, node, std::chrono::seconds(wait_s), timeline.Elapsed());
   });
   node_clock->Look(timeline);
   if (!ready.ok()) return finish(std::move(ready));
