@@ -23,6 +23,7 @@ import ctypes
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -58,11 +59,28 @@ atexit.register(_kill_all_live)
 def _pdeathsig():
     # QEMU dies with the process that started it, even on SIGKILL.
     os.setsid()
+    # A QEMU that crashes leaves a core in the workdir (its cwd, when the
+    # host's core_pattern is a plain name); Machine.death() reads it.
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+
+
+# Where a crash of QEMU itself is recorded (one line each) when the e2e
+# runner (tests/e2e/run_test.py) asks: not a finding about mint (what a
+# guest does cannot make QEMU segfault), so that runner runs the test once
+# more in a fresh lab (docs/lab.md "QEMU's own crashes").
+QEMU_CRASH_LOG_ENV = "MINT_LAB_QEMU_CRASH_LOG"
+
+
+def _record_qemu_crash(what):
+    path = os.environ.get(QEMU_CRASH_LOG_ENV)
+    if path:
+        with open(path, "a") as f:
+            f.write(what.splitlines()[0] + "\n")
 
 
 def host_tsc_khz(cpuinfo="/proc/cpuinfo"):
@@ -99,7 +117,8 @@ def qemu_argv(workdir, kernel_image, initrd, disk_images, cmdline_extra="",
     """The lab machine's QEMU command line."""
     qemu = need_tool("qemu-system-x86_64", "qemu-system-x86")
     cmdline = node0_cmdline(cmdline_extra)
-    argv = [qemu, "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-smp", str(SMP),
+    # dump-guest-core=off: a core of QEMU itself, without the 6 GiB of guest RAM.
+    argv = [qemu, "-machine", "q35,dump-guest-core=off", "-accel", "tcg", "-cpu", "max", "-smp", str(SMP),
             "-m", MEM, "-nographic", "-nodefaults", "-no-reboot",
             "-kernel", kernel_image, "-initrd", initrd, "-append", cmdline,
             "-serial", "mon:stdio"]
@@ -175,7 +194,7 @@ class LabMachine:
         self.keep = keep or bool(os.environ.get("MINT_LAB_KEEP"))
         self.echo = echo
         self.boot_timeout = boot_timeout
-        self.workdir = workdir or tempfile.mkdtemp(prefix="mint-lab-")
+        self.workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="mint-lab-"))
         os.makedirs(self.workdir, exist_ok=True)
         self.proc = None
         self.buf = bytearray()
@@ -196,10 +215,12 @@ class LabMachine:
             argv = qemu_argv(self.workdir, kimg, initrd, dimgs, self.cmdline_extra)
         with open(os.path.join(self.workdir, "qemu-argv"), "w") as f:
             f.write(" ".join(argv) + "\n")
+        self.argv_used = argv
         self._console_log = open(os.path.join(self.workdir, "node0-console.log"), "wb")
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, preexec_fn=_pdeathsig)
+                                     stderr=subprocess.STDOUT, preexec_fn=_pdeathsig,
+                                     cwd=self.workdir)
         _live.add(self)
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._reader.start()
@@ -331,13 +352,20 @@ class LabMachine:
                            % (self.death(), text[:200], self._tail())) from None
 
     def death(self):
-        """How QEMU ended: its status and, after a triple fault, the faulting
-        vCPU's registers from the CPU reset log."""
+        """How QEMU ended: its status; after a triple fault, the faulting
+        vCPU's registers from the CPU reset log; after a crash of QEMU itself,
+        the signal and the backtrace of its core."""
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-        what = "QEMU exited (status %s)" % self.proc.poll()
+        status = self.proc.poll()
+        if status is not None and status < 0:
+            where, trace = self._core_backtrace()
+            what = "QEMU itself crashed (%s%s)" % (signal.Signals(-status).name, where)
+            _record_qemu_crash(what)
+            return what + trace
+        what = "QEMU exited (status %s)" % status
         path = os.path.join(self.workdir, CPU_RESET_LOG)
         try:
             with open(path, errors="replace") as f:
@@ -350,6 +378,30 @@ class LabMachine:
         if start < 0:
             return "%s; no triple fault in %s" % (what, path)
         return "%s after a triple fault (%s):\n%s" % (what, path, log[start:start + 4000])
+
+    def _core_backtrace(self):
+        """(' in FUNCTION', '; backtrace of CORE: ...') from QEMU's core (the
+        whole backtrace is written beside it), or ('', where no core was)."""
+        cores = sorted(f for f in os.listdir(self.workdir) if re.fullmatch(r"core(\.\d+)?", f))
+        if not cores:
+            with open("/proc/sys/kernel/core_pattern") as f:
+                pattern = f.read().strip()
+            return "", "; no core in %s (kernel.core_pattern is %r)" % (self.workdir, pattern)
+        core = os.path.join(self.workdir, cores[-1])
+        gdb = shutil.which("gdb")
+        if gdb is None:
+            return "", "; core in %s (install gdb for its backtrace)" % core
+        trace = subprocess.run([gdb, "-batch", "-nx", "-ex", "bt 30", "-ex", "info threads",
+                                "-ex", "thread apply all bt 12", self.argv_used[0], core],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, timeout=120).stdout
+        with open(core + ".backtrace", "w") as f:
+            f.write(trace)
+        top = re.search(r"^#0\s+(?:0x[0-9a-f]+ in )?([\w.@]+)", trace, re.M)
+        frames = [line for line in trace.splitlines() if re.match(r"#\d+ ", line)]
+        return (" in %s" % top.group(1).split("@")[0] if top else "",
+                "; backtrace of %s (all threads in %s.backtrace):\n%s"
+                % (core, core, "\n".join(frames[:30])))
 
     def wait_for(self, pattern, timeout, start=0, what=None):
         """Waits until regex `pattern` matches the console from byte `start`;
