@@ -111,6 +111,15 @@ void Agent::Handle(std::span<const uint8_t> record) {
     case Decision::Kind::kRefuse:
       SendError(d.session, d.sys_errno, d.message);
       return;
+    case Decision::Kind::kPong:
+      // A node0 that pings without reading the answers gets no more of them.
+      if (out_queue_.size() >= kQueueLimit) {
+        Log("dropped a PING: " + std::to_string(out_queue_.size()) +
+            " frames wait for node0 already");
+        return;
+      }
+      Send(FrameType::kPong, d.session, d.echo);
+      return;
     case Decision::Kind::kIgnore:
       return;
   }

@@ -73,6 +73,16 @@ Decision Decide(std::span<const uint8_t> record, size_t sessions_open,
       d.session = frame->session;
       return d;
     }
+    case FrameType::kPing: {
+      // Answered whatever the sessions: it measures the channel and the
+      // agent's loop, nothing else (mintctl ping).
+      if (frame->session == 0) return Ignore("ignored a PING with session 0");
+      Decision d;
+      d.kind = Decision::Kind::kPong;
+      d.session = frame->session;
+      d.echo = std::move(frame->payload);
+      return d;
+    }
     default:
       return Ignore("ignored a " + std::string(channel::FrameTypeName(frame->type)) +
                     " frame from node0");

@@ -26,12 +26,14 @@ struct Decision {
     kStart,   // run argv as `session`
     kKill,    // SIGKILL the running `session`'s process group
     kRefuse,  // answer `session` with an ERROR frame {sys_errno, message}
+    kPong,    // answer `session` with a PONG frame carrying `echo`
   };
   Kind kind = Kind::kIgnore;
   uint32_t session = 0;
   std::vector<std::string> argv;  // kStart: never empty, argv[0] never empty
   int sys_errno = 0;              // kRefuse
   std::string message;            // kRefuse
+  std::vector<uint8_t> echo;      // kPong: the PING's payload
   std::string log;                // a line for the agent's log; empty: none
 };
 

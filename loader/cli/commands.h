@@ -34,6 +34,9 @@ Result<void> RunWatch(const Globals& globals, uint32_t interval_ms, std::ostream
 // Returns the exit code itself (the command's status, or kExecFailed).
 int RunExec(const Globals& globals, const std::string& name, std::optional<double> timeout_s,
             const std::vector<std::string>& argv);
+// count >= 1 PINGs, interval_s apart; an unanswered one is an Error.
+Result<void> RunPing(const Globals& globals, const std::string& name, uint32_t count,
+                     double interval_s, std::ostream& out);
 Result<void> RunConsole(const Globals& globals, const std::string& node, bool follow,
                         std::ostream& out);
 

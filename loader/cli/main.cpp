@@ -175,6 +175,20 @@ int Run(int argc, char** argv) {
   std::optional<double> exec_timeout;
   exec->add_option("--timeout", exec_timeout, "Kill the command after S seconds (exit 255)")
       ->check(TimeoutSeconds());
+  auto* ping = app.add_subcommand(
+      "ping", "Time round trips to a node's mint-agent over the channel (nothing runs)");
+  std::string ping_node;
+  ping->add_option("NODE", ping_node, "Node name")->required();
+  uint32_t ping_count = 4;
+  double ping_interval_s = 1.0;
+  ping->add_option("-c,--count", ping_count, "How many PINGs")
+      ->capture_default_str()
+      ->check(NumberCheck(
+          [](double n) { return n >= 1 && n <= 100000 && n == static_cast<uint32_t>(n); },
+          "a whole number from 1 to 100000"));
+  ping->add_option("-i,--interval", ping_interval_s, "Seconds between PINGs (0: none)")
+      ->capture_default_str()
+      ->check(NumberCheck([](double s) { return s >= 0 && s <= 3600; }, "seconds from 0 to 3600"));
   auto* watch =
       app.add_subcommand("watch", "Apply each node's on_crash (restart|stop); one line per event");
   uint32_t interval_ms = 200;
@@ -189,7 +203,7 @@ int Run(int argc, char** argv) {
   VmArgs vm_args;
   std::map<std::string, CLI::App*> vm_verbs;
   auto* vm = AddVm(app, vm_args, vm_verbs);
-  for (auto* sub : {topology, plan, boot, status, console, stop, destroy, kill, restart, exec,
+  for (auto* sub : {topology, plan, boot, status, console, stop, destroy, kill, restart, exec, ping,
                     watch, recover, vm})
     sub->footer(kExitCodesHelp);
 
@@ -220,6 +234,7 @@ int Run(int argc, char** argv) {
     result =
         RunRestart(g, restart_node, restart_wait_s, restart_timeout_ms, restart_timings, std::cout);
   if (*watch) result = RunWatch(g, interval_ms, std::cout);
+  if (*ping) result = RunPing(g, ping_node, ping_count, ping_interval_s, std::cout);
   if (*recover) result = RunRecover(g, std::cout);
   if (*destroy) result = RunDestroy(g, destroy_node, std::cout);
   if (*status) result = RunStatus(g, std::cout);

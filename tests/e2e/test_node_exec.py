@@ -4,10 +4,12 @@ mint-agent and the message channel. One lab boot; node1 boots with
 name order: output and exit status (incl. 128+signal, 127 for a missing
 program, stderr kept apart), 1 MiB of output intact, --timeout kills the
 command in the node, a mintctl killed mid-command leaves frames that the next
-exec ignores, several execs to two nodes at once, and last: node1 crashes in
+exec ignores, several execs to two nodes at once, `mintctl ping` times round
+trips to the agent (and refuses a node that is not running), and last: node1 crashes in
 the middle of a command and exec returns an error naming the new state
 within a bounded time."""
 
+import json
 import re
 import sys
 import time
@@ -102,6 +104,23 @@ class NodeExecTest(LabTestCase):
                           "cat /tmp/a /tmp/b")
         self.assertEqual(out, "node1\nnode2")
 
+    def test_7_ping_times_round_trips_to_the_agent(self):
+        out = self.run_ok("mintctl ping node1 -c 5 -i 0")
+        self.assertEqual(len(re.findall(r"(?m)^PONG from node1: seq=\d time=\d+\.\d{3} ms$", out)),
+                         5, out)
+        self.assertRegex(out, r"(?m)^5 sent, 5 answered; round trip min/avg/max = "
+                              r"[\d.]+/[\d.]+/[\d.]+ ms$")
+        j = json.loads(self.run_ok("mintctl --json ping node2 -c 20 -i 0"))
+        self.assertEqual((j["node"], j["id"], j["count"], len(j["samples_ms"])),
+                         ("node2", 2, 20, 20))
+        rtt = j["round_trip_ms"]
+        self.assertTrue(0 < rtt["min"] <= rtt["avg"] <= rtt["max"], rtt)
+        sys.stderr.write("ping node2: 20 round trips, min/avg/max %.3f/%.3f/%.3f ms (TCG)\n"
+                         % (rtt["min"], rtt["avg"], rtt["max"]))
+        status, out = self.m.run("mintctl ping node9")
+        self.assertEqual((status, out), (2, "mintctl: node9: no node with this name; mintctl "
+                                            "status lists the nodes"))
+
     def test_9_crash_mid_command_returns_an_error_in_bounded_time(self):
         out = self.run_ok(
             "t0=$(%s); mintctl exec node1 -- sh -c 'echo before; sleep 1; "
@@ -127,3 +146,8 @@ class NodeExecTest(LabTestCase):
         self.assertEqual(err, "mintctl: node1: the node is crashed (Kernel panic - not syncing: "
                               "sysrq triggered crash); mintctl exec needs a running node; "
                               "mintctl restart node1 boots it again\n")
+        status, out = self.m.run("mintctl ping node1 -c 1")
+        self.assertEqual((status, out), (2, "mintctl: node1: the node is crashed (Kernel panic - "
+                                            "not syncing: sysrq triggered crash); mintctl ping "
+                                            "needs a running node; mintctl restart node1 boots "
+                                            "it again"))

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "mint/channel.h"
+#include "node_watch.h"
 
 namespace mint::channel {
 namespace {
@@ -19,50 +20,9 @@ class SteadyClock : public Clock {
   void Sleep(std::chrono::microseconds d) override { std::this_thread::sleep_for(d); }
 };
 
-std::string ReadAttr(sys::HostFs& fs, const NodeRef& node, const char* attr) {
-  auto text = fs.ReadFile(node.dir + "/" + attr);
-  return text.ok() ? TrimTrailing(*text) : "";
-}
-
-std::string WayOut(NodeState state, const std::string& name) {
-  if (state == NodeState::kHung)
-    return "; mintctl kill " + name + " stops it, mintctl restart " + name + " boots it again";
-  if (WentDown(state) || state == NodeState::kStopped)
-    return "; mintctl restart " + name + " boots it again";
-  return "";
-}
-
-std::string Duration(std::chrono::milliseconds d) {
-  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + " s"
-                               : std::to_string(d.count()) + " ms";
-}
-
-std::string StateText(NodeState state, const std::string& reason) {
-  return std::string(NodeStateName(state)) + (reason.empty() ? "" : " (" + reason + ")");
-}
-
-// The node left "running" (or lost its agent) while a command ran: the
-// error names the new state and reason. nullopt if it still looks fine.
+// Exec's words for a node that went away mid-command.
 std::optional<Error> Gone(sys::HostFs& fs, const NodeRef& node) {
-  auto state_text = fs.ReadFile(node.dir + "/state");
-  if (!state_text.ok()) {
-    if (state_text.error().code == ErrorCode::kNotFound)
-      return MakeError(ErrorCode::kIo, node.name,
-                       "the node was destroyed while the command ran; its outcome is unknown");
-    return state_text.take_error();
-  }
-  MINT_TRY(NodeState state, ParseNodeState(*state_text, node.dir + "/state"));
-  if (state != NodeState::kRunning)
-    return MakeError(ErrorCode::kIo, node.name,
-                     "the node is now " + StateText(state, ReadAttr(fs, node, "reason")) +
-                         "; the command's outcome is unknown" + WayOut(state, node.name));
-  std::string agent = ReadAttr(fs, node, "agent");
-  if (agent != "ready")
-    return MakeError(ErrorCode::kIo, node.name,
-                     "the node's mint-agent went away while the command ran (" + node.dir +
-                         "/agent says " + (agent.empty() ? "nothing" : agent) +
-                         "); the command's outcome is unknown");
-  return std::nullopt;
+  return NodeGone(fs, node, "the command ran", "; the command's outcome is unknown");
 }
 
 }  // namespace
@@ -84,13 +44,13 @@ uint32_t NewSession() {
   return s;
 }
 
-Result<void> CheckReady(sys::HostFs& fs, const NodeRef& node) {
+Result<void> CheckReady(sys::HostFs& fs, const NodeRef& node, const std::string& verb) {
   MINT_TRY(std::string state_text, fs.ReadFile(node.dir + "/state"));
   MINT_TRY(NodeState state, ParseNodeState(state_text, node.dir + "/state"));
   if (state != NodeState::kRunning)
     return MakeError(ErrorCode::kConflict, node.name,
                      "the node is " + StateText(state, ReadAttr(fs, node, "reason")) +
-                         "; mintctl exec needs a running node" + WayOut(state, node.name));
+                         "; " + verb + " needs a running node" + WayOut(state, node.name));
   auto agent = fs.ReadFile(node.dir + "/agent");
   if (!agent.ok()) {
     if (agent.error().code != ErrorCode::kNotFound) return agent.take_error();

@@ -30,6 +30,10 @@ std::string_view FrameTypeName(FrameType type) {
       return "ERROR";
     case FrameType::kKill:
       return "KILL";
+    case FrameType::kPing:
+      return "PING";
+    case FrameType::kPong:
+      return "PONG";
   }
   return "UNKNOWN";
 }
@@ -56,7 +60,7 @@ Result<Frame> DecodeFrame(std::span<const uint8_t> record) {
     return Bad("frame version " + std::to_string(h.version) + ", this end speaks " +
                std::to_string(kFrameVersion) + "; use the mintctl and mint-agent of one build");
   if (h.type < static_cast<uint16_t>(FrameType::kHello) ||
-      h.type > static_cast<uint16_t>(FrameType::kKill))
+      h.type > static_cast<uint16_t>(kLastFrameType))
     return Bad("unknown frame type " + std::to_string(h.type));
   if (h.length != record.size() - sizeof h)
     return Bad("header says " + std::to_string(h.length) + " payload bytes, the record has " +

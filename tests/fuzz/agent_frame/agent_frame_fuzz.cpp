@@ -96,10 +96,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Check(error.ok() && error->sys_errno == d.sys_errno);
         break;
       }
+      case Decision::Kind::kPong:
+        Check(frame.ok() && frame->type == channel::FrameType::kPing);
+        Check(d.session == frame->session && d.session != 0 && d.echo == frame->payload);
+        break;
       case Decision::Kind::kIgnore:
         if (frame.ok() && frame->type == channel::FrameType::kExec && frame->session != 0 &&
             state_of(frame->session) == SessionState::kNone && open < mint::agent::kMaxSessions)
           Check(false);  // a new session's EXEC is started or refused, never ignored
+        if (frame.ok() && frame->type == channel::FrameType::kPing && frame->session != 0)
+          Check(false);  // a PING of a session is always answered
         if (frame.ok() && frame->type != channel::FrameType::kExec &&
             frame->type != channel::FrameType::kKill)
           Check(!d.log.empty());

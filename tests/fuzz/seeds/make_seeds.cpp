@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
   put("channel_frame", "exit-signal", Exit(7, 0, 9));
   put("channel_frame", "error", Error(7, ENOENT, "cannot run nosuch: No such file or directory"));
   put("channel_frame", "kill", Frame(FrameType::kKill, 7));
+  const Bytes seq{3, 0, 0, 0, 0, 0, 0, 0};
+  put("channel_frame", "ping", Frame(FrameType::kPing, 7, seq));
+  put("channel_frame", "pong", Frame(FrameType::kPong, 7, seq));
 
   // node -> node0 conversations, as exec and vm list see them.
   put("exec_client", "uname",
@@ -140,6 +143,9 @@ int main(int argc, char** argv) {
                {},
                {},
                Frame(FrameType::kKill, 8)}));
+  put("agent_frame", "ping-while-exec",
+      Records({Exec(7, {"sleep", "1"}), Frame(FrameType::kPing, 8, seq),
+               Frame(FrameType::kPing, 0, seq), Frame(FrameType::kPong, 8, seq)}));
   put("agent_frame", "vm-start",
       Records({Exec(9, {"mint-agent", "vm", "start", vm::GuestSpecToJson(Spec())})}));
   put("agent_frame", "not-for-the-agent",

@@ -141,6 +141,21 @@ TEST_F(AgentTest, KillEndsTheSessionWithSignal9) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
+TEST_F(AgentTest, APingIsAnsweredByAPongWhileACommandRuns) {
+  Exec(5, {"sleep", "1"});
+  uint8_t seq[] = {9, 0, 0, 0, 0, 0, 0, 0};
+  SendRecord(EncodeFrame(FrameType::kPing, 77, seq));
+  std::optional<Frame> pong;
+  for (int i = 0; i < 50 && !pong; ++i) {
+    auto f = Next(std::chrono::milliseconds(100));
+    if (f && f->type == FrameType::kPong) pong = f;
+  }
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->session, 77u);
+  EXPECT_EQ(pong->payload, std::vector<uint8_t>(seq, seq + 8));
+  EXPECT_TRUE(Collect(5).exit);
+}
+
 TEST_F(AgentTest, SessionsRunSideBySide) {
   Exec(10, {"sh", "-c", "sleep 1; echo slow"});
   Exec(11, {"echo", "fast"});

@@ -57,6 +57,27 @@ TEST(Decide, KillOnlyARunningSession) {
   EXPECT_EQ(Decide(frame, 0, None).kind, Kind::kIgnore);
 }
 
+TEST(Decide, APingIsAnsweredWithItsPayloadWhateverTheSessions) {
+  uint8_t payload[] = {1, 2, 3, 4, 5, 6, 7, 8};
+  auto frame = channel::EncodeFrame(FrameType::kPing, 7, payload);
+  for (size_t open : {size_t{0}, kMaxSessions}) {
+    Decision d = Decide(frame, open, [](uint32_t) { return SessionState::kRunning; });
+    EXPECT_EQ(d.kind, Kind::kPong);
+    EXPECT_EQ(d.session, 7u);
+    EXPECT_EQ(d.echo, std::vector<uint8_t>(payload, payload + 8));
+    EXPECT_EQ(d.log, "");
+  }
+  Decision zero = Decide(channel::EncodeFrame(FrameType::kPing, 0, payload), 0, None);
+  EXPECT_EQ(zero.kind, Kind::kIgnore);
+  EXPECT_EQ(zero.log, "ignored a PING with session 0");
+}
+
+TEST(Decide, APongFromNode0IsIgnored) {
+  Decision d = Decide(channel::EncodeFrame(FrameType::kPong, 7), 0, None);
+  EXPECT_EQ(d.kind, Kind::kIgnore);
+  EXPECT_EQ(d.log, "ignored a PONG frame from node0");
+}
+
 TEST(Decide, AnUnreadableFrameThatNamesANewSessionIsAnswered) {
   auto record = Exec(7, {"true"});
   record[4] = 2;  // version 2

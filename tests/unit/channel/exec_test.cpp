@@ -1,6 +1,6 @@
 // node0's exec client against the FakeMintDevice's channel model (a
 // scripted agent answers through the chan hook), a sysfs tree in a temp dir
-// and a clock that only moves when the client sleeps. Every way exec can
+// and a clock that only moves when the client sleeps (channel_fixture.h). Every way exec can
 // end is here, with its exact error text.
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -9,24 +9,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "fake_mint_device.h"
-#include "mint/channel.h"
+#include "channel_fixture.h"
 
 namespace mint::channel {
 namespace {
 
 namespace fs = std::filesystem;
-
-class FakeClock : public Clock {
- public:
-  std::chrono::steady_clock::time_point Now() override { return now_; }
-  void Sleep(std::chrono::microseconds d) override { now_ += d; }
-  std::chrono::steady_clock::duration elapsed() const { return now_ - start_; }
-
- private:
-  std::chrono::steady_clock::time_point start_{};
-  std::chrono::steady_clock::time_point now_{};
-};
 
 class Sink : public OutputSink {
  public:
@@ -43,47 +31,13 @@ ExecRequest Req(std::vector<std::string> argv) {
   return r;
 }
 
-class ExecTest : public ::testing::Test {
+class ExecTest : public ChannelTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "mintexec.XXXXXX").string();
-    root_ = ::mkdtemp(tmpl.data());
-    host_ = sys::OpenHostFs(root_);
-    ASSERT_TRUE(dev_.CreateNode({1, "node1", {CpuId{2}}, -1, ByteSize{64ull << 20}}).ok());
-    dev_.SetState(1, NodeState::kRunning);
-    Attr("state", "running\n");
-    Attr("reason", "\n");
-    Attr("agent", "ready\n");
-    dev_.set_chan_hook([this](uint32_t id, std::span<const uint8_t> record) {
-      dev_.TakeToNode(id);
-      auto f = DecodeFrame(record);
-      ASSERT_TRUE(f.ok()) << f.error().ToString();
-      received_.push_back(f->type);
-      if (agent_) agent_(*f);
-    });
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
-  void Attr(const std::string& name, const std::string& text) {
-    std::string dir = root_ + node_.dir;
-    fs::create_directories(dir);
-    std::ofstream(dir + "/" + name) << text;
-  }
-  void Reply(FrameType type, uint32_t session, std::vector<uint8_t> payload = {}) {
-    dev_.QueueFromNode(1, EncodeFrame(type, session, payload));
-  }
   Result<ExecResult> Run(ExecRequest req) {
     if (req.session == 0) req.session = 42;
     return Exec(dev_, *host_, node_, req, sink_, clock_, timing_);
   }
 
-  std::string root_;
-  std::unique_ptr<sys::HostFs> host_;
-  testing::FakeMintDevice dev_{{PhysRange{PhysAddr{1ull << 32}, ByteSize{1ull << 30}}}, {}};
-  NodeRef node_{1, "node1", "/sys/kernel/mint/nodes/1"};
-  std::function<void(const Frame&)> agent_;
-  std::vector<FrameType> received_;
-  FakeClock clock_;
   ExecTiming timing_;
   Sink sink_;
 };
@@ -203,8 +157,9 @@ TEST_F(ExecTest, NodeHangsMidCommandWithinOneStateCheck) {
 
 TEST_F(ExecTest, NodeDestroyedMidCommand) {
   agent_ = [&](const Frame&) { fs::remove_all(root_ + node_.dir); };
-  EXPECT_EQ(Run(Req({"sleep", "100"})).error().ToString(),
-            "node1: the node was destroyed while the command ran; its outcome is unknown");
+  EXPECT_EQ(
+      Run(Req({"sleep", "100"})).error().ToString(),
+      "node1: the node was destroyed while the command ran; the command's outcome is unknown");
 }
 
 TEST_F(ExecTest, AgentGoesAwayMidCommand) {

@@ -25,7 +25,8 @@ TEST(Frame, HeaderLayout) {
 
 TEST(Frame, RoundTrip) {
   for (auto type : {FrameType::kHello, FrameType::kExec, FrameType::kStdout, FrameType::kStderr,
-                    FrameType::kExit, FrameType::kError, FrameType::kKill}) {
+                    FrameType::kExit, FrameType::kError, FrameType::kKill, FrameType::kPing,
+                    FrameType::kPong}) {
     std::vector<uint8_t> payload(kMaxPayload, 0xab);
     auto f = DecodeFrame(EncodeFrame(type, 7, payload));
     ASSERT_TRUE(f.ok()) << f.error().ToString();
@@ -34,6 +35,8 @@ TEST(Frame, RoundTrip) {
     EXPECT_EQ(f->payload, payload);
   }
   EXPECT_EQ(FrameTypeName(FrameType::kKill), "KILL");
+  EXPECT_EQ(FrameTypeName(FrameType::kPing), "PING");
+  EXPECT_EQ(FrameTypeName(FrameType::kPong), "PONG");
 }
 
 std::string DecodeErr(std::vector<uint8_t> record) {
@@ -52,8 +55,8 @@ TEST(Frame, DecodeRefusals) {
             "channel record: frame version 9, this end speaks 1; use the mintctl and mint-agent "
             "of one build");
   r = EncodeFrame(FrameType::kKill, 1);
-  r[6] = 8;
-  EXPECT_EQ(DecodeErr(r), "channel record: unknown frame type 8");
+  r[6] = 10;
+  EXPECT_EQ(DecodeErr(r), "channel record: unknown frame type 10");
   r[6] = 0;
   EXPECT_EQ(DecodeErr(r), "channel record: unknown frame type 0");
   r = EncodeFrame(FrameType::kStdout, 1, Bytes("abc"));

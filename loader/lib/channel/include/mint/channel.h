@@ -1,14 +1,12 @@
 // mint::channel, node0's side of the message channel: `mintctl exec`'s
-// client logic. It runs one command in a node through the node's mint-agent
-// (frames of mint/channel/frame.h over MINT_NODE_CHAN), streams its output
-// to a sink, and returns its exit status. It owns the rules that keep exec
-// from ever hanging: before anything it checks the node's state and agent
-// in /sys/kernel/mint/nodes/<id>/ (docs/abi.md); while it waits it re-reads
-// them at least every 100 ms and stops with an Error naming the new state
-// and reason when the node crashed, hung, stopped or lost its agent; frames
-// of other sessions (left by a killed mintctl) are ignored; a timeout or a
-// cancel sends KILL and waits a bounded time for the EXIT. Nothing here
-// prints: output goes to the sink, problems come back as Errors.
+// client logic (and `mintctl ping`'s, at the end). It runs one command in a node through the node's
+// mint-agent (frames of mint/channel/frame.h over MINT_NODE_CHAN), streams its output to a sink,
+// and returns its exit status. It owns the rules that keep exec from ever hanging: before anything
+// it checks the node's state and agent in /sys/kernel/mint/nodes/<id>/ (docs/abi.md); while it
+// waits it re-reads them at least every 100 ms and stops with an Error naming the new state and
+// reason when the node crashed, hung, stopped or lost its agent; frames of other sessions (left by
+// a killed mintctl) are ignored; a timeout or a cancel sends KILL and waits a bounded time for the
+// EXIT. Nothing here prints: output goes to the sink, problems come back as Errors.
 #pragma once
 
 #include <atomic>
@@ -79,10 +77,11 @@ struct ExecTiming {
 
 // Checks that the node can take a command now: state "running" and agent
 // "ready". Errors (context: the node's name):
-//  - "<name> is <state> (<reason>); mintctl exec needs a running node"
+//  - "<name> is <state> (<reason>); <verb> needs a running node"
 //  - "<name> has no mint-agent running (nodes/<id>/agent says absent); ..."
 //  - a kernel without nodes/<id>/agent: "this kernel has no message channel ..."
-Result<void> CheckReady(sys::HostFs& fs, const NodeRef& node);
+Result<void> CheckReady(sys::HostFs& fs, const NodeRef& node,
+                        const std::string& verb = "mintctl exec");
 
 // Runs the request. Precondition: the caller holds the node's exec lock.
 // Returns the command's result, or an Error (the command's fate unknown):
@@ -95,5 +94,23 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
 
 // A fresh session id, never 0 (random).
 uint32_t NewSession();
+
+// `mintctl ping`: one PING to the node's mint-agent and its PONG, the
+// channel's round trip with nothing run in the node (docs/agent.md).
+struct PingTiming {
+  std::chrono::milliseconds state_check{100};  // re-read state and agent
+  std::chrono::microseconds idle_poll{100};    // sleep when no record waits
+  std::chrono::milliseconds deadline{5000};    // no PONG this long: give up
+};
+
+// Sends PING `seq` of `session` and waits for its PONG; returns the round
+// trip on `clock`. Precondition: CheckReady passed and the caller holds the
+// node's channel lock. PONGs of other sequence numbers or sessions (left by
+// an earlier, interrupted ping) are skipped. Errors: the node crashed,
+// hung, stopped or lost its agent meanwhile; no PONG within the deadline;
+// a malformed answer of our session; a failed ioctl.
+Result<std::chrono::nanoseconds> Ping(sys::MintDevice& device, sys::HostFs& fs, const NodeRef& node,
+                                      uint32_t session, uint64_t seq, Clock& clock = RealClock(),
+                                      const PingTiming& timing = {});
 
 }  // namespace mint::channel

@@ -31,7 +31,10 @@ enum class FrameType : uint16_t {
   kExit = 5,    // agent -> node0: the command ended (payload: EncodeExit); last frame
   kError = 6,   // agent -> node0: the command could not run (payload: EncodeError); last frame
   kKill = 7,    // node0 -> agent: SIGKILL the session's process group; EXIT follows
+  kPing = 8,    // node0 -> agent: answer PONG at once (payload: any bytes, echoed)
+  kPong = 9,    // agent -> node0: the PING's session and payload, unchanged
 };
+inline constexpr FrameType kLastFrameType = FrameType::kPong;
 std::string_view FrameTypeName(FrameType type);  // "HELLO", "EXEC", ...
 
 // Both ends are x86-64: fields are little-endian, naturally aligned.
