@@ -163,7 +163,7 @@ Result<void> WaitForAgent(sys::HostFs& fs, const NodeStatus& node,
     agent = TrimTrailing(*text);
     if (agent == "ready") return Ok();
     if (clock.Now() >= until) break;
-    clock.Sleep(std::chrono::milliseconds(100));
+    clock.Sleep(std::chrono::milliseconds(50));
   }
   auto ms = deadline.count();
   return MakeError(
