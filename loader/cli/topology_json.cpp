@@ -93,15 +93,18 @@ nlohmann::json MintJson(const MintState& state) {
   for (const auto& n : state.nodes) {
     nlohmann::json devices = nlohmann::json::array();
     for (const auto& d : n.devices) devices.push_back(d.ToString());
-    mint["nodes"].push_back({{"id", n.id},
-                             {"name", n.name},
-                             {"state", NodeStateName(n.state)},
-                             {"cpus", FormatCpuList(n.cpus)},
-                             {"memory", Ranges(n.memory)},
-                             {"devices", devices},
-                             {"heartbeat", n.heartbeat},
-                             {"reason", n.reason},
-                             {"uptime", n.uptime}});
+    mint["nodes"].push_back(
+        {{"id", n.id},
+         {"name", n.name},
+         {"state", NodeStateName(n.state)},
+         {"cpus", FormatCpuList(n.cpus)},
+         {"memory", Ranges(n.memory)},
+         {"devices", devices},
+         {"heartbeat", n.heartbeat},
+         {"heartbeat_age_ms",
+          n.heartbeat_age_ms ? nlohmann::json(*n.heartbeat_age_ms) : nlohmann::json(nullptr)},
+         {"reason", n.reason},
+         {"uptime", n.uptime}});
   }
   return mint;
 }

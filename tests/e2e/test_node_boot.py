@@ -174,7 +174,7 @@ class NodeBootTest(LabTestCase):
         self.assertEqual(self.run_ok("cat /sys/kernel/mint/nodes/1/state").strip(), "running")
         status = self.run_ok("mintctl status")
         self.assertRegex(status, r"(?m)^node1\s+1\s+running\s+%s\s+512 MiB\s+-\s+\d+ "
-                         r"\(alive, \+\d+ in 0\.5 s\)\s+\d+\.\d s\s+ready\s+0\s+-$" % re.escape(cpus))
+                         r"\(alive\)\s+\d+\.\d s\s+ready\s+0\s+-$" % re.escape(cpus))
 
     # (e) ----------------------------------------------------------------------
     def test_4_refusals_leave_node0_as_it_was(self):
@@ -220,8 +220,8 @@ class NodeBootTest(LabTestCase):
         self.heartbeat_advances(1)
         self.heartbeat_advances(2)
         status = self.run_ok("mintctl status")
-        self.assertRegex(status, r"(?m)^node1\s+1\s+running\s+4-5\s.*\(alive,")
-        self.assertRegex(status, r"(?m)^node2\s+2\s+running\s+2-3\s.*\(alive,")
+        self.assertRegex(status, r"(?m)^node1\s+1\s+running\s+4-5\s.*\(alive\)")
+        self.assertRegex(status, r"(?m)^node2\s+2\s+running\s+2-3\s.*\(alive\)")
 
     # (f) ----------------------------------------------------------------------
     def test_6_stop_and_destroy_give_everything_back(self):

@@ -139,7 +139,7 @@ cat /tmp/crash.err
         status = self.run_ok("mintctl status")
         self.assertRegex(status, r"(?m)^node1\s+1\s+crashed\s.*\s-\s+absent\s+0\s+%s$"
                          % re.escape(PANIC_REASON))
-        self.assertRegex(status, r"(?m)^node2\s+2\s+running\s.*\(alive, \+\d+ in 0\.5 s\)")
+        self.assertRegex(status, r"(?m)^node2\s+2\s+running\s.*\(alive\)")
         # The end of node1's console ring (the panic's trace) below the table.
         self.assertRegex(status, r"node1 crashed; the last lines of its console \(mintctl "
                                  r"console node1 has all of it\):\n(  \S.*\n){3,12}")
@@ -201,7 +201,8 @@ cat /tmp/crash.err
                                  "usleep 500000; i=$((i+1)); done" % MINT).split()
             self.assertEqual(states, ["hung"] * 8)
             status = self.run_ok("mintctl status")
-            self.assertRegex(status, r"(?m)^node1\s+1\s+hung\s.*heartbeat stopped on CPU \d+ "
+            self.assertRegex(status, r"(?m)^node1\s+1\s+hung\s.*\(silent \d+\.\d s\)\s.*"
+                                     r"heartbeat stopped on CPU \d+ "
                                      r"\(APIC \d+\)(, CPU \d+ \(APIC \d+\))*$")
             self.assertIn("node2", self.run_ok("mintctl exec node2 -- uname -n"))
             out = self.run_ok("mintctl kill node1")

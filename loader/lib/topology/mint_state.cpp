@@ -1,4 +1,4 @@
-// ReadMintState and ReadHeartbeat (mint/topology.h): the pool and every
+// ReadMintState (mint/topology.h): the pool and every
 // node of /sys/kernel/mint, each file through the parsers of parse.h.
 #include <algorithm>
 
@@ -16,10 +16,6 @@ Result<uint64_t> ReadNumber(sys::HostFs& fs, const std::string& path) {
 }
 
 }  // namespace
-
-Result<uint64_t> ReadHeartbeat(sys::HostFs& fs, uint32_t id) {
-  return ReadNumber(fs, "/sys/kernel/mint/nodes/" + std::to_string(id) + "/heartbeat");
-}
 
 Result<MintState> ReadMintState(sys::HostFs& fs) {
   const std::string dir = "/sys/kernel/mint";
@@ -59,6 +55,17 @@ Result<MintState> ReadMintState(sys::HostFs& fs) {
     MINT_TRY(std::string devices, fs.ReadFile(node_dir + "/devices"));
     MINT_TRY(node.devices, ParseBdfLines(devices, node_dir + "/devices"));
     MINT_TRY(node.heartbeat, ReadNumber(fs, node_dir + "/heartbeat"));
+    // heartbeat_age_ms came with kernel patch 0035 (still ABI 2): optional,
+    // and an empty line unless the node is running or hung.
+    auto age = fs.ReadFile(node_dir + "/heartbeat_age_ms");
+    if (age.ok()) {
+      if (!Trim(*age).empty()) {
+        MINT_TRY(uint64_t ms, ParseNumber(*age, node_dir + "/heartbeat_age_ms"));
+        node.heartbeat_age_ms = ms;
+      }
+    } else if (age.error().code != ErrorCode::kNotFound) {
+      return age.take_error();
+    }
     MINT_TRY(std::string reason, fs.ReadFile(node_dir + "/reason"));
     node.reason = std::string(Trim(reason));
     // uptime came after the first mint kernels (still ABI 1): optional.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -77,12 +78,41 @@ TEST_F(MintHost, StatusSaysWhenARunningNodesHeartbeatIsSilent) {
   WriteFile(root() + "/sys/kernel/mint/nodes/1/reason", "\n");
   WriteFile(root() + "/sys/kernel/mint/nodes/1/uptime", "12.5\n");
   WriteFile(root() + "/sys/kernel/mint/nodes/1/agent", "ready\n");
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/heartbeat_age_ms", "2500\n");
+  auto started = std::chrono::steady_clock::now();
   RunResult r = Mintctl({"--root", root(), "status"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("node2  1   running  1     256 MiB  0000:00:05.0  4242 (silent)  12.5 s  "
-                       "ready  ?       -\n"),
+  EXPECT_NE(r.out.find("node2  1   running  1     256 MiB  0000:00:05.0  4242 (silent 2.5 s)  "
+                       "12.5 s  ready  ?       -\n"),
             std::string::npos)
       << r.out;
+  // The kernel's age is read, not a second sample half a second later.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(400));
+  r = Mintctl({"--root", root(), "status", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["nodes"][0]["heartbeat_age_ms"], 2500);
+  EXPECT_EQ(j["nodes"][0]["heartbeat_alive"], false);
+}
+
+TEST_F(MintHost, StatusSaysARunningNodesHeartbeatIsAlive) {
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/state", "running\n");
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/reason", "\n");
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/heartbeat_age_ms", "0\n");
+  RunResult r = Mintctl({"--root", root(), "status"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(" 4242 (alive) "), std::string::npos) << r.out;
+  r = Mintctl({"--root", root(), "status", "--json"});
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["nodes"][0]["heartbeat_age_ms"], 0);
+  EXPECT_EQ(j["nodes"][0]["heartbeat_alive"], true);
+  // Not running or hung (or an older kernel): the count alone, liveness unknown.
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/heartbeat_age_ms", "\n");
+  r = Mintctl({"--root", root(), "status"});
+  EXPECT_NE(r.out.find(" 4242  "), std::string::npos) << r.out;
+  j = nlohmann::json::parse(Mintctl({"--root", root(), "status", "--json"}).out);
+  EXPECT_TRUE(j["nodes"][0]["heartbeat_age_ms"].is_null());
+  EXPECT_TRUE(j["nodes"][0]["heartbeat_alive"].is_null());
 }
 
 TEST_F(MintHost, StatusJsonHasTheNodes) {

@@ -1338,20 +1338,21 @@ TEST_F(Tree, IpJsonNumbersForNames) {
   EXPECT_EQ(Texts(host->nics[0].routes), std::vector<std::string>{"10.9.0.0/16 table 7"});
 }
 
-// status samples the heartbeat a second time; that read keeps Discover's
-// rules (it used std::stoull, which took "-1" for 2^64-1: "alive").
-TEST_F(Tree, HeartbeatReadAgainByTheSameRules) {
+// heartbeat_age_ms (kernel patch 0035): optional, empty unless the node is
+// running or hung, and a decimal number by Discover's rules otherwise.
+TEST_F(Tree, HeartbeatAge) {
   auto fs = sys::OpenHostFs(root_);
-  auto beat = topology::ReadHeartbeat(*fs, 1);
-  ASSERT_TRUE(beat.ok()) << beat.error().ToString();
-  EXPECT_EQ(*beat, 1234u);
-  Write("/sys/kernel/mint/nodes/1/heartbeat", "-1\n");
-  beat = topology::ReadHeartbeat(*fs, 1);
-  ASSERT_FALSE(beat.ok());
-  EXPECT_EQ(beat.error().context, "/sys/kernel/mint/nodes/1/heartbeat");
-  Write("/sys/kernel/mint/nodes/1/heartbeat", "12abc\n");
-  EXPECT_FALSE(topology::ReadHeartbeat(*fs, 1).ok());
-  EXPECT_EQ(topology::ReadHeartbeat(*fs, 2).error().code, ErrorCode::kNotFound);
+  auto mint = topology::ReadMintState(*fs);
+  ASSERT_TRUE(mint.ok()) << mint.error().ToString();
+  EXPECT_EQ(mint->nodes[0].heartbeat_age_ms, std::nullopt);  // an older kernel: no file
+  Write("/sys/kernel/mint/nodes/1/heartbeat_age_ms", "\n");
+  EXPECT_EQ(topology::ReadMintState(*fs)->nodes[0].heartbeat_age_ms, std::nullopt);
+  Write("/sys/kernel/mint/nodes/1/heartbeat_age_ms", "2500\n");
+  EXPECT_EQ(topology::ReadMintState(*fs)->nodes[0].heartbeat_age_ms, 2500u);
+  Write("/sys/kernel/mint/nodes/1/heartbeat_age_ms", "-1\n");
+  auto bad = topology::ReadMintState(*fs);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().context, "/sys/kernel/mint/nodes/1/heartbeat_age_ms");
 }
 
 TEST_F(Tree, GarbageMintState) {

@@ -390,6 +390,9 @@ struct MintNode {
   uint64_t heartbeat = 0;
   std::string reason;
   std::string uptime;  // seconds since it reached running ("12.3"); empty if not running
+  // ms since node0 last saw the stalest CPU counter move; nullopt unless
+  // running or hung (or on a kernel without nodes/<id>/heartbeat_age_ms).
+  std::optional<uint64_t> heartbeat_age_ms;
 };
 
 // What /sys/kernel/mint says; present == false on a kernel without mint.

@@ -30,10 +30,6 @@ Result<HostTopology> Discover(sys::HostFs& fs, const DiscoverOptions& options);
 // byte of it is the kernel's (names, reasons the node wrote): an unexpected
 // file is an Error naming it, never a crash.
 Result<MintState> ReadMintState(sys::HostFs& fs);
-// nodes/<id>/heartbeat alone, read again by the same rules (status samples
-// it twice to tell a ticking node from a silent one). An Error names the
-// file when it is missing or not a decimal number.
-Result<uint64_t> ReadHeartbeat(sys::HostFs& fs, uint32_t id);
 
 // The exact list of host paths/globs Discover may read; tools/collect-host
 // captures this list. Generated from loader/lib/topology/host-files.list.
