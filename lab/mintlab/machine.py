@@ -397,6 +397,10 @@ class LabMachine:
                                text=True, timeout=120).stdout
         with open(core + ".backtrace", "w") as f:
             f.write(trace)
+        # The core holds TCG's code buffer (about 1 GiB): the backtrace is
+        # what a stripped QEMU's core tells; MINT_LAB_KEEP=1 keeps it too.
+        if not os.environ.get("MINT_LAB_KEEP"):
+            os.remove(core)
         top = re.search(r"^#0\s+(?:0x[0-9a-f]+ in )?([\w.@]+)", trace, re.M)
         frames = [line for line in trace.splitlines() if re.match(r"#\d+ ", line)]
         return (" in %s" % top.group(1).split("@")[0] if top else "",
