@@ -35,12 +35,10 @@ Result<std::vector<NodeStatus>> ListNodes(sys::HostFs& fs) {
   auto ids = fs.ListDir(std::string(kMint) + "/nodes");
   if (!ids.ok()) return out;
   for (const auto& entry : *ids) {
-    // Node ids are 1..MINT_MAX_NODES-1; anything else is not a node.
-    if (entry.empty() || entry.size() > 3 ||
-        !std::all_of(entry.begin(), entry.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      continue;
+    std::optional<uint32_t> id = NodeIdOfEntry(entry);
+    if (!id) continue;  // not a node
     NodeStatus n;
-    n.id = static_cast<uint32_t>(std::stoul(entry));
+    n.id = *id;
     n.dir = std::string(kMint) + "/nodes/" + entry;
     n.name = Attr(fs, n.dir, "name");
     // A node whose state cannot be read or named is left out, so one odd

@@ -211,6 +211,16 @@ Result<NodeState> ParseNodeState(std::string_view text, std::string_view path) {
                        "); install the mintctl built with this kernel");
 }
 
+std::optional<uint32_t> NodeIdOfEntry(std::string_view entry) {
+  if (entry.empty() || entry.size() > 3 || entry.front() == '0') return std::nullopt;
+  uint32_t id = 0;
+  for (char c : entry) {
+    if (c < '0' || c > '9') return std::nullopt;
+    id = id * 10 + static_cast<uint32_t>(c - '0');
+  }
+  return id;
+}
+
 bool NeverStarted(NodeState s) { return s == NodeState::kCreated || s == NodeState::kLoaded; }
 
 bool MayRun(NodeState s) {

@@ -40,8 +40,14 @@ Result<MintState> ReadMintState(sys::HostFs& fs) {
   for (const std::string& id_text : ids) {
     std::string node_dir = dir + "/nodes/" + id_text;
     MintNode node;
-    MINT_TRY(uint64_t id, ParseNumber(id_text, node_dir));
-    node.id = static_cast<uint32_t>(id);
+    // lifecycle::ListNodes skips what is not a node; status names it.
+    std::optional<uint32_t> id = NodeIdOfEntry(id_text);
+    if (!id) {
+      return MakeError(ErrorCode::kIo, node_dir,
+                       "not a node directory: the kernel names them by node id in decimal "
+                       "(1 to 3 digits); this tree is not the mint kernel's own");
+    }
+    node.id = *id;
     MINT_TRY(std::string name, fs.ReadFile(node_dir + "/name"));
     node.name = std::string(Trim(name));
     MINT_TRY(std::string state, fs.ReadFile(node_dir + "/state"));

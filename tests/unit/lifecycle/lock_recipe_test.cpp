@@ -178,6 +178,8 @@ TEST(Nodes, AnOddEntryDoesNotHideTheOthers) {
   root.Node(1, "node1", "hung", "heartbeat stopped on CPU 2 (APIC 2)");
   root.Node(2, "node2", "sleeping");
   root.Write("/sys/kernel/mint/nodes/123456789012345678901/name", "junk\n");
+  root.Write("/sys/kernel/mint/nodes/01/name", "node1-again\n");
+  root.Write("/sys/kernel/mint/nodes/01/state", "running\n");
   auto nodes = lifecycle::ListNodes(root.fs());
   ASSERT_TRUE(nodes.ok()) << nodes.error().ToString();
   ASSERT_EQ(nodes->size(), 1u);

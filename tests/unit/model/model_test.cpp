@@ -89,6 +89,17 @@ TEST(CpuList, RoundTrips) {
   EXPECT_FALSE(ParseCpuList("a").ok());
 }
 
+// The kernel names a node's directory by its id in decimal; nothing else
+// in /sys/kernel/mint/nodes is a node.
+TEST(NodeIdOfEntry, TakesOnlyTheKernelsOwnForm) {
+  EXPECT_EQ(NodeIdOfEntry("1"), 1u);
+  EXPECT_EQ(NodeIdOfEntry("7"), 7u);
+  EXPECT_EQ(NodeIdOfEntry("999"), 999u);
+  for (const char* odd : {"", "0", "01", "007", " 1", "1\n", "1000", "4294967297", "0x1", "-1",
+                          "+1", "a"})
+    EXPECT_EQ(NodeIdOfEntry(odd), std::nullopt) << '"' << odd << '"';
+}
+
 TEST(SourceLoc, NamesFileOrFlag) {
   EXPECT_EQ((SourceLoc{"node1.yaml", 3, 9, ""}).ToString(), "node1.yaml:3:9");
   EXPECT_EQ((SourceLoc{"", 0, 0, "--disk"}).ToString(), "--disk");

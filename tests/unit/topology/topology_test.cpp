@@ -1355,6 +1355,24 @@ TEST_F(Tree, HeartbeatAge) {
   EXPECT_EQ(bad.error().context, "/sys/kernel/mint/nodes/1/heartbeat_age_ms");
 }
 
+// Two directories for one id ("1" and "01", or an id past 2^32 that would
+// wrap to 1) would give status a node that stop and kill never find
+// (lifecycle::ListNodes takes the same rule, model's NodeIdOfEntry).
+TEST_F(Tree, NodeDirectoryThatIsNotANodeId) {
+  auto fs = sys::OpenHostFs(root_);
+  for (const char* odd : {"01", "4294967297", "0"}) {
+    Dir(std::string("/sys/kernel/mint/nodes/") + odd);
+    auto mint = topology::ReadMintState(*fs);
+    ASSERT_FALSE(mint.ok()) << odd;
+    EXPECT_EQ(mint.error().ToString(),
+              std::string("/sys/kernel/mint/nodes/") + odd +
+                  ": not a node directory: the kernel names them by node id in decimal (1 to 3 "
+                  "digits); this tree is not the mint kernel's own");
+    Remove(std::string("/sys/kernel/mint/nodes/") + odd);
+  }
+  EXPECT_TRUE(topology::ReadMintState(*fs).ok());
+}
+
 TEST_F(Tree, GarbageMintState) {
   Write("/sys/kernel/mint/pool", "0x40000000\n");
   EXPECT_EQ(ErrorText(),

@@ -378,6 +378,13 @@ bool MayRun(NodeState state);
 // shows the console's last lines.
 bool WentDown(NodeState state);
 
+// The node id a directory of /sys/kernel/mint/nodes names: the kernel's
+// own decimal form, 1 to 3 digits, no leading zero ("3", not "03" or
+// " 3"); nullopt for any other entry, which is not a node. The one rule
+// every reader of that directory uses, so that two readers never see two
+// different sets of nodes.
+std::optional<uint32_t> NodeIdOfEntry(std::string_view entry);
+
 // A node as /sys/kernel/mint/nodes/<id>/ describes it.
 struct MintNode {
   uint32_t id = 0;
