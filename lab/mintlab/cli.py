@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from . import demo, disks, guest, initramfs, kernel, loader, machine
+from . import bench_programs, demo, disks, guest, initramfs, kernel, loader, machine
 from .common import LabError, CacheLock, cache_dir, log, need_space, need_tool, Stopwatch
 
 
@@ -24,9 +24,11 @@ def do_build(args):
             tools = {"mintctl": None, "mint-agent": None}
         else:
             tools = loader.build(args.loader_build)
-        g = guest.build(jobs=args.jobs)
+        progs = bench_programs.build()
+        g = guest.build(progs, jobs=args.jobs)
         i = initramfs.build(k["bzImage"], tools["mintctl"], tools["mint-agent"],
-                            vmm_layer=g["layer"])
+                            vmm_layer=g["layer"], programs=progs)
+        b = bench_programs.build_layer(i["node0"])
         d = disks.build()
     print("kernel     %s" % k["bzImage"])
     print("vmlinux    %s" % k["vmlinux"])
@@ -36,6 +38,7 @@ def do_build(args):
     print("guest kernel     %s" % g["kernel"])
     print("guest initramfs  %s" % g["initrd"])
     print("vmm layer        %s" % g["layer"])
+    print("bench layer      %s (node0 with it: %s)" % (b["layer"], b["node0"]))
     for name, path in sorted(d.items()):
         print("disk %s   %s" % (name, path))
     print("mintctl    %s" % (tools["mintctl"] or "(not built yet: loader/cli/ missing)"))

@@ -4,7 +4,8 @@
                  mint kernel (kernel/pristine, never written: make O=), no
                  kernel-patches/series, `make tinyconfig` + kvm-per-node/guest.config
                  -> ${MINT_CACHE}/guest-kernel/bzImage (+ config, key)
-  guest initrd   busybox-static + kvm-per-node/guest-init as /init
+  guest initrd   busybox-static + kvm-per-node/guest-init as /init + the
+                 benchmark programs (lab/mintlab/bench_programs.py) in /usr/bin
                  -> <lab dir>/guest-initrd.img (gzip'ed newc cpio)
   VMM layer      an UNCOMPRESSED newc cpio, <lab dir>/vmm-initrd.img, to append
                  to a node's initramfs (the kernel unpacks concatenated
@@ -97,64 +98,22 @@ def _up_to_date(key_path, key, paths):
 
 def build_kernel(jobs=2):
     """Builds (or reuses) the guest kernel; returns kernel_outputs()."""
-    sw = Stopwatch()
-    d = kdir()
-    os.makedirs(d, exist_ok=True)
-    h = hashlib.sha256(KERNEL_RECIPE.encode() + b"\0" + kernel.read_base().encode() + b"\0")
-    h.update(bytes.fromhex(sha256_file(FRAGMENT)))
-    key = h.hexdigest()[:16]
-    out = kernel_outputs()
-    key_path = os.path.join(d, "key")
-    if _up_to_date(key_path, key, out.values()):
-        log("guest kernel %s is up to date (%s)" % (key, sw))
-        return out
-    base = kernel.check_source()
-    for tool, pkg in (("make", "make"), ("gcc", "build-essential"), ("flex", "flex"),
-                      ("bison", "bison"), ("bc", "bc")):
-        need_tool(tool, pkg)
-    need_space(d, 1, "the guest kernel build")
-    pristine = kernel.ensure_pristine(base)
-    if os.path.exists(key_path):
-        os.unlink(key_path)
-    obj = os.path.join(d, "obj")
-    base_path = os.path.join(d, "base")
-    if not os.path.isfile(base_path) or open(base_path).read() != base:
-        # Objects of another source version: start over.
-        shutil.rmtree(obj, ignore_errors=True)
-    os.makedirs(obj, exist_ok=True)
-    write_atomic(base_path, base)
-    make = ["nice", "make", "-s", "-C", pristine, "O=" + obj]
-    run(make + ["tinyconfig"], quiet=True, what="make tinyconfig (guest kernel)")
-    cfg = os.path.join(obj, ".config")
-    try:
-        opts = kernel.parse_fragment(FRAGMENT)
-        kernel.merge_fragment(cfg, opts)
-        run(make + ["olddefconfig"], quiet=True, what="make olddefconfig (guest kernel)")
-        kernel.verify_config(cfg, opts)
-    except LabError as e:
-        raise LabError(str(e).replace("kernel-patches/mint.config", "kvm-per-node/guest.config")
-                       .replace("kernel config:", "guest kernel config:"))
-    log("guest kernel config: all %d options of guest.config are set" % len(opts))
-    log("building the guest kernel (make -j%d bzImage) in %s" % (jobs, obj))
-    run(make + ["-j%d" % jobs, "bzImage"], what="make bzImage (guest kernel)")
-    copy_atomic(os.path.join(obj, "arch/x86/boot/bzImage"), out["bzImage"])
-    copy_atomic(os.path.join(obj, "vmlinux"), out["vmlinux"])
-    copy_atomic(cfg, out["config"])
-    write_atomic(key_path, key + "\n")
-    log("guest kernel %s built in %s" % (key, sw))
-    return out
+    return kernel.build_unpatched(kdir(), KERNEL_RECIPE, FRAGMENT, "guest kernel", jobs=jobs)
 
 
-def build_initrd():
-    """The guest's initramfs: busybox + guest-init."""
+def build_initrd(programs):
+    """The guest's initramfs: busybox + guest-init + programs ({name: path})."""
     out = outputs()["initrd"]
-    key = _key(INITRD_RECIPE, files=[GUEST_INIT], stat_files=["/bin/busybox"])
+    key = _key(INITRD_RECIPE, files=[GUEST_INIT] + [programs[n] for n in sorted(programs)],
+               stat_files=["/bin/busybox"])
     key_path = out + ".key"
     if _up_to_date(key_path, key, [out]):
         return out
     st = Stage(os.path.join(lab_out_dir(), "stage-guest"))
     st.busybox()
     st.copy(GUEST_INIT, "/init", 0o755)
+    for name, path in sorted(programs.items()):
+        st.copy(path, "/usr/bin/" + name, 0o755)
     os.makedirs(st.path("/etc"), exist_ok=True)
     st.pack(out)
     shutil.rmtree(st.root, ignore_errors=True)
@@ -221,13 +180,14 @@ def build_layer(guest_kernel, guest_initrd, uds):
     return out
 
 
-def build(jobs=2):
-    """Guest kernel, guest initramfs and the VMM layer; returns outputs()."""
+def build(programs, jobs=2):
+    """Guest kernel, guest initramfs (with programs, {name: path}) and the
+    VMM layer; returns outputs()."""
     sw = Stopwatch()
     need_tool("cpio", "cpio")
     os.makedirs(lab_out_dir(), exist_ok=True)
     k = build_kernel(jobs)
-    initrd = build_initrd()
+    initrd = build_initrd(programs)
     layer = build_layer(k["bzImage"], initrd, build_uds())
     out = outputs()
     log("guest images ready in %s: %s (%d KiB), %s (%d KiB), %s (%d KiB)" % (

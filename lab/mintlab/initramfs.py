@@ -144,9 +144,11 @@ def concat(out, parts):
     os.replace(tmp, out)
 
 
-def build(kernel_image, mintctl, agent, vmm_layer=None):
+def build(kernel_image, mintctl, agent, vmm_layer=None, programs=None):
     """Builds both images; mintctl/agent/vmm_layer are paths or None
-    (without vmm_layer node0 has no QEMU and no guests, as before)."""
+    (without vmm_layer node0 has no QEMU and no guests, as before);
+    programs ({name: path}, the benchmark programs) go to /usr/bin of both."""
+    programs = programs or {}
     sw = Stopwatch()
     need_tool("cpio", "cpio")
     need_tool("gzip", "gzip")
@@ -161,6 +163,8 @@ def build(kernel_image, mintctl, agent, vmm_layer=None):
         # binary(): debug info stripped (RelWithDebInfo makes it 20 MB, 3 MB
         # without), no libraries (static).
         node.binary(agent, "/usr/sbin/mint-agent")
+    for name, path in sorted(programs.items()):
+        node.copy(path, "/usr/bin/" + name, 0o755)
     node.pack(out["node"])
 
     n0 = Stage(os.path.join(lab_dir(), "stage-node0"))
@@ -180,6 +184,8 @@ def build(kernel_image, mintctl, agent, vmm_layer=None):
     else:
         log("WARNING: mintctl is not built yet (loader/cli/ has no CMakeLists.txt); "
             "node0's initramfs has no mintctl and the e2e tests that need it will FAIL")
+    for name, path in sorted(programs.items()):
+        n0.copy(path, "/usr/bin/" + name, 0o755)
     n0.copy(kernel_image, "/boot/mint/bzImage", 0o644)
     n0.copy(out["node"], "/boot/mint/node-initrd.img", 0o644)
     if vmm_layer is None:

@@ -13,7 +13,12 @@ patch in it and mint.config:
 
 An unchanged key is a no-op; a changed patch recompiles only what the change
 touches, because files whose content is identical to the previous build get
-their previous mtime back and changed ones get a fresh one."""
+their previous mtime back and changed ones get a fresh one.
+
+build_unpatched() builds UNPATCHED Linux from the same pristine tree (make
+O=, the tree is never written): the guest kernel (lab/mintlab/guest.py) and
+the vanilla kernel, the thesis suite's configuration 1 (bench/thesis.py):
+mint.config without the symbols the series adds, in ${MINT_CACHE}/vanilla-kernel."""
 
 import hashlib
 import json
@@ -30,6 +35,7 @@ TARBALL = "/usr/src/linux-source-6.12.tar.xz"
 PACKAGE = "linux-source-6.12"
 # Bump when the build recipe itself changes in a way that must rebuild.
 RECIPE = "mint-kernel-recipe-1"
+VANILLA_RECIPE = "mint-vanilla-kernel-recipe-1"
 
 
 def kdir():
@@ -275,3 +281,77 @@ def build(jobs=2):
     write_atomic(key_path, key + "\n")
     log("kernel %s built in %s" % (key, sw))
     return out
+
+
+def series_symbols():
+    """The Kconfig symbols the series itself adds (`+config X` lines)."""
+    syms = set()
+    for name in read_series():
+        for line in open(os.path.join(PATCHES, name), errors="replace"):
+            m = re.match(r"^\+(?:menu)?config ([A-Za-z0-9_]+)\s*$", line)
+            if m:
+                syms.add("CONFIG_" + m.group(1))
+    return syms
+
+
+def build_unpatched(d, recipe, fragment, what, drop=(), jobs=2):
+    """Builds (or reuses) UNPATCHED Linux (kernel/pristine, no series) with
+    `make tinyconfig` + the fragment's options except the symbols in drop,
+    into cache directory d; returns outputs_in(d). `what` names the kernel
+    in messages ("guest kernel"); errors name the fragment's file."""
+    sw = Stopwatch()
+    os.makedirs(d, exist_ok=True)
+    opts = [(s, v) for s, v in parse_fragment(fragment) if s not in set(drop)]
+    h = hashlib.sha256(recipe.encode() + b"\0" + read_base().encode() + b"\0")
+    h.update(bytes.fromhex(sha256_file(fragment)))
+    h.update(("\0".join(sorted(drop))).encode())
+    key = h.hexdigest()[:16]
+    out = outputs_in(d)
+    key_path = os.path.join(d, "key")
+    if (os.path.isfile(key_path) and open(key_path).read().strip() == key
+            and all(os.path.isfile(p) for p in out.values())):
+        log("%s %s is up to date (%s)" % (what, key, sw))
+        return out
+    base = check_source()
+    for tool, pkg in (("make", "make"), ("gcc", "build-essential"), ("flex", "flex"),
+                      ("bison", "bison"), ("bc", "bc")):
+        need_tool(tool, pkg)
+    need_space(d, 1, "the %s build" % what)
+    pristine = ensure_pristine(base)
+    if os.path.exists(key_path):
+        os.unlink(key_path)
+    obj = os.path.join(d, "obj")
+    base_path = os.path.join(d, "base")
+    if not os.path.isfile(base_path) or open(base_path).read() != base:
+        # Objects of another source version: start over.
+        shutil.rmtree(obj, ignore_errors=True)
+    os.makedirs(obj, exist_ok=True)
+    write_atomic(base_path, base)
+    make = ["nice", "make", "-s", "-C", pristine, "O=" + obj]
+    run(make + ["tinyconfig"], quiet=True, what="make tinyconfig (%s)" % what)
+    cfg = os.path.join(obj, ".config")
+    rel = os.path.relpath(fragment, REPO)
+    try:
+        merge_fragment(cfg, opts)
+        run(make + ["olddefconfig"], quiet=True, what="make olddefconfig (%s)" % what)
+        verify_config(cfg, opts)
+    except LabError as e:
+        raise LabError(str(e).replace("kernel-patches/mint.config", rel)
+                       .replace("kernel config:", "%s config:" % what))
+    log("%s config: all %d options of %s are set" % (what, len(opts), rel))
+    log("building the %s (make -j%d bzImage) in %s" % (what, jobs, obj))
+    run(make + ["-j%d" % jobs, "bzImage"], what="make bzImage (%s)" % what)
+    copy_atomic(os.path.join(obj, "arch/x86/boot/bzImage"), out["bzImage"])
+    copy_atomic(os.path.join(obj, "vmlinux"), out["vmlinux"])
+    copy_atomic(cfg, out["config"])
+    write_atomic(key_path, key + "\n")
+    log("%s %s built in %s" % (what, key, sw))
+    return out
+
+
+def build_vanilla(jobs=2):
+    """The vanilla kernel: the same source and mint.config, without the
+    series (and so without the series' own symbols)."""
+    return build_unpatched(os.path.join(cache_dir(), "vanilla-kernel"), VANILLA_RECIPE,
+                           os.path.join(PATCHES, "mint.config"), "vanilla kernel",
+                           drop=sorted(series_symbols()), jobs=jobs)

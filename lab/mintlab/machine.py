@@ -158,16 +158,18 @@ def node_smoke_argv(workdir, smp=2, mem="512M"):
             "-append", "console=ttyS0 panic=-1 mint_node_name=smoke", "-serial", "mon:stdio"]
 
 
-def default_images():
-    k = kernel.outputs()
-    i = initramfs.outputs()
+def default_images(kernel_image=None, initrd=None):
+    """node0's kernel (the mint kernel unless kernel_image names another:
+    the vanilla kernel of bench/thesis.py), its initramfs (node0's unless
+    initrd names another: bench/rt.py's with the bench layer) and the disks."""
+    k = kernel_image or kernel.outputs()["bzImage"]
+    i = initrd or initramfs.outputs()["node0"]
     d = disks.outputs()
-    missing = [p for p in [k["bzImage"], i["node0"]] + list(d.values())
-               if not os.path.isfile(p)]
+    missing = [p for p in [k, i] + list(d.values()) if not os.path.isfile(p)]
     if missing:
         raise LabError("lab images missing (%s); run lab/mint-lab build first"
                        % ", ".join(missing))
-    return k["bzImage"], i["node0"], d
+    return k, i, d
 
 
 class CommandTimeout(LabError):
@@ -187,8 +189,10 @@ class LabMachine:
     its path printed, when something failed or keep=True."""
 
     def __init__(self, cmdline_extra="", workdir=None, keep=False, echo=None,
-                 boot_timeout=180, argv=None, ready=None):
+                 boot_timeout=180, argv=None, ready=None, kernel_image=None, initrd=None):
         self.cmdline_extra = cmdline_extra
+        self.kernel_image = kernel_image  # node0's kernel; None = the mint kernel
+        self.initrd = initrd  # node0's initramfs; None = the lab's
         self.argv = argv      # another machine (e.g. node_smoke_argv); None = the lab
         self.ready = ready    # regex marking "booted" for such a machine
         self.keep = keep or bool(os.environ.get("MINT_LAB_KEEP"))
@@ -211,7 +215,7 @@ class LabMachine:
         if self.argv is not None:
             argv = self.argv(self.workdir) if callable(self.argv) else list(self.argv)
         else:
-            kimg, initrd, dimgs = default_images()
+            kimg, initrd, dimgs = default_images(self.kernel_image, self.initrd)
             argv = qemu_argv(self.workdir, kimg, initrd, dimgs, self.cmdline_extra)
         with open(os.path.join(self.workdir, "qemu-argv"), "w") as f:
             f.write(" ".join(argv) + "\n")

@@ -1,0 +1,89 @@
+"""PNG plots of the bench suites (Debian's python3-matplotlib, no display:
+the Agg backend). Each function writes its files into the result directory
+and returns [(title, path)] for report.md to embed."""
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+_TITLES = {"io": "I/O: random lseek + read of 4 KiB blocks (L)",
+           "cpu": "CPU: register increments (M)",
+           "mem": "memory: memcpy (N)"}
+
+
+def thesis(summary, configs, workloads, label, khz, out):
+    """The shapes of the thesis's figures 6.1-6.3: per workload, the median
+    execution time of every series measured (configuration and site), one
+    bar per data size, min-max as error bars; label(number, site) names a
+    series."""
+    os.makedirs(out, exist_ok=True)
+    images = []
+    for workload, sizes in workloads:
+        series = []
+        for number, (_, _, sites) in configs.items():
+            for site in sites:
+                if any("%d|%s|%s|%d" % (number, site, workload, s) in summary for s in sizes):
+                    series.append((number, site))
+        if not series:
+            continue
+        fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(series) + 2), 4.5))
+        width = 0.8 / len(sizes)
+        scale = (1.0 / khz) if khz else 1e-6
+        for j, size in enumerate(sizes):
+            xs, ys, lo, hi = [], [], [], []
+            for i, (number, site) in enumerate(series):
+                f = summary.get("%d|%s|%s|%d" % (number, site, workload, size))
+                if not f:
+                    continue
+                xs.append(i + (j - (len(sizes) - 1) / 2) * width)
+                ys.append(f["median"] * scale)
+                lo.append((f["median"] - f["min"]) * scale)
+                hi.append((f["max"] - f["median"]) * scale)
+            ax.bar(xs, ys, width, yerr=[lo, hi], capsize=2,
+                   label="%d KiB" % size if size else None)
+        ax.set_xticks(range(len(series)))
+        ax.set_xticklabels(["(%d)\n%s" % (n, label(n, s).replace(" on ", "\non "))
+                            for n, s in series],
+                           fontsize=7)
+        ax.set_ylabel("ms (TSC)" if khz else "Mcycles (TSC)")
+        ax.set_title(_TITLES[workload])
+        if len(sizes) > 1:
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        path = os.path.join(out, "thesis-%s.png" % workload)
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        images.append((workload, path))
+    return images
+
+
+def rt_histograms(hists, out):
+    """The RT suite's latency histograms: one plot per timer mode, a step
+    line per (partitions, load); cyclictest's 1 us buckets gathered into 40
+    log-spaced bins from 1 us to 100 ms."""
+    os.makedirs(out, exist_ok=True)
+    bins = [10 ** (i / 8.0) for i in range(41)]
+    images = []
+    for mode in sorted({mode for _, mode, _ in hists}):
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for (kind, m, load), buckets in sorted(hists.items()):
+            if m != mode or not buckets:
+                continue
+            xs = sorted(buckets)
+            ax.hist([max(x, 1) for x in xs], bins=bins, weights=[buckets[x] for x in xs],
+                    histtype="step", linewidth=1.5, label="%s, %s" % (kind, load))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("lateness of a 10 ms wake-up (us)")
+        ax.set_ylabel("wake-ups")
+        ax.set_title("cyclictest, %s timer" % mode)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        path = os.path.join(out, "rt-%s.png" % mode)
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        images.append(("latency, %s" % mode, path))
+    return images

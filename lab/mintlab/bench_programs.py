@@ -1,0 +1,106 @@
+"""Builds what the bench suites run in the lab (bench/README.md):
+
+  programs     bench/programs/*.c, each a static binary, so the very same
+               file runs in node0, in every node and in every guest: the
+               initramfs images and the guest's initrd carry it at
+               /usr/bin/<name> (a few KiB each)
+  bench layer  <lab dir>/bench-layer.img, an UNCOMPRESSED newc cpio of the
+               Debian tools the RT suite runs (rt-tests' cyclictest,
+               stress-ng) with their libraries and the dynamic loader: 30 MiB,
+               so it is in no image a test boots. bench/rt.py boots node0
+               from <lab dir>/node0-bench.img, node0's initramfs with the
+               layer appended and the layer itself at
+               /boot/mint/bench-layer.img, which node0 appends to a node's
+               initramfs (mintctl boot --initrd) and to a guest's (mintctl vm
+               start --initrd) in turn.
+
+In the lab's output directory; each keyed by what it is made of (a source
+by content, a host file by path, size and mtime): an unchanged key is not
+built again."""
+
+import hashlib
+import os
+import shutil
+
+from .common import (REPO, LabError, lab_out_dir, log, run, need_tool, write_atomic,
+                     sha256_file, Stopwatch)
+from .initramfs import Stage, concat
+
+SOURCES = {"mint-thesis": os.path.join(REPO, "bench", "programs", "mint-thesis.c"),
+           "mint-rtbench": os.path.join(REPO, "bench", "programs", "mint-rtbench.c")}
+RECIPE = "mint-bench-programs-recipe-1"
+# Debian package -> the programs of it the layer carries
+TOOLS = {"rt-tests": ["/usr/bin/cyclictest"], "stress-ng": ["/usr/bin/stress-ng"]}
+LAYER_RECIPE = "mint-bench-layer-recipe-1"
+
+
+def outputs():
+    d = lab_out_dir()
+    out = {name: os.path.join(d, name) for name in SOURCES}
+    out.update(layer=os.path.join(d, "bench-layer.img"),
+               node0=os.path.join(d, "node0-bench.img"))
+    return out
+
+
+def programs():
+    """{name: path} of the static programs."""
+    return {name: path for name, path in outputs().items() if name in SOURCES}
+
+
+def build():
+    """Compiles every program whose source changed; returns programs()."""
+    gcc = need_tool("gcc", "build-essential")
+    out = programs()
+    os.makedirs(lab_out_dir(), exist_ok=True)
+    for name, src in sorted(SOURCES.items()):
+        key = "%s %s\n" % (RECIPE, sha256_file(src))
+        key_path = out[name] + ".key"
+        if (os.path.isfile(out[name]) and os.path.isfile(key_path)
+                and open(key_path).read() == key):
+            continue
+        run([gcc, "-static", "-O2", "-s", "-Wall", "-Wextra", "-Werror", "-o",
+             out[name] + ".tmp", src], what="compiling %s" % os.path.relpath(src, REPO))
+        os.replace(out[name] + ".tmp", out[name])
+        write_atomic(key_path, key)
+    return out
+
+
+def _key(recipe, paths):
+    h = hashlib.sha256(recipe.encode() + b"\0")
+    for p in paths:
+        st = os.stat(p)
+        h.update(("%s\0%d\0%d\0" % (p, st.st_size, st.st_mtime_ns)).encode())
+    return h.hexdigest()[:16]
+
+
+def build_layer(node0_initrd):
+    """The bench layer and node0's bench initramfs (node0_initrd + the
+    layer + the layer as a file); returns outputs()."""
+    sw = Stopwatch()
+    out = outputs()
+    tools = [p for paths in TOOLS.values() for p in paths]
+    missing = [p for p in tools if not os.path.isfile(p)]
+    if missing:
+        raise LabError("the bench layer needs %s (Debian packages %s); run tools/install-deps "
+                       "(as root)" % (", ".join(missing), ", ".join(sorted(TOOLS))))
+    key = _key(LAYER_RECIPE, tools + [node0_initrd])
+    key_path = out["node0"] + ".key"
+    if (os.path.isfile(key_path) and open(key_path).read().strip() == key
+            and all(os.path.isfile(out[k]) for k in ("layer", "node0"))):
+        return out
+    st = Stage(os.path.join(lab_out_dir(), "stage-bench"), skeleton=False)
+    for p in tools:
+        st.binary(p, p)
+    st.pack(out["layer"], compress=False)
+    shutil.rmtree(st.root, ignore_errors=True)
+    w = Stage(os.path.join(lab_out_dir(), "stage-bench-file"), skeleton=False)
+    w.copy(out["layer"], "/boot/mint/bench-layer.img", 0o644)
+    wrapper = os.path.join(lab_out_dir(), "bench-layer-file.img")
+    w.pack(wrapper, compress=False)
+    shutil.rmtree(w.root, ignore_errors=True)
+    concat(out["node0"], [node0_initrd, out["layer"], wrapper])
+    os.unlink(wrapper)
+    write_atomic(key_path, key + "\n")
+    log("bench layer built in %s: %s (%d KiB)" % (sw, out["layer"],
+                                                  os.path.getsize(out["layer"]) // 1024))
+    return out
