@@ -87,3 +87,90 @@ def rt_histograms(hists, out):
         plt.close(fig)
         images.append(("latency, %s" % mode, path))
     return images
+
+
+def passthrough(summary, setups, loads, mib, out):
+    """The passthrough suite: read time per set-up, one bar per neighbour
+    load, min-max as error bars."""
+    os.makedirs(out, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    width = 0.8 / len(loads)
+    for j, load in enumerate(loads):
+        xs, ys, lo, hi = [], [], [], []
+        for i, setup in enumerate(setups):
+            f = summary.get("%s|%s" % (setup, load))
+            if f:
+                xs.append(i + (j - (len(loads) - 1) / 2) * width)
+                ys.append(f["median"])
+                lo.append(f["median"] - f["min"])
+                hi.append(f["max"] - f["median"])
+        ax.bar(xs, ys, width, yerr=[lo, hi], capsize=2, label="neighbour: %s" % load)
+    ax.set_xticks(range(len(setups)))
+    ax.set_xticklabels(setups)
+    ax.set_ylabel("seconds for %d MiB" % mib)
+    ax.set_title("a disk read beside a busy neighbour")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = os.path.join(out, "passthrough.png")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return [("read time", path)]
+
+
+def heatmap(summary, aggressors, places, out):
+    """The interference matrix: the victim's median slowdown (%) per
+    aggressor (rows) and place (columns); a cell without a figure (the
+    victim lost with its node, or not run) is grey."""
+    os.makedirs(out, exist_ok=True)
+    grid = []
+    for a in aggressors:
+        row = []
+        for p in places:
+            f = summary.get("slowdown|%s|%s" % (a, p))
+            row.append(100 * f["median"] if f else float("nan"))
+        grid.append(row)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    cmap = matplotlib.colormaps["Reds"].copy()
+    cmap.set_bad("lightgrey")
+    finite = [v for r in grid for v in r if v == v]
+    top = max([abs(v) for v in finite] + [1.0])
+    im = ax.imshow(grid, cmap=cmap, vmin=0, vmax=top, aspect="auto")
+    for i, r in enumerate(grid):
+        for j, v in enumerate(r):
+            ax.text(j, i, "-" if v != v else "%+.0f %%" % v, ha="center", va="center",
+                    fontsize=8)
+    ax.set_xticks(range(len(places)))
+    ax.set_xticklabels([p.replace(" on ", "\non ") for p in places], fontsize=8)
+    ax.set_yticks(range(len(aggressors)))
+    ax.set_yticklabels(aggressors)
+    ax.set_title("slowdown of a victim in node1, by aggressor and place")
+    fig.colorbar(im, ax=ax, label="%")
+    fig.tight_layout()
+    path = os.path.join(out, "isolation.png")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return [("interference matrix", path)]
+
+
+def scaling(summary, max_nodes, out):
+    """Node-count scaling: the last node's boot time and the per-node
+    throughput (median, min-max) over the number of nodes."""
+    os.makedirs(out, exist_ok=True)
+    ks = [k for k in range(1, max_nodes + 1) if "boot_s|%d nodes" % k in summary]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 4))
+    for ax, figure, ylabel in ((a1, "boot_s", "boot of the k-th node (s)"),
+                               (a2, "stones_per_s", "stones/s per node")):
+        fs = [summary["%s|%d nodes" % (figure, k)] for k in ks]
+        ax.errorbar(ks, [f["median"] for f in fs],
+                    yerr=[[f["median"] - f["min"] for f in fs],
+                          [f["max"] - f["median"] for f in fs]], marker="o", capsize=3)
+        ax.set_xticks(ks)
+        ax.set_xlabel("nodes booted")
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(bottom=0)
+    fig.suptitle("scaling with the number of nodes")
+    fig.tight_layout()
+    path = os.path.join(out, "scaling.png")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return [("scaling", path)]

@@ -8,7 +8,7 @@ guests on node0, in one lab boot:
   partition; worst and average lateness and the histogram;
 - independence: 1, 2 and 3 partitions running at once the same test, the
   first partition's figure beside its figure alone: CPU throughput
-  (mint-rtbench stones, a Dhrystone-style integer mix), memory (mint-rtbench
+  (mint-bench stones, a Dhrystone-style integer mix), memory (mint-bench
   rewrite, a buffer rewritten with a 4 KiB stride) and network round trips
   (busybox ping: node1 and node2 ping each other over their NICs on the
   lab's switch; a guest pings its QEMU's gateway). Published: deviation
@@ -22,7 +22,7 @@ with a NIC, the lab has two) and guests g1, g2, g3 on node0 (1 vCPU, 384
 MiB, user networking). The memory test rewrites 256 MiB, not the
 published 1 GiB: three guests of 1 GiB do not fit beside node0's 2 GiB.
 
-Clocks: cyclictest's own (CLOCK_MONOTONIC in the partition), mint-rtbench's
+Clocks: cyclictest's own (CLOCK_MONOTONIC in the partition), mint-bench's
 CLOCK_MONOTONIC, ping's."""
 
 import json
@@ -31,7 +31,6 @@ import re
 import shlex
 import statistics
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
@@ -41,6 +40,7 @@ from mintlab.common import LabError  # noqa: E402
 from mintlab.machine import LabMachine  # noqa: E402
 
 import plots  # noqa: E402
+from common import BenchError, at_once, loadavg, node0, wait_guest  # noqa: E402
 
 # Full counts; --quick divides the loops by QUICK.
 CYCLIC_LOOPS = 1000  # 10 s of 10 ms wake-ups
@@ -73,37 +73,14 @@ PUBLISHED = {"stones": (0.0012, "stones/s", True), "rewrite": (0.0057, "pages/s"
              "rtt": (0.0999, "ms", False)}
 
 
-class RtError(Exception):
-    pass
-
-
-def _node0(m, command, timeout=600):
-    status, out = m.run(command, timeout)
-    if status != 0:
-        raise RtError("node0: %r exited %d: %s" % (command, status, out[-400:]))
-    return out
-
-
-def _at_once(m, scripts, timeout):
+def _in(m, scripts, timeout):
     """Runs each (partition, kind, script) at once from node0; returns
     {partition: (exit status, output)}."""
-    lines = []
-    for i, (part, kind, script) in enumerate(scripts):
+    commands = []
+    for part, kind, script in scripts:
         how = dict((p, h) for p, h, _ in PARTITIONS[kind])[part]
-        lines.append("( %s > /tmp/rt.%d 2>&1; echo \"exit: $?\" >> /tmp/rt.%d ) &"
-                     % (how.format(s=shlex.quote(script), t=timeout), i, i))
-    lines.append("wait")
-    for i in range(len(scripts)):
-        lines.append("echo '@@part %d'; cat /tmp/rt.%d" % (i, i))
-    status, out = m.run("\n".join(lines), timeout=timeout + 120)
-    if status != 0:
-        raise RtError("node0's script exited %d: %s" % (status, out[-400:]))
-    res = {}
-    parts = re.split(r"^@@part (\d+)$", out, flags=re.M)
-    for idx, text in zip(parts[1::2], parts[2::2]):
-        ex = re.findall(r"^exit: (\d+)$", text, re.M)
-        res[scripts[int(idx)][0]] = (int(ex[-1]) if ex else -1, text)
-    return res
+        commands.append(how.format(s=shlex.quote(script), t=timeout))
+    return dict(zip([p for p, _, _ in scripts], at_once(m, commands, timeout)))
 
 
 def cyclictest_script(loops, flag, load):
@@ -132,9 +109,9 @@ def parse_cyclictest(text):
 
 def test_script(test, counts, peer):
     if test == "stones":
-        return "mint-rtbench stones %d" % counts["stones"]
+        return "mint-bench stones %d" % counts["stones"]
     if test == "rewrite":
-        return "mint-rtbench rewrite %d %d" % (counts["rewrite_mib"], REWRITE_PASSES)
+        return "mint-bench rewrite %d %d" % (counts["rewrite_mib"], REWRITE_PASSES)
     return "ping -q -c %d -i 0.02 -W 2 %s" % (counts["pings"], peer)
 
 
@@ -144,38 +121,31 @@ def parse_test(test, text):
         m = re.search(r"round-trip min/avg/max = [\d.]+/([\d.]+)/[\d.]+ ms", text)
         loss = re.search(r", (\d+)% packet loss", text)
         return float(m.group(1)) if m and loss and loss.group(1) == "0" else None
-    m = re.search(r"^mint-rtbench: test=%s count=\d+ ns=\d+ per_s=(\d+)$" % test, text, re.M)
+    m = re.search(r"^mint-bench: test=%s count=\d+ ns=\d+ per_s=(\d+)$" % test, text, re.M)
     return int(m.group(1)) if m else None
 
 
-def bring_up(m, quick):
+def bring_up(m):
     """node1..3 and g1..3, every one with the bench layer."""
-    _node0(m, "cat /boot/mint/node-initrd.img /boot/mint/bench-layer.img > /tmp/node-bench.img"
+    node0(m, "cat /boot/mint/node-initrd.img /boot/mint/bench-layer.img > /tmp/node-bench.img"
            " && cat /boot/mint/guest/initrd.img /boot/mint/bench-layer.img > "
            "/tmp/guest-bench.img")
     for name, extra in NODE_BOOT.items():
-        _node0(m, "mintctl boot %s --cores 1 --mem %s --initrd /tmp/node-bench.img %s"
+        node0(m, "mintctl boot %s --cores 1 --mem %s --initrd /tmp/node-bench.img %s"
                % (name, NODE_MEM, extra), 600)
     for g, _, _ in PARTITIONS["guests"]:
-        _node0(m, "mintctl vm start node0 %s --mem %s --net --kernel /boot/mint/guest/bzImage "
+        node0(m, "mintctl vm start node0 %s --mem %s --net --kernel /boot/mint/guest/bzImage "
                "--initrd /tmp/guest-bench.img" % (g, GUEST_MEM), 300)
     for g, _, _ in PARTITIONS["guests"]:
-        deadline = time.monotonic() + 300
-        while True:
-            st, out = m.run("mintctl vm exec node0 %s --timeout 120 -- true" % g, 240)
-            if st == 0:
-                break
-            if time.monotonic() > deadline:
-                raise RtError("guest %s did not answer within 300 s: %s" % (g, out[-300:]))
-            time.sleep(2)
+        wait_guest(m, "node0", g)
     # The peers answer before anything is timed.
     for kind, parts in PARTITIONS.items():
         for part, _, peer in parts:
             if peer:
-                res = _at_once(m, [(part, kind, "i=0; until ping -c 1 -W 1 %s >/dev/null; do "
+                res = _in(m, [(part, kind, "i=0; until ping -c 1 -W 1 %s >/dev/null; do "
                                     "i=$((i+1)); [ $i -ge 60 ] && exit 1; done" % peer)], 300)
                 if res[part][0] != 0:
-                    raise RtError("%s cannot reach %s: %s" % (part, peer, res[part][1][-300:]))
+                    raise BenchError("%s cannot reach %s: %s" % (part, peer, res[part][1][-300:]))
 
 
 def run_timer(m, loops):
@@ -184,11 +154,11 @@ def run_timer(m, loops):
         part = parts[0][0]
         for mode, flag in TIMER_MODES:
             for load_name, load in LOADS:
-                res = _at_once(m, [(part, kind, cyclictest_script(loops, flag, load))],
+                res = _in(m, [(part, kind, cyclictest_script(loops, flag, load))],
                                loops * 10 // 1000 + 600)
                 got = parse_cyclictest(res[part][1])
                 if got is None:
-                    raise RtError("cyclictest in %s (%s, %s) gave no result: %s"
+                    raise BenchError("cyclictest in %s (%s, %s) gave no result: %s"
                                   % (part, mode, load_name, res[part][1][-500:]))
                 hists[(kind, mode, load_name)] = got.pop("buckets")
                 got.update(suite="timer", kind=kind, partition=part, mode=mode,
@@ -209,11 +179,11 @@ def run_independence(m, counts, runs):
                                for p, _, peer in parts[:k] if test != "rtt" or peer]
                     if len(scripts) < k:
                         continue  # a partition without a peer (node3: no NIC)
-                    res = _at_once(m, scripts, 900)
+                    res = _in(m, scripts, 900)
                     for part, (st, text) in res.items():
                         fig = parse_test(test, text) if st == 0 else None
                         if fig is None:
-                            raise RtError("%s in %s (%d at once) gave no figure: %s"
+                            raise BenchError("%s in %s (%d at once) gave no figure: %s"
                                           % (test, part, k, text[-400:]))
                         rows.append({"suite": "independence", "kind": kind, "test": test,
                                      "partitions": k, "partition": part, "run": run,
@@ -324,17 +294,17 @@ def run_suite(args, out):
               "pings": max(5, PINGS // q)}
     loops = max(50, CYCLIC_LOOPS // q)
     meta = {"quick": quick, "cyclictest_loops": loops, "counts": json.dumps(counts),
-            "host_load_start": open("/proc/loadavg").read().split()[0]}
+            "host_load_start": loadavg()}
     try:
         with LabMachine(initrd=bench_programs.outputs()["node0"]) as m:
             meta["lab_boot_s"] = round(m.boot(), 1)
-            bring_up(m, quick)
+            bring_up(m)
             timer_rows, hists = run_timer(m, loops)
             ind_rows = run_independence(m, counts, args.runs)
-            meta["lab_load_end"] = _node0(m, "cat /proc/loadavg").split()[0]
+            meta["lab_load_end"] = node0(m, "cat /proc/loadavg").split()[0]
     except LabError as e:
-        raise RtError(str(e))
-    meta["host_load_end"] = open("/proc/loadavg").read().split()[0]
+        raise BenchError(str(e))
+    meta["host_load_end"] = loadavg()
     rows = timer_rows + ind_rows
     devs = deviations(ind_rows)
     summary = summarize(timer_rows, hists, ind_rows)

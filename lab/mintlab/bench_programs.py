@@ -27,7 +27,7 @@ from .common import (REPO, LabError, lab_out_dir, log, run, need_tool, write_ato
 from .initramfs import Stage, concat
 
 SOURCES = {"mint-thesis": os.path.join(REPO, "bench", "programs", "mint-thesis.c"),
-           "mint-rtbench": os.path.join(REPO, "bench", "programs", "mint-rtbench.c")}
+           "mint-bench": os.path.join(REPO, "bench", "programs", "mint-bench.c")}
 RECIPE = "mint-bench-programs-recipe-1"
 # Debian package -> the programs of it the layer carries
 TOOLS = {"rt-tests": ["/usr/bin/cyclictest"], "stress-ng": ["/usr/bin/stress-ng"]}

@@ -28,7 +28,7 @@ import subprocess
 
 from . import kernel
 from .common import (REPO, LabError, cache_dir, lab_out_dir, log, run, need_tool,
-                     need_space, write_atomic, copy_atomic, sha256_file, Stopwatch)
+                     write_atomic, sha256_file, Stopwatch)
 from .initramfs import Stage
 
 KVM = os.path.join(REPO, "kvm-per-node")

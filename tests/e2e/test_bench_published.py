@@ -1,28 +1,24 @@
-"""The bench suites' smoke runs, so they cannot rot (issue 15), each in its
-own lab boot:
+"""The smoke runs of the bench suites that re-run published experiments
+(issue 15), each in its own lab boot:
 
 - `bench/run thesis --runs 1 --quick` runs the thesis's program in every
   configuration the mint kernel has (2, 3, 5, 6, 7: node0, node1 beside it,
   guests on node0's KVM and on node1's);
 - `bench/run rt --runs 1 --quick` boots node0 with the bench layer, three
   nodes and three guests with it, and runs cyclictest under stress-ng and
-  the independence tests in 1, 2 and 3 partitions at once.
+  the independence tests in 1, 2 and 3 partitions at once;
+- `bench/run passthrough --runs 1 --quick` reads a disk node1 owns and a
+  guest's virtio disk, each beside an idle, computing and reading neighbour.
 
-Each writes its report, its tables and its plots. The figures are not
-judged here (benchmarks are never timed tests); that every series was
-measured and reported is."""
+Each writes its report, its tables and its plots (benchsmoke.py)."""
 
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 import unittest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BENCH = os.path.join(REPO, "bench", "run")
+from benchsmoke import BenchSmokeCase
 
-# configuration -> the series it must have measured
+# thesis: configuration -> the series it must have measured
 MINT_SERIES = {2: ["node0"], 3: ["node0", "node1"], 5: ["guest on node0"],
                6: ["guest on node0", "guest on node1"],
                7: ["guest on node0", "2nd guest on node0"]}
@@ -30,30 +26,7 @@ WORKLOADS = [("io", 256), ("io", 512), ("io", 1024), ("cpu", 0), ("mem", 256), (
              ("mem", 1024)]
 
 
-class BenchSmoke(unittest.TestCase):
-    def setUp(self):
-        self.out = tempfile.mkdtemp(prefix="mint-bench-smoke-")
-
-    def tearDown(self):
-        if not self._outcome.result.wasSuccessful():
-            print("kept %s" % self.out)
-        else:
-            shutil.rmtree(self.out, ignore_errors=True)
-
-    def bench(self, suite):
-        p = subprocess.run([BENCH, suite, "--runs", "1", "--quick", "--no-build",
-                            "--out", self.out], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=1100)
-        text = p.stdout.decode(errors="replace")
-        self.assertEqual(p.returncode, 0, text[-3000:])
-        with open(os.path.join(self.out, "report.md")) as f:
-            return f.read()
-
-    def assertPng(self, name):
-        self.assertIn("(%s)" % name, self.report)
-        with open(os.path.join(self.out, name), "rb") as f:
-            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
-
+class BenchPublishedSmoke(BenchSmokeCase):
     def test_thesis_quick_measures_and_reports_every_configuration(self):
         self.report = self.bench("thesis")
         with open(os.path.join(self.out, "results.json")) as f:
@@ -120,6 +93,20 @@ class BenchSmoke(unittest.TestCase):
                          r"[0-9.e+]+ \| -?[0-9.]+ % \| 0\.12 % \|")
         for mode in ("periodic", "one-shot"):
             self.assertPng("rt-%s.png" % mode)
+
+    def test_passthrough_quick_reads_beside_every_load(self):
+        self.report = self.bench("passthrough")
+        with open(os.path.join(self.out, "results.json")) as f:
+            rows = json.load(f)["rows"]
+        seen = {(r["setup"], r["load"]) for r in rows}
+        for setup in ("passthrough", "shared virtual driver"):
+            for load in ("none", "cpu", "io"):
+                self.assertIn((setup, load), seen)
+        for r in rows:
+            self.assertGreater(r["read_s"], 0, r)
+        self.assertRegex(self.report, r"\| shared virtual driver \| io \| [0-9.]+ \| "
+                         r"[0-9.]+-[0-9.]+ \| [+-][0-9.]+ \| 2\.8 \| ")
+        self.assertPng("passthrough.png")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mint-rtbench: the throughput halves of the RT evaluation (RedHawk on KVM)
- * the RT suite runs in 1, 2 and 3 partitions at once (bench/rt.py); the
- * timer half is rt-tests' cyclictest, the network half busybox's ping.
+ * mint-bench: the workloads of the bench suites other than the thesis's
+ * (bench/rt.py, bench/passthrough.py): the throughput halves of the RT
+ * evaluation (RedHawk on KVM), which the RT suite runs in 1, 2 and 3
+ * partitions at once (the timer half is rt-tests' cyclictest, the network
+ * half busybox's ping), and the passthrough evaluation's device read.
  * Static, so the same binary runs in node0, in nodes and in guests.
  *
  *   stones COUNT        COUNT rounds of a Dhrystone-style integer mix
@@ -11,18 +13,24 @@
  *   rewrite MIB PASSES  rewrite a buffer of MIB MiB with a 4 KiB stride
  *                       (one word per page), PASSES times, after touching it
  *                       once; prints pages per second
+ *   readdev DEV MIB     read MIB MiB from the block device DEV with O_DIRECT
+ *                       (1 MiB reads, from its start again after its last
+ *                       whole MiB);
+ *                       prints MiB per second
  *
  * One line on stdout:
- *   mint-rtbench: test=stones count=N ns=T per_s=R
+ *   mint-bench: test=stones count=N ns=T per_s=R
  * Exit status 0, 2 on a bad argument, 1 when memory is short.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PAGE 4096
 #define MAX_COUNT 1000000000000ULL
@@ -37,7 +45,7 @@ static uint64_t now_ns(void)
 
 static void report(const char *test, unsigned long long count, uint64_t ns)
 {
-	printf("mint-rtbench: test=%s count=%llu ns=%llu per_s=%.0f\n", test, count,
+	printf("mint-bench: test=%s count=%llu ns=%llu per_s=%.0f\n", test, count,
 	       (unsigned long long)ns, ns ? count * 1e9 / (double)ns : 0.0);
 	fflush(stdout);
 }
@@ -99,7 +107,7 @@ static int run_rewrite(unsigned long long mib, unsigned long long passes)
 	uint64_t t0;
 
 	if (!buf) {
-		fprintf(stderr, "mint-rtbench: cannot allocate %llu MiB: %s\n", mib,
+		fprintf(stderr, "mint-bench: cannot allocate %llu MiB: %s\n", mib,
 			strerror(errno));
 		return 1;
 	}
@@ -114,6 +122,47 @@ static int run_rewrite(unsigned long long mib, unsigned long long passes)
 	return 0;
 }
 
+static int run_readdev(const char *dev, unsigned long long mib)
+{
+	const size_t chunk = 1 << 20;
+	unsigned long long done;
+	uint64_t t0;
+	off_t size;
+	void *buf;
+	int fd;
+
+	/* O_DIRECT wants an aligned buffer */
+	if (posix_memalign(&buf, PAGE, chunk)) {
+		fprintf(stderr, "mint-bench: cannot allocate 1 MiB\n");
+		return 1;
+	}
+	fd = open(dev, O_RDONLY | O_DIRECT);
+	if (fd < 0) {
+		fprintf(stderr, "mint-bench: %s: %s\n", dev, strerror(errno));
+		return 1;
+	}
+	size = lseek(fd, 0, SEEK_END);
+	if (size < (off_t)chunk) {
+		fprintf(stderr, "mint-bench: %s holds less than 1 MiB\n", dev);
+		return 1;
+	}
+	t0 = now_ns();
+	for (done = 0; done < mib; done++) {
+		/* whole MiB only: at the last one, from the start again */
+		off_t off = (off_t)(done % (unsigned long long)(size / (off_t)chunk)) * chunk;
+
+		if (pread(fd, buf, chunk, off) != (ssize_t)chunk) {
+			fprintf(stderr, "mint-bench: reading %s at %lld: %s\n", dev, (long long)off,
+				errno ? strerror(errno) : "short read");
+			return 1;
+		}
+	}
+	report("readdev", done, now_ns() - t0);
+	close(fd);
+	free(buf);
+	return 0;
+}
+
 static int number(const char *arg, unsigned long long max, const char *what,
 		  unsigned long long *out)
 {
@@ -122,7 +171,7 @@ static int number(const char *arg, unsigned long long max, const char *what,
 	errno = 0;
 	*out = strtoull(arg, &end, 10);
 	if (errno || end == arg || *end || *out < 1 || *out > max || arg[0] == '-') {
-		fprintf(stderr, "mint-rtbench: %s %s: give a whole number from 1 to %llu\n",
+		fprintf(stderr, "mint-bench: %s %s: give a whole number from 1 to %llu\n",
 			what, arg, max);
 		return -1;
 	}
@@ -144,6 +193,11 @@ int main(int argc, char **argv)
 			return 2;
 		return run_rewrite(a, b);
 	}
-	fprintf(stderr, "usage: mint-rtbench stones COUNT | rewrite MIB PASSES\n");
+	if (argc == 4 && !strcmp(argv[1], "readdev")) {
+		if (number(argv[3], MAX_COUNT, "MIB", &a))
+			return 2;
+		return run_readdev(argv[2], a);
+	}
+	fprintf(stderr, "usage: mint-bench stones COUNT | rewrite MIB PASSES | readdev DEV MIB\n");
 	return 2;
 }

@@ -1,0 +1,105 @@
+"""What the lab suites of bench/ share: their one error, node0's commands,
+a guest's first answer, several commands started at once from node0, and
+scripts left running in a partition (detach, collect, stop): one exec at
+a time reaches a node (its channel) or a guest (its agent), so whatever
+runs beside a measurement must not hold one."""
+
+import re
+import shlex
+import time
+
+
+class BenchError(Exception):
+    """A suite could not measure: the message names what and where."""
+
+
+def node0(m, command, timeout=600):
+    """Runs a shell command in node0; its output, or BenchError."""
+    status, out = m.run(command, timeout)
+    if status != 0:
+        raise BenchError("node0: %r exited %d: %s" % (command, status, out[-400:]))
+    return out
+
+
+def wait_guest(m, node, guest, timeout=300):
+    """Until the guest's agent answers `true` (its boot is done). Few, long
+    tries: a request its host gave up on stays queued in the guest."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, out = m.run("mintctl vm exec %s %s --timeout 120 -- true" % (node, guest), 240)
+        if status == 0:
+            return
+        if time.monotonic() > deadline:
+            raise BenchError("guest %s on %s did not answer within %d s: %s"
+                             % (guest, node, timeout, out[-300:]))
+        time.sleep(2)
+
+
+def at_once(m, commands, timeout):
+    """Starts every node0 command at the same time and waits for all;
+    returns [(exit status, output)] in their order (status -1: none)."""
+    lines = []
+    for i, command in enumerate(commands):
+        lines.append("( %s > /tmp/bench.at.%d 2>&1; echo \"exit: $?\" >> /tmp/bench.at.%d ) &"
+                     % (command, i, i))
+    lines.append("wait")
+    for i in range(len(commands)):
+        lines.append("echo '@@at %d'; cat /tmp/bench.at.%d" % (i, i))
+    out = node0(m, "\n".join(lines), timeout + 120)
+    res = [(-1, "")] * len(commands)
+    parts = re.split(r"^@@at (\d+)$", out, flags=re.M)
+    for idx, text in zip(parts[1::2], parts[2::2]):
+        ex = re.findall(r"^exit: (\d+)$", text, re.M)
+        res[int(idx)] = (int(ex[-1]) if ex else -1, text)
+    return res
+
+
+def loadavg():
+    """The host's 1-minute load average, as /proc/loadavg says it."""
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
+def detach(m, how, script, tag):
+    """Starts `script` in a partition without holding its exec: `how` is
+    how node0 runs `sh -c {s}` there. Its output goes to /tmp/<tag>.out in
+    the partition, `exit: N` last; collect() waits for it. So a node's
+    channel and a guest's agent stay free for other commands meanwhile
+    (stop(), a crash, polls)."""
+    wrapped = ("rm -f /tmp/%s.out /tmp/%s.done; ( ( %s ) > /tmp/%s.out 2>&1; "
+               "echo \"exit: $?\" >> /tmp/%s.out; touch /tmp/%s.done ) "
+               "< /dev/null > /dev/null 2>&1 &" % (tag, tag, script, tag, tag, tag))
+    node0(m, how.format(s=shlex.quote(wrapped)), 300)
+
+
+def collect(m, how, tag, timeout, first_look=1.0):
+    """Waits until the detached script `tag` ended (polls once a second,
+    the first time after first_look seconds); returns (exit status, output)."""
+    time.sleep(first_look)
+    deadline = time.monotonic() + timeout
+    look = how.format(s=shlex.quote("[ -e /tmp/%s.done ] && cat /tmp/%s.out" % (tag, tag)))
+    while True:
+        status, out = m.run(look, 300)
+        if status == 0:
+            ex = re.findall(r"^exit: (\d+)$", out, re.M)
+            return (int(ex[-1]) if ex else -1), out
+        if status != 1:
+            raise BenchError("looking for %s's end: %r exited %d: %s"
+                             % (tag, look, status, out[-300:]))
+        if time.monotonic() > deadline:
+            raise BenchError("%s did not end within %d s" % (tag, timeout))
+        time.sleep(1)
+
+
+def loop_until_stopped(command):
+    """A script that runs `command` again and again until stop() (exit 1
+    at the first failure of the command)."""
+    return ("rm -f /tmp/stop; while [ ! -e /tmp/stop ]; do %s > /dev/null || exit 1; done"
+            % command)
+
+
+def stop(m, how, tag, timeout=600):
+    """Ends the loop_until_stopped() detached as `tag` in that partition
+    and waits for it; returns (exit status, output)."""
+    node0(m, how.format(s=shlex.quote("touch /tmp/stop")), 300)
+    return collect(m, how, tag, timeout, first_look=0)
