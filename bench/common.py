@@ -4,6 +4,8 @@ scripts left running in a partition (detach, collect, stop): one exec at
 a time reaches a node (its channel) or a guest (its agent), so whatever
 runs beside a measurement must not hold one."""
 
+import json
+import os
 import re
 import shlex
 import time
@@ -58,6 +60,18 @@ def loadavg():
     """The host's 1-minute load average, as /proc/loadavg says it."""
     with open("/proc/loadavg") as f:
         return f.read().split()[0]
+
+
+def lab_loadavg(m):
+    """node0's 1-minute load average."""
+    return node0(m, "cat /proc/loadavg").split()[0]
+
+
+def save_json(out, name, obj):
+    """Writes obj as out/name (a suite's own table beside results.json)."""
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, name), "w") as f:
+        json.dump(obj, f, indent=2)
 
 
 def detach(m, how, script, tag):

@@ -27,7 +27,6 @@ aggressor pings the other node (the lab's switch has no third host), so the
 other node's pings land on the victim's node: that cell measures traffic
 aimed at the victim. Clock: the victim's CLOCK_MONOTONIC (mint-thesis' ns)."""
 
-import json
 import os
 import re
 import shlex
@@ -42,8 +41,8 @@ from mintlab.common import LabError  # noqa: E402
 from mintlab.machine import LabMachine  # noqa: E402
 
 import plots  # noqa: E402
-from common import (BenchError, collect, detach, loadavg, loop_until_stopped,  # noqa: E402
-                    node0, stop, wait_guest)
+from common import (BenchError, collect, detach, lab_loadavg, loadavg,  # noqa: E402
+                    loop_until_stopped, node0, save_json, stop, wait_guest)
 import thesis  # noqa: E402
 
 RAMP_S = 2  # an aggressor's loop runs this long before the victim starts
@@ -230,16 +229,13 @@ def run_suite(args, out):
             meta["lab_boot_s"] = round(m.boot(), 1)
             bring_up(m)
             rows = run_matrix(m, program, args.runs, quick)
-            meta["lab_load_end"] = node0(m, "cat /proc/loadavg").split()[0]
+            meta["lab_load_end"] = lab_loadavg(m)
     except LabError as e:
         raise BenchError(str(e))
     meta["host_load_end"] = loadavg()
     summary = summarize(rows)
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "matrix.json"), "w") as f:
-        json.dump({k: v["median"] for k, v in summary.items() if k.startswith("slowdown")},
-                  f, indent=2)
+    save_json(out, "matrix.json",
+              {k: v["median"] for k, v in summary.items() if k.startswith("slowdown")})
     images = plots.heatmap(summary, list(AGGRESSORS), list(PLACES), out)
-    lines = report(summary) + [""] + ["![%s](%s)" % (t, os.path.basename(p))
-                                      for t, p in images]
+    lines = report(summary) + [""] + plots.markdown(images)
     return rows, summary, meta, "\n".join(lines) + "\n", True

@@ -23,7 +23,6 @@ path's cost here is node0's CPU time (QEMU's, its driver's), not a disk's.
 
 Clock: mint-bench's CLOCK_MONOTONIC in the reading partition."""
 
-import json
 import os
 import re
 import shlex
@@ -38,8 +37,8 @@ from mintlab.common import LabError  # noqa: E402
 from mintlab.machine import LabMachine  # noqa: E402
 
 import plots  # noqa: E402
-from common import (BenchError, detach, loadavg, loop_until_stopped, node0, stop,  # noqa: E402
-                    wait_guest)
+from common import (BenchError, detach, lab_loadavg, loadavg, loop_until_stopped,  # noqa: E402
+                    node0, save_json, stop, wait_guest)
 
 READ_MIB = 1024
 QUICK_MIB = 64
@@ -181,16 +180,14 @@ def run_suite(args, out):
                                      "read_mib": mib, "read_s": round(s, 3)})
                         sys.stderr.write("bench passthrough: %s, neighbour %s: %.2f s\n"
                                          % (setup, load, s))
-            meta["lab_load_end"] = node0(m, "cat /proc/loadavg").split()[0]
+            meta["lab_load_end"] = lab_loadavg(m)
     except LabError as e:
         raise BenchError(str(e))
     meta["host_load_end"] = loadavg()
     summary = summarize(rows)
     comps = comparisons(summary, mib)
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "comparisons.json"), "w") as f:
-        json.dump(comps, f, indent=2)
+    save_json(out, "comparisons.json", comps)
     images = plots.passthrough(summary, list(SETUPS), list(LOADS), mib, out)
     lines = report(summary, comps, mib)
-    lines += [""] + ["![%s](%s)" % (t, os.path.basename(p)) for t, p in images]
+    lines += [""] + plots.markdown(images)
     return rows, summary, meta, "\n".join(lines) + "\n", True

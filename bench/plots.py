@@ -9,6 +9,20 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+def markdown(images):
+    """report.md's lines embedding [(title, path)], paths relative to it."""
+    return ["![%s](%s)" % (title, os.path.basename(path)) for title, path in images]
+
+
+def _save(fig, out, name):
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, name)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 _TITLES = {"io": "I/O: random lseek + read of 4 KiB blocks (L)",
            "cpu": "CPU: register increments (M)",
            "mem": "memory: memcpy (N)"}
@@ -19,7 +33,6 @@ def thesis(summary, configs, workloads, label, khz, out):
     execution time of every series measured (configuration and site), one
     bar per data size, min-max as error bars; label(number, site) names a
     series."""
-    os.makedirs(out, exist_ok=True)
     images = []
     for workload, sizes in workloads:
         series = []
@@ -52,11 +65,7 @@ def thesis(summary, configs, workloads, label, khz, out):
         ax.set_title(_TITLES[workload])
         if len(sizes) > 1:
             ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = os.path.join(out, "thesis-%s.png" % workload)
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        images.append((workload, path))
+        images.append((workload, _save(fig, out, "thesis-%s.png" % workload)))
     return images
 
 
@@ -64,7 +73,6 @@ def rt_histograms(hists, out):
     """The RT suite's latency histograms: one plot per timer mode, a step
     line per (partitions, load); cyclictest's 1 us buckets gathered into 40
     log-spaced bins from 1 us to 100 ms."""
-    os.makedirs(out, exist_ok=True)
     bins = [10 ** (i / 8.0) for i in range(41)]
     images = []
     for mode in sorted({mode for _, mode, _ in hists}):
@@ -81,18 +89,13 @@ def rt_histograms(hists, out):
         ax.set_ylabel("wake-ups")
         ax.set_title("cyclictest, %s timer" % mode)
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = os.path.join(out, "rt-%s.png" % mode)
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        images.append(("latency, %s" % mode, path))
+        images.append(("latency, %s" % mode, _save(fig, out, "rt-%s.png" % mode)))
     return images
 
 
 def passthrough(summary, setups, loads, mib, out):
     """The passthrough suite: read time per set-up, one bar per neighbour
     load, min-max as error bars."""
-    os.makedirs(out, exist_ok=True)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     width = 0.8 / len(loads)
     for j, load in enumerate(loads):
@@ -110,18 +113,13 @@ def passthrough(summary, setups, loads, mib, out):
     ax.set_ylabel("seconds for %d MiB" % mib)
     ax.set_title("a disk read beside a busy neighbour")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = os.path.join(out, "passthrough.png")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return [("read time", path)]
+    return [("read time", _save(fig, out, "passthrough.png"))]
 
 
 def heatmap(summary, aggressors, places, out):
     """The interference matrix: the victim's median slowdown (%) per
     aggressor (rows) and place (columns); a cell without a figure (the
     victim lost with its node, or not run) is grey."""
-    os.makedirs(out, exist_ok=True)
     grid = []
     for a in aggressors:
         row = []
@@ -145,17 +143,12 @@ def heatmap(summary, aggressors, places, out):
     ax.set_yticklabels(aggressors)
     ax.set_title("slowdown of a victim in node1, by aggressor and place")
     fig.colorbar(im, ax=ax, label="%")
-    fig.tight_layout()
-    path = os.path.join(out, "isolation.png")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return [("interference matrix", path)]
+    return [("interference matrix", _save(fig, out, "isolation.png"))]
 
 
 def scaling(summary, max_nodes, out):
     """Node-count scaling: the last node's boot time and the per-node
     throughput (median, min-max) over the number of nodes."""
-    os.makedirs(out, exist_ok=True)
     ks = [k for k in range(1, max_nodes + 1) if "boot_s|%d nodes" % k in summary]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 4))
     for ax, figure, ylabel in ((a1, "boot_s", "boot of the k-th node (s)"),
@@ -169,8 +162,4 @@ def scaling(summary, max_nodes, out):
         ax.set_ylabel(ylabel)
         ax.set_ylim(bottom=0)
     fig.suptitle("scaling with the number of nodes")
-    fig.tight_layout()
-    path = os.path.join(out, "scaling.png")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return [("scaling", path)]
+    return [("scaling", _save(fig, out, "scaling.png"))]

@@ -40,7 +40,8 @@ from mintlab.common import LabError  # noqa: E402
 from mintlab.machine import LabMachine  # noqa: E402
 
 import plots  # noqa: E402
-from common import BenchError, at_once, loadavg, node0, wait_guest  # noqa: E402
+from common import (BenchError, at_once, lab_loadavg, loadavg, node0, save_json,  # noqa: E402
+                    wait_guest)
 
 # Full counts; --quick divides the loops by QUICK.
 CYCLIC_LOOPS = 1000  # 10 s of 10 ms wake-ups
@@ -282,7 +283,7 @@ def report(timer_rows, devs, meta, images):
                 d["deviation"] * 100, d["published"] * 100, d["reading"]))
     lines += ["", "node3 has no NIC (the lab has two node NICs), so the nodes' round trips "
               "are measured with 1 and 2 at once only."]
-    lines += ["", "## Plots", ""] + ["![%s](%s)" % (t, os.path.basename(p)) for t, p in images]
+    lines += ["", "## Plots", ""] + plots.markdown(images)
     return "\n".join(lines) + "\n"
 
 
@@ -301,17 +302,14 @@ def run_suite(args, out):
             bring_up(m)
             timer_rows, hists = run_timer(m, loops)
             ind_rows = run_independence(m, counts, args.runs)
-            meta["lab_load_end"] = node0(m, "cat /proc/loadavg").split()[0]
+            meta["lab_load_end"] = lab_loadavg(m)
     except LabError as e:
         raise BenchError(str(e))
     meta["host_load_end"] = loadavg()
     rows = timer_rows + ind_rows
     devs = deviations(ind_rows)
     summary = summarize(timer_rows, hists, ind_rows)
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "deviations.json"), "w") as f:
-        json.dump(devs, f, indent=2)
-    with open(os.path.join(out, "histograms.json"), "w") as f:
-        json.dump({"|".join(k): v for k, v in hists.items()}, f)
+    save_json(out, "deviations.json", devs)
+    save_json(out, "histograms.json", {"|".join(k): v for k, v in hists.items()})
     images = plots.rt_histograms(hists, out)
     return rows, summary, meta, report(timer_rows, devs, meta, images), True

@@ -23,7 +23,7 @@ from mintlab.common import LabError  # noqa: E402
 from mintlab.machine import LabMachine  # noqa: E402
 
 import plots  # noqa: E402
-from common import BenchError, at_once, loadavg, node0  # noqa: E402
+from common import BenchError, at_once, lab_loadavg, loadavg, node0  # noqa: E402
 
 NODES = ["node1", "node2", "node3", "node4"]
 STONES = 20000000
@@ -72,7 +72,7 @@ def run_suite(args, out):
                     sys.stderr.write("bench scaling: run %d, %d nodes up\n" % (run, k))
                 for node in reversed(NODES):
                     node0(m, "mintctl stop %s && mintctl destroy %s" % (node, node), 600)
-            meta["lab_load_end"] = node0(m, "cat /proc/loadavg").split()[0]
+            meta["lab_load_end"] = lab_loadavg(m)
     except LabError as e:
         raise BenchError(str(e))
     meta["host_load_end"] = loadavg()
@@ -98,5 +98,5 @@ def run_suite(args, out):
     images = plots.scaling(summary, len(NODES), out)
     lines += ["", "Under TCG the lab's 6 vCPUs share 2 host cores: past two busy vCPUs each "
               "node gets a share of them, which is the emulator's limit, not mint's."]
-    lines += [""] + ["![%s](%s)" % (t, os.path.basename(p)) for t, p in images]
+    lines += [""] + plots.markdown(images)
     return rows, summary, meta, "\n".join(lines) + "\n", True

@@ -19,7 +19,6 @@ RUNS times, started together from node0; the first start is up to one
 mintctl exec (~0.3 s) ahead of the other, which the sequence's length
 (seconds) makes small."""
 
-import json
 import os
 import re
 import statistics
@@ -35,7 +34,8 @@ from mintlab.common import LabError  # noqa: E402
 from mintlab.machine import LabMachine, host_tsc_khz  # noqa: E402
 
 import plots  # noqa: E402
-from common import BenchError, at_once, loadavg, node0, wait_guest  # noqa: E402
+from common import (BenchError, at_once, lab_loadavg, loadavg, node0, save_json,  # noqa: E402
+                    wait_guest)
 
 # L, M, N of the thesis's program: the lab's TCG runs each timed run in
 # roughly 1 s (a sequence of 7 in ~7 s, long beside the ~0.3 s by which two
@@ -176,7 +176,7 @@ def lab_run(kernel_image, numbers, counts, runs, timeout):
                     start_guest(m, "node1", "g1a")
                 up.add(site)
             rows += run_config(m, number, counts, runs, timeout)
-        meta["load_end"] = node0(m, "cat /proc/loadavg").split()[0]
+        meta["load_end"] = lab_loadavg(m)
     return rows, meta
 
 
@@ -282,8 +282,7 @@ def report(summary, comps, meta, khz, images):
                 r["comparison"], r["workload"], size, r["published"], r["ours"], ms,
                 r["reading"]))
     lines += ["", "## Execution time per configuration (the thesis's figures 6.1-6.3)", ""]
-    for workload, path in images:
-        lines.append("![%s](%s)" % (workload, os.path.basename(path)))
+    lines += plots.markdown(images)
     lines += ["", "Under TCG absolute times mean little: only ratios measured in one run "
               "are quoted. Whether a node really performs like the bare machine, and what "
               "KVM costs with hardware NPT/EPT, needs a real mint host (bench/README.md).",
@@ -315,9 +314,7 @@ def run_suite(args, out):
     meta["host_load_end"] = loadavg()
     summary = summarize(rows)
     comps = comparisons(summary, khz)
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "comparisons.json"), "w") as f:
-        json.dump(comps, f, indent=2)
+    save_json(out, "comparisons.json", comps)
     images = plots.thesis(summary, CONFIGS, WORKLOADS, label, khz, out)
     text = report(summary, comps, meta, khz, images)
     return rows, summary, meta, text, True

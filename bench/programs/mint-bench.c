@@ -32,6 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PROGRAM "mint-bench"
+#include "number.h"
+
 #define PAGE 4096
 #define MAX_COUNT 1000000000000ULL
 
@@ -160,21 +163,6 @@ static int run_readdev(const char *dev, unsigned long long mib)
 	report("readdev", done, now_ns() - t0);
 	close(fd);
 	free(buf);
-	return 0;
-}
-
-static int number(const char *arg, unsigned long long max, const char *what,
-		  unsigned long long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || *out < 1 || *out > max || arg[0] == '-') {
-		fprintf(stderr, "mint-bench: %s %s: give a whole number from 1 to %llu\n",
-			what, arg, max);
-		return -1;
-	}
 	return 0;
 }
 

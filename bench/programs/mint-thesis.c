@@ -33,6 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PROGRAM "mint-thesis"
+#include "number.h"
+
 #define BLOCK 4096
 #define MAX_SIZE_KIB (1024 * 1024)
 #define MAX_COUNT 1000000000000ULL
@@ -168,21 +171,6 @@ static int run_mem(unsigned int size_kib, unsigned long long count, unsigned int
 	report(&s, "mem", size_kib, count, run);
 	free(src);
 	free(dst);
-	return 0;
-}
-
-static int number(const char *arg, unsigned long long max, const char *what,
-		  unsigned long long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || *out < 1 || *out > max || arg[0] == '-') {
-		fprintf(stderr, "mint-thesis: %s %s: give a whole number from 1 to %llu\n",
-			what, arg, max);
-		return -1;
-	}
 	return 0;
 }
 

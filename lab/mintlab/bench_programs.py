@@ -1,6 +1,7 @@
 """Builds what the bench suites run in the lab (bench/README.md):
 
-  programs     bench/programs/*.c, each a static binary, so the very same
+  programs     bench/programs/*.c (and number.h, their argument rule), each
+               a static binary, so the very same
                file runs in node0, in every node and in every guest: the
                initramfs images and the guest's initrd carry it at
                /usr/bin/<name> (a few KiB each)
@@ -28,6 +29,8 @@ from .initramfs import Stage, concat
 
 SOURCES = {"mint-thesis": os.path.join(REPO, "bench", "programs", "mint-thesis.c"),
            "mint-bench": os.path.join(REPO, "bench", "programs", "mint-bench.c")}
+# included by every program (its content enters each program's key)
+HEADERS = [os.path.join(REPO, "bench", "programs", "number.h")]
 RECIPE = "mint-bench-programs-recipe-1"
 # Debian package -> the programs of it the layer carries
 TOOLS = {"rt-tests": ["/usr/bin/cyclictest"], "stress-ng": ["/usr/bin/stress-ng"]}
@@ -53,7 +56,7 @@ def build():
     out = programs()
     os.makedirs(lab_out_dir(), exist_ok=True)
     for name, src in sorted(SOURCES.items()):
-        key = "%s %s\n" % (RECIPE, sha256_file(src))
+        key = "%s %s\n" % (RECIPE, " ".join(sha256_file(p) for p in [src] + HEADERS))
         key_path = out[name] + ".key"
         if (os.path.isfile(out[name]) and os.path.isfile(key_path)
                 and open(key_path).read() == key):
