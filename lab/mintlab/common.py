@@ -113,6 +113,27 @@ def sha256_file(path):
     return h.hexdigest()
 
 
+def build_key(recipe, files=(), stat_files=()):
+    """The key of a build output: a recipe string, `files` by content and
+    `stat_files` (host files) by path, size and mtime."""
+    h = hashlib.sha256(recipe.encode() + b"\0")
+    for p in files:
+        h.update(p.encode() + b"\0" + bytes.fromhex(sha256_file(p)))
+    for p in stat_files:
+        st = os.stat(p)
+        h.update(("%s\0%d\0%d\0" % (p, st.st_size, st.st_mtime_ns)).encode())
+    return h.hexdigest()[:16]
+
+
+def up_to_date(key_path, key, paths):
+    """Whether key_path holds key and every output in paths exists."""
+    try:
+        with open(key_path) as f:
+            return f.read().strip() == key and all(os.path.isfile(p) for p in paths)
+    except OSError:
+        return False
+
+
 def write_atomic(path, data):
     tmp = path + ".tmp"
     with open(tmp, "wb" if isinstance(data, bytes) else "w") as f:

@@ -21,14 +21,13 @@ no-op, so a warm `mint-lab build` spends milliseconds here. Host files
 (QEMU, its libraries, firmware, busybox) enter the key by path, size and
 mtime; the repository's files and the guest kernel by content."""
 
-import hashlib
 import os
 import shutil
 import subprocess
 
 from . import kernel
-from .common import (REPO, LabError, cache_dir, lab_out_dir, log, run, need_tool,
-                     write_atomic, sha256_file, Stopwatch)
+from .common import (REPO, LabError, build_key, cache_dir, lab_out_dir, log, run, need_tool,
+                     up_to_date, write_atomic, Stopwatch)
 from .initramfs import Stage
 
 KVM = os.path.join(REPO, "kvm-per-node")
@@ -78,24 +77,6 @@ def outputs():
             "layer": os.path.join(d, "vmm-initrd.img")}
 
 
-def _key(recipe, files=(), stat_files=()):
-    h = hashlib.sha256(recipe.encode() + b"\0")
-    for p in files:
-        h.update(p.encode() + b"\0" + bytes.fromhex(sha256_file(p)))
-    for p in stat_files:
-        st = os.stat(p)
-        h.update(("%s\0%d\0%d\0" % (p, st.st_size, st.st_mtime_ns)).encode())
-    return h.hexdigest()[:16]
-
-
-def _up_to_date(key_path, key, paths):
-    try:
-        with open(key_path) as f:
-            return f.read().strip() == key and all(os.path.isfile(p) for p in paths)
-    except OSError:
-        return False
-
-
 def build_kernel(jobs=2):
     """Builds (or reuses) the guest kernel; returns kernel_outputs()."""
     return kernel.build_unpatched(kdir(), KERNEL_RECIPE, FRAGMENT, "guest kernel", jobs=jobs)
@@ -104,10 +85,10 @@ def build_kernel(jobs=2):
 def build_initrd(programs):
     """The guest's initramfs: busybox + guest-init + programs ({name: path})."""
     out = outputs()["initrd"]
-    key = _key(INITRD_RECIPE, files=[GUEST_INIT] + [programs[n] for n in sorted(programs)],
+    key = build_key(INITRD_RECIPE, files=[GUEST_INIT] + [programs[n] for n in sorted(programs)],
                stat_files=["/bin/busybox"])
     key_path = out + ".key"
-    if _up_to_date(key_path, key, [out]):
+    if up_to_date(key_path, key, [out]):
         return out
     st = Stage(os.path.join(lab_out_dir(), "stage-guest"))
     st.busybox()
@@ -124,8 +105,8 @@ def build_initrd(programs):
 def build_uds():
     """mint-uds (kvm-per-node/mint-uds.c), static: `nc -U` for the lab."""
     out = os.path.join(lab_out_dir(), "mint-uds")
-    key = _key(LAYER_RECIPE, files=[UDS_SRC])
-    if _up_to_date(out + ".key", key, [out]):
+    key = build_key(LAYER_RECIPE, files=[UDS_SRC])
+    if up_to_date(out + ".key", key, [out]):
         return out
     run([need_tool("gcc", "build-essential"), "-static", "-Os", "-s", "-Wall", "-Wextra",
          "-o", out + ".tmp", UDS_SRC], what="compiling kvm-per-node/mint-uds.c")
@@ -156,10 +137,10 @@ def build_layer(guest_kernel, guest_initrd, uds):
     """The VMM layer (uncompressed cpio, see the module doc)."""
     out = outputs()["layer"]
     host = _layer_host_files()
-    key = _key(LAYER_RECIPE, files=[guest_kernel, guest_initrd, uds, GUEST_EXEC],
+    key = build_key(LAYER_RECIPE, files=[guest_kernel, guest_initrd, uds, GUEST_EXEC],
                stat_files=host)
     key_path = out + ".key"
-    if _up_to_date(key_path, key, [out]):
+    if up_to_date(key_path, key, [out]):
         return out
     # No skeleton: only what the layer adds (the base has the standard dirs).
     st = Stage(os.path.join(lab_out_dir(), "stage-vmm"), skeleton=False)
