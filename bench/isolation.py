@@ -38,9 +38,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 
 from mintlab.common import LabError  # noqa: E402
-from mintlab.machine import LabMachine  # noqa: E402
 
 import plots  # noqa: E402
+from host import machine  # noqa: E402
 from common import (BenchError, collect, detach, lab_loadavg, loadavg,  # noqa: E402
                     loop_until_stopped, node0, save_json, stop, wait_guest)
 import thesis  # noqa: E402
@@ -225,7 +225,7 @@ def run_suite(args, out):
     meta = {"quick": quick, "victim": program,
             "host_load_start": loadavg()}
     try:
-        with LabMachine() as m:
+        with machine(args) as m:
             meta["lab_boot_s"] = round(m.boot(), 1)
             bring_up(m)
             rows = run_matrix(m, program, args.runs, quick)

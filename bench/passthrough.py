@@ -34,9 +34,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 
 from mintlab.common import LabError  # noqa: E402
-from mintlab.machine import LabMachine  # noqa: E402
 
 import plots  # noqa: E402
+from host import machine  # noqa: E402
 from common import (BenchError, detach, lab_loadavg, loadavg, loop_until_stopped,  # noqa: E402
                     node0, save_json, stop, wait_guest)
 
@@ -169,7 +169,7 @@ def run_suite(args, out):
             "host_load_start": loadavg()}
     rows = []
     try:
-        with LabMachine() as m:
+        with machine(args) as m:
             meta["lab_boot_s"] = round(m.boot(), 1)
             bring_up(m)
             for run in range(1, args.runs + 1):

@@ -37,9 +37,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 
 from mintlab import bench_programs  # noqa: E402
 from mintlab.common import LabError  # noqa: E402
-from mintlab.machine import LabMachine  # noqa: E402
 
 import plots  # noqa: E402
+from host import machine  # noqa: E402
 from common import (BenchError, at_once, lab_loadavg, loadavg, node0, save_json,  # noqa: E402
                     wait_guest)
 
@@ -297,7 +297,7 @@ def run_suite(args, out):
     meta = {"quick": quick, "cyclictest_loops": loops, "counts": json.dumps(counts),
             "host_load_start": loadavg()}
     try:
-        with LabMachine(initrd=bench_programs.outputs()["node0"]) as m:
+        with machine(args, initrd=bench_programs.outputs()["node0"]) as m:
             meta["lab_boot_s"] = round(m.boot(), 1)
             bring_up(m)
             timer_rows, hists = run_timer(m, loops)

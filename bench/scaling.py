@@ -20,9 +20,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 
 from mintlab.common import LabError  # noqa: E402
-from mintlab.machine import LabMachine  # noqa: E402
 
 import plots  # noqa: E402
+from host import machine  # noqa: E402
 from common import BenchError, at_once, lab_loadavg, loadavg, node0  # noqa: E402
 
 NODES = ["node1", "node2", "node3", "node4"]
@@ -60,7 +60,7 @@ def run_suite(args, out):
             "host_load_start": loadavg()}
     rows = []
     try:
-        with LabMachine() as m:
+        with machine(args) as m:
             meta["lab_boot_s"] = round(m.boot(), 1)
             for run in range(1, args.runs + 1):
                 for k, node in enumerate(NODES, 1):

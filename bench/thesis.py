@@ -7,7 +7,8 @@ published ones, and the shapes of its figures 6.1-6.3 as PNG plots.
 Two lab boots: the vanilla kernel (the same source and mint.config without
 the series, lab/mintlab/kernel.py build_vanilla) for configurations 1 and 4,
 then the mint kernel for 2, 3, 5, 6 and 7. `--quick` (the smoke run) skips
-the vanilla boot and its kernel build: 1 and 4 are then listed as not run.
+the vanilla boot and its kernel build: 1 and 4 are then listed as not run,
+as with `--host` (a real host runs the kernel it booted: bench/host.py).
 
 Clock: the TSC (rdtsc, as the thesis), read in the partition that runs the
 program; in a guest it is the host's TSC plus KVM's offset, at the same
@@ -31,9 +32,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 
 from mintlab import kernel as lab_kernel  # noqa: E402
 from mintlab.common import LabError  # noqa: E402
-from mintlab.machine import LabMachine, host_tsc_khz  # noqa: E402
+from mintlab.machine import host_tsc_khz  # noqa: E402
 
 import plots  # noqa: E402
+from host import machine  # noqa: E402
 from common import (BenchError, at_once, lab_loadavg, loadavg, node0, save_json,  # noqa: E402
                     wait_guest)
 
@@ -150,11 +152,11 @@ def start_guest(m, node, guest):
     wait_guest(m, node, guest)
 
 
-def lab_run(kernel_image, numbers, counts, runs, timeout):
+def lab_run(args, kernel_image, numbers, counts, runs, timeout):
     """One lab boot: every configuration of `numbers` in turn, each after
     the partitions it needs are up; returns (rows, lab meta)."""
     rows = []
-    with LabMachine(kernel_image=kernel_image) as m:
+    with machine(args, kernel_image=kernel_image) as m:
         boot_s = m.boot()
         meta = {"boot_s": round(boot_s, 1),
                 "node0_kernel": node0(m, "uname -r").strip()}
@@ -210,8 +212,9 @@ def summarize(rows):
     return out
 
 
-def reading(ours, published, a, b, workload, guest, at_once):
-    """One line: agrees, or differs and the likeliest reason in the lab."""
+def reading(ours, published, a, b, workload, guest, at_once, in_lab=True):
+    """One line: agrees, or differs and the likeliest reason in the lab
+    (none is guessed on a real host)."""
     if abs(ours - published) <= AGREE:
         return "agrees"
     overlap = a["min"] <= b["max"] and b["min"] <= a["max"]
@@ -220,18 +223,18 @@ def reading(ours, published, a, b, workload, guest, at_once):
     why = []
     if overlap:
         why.append("the two overlap over the runs, so even 1.00 is not ruled out")
-    if guest and workload == "cpu":
+    if in_lab and guest and workload == "cpu":
         why.append("a guest's exits (its timer's, every interrupt) go through the lab's "
                    "emulated SVM, far dearer than on hardware")
-    elif guest:
+    elif in_lab and guest:
         why.append("under TCG the guest's nested paging is QEMU's software page walk, not "
                    "hardware NPT/EPT, so its %s cost is not the hardware's" % workload)
-    if at_once:
+    if at_once and in_lab:
         why.append("partitions running at once share the lab's 2 host cores")
     return "differs" + (": " + "; ".join(why) if why else "")
 
 
-def comparisons(summary, khz):
+def comparisons(summary, khz, in_lab=True):
     """One row per (comparison, workload, size): ours, published, reading."""
     out = []
     for name, c, s, bc, bs, pub, source in PUBLISHED:
@@ -248,7 +251,8 @@ def comparisons(summary, khz):
                                ms=round(a["median"] / khz, 2) if khz else None,
                                base_ms=round(b["median"] / khz, 2) if khz else None,
                                reading=reading(ratio, pub[workload], a, b, workload,
-                                               "guest" in s and "guest" not in bs, at_once))
+                                               "guest" in s and "guest" not in bs, at_once,
+                                               in_lab))
                 else:
                     missing = [n for n, f in ((c, a), (bc, b)) if not f]
                     row.update(ours=None, reading="not run (configuration%s %s)" % (
@@ -263,8 +267,10 @@ def report(summary, comps, meta, khz, images):
              "| # | configuration | kernel | run here |", "|---|---|---|---|"]
     for number, (k, what, sites) in CONFIGS.items():
         ran = any(key.startswith("%d|" % number) for key in summary)
-        lines.append("| %d | %s | %s | %s |" % (number, what, k, "yes" if ran else
-                                                "no (--quick)" if meta.get("quick") else "no"))
+        why = ("no (--quick)" if meta.get("quick") else
+               "no (--host runs on the kernel this host booted)"
+               if meta.get("where") != "the lab" else "no")
+        lines.append("| %d | %s | %s | %s |" % (number, what, k, "yes" if ran else why))
     lines += ["", "## Published figure, ours, reading", "",
               "Ratio = median TSC cycles of the configuration over its baseline's; "
               "1.00 = as fast. The published figures are the thesis's summary ratios "
@@ -283,37 +289,43 @@ def report(summary, comps, meta, khz, images):
                 r["reading"]))
     lines += ["", "## Execution time per configuration (the thesis's figures 6.1-6.3)", ""]
     lines += plots.markdown(images)
-    lines += ["", "Under TCG absolute times mean little: only ratios measured in one run "
-              "are quoted. Whether a node really performs like the bare machine, and what "
-              "KVM costs with hardware NPT/EPT, needs a real mint host (bench/README.md).",
-              "TSC rate used for milliseconds: %s kHz (the host's)." % (khz or "unknown")]
+    if meta.get("where") == "the lab":
+        lines += ["", "Under TCG absolute times mean little: only ratios measured in one run "
+                  "are quoted. Whether a node really performs like the bare machine, and what "
+                  "KVM costs with hardware NPT/EPT, needs a real mint host (bench/README.md)."]
+    else:
+        lines += ["", "Measured on this host (--host), on the kernel it booted as node0: "
+                  "configurations 1 and 4 need the vanilla kernel booted instead."]
+    lines.append("TSC rate used for milliseconds: %s kHz (the host's)." % (khz or "unknown"))
     return "\n".join(lines) + "\n"
 
 
 def run_suite(args, out):
     """bench/run thesis: returns (rows, summary, meta, report text, ok)."""
     quick = getattr(args, "quick", False)
+    on_host = getattr(args, "host", False)
     counts = {k: max(1, v // QUICK) if quick else v for k, v in COUNTS.items()}
     khz = host_tsc_khz()
     timeout = 3600
     meta = {"counts": "L=%d M=%d N=%d" % (counts["io"], counts["cpu"], counts["mem"]),
-            "quick": quick, "host_tsc_khz": khz,
+            "quick": quick, "where": "this host (--host)" if on_host else "the lab",
+            "host_tsc_khz": khz,
             "host_load_start": loadavg()}
     rows = []
     try:
-        if not quick:
+        if not quick and not on_host:
             vanilla = lab_kernel.build_vanilla()["bzImage"]
-            got, lab = lab_run(vanilla, [1, 4], counts, args.runs, timeout)
+            got, lab = lab_run(args, vanilla, [1, 4], counts, args.runs, timeout)
             rows += got
             meta.update(("vanilla_lab_" + k, v) for k, v in lab.items())
-        got, lab = lab_run(None, [2, 3, 5, 6, 7], counts, args.runs, timeout)
+        got, lab = lab_run(args, None, [2, 3, 5, 6, 7], counts, args.runs, timeout)
         rows += got
         meta.update(("mint_lab_" + k, v) for k, v in lab.items())
     except (LabError, subprocess.CalledProcessError) as e:
         raise BenchError(str(e))
     meta["host_load_end"] = loadavg()
     summary = summarize(rows)
-    comps = comparisons(summary, khz)
+    comps = comparisons(summary, khz, in_lab=not on_host)
     save_json(out, "comparisons.json", comps)
     images = plots.thesis(summary, CONFIGS, WORKLOADS, label, khz, out)
     text = report(summary, comps, meta, khz, images)

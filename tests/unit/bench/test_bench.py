@@ -16,8 +16,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
 sys.path.insert(0, os.path.join(REPO, "bench"))
 sys.path.insert(0, os.path.join(REPO, "lab"))
 
+import host  # noqa: E402
 import rt  # noqa: E402
 import thesis  # noqa: E402
+from common import BenchError  # noqa: E402
 from mintlab import bench_programs  # noqa: E402
 
 
@@ -164,6 +166,42 @@ class Readers(unittest.TestCase):
                and c["workload"] == "cpu"][0]
         self.assertEqual(row["reading"], "not run (configurations 1 and 4)")
         json.dumps(comps)
+
+
+class Host(unittest.TestCase):
+    """--host: this machine as node0 (bench/host.py)."""
+
+    def test_run_is_the_labs_run(self):
+        m = host.HostMachine()
+        self.assertEqual(m.run("echo hi; echo err >&2; exit 3"), (3, "hi\nerr"))
+        self.assertEqual(m.run("kill -9 $$"), (137, ""))
+        with self.assertRaisesRegex(BenchError, r"^command 'sleep 5' ran longer than 1 s$"):
+            m.run("sleep 5", timeout=1)
+
+    def test_preflight_names_what_the_host_lacks(self):
+        with self.assertRaisesRegex(BenchError, r"^bench/run rt --host: this suite uses the "
+                                    r"lab's own disks and NICs .*--host runs: scaling, thesis$"):
+            host.preflight("rt")
+        root = tempfile.mkdtemp(prefix="mint-bench-host-")
+        if os.geteuid() == 0:
+            with self.assertRaisesRegex(BenchError, r"^bench/run --host: %s/sys/kernel/mint/"
+                                        r"abi_version is missing: this host does not run the "
+                                        r"mint kernel" % root):
+                host.preflight("thesis", root=root + "/")
+            os.makedirs(os.path.join(root, "sys/kernel/mint"))
+            with open(os.path.join(root, "sys/kernel/mint/abi_version"), "w") as f:
+                f.write("3\n")
+            old = os.environ["PATH"]
+            os.environ["PATH"] = root
+            try:
+                with self.assertRaisesRegex(BenchError, r"^bench/run --host: mintctl, "
+                                            r"mint-thesis, mint-bench not on PATH; install"):
+                    host.preflight("scaling", root=root + "/")
+            finally:
+                os.environ["PATH"] = old
+        else:
+            with self.assertRaisesRegex(BenchError, r"run it as root$"):
+                host.preflight("thesis", root=root + "/")
 
 
 if __name__ == "__main__":
