@@ -22,16 +22,23 @@ import subprocess
 from common import BenchError
 
 HOST_SUITES = {"thesis", "scaling"}
+_DEVICES = ("this suite uses the lab's own disks and NICs (sdb, sdc, eth0, 10.0.0.x), which a "
+            "real host does not have under those names")
+# why each other lab suite refuses --host
+LAB_ONLY = {"rt": _DEVICES, "passthrough": _DEVICES, "isolation": _DEVICES,
+            "lifecycle": "this suite times the lab machine itself (node0's own boot, read "
+                         "from the lab's console)",
+            "soak": "this suite gives node1 the lab's disk sdb and compares the lab's node0 "
+                    "after every cycle"}
 PROGRAMS = ("mintctl", "mint-thesis", "mint-bench")
 
 
 def preflight(suite, root="/"):
     """Raises BenchError naming the first thing this host lacks."""
     if suite not in HOST_SUITES:
-        raise BenchError("bench/run %s --host: this suite uses the lab's own disks and NICs "
-                         "(sdb, sdc, eth0, 10.0.0.x), which a real host does not have under "
-                         "those names; run it in the lab (without --host). --host runs: %s"
-                         % (suite, ", ".join(sorted(HOST_SUITES))))
+        why = (LAB_ONLY.get(suite) or "this suite runs in the lab only")
+        raise BenchError("bench/run %s --host: %s; run it in the lab (without --host). "
+                         "--host runs: %s" % (suite, why, ", ".join(sorted(HOST_SUITES))))
     if os.geteuid() != 0:
         raise BenchError("bench/run --host boots nodes: run it as root")
     abi = os.path.join(root, "sys/kernel/mint/abi_version")

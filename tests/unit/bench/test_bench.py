@@ -182,6 +182,9 @@ class Host(unittest.TestCase):
         with self.assertRaisesRegex(BenchError, r"^bench/run rt --host: this suite uses the "
                                     r"lab's own disks and NICs .*--host runs: scaling, thesis$"):
             host.preflight("rt")
+        with self.assertRaisesRegex(BenchError, r"^bench/run lifecycle --host: this suite times "
+                                    r"the lab machine itself .*; run it in the lab"):
+            host.preflight("lifecycle")
         root = tempfile.mkdtemp(prefix="mint-bench-host-")
         if os.geteuid() == 0:
             with self.assertRaisesRegex(BenchError, r"^bench/run --host: %s/sys/kernel/mint/"
