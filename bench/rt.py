@@ -144,7 +144,7 @@ def bring_up(m):
         for part, _, peer in parts:
             if peer:
                 res = _in(m, [(part, kind, "i=0; until ping -c 1 -W 1 %s >/dev/null; do "
-                                    "i=$((i+1)); [ $i -ge 60 ] && exit 1; done" % peer)], 300)
+                                     "i=$((i+1)); [ $i -ge 60 ] && exit 1; done" % peer)], 300)
                 if res[part][0] != 0:
                     raise BenchError("%s cannot reach %s: %s" % (part, peer, res[part][1][-300:]))
 
@@ -156,11 +156,11 @@ def run_timer(m, loops):
         for mode, flag in TIMER_MODES:
             for load_name, load in LOADS:
                 res = _in(m, [(part, kind, cyclictest_script(loops, flag, load))],
-                               loops * 10 // 1000 + 600)
+                          loops * 10 // 1000 + 600)
                 got = parse_cyclictest(res[part][1])
                 if got is None:
                     raise BenchError("cyclictest in %s (%s, %s) gave no result: %s"
-                                  % (part, mode, load_name, res[part][1][-500:]))
+                                     % (part, mode, load_name, res[part][1][-500:]))
                 hists[(kind, mode, load_name)] = got.pop("buckets")
                 got.update(suite="timer", kind=kind, partition=part, mode=mode,
                            load=load_name, loops=loops)
@@ -185,7 +185,7 @@ def run_independence(m, counts, runs):
                         fig = parse_test(test, text) if st == 0 else None
                         if fig is None:
                             raise BenchError("%s in %s (%d at once) gave no figure: %s"
-                                          % (test, part, k, text[-400:]))
+                                             % (test, part, k, text[-400:]))
                         rows.append({"suite": "independence", "kind": kind, "test": test,
                                      "partitions": k, "partition": part, "run": run,
                                      "value": fig})
