@@ -33,6 +33,7 @@ class BenchSmokeCase(unittest.TestCase):
                            stderr=subprocess.STDOUT, timeout=1100)
         text = p.stdout.decode(errors="replace")
         self.assertEqual(p.returncode, 0, text[-3000:])
+        self.output = text  # what bench/run printed, its stderr too
         with open(os.path.join(self.out, "report.md")) as f:
             return f.read()
 

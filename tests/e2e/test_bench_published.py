@@ -54,6 +54,9 @@ class BenchPublishedSmoke(BenchSmokeCase):
                 self.assertRegex(c["reading"], r"^(agrees|differs)")
         self.assertIn("| KVM guest on node0 vs node0 | mem | 1024 | 1.20 |", self.report)
         self.assertIn("| 1 | vanilla Linux | vanilla | no (--quick) |", self.report)
+        # Everything it started is stopped and destroyed again (tear_down).
+        self.assertNotIn("tearing down", self.output)
+        self.assertIn("bench thesis: removed g0a, g0b, node1 (and its guest)\n", self.output)
         for workload in ("io", "cpu", "mem"):
             self.assertPng("thesis-%s.png" % workload)
 
