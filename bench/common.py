@@ -4,11 +4,17 @@ scripts left running in a partition (detach, collect, stop): one exec at
 a time reaches a node (its channel) or a guest (its agent), so whatever
 runs beside a measurement must not hold one."""
 
+import contextlib
 import json
 import os
 import re
 import shlex
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "lab"))
+from mintlab.common import LabError  # noqa: E402
 
 
 class BenchError(Exception):
@@ -65,6 +71,35 @@ def loadavg():
 def lab_loadavg(m):
     """node0's 1-minute load average."""
     return node0(m, "cat /proc/loadavg").split()[0]
+
+
+@contextlib.contextmanager
+def lab_session(args, meta, **lab):
+    """One boot of the machine a suite runs on (host.machine: the lab, or
+    this host with --host), yielded booted: meta gets its boot time
+    (lab_boot_s) and, after the suite's work, node0's load (lab_load_end);
+    the lab's own errors become BenchError."""
+    from host import machine
+    try:
+        with machine(args, **lab) as m:
+            meta["lab_boot_s"] = round(m.boot(), 1)
+            yield m
+            meta["lab_load_end"] = lab_loadavg(m)
+    except LabError as e:
+        raise BenchError(str(e))
+
+
+_BENCH_LINE = re.compile(r"^mint-bench: test=(\w+) count=(\d+) ns=(\d+) per_s=(\d+)$", re.M)
+
+
+def bench_line(test, text):
+    """mint-bench's result line for `test` in what a partition printed:
+    {count, ns, per_s}, or None when there is none (anything else in text
+    is ignored)."""
+    for m in _BENCH_LINE.finditer(text):
+        if m.group(1) == test:
+            return {"count": int(m.group(2)), "ns": int(m.group(3)), "per_s": int(m.group(4))}
+    return None
 
 
 def save_json(out, name, obj):

@@ -37,11 +37,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 
-from mintlab.common import LabError  # noqa: E402
 
 import plots  # noqa: E402
-from host import machine  # noqa: E402
-from common import (BenchError, collect, detach, lab_loadavg, loadavg,  # noqa: E402
+from common import (BenchError, collect, detach, lab_session, loadavg,  # noqa: E402
                     loop_until_stopped, node0, save_json, stop, wait_guest)
 import thesis  # noqa: E402
 
@@ -224,14 +222,9 @@ def run_suite(args, out):
     program = thesis.program(counts, 1)
     meta = {"quick": quick, "victim": program,
             "host_load_start": loadavg()}
-    try:
-        with machine(args) as m:
-            meta["lab_boot_s"] = round(m.boot(), 1)
-            bring_up(m)
-            rows = run_matrix(m, program, args.runs, quick)
-            meta["lab_load_end"] = lab_loadavg(m)
-    except LabError as e:
-        raise BenchError(str(e))
+    with lab_session(args, meta) as m:
+        bring_up(m)
+        rows = run_matrix(m, program, args.runs, quick)
     meta["host_load_end"] = loadavg()
     summary = summarize(rows)
     save_json(out, "matrix.json",

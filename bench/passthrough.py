@@ -24,7 +24,6 @@ path's cost here is node0's CPU time (QEMU's, its driver's), not a disk's.
 Clock: mint-bench's CLOCK_MONOTONIC in the reading partition."""
 
 import os
-import re
 import shlex
 import statistics
 import sys
@@ -33,12 +32,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 
-from mintlab.common import LabError  # noqa: E402
 
 import plots  # noqa: E402
-from host import machine  # noqa: E402
-from common import (BenchError, detach, lab_loadavg, loadavg, loop_until_stopped,  # noqa: E402
-                    node0, save_json, stop, wait_guest)
+from common import (BenchError, bench_line, detach, lab_session, loadavg,  # noqa: E402
+                    loop_until_stopped, node0, save_json, stop, wait_guest)
 
 READ_MIB = 1024
 QUICK_MIB = 64
@@ -85,11 +82,11 @@ def read_once(m, setup, load, mib):
         if lstatus != 0:
             raise BenchError("%s: the %s load in the neighbour failed: %s"
                              % (setup, load, ld.strip()[-400:]))
-    got = re.search(r"^mint-bench: test=readdev count=(\d+) ns=(\d+) ", rd, re.M)
-    if status != 0 or not got or int(got.group(1)) != mib:
+    got = bench_line("readdev", rd)
+    if status != 0 or not got or got["count"] != mib:
         raise BenchError("%s, load %s: the read gave no figure (exit %d): %s"
                          % (setup, load, status, rd.strip()[-400:]))
-    return int(got.group(2)) / 1e9
+    return got["ns"] / 1e9
 
 
 def summarize(rows):
@@ -168,21 +165,16 @@ def run_suite(args, out):
     meta = {"quick": quick, "read_mib": mib,
             "host_load_start": loadavg()}
     rows = []
-    try:
-        with machine(args) as m:
-            meta["lab_boot_s"] = round(m.boot(), 1)
-            bring_up(m)
-            for run in range(1, args.runs + 1):
-                for setup in SETUPS:
-                    for load in LOADS:
-                        s = read_once(m, setup, load, mib)
-                        rows.append({"setup": setup, "load": load, "run": run,
-                                     "read_mib": mib, "read_s": round(s, 3)})
-                        sys.stderr.write("bench passthrough: %s, neighbour %s: %.2f s\n"
-                                         % (setup, load, s))
-            meta["lab_load_end"] = lab_loadavg(m)
-    except LabError as e:
-        raise BenchError(str(e))
+    with lab_session(args, meta) as m:
+        bring_up(m)
+        for run in range(1, args.runs + 1):
+            for setup in SETUPS:
+                for load in LOADS:
+                    s = read_once(m, setup, load, mib)
+                    rows.append({"setup": setup, "load": load, "run": run,
+                                 "read_mib": mib, "read_s": round(s, 3)})
+                    sys.stderr.write("bench passthrough: %s, neighbour %s: %.2f s\n"
+                                     % (setup, load, s))
     meta["host_load_end"] = loadavg()
     summary = summarize(rows)
     comps = comparisons(summary, mib)

@@ -36,12 +36,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 
 from mintlab import bench_programs  # noqa: E402
-from mintlab.common import LabError  # noqa: E402
 
 import plots  # noqa: E402
-from host import machine  # noqa: E402
-from common import (BenchError, at_once, lab_loadavg, loadavg, node0, save_json,  # noqa: E402
-                    wait_guest)
+from common import (BenchError, at_once, bench_line, lab_session, loadavg, node0,  # noqa: E402
+                    save_json, wait_guest)
 
 # Full counts; --quick divides the loops by QUICK.
 CYCLIC_LOOPS = 1000  # 10 s of 10 ms wake-ups
@@ -122,8 +120,8 @@ def parse_test(test, text):
         m = re.search(r"round-trip min/avg/max = [\d.]+/([\d.]+)/[\d.]+ ms", text)
         loss = re.search(r", (\d+)% packet loss", text)
         return float(m.group(1)) if m and loss and loss.group(1) == "0" else None
-    m = re.search(r"^mint-bench: test=%s count=\d+ ns=\d+ per_s=(\d+)$" % test, text, re.M)
-    return int(m.group(1)) if m else None
+    line = bench_line(test, text)
+    return line["per_s"] if line else None
 
 
 def bring_up(m):
@@ -296,15 +294,10 @@ def run_suite(args, out):
     loops = max(50, CYCLIC_LOOPS // q)
     meta = {"quick": quick, "cyclictest_loops": loops, "counts": json.dumps(counts),
             "host_load_start": loadavg()}
-    try:
-        with machine(args, initrd=bench_programs.outputs()["node0"]) as m:
-            meta["lab_boot_s"] = round(m.boot(), 1)
-            bring_up(m)
-            timer_rows, hists = run_timer(m, loops)
-            ind_rows = run_independence(m, counts, args.runs)
-            meta["lab_load_end"] = lab_loadavg(m)
-    except LabError as e:
-        raise BenchError(str(e))
+    with lab_session(args, meta, initrd=bench_programs.outputs()["node0"]) as m:
+        bring_up(m)
+        timer_rows, hists = run_timer(m, loops)
+        ind_rows = run_independence(m, counts, args.runs)
     meta["host_load_end"] = loadavg()
     rows = timer_rows + ind_rows
     devs = deviations(ind_rows)

@@ -19,11 +19,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 
-from mintlab.common import LabError  # noqa: E402
 
 import plots  # noqa: E402
-from host import machine  # noqa: E402
-from common import BenchError, at_once, lab_loadavg, loadavg, node0  # noqa: E402
+from common import BenchError, at_once, bench_line, lab_session, loadavg, node0  # noqa: E402
 
 NODES = ["node1", "node2", "node3", "node4"]
 STONES = 20000000
@@ -44,11 +42,11 @@ def throughput(m, nodes, stones):
     results = at_once(m, ["mintctl exec %s -- mint-bench stones %d" % (n, stones)
                           for n in nodes], 1800)
     for n, (status, text) in zip(nodes, results):
-        f = re.search(r"^mint-bench: test=stones count=\d+ ns=\d+ per_s=(\d+)$", text, re.M)
-        if status != 0 or not f:
+        line = bench_line("stones", text)
+        if status != 0 or not line:
             raise BenchError("stones in %s (%d nodes busy) gave no figure: %s"
                              % (n, len(nodes), text.strip()[-300:]))
-        got[n] = int(f.group(1))
+        got[n] = line["per_s"]
     return got
 
 
@@ -59,22 +57,17 @@ def run_suite(args, out):
     meta = {"quick": quick, "stones": stones,
             "host_load_start": loadavg()}
     rows = []
-    try:
-        with machine(args) as m:
-            meta["lab_boot_s"] = round(m.boot(), 1)
-            for run in range(1, args.runs + 1):
-                for k, node in enumerate(NODES, 1):
-                    rows.append({"figure": "boot_s", "nodes": k, "node": node, "run": run,
-                                 "value": round(boot_seconds(m, node), 2)})
-                    for n, v in throughput(m, NODES[:k], stones).items():
-                        rows.append({"figure": "stones_per_s", "nodes": k, "node": n,
-                                     "run": run, "value": v})
-                    sys.stderr.write("bench scaling: run %d, %d nodes up\n" % (run, k))
-                for node in reversed(NODES):
-                    node0(m, "mintctl stop %s && mintctl destroy %s" % (node, node), 600)
-            meta["lab_load_end"] = lab_loadavg(m)
-    except LabError as e:
-        raise BenchError(str(e))
+    with lab_session(args, meta) as m:
+        for run in range(1, args.runs + 1):
+            for k, node in enumerate(NODES, 1):
+                rows.append({"figure": "boot_s", "nodes": k, "node": node, "run": run,
+                             "value": round(boot_seconds(m, node), 2)})
+                for n, v in throughput(m, NODES[:k], stones).items():
+                    rows.append({"figure": "stones_per_s", "nodes": k, "node": n,
+                                 "run": run, "value": v})
+                sys.stderr.write("bench scaling: run %d, %d nodes up\n" % (run, k))
+            for node in reversed(NODES):
+                node0(m, "mintctl stop %s && mintctl destroy %s" % (node, node), 600)
     meta["host_load_end"] = loadavg()
     summary = {}
     for figure in ("boot_s", "stones_per_s"):
