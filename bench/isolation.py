@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 
 import plots  # noqa: E402
 from common import (BenchError, collect, detach, lab_session, loadavg,  # noqa: E402
-                    loop_until_stopped, node0, save_json, stop, wait_guest)
+                    loop_until_stopped, node0, save_json, start_guest, stop)
 import thesis  # noqa: E402
 
 RAMP_S = 2  # an aggressor's loop runs this long before the victim starts
@@ -67,10 +67,8 @@ AGGRESSORS = {
 
 
 def _start_guest(m, guest):
-    node = GUESTS[guest]
-    node0(m, "mintctl vm start %s %s --mem 256M --net --disk /tmp/%s.img --disk-size 64M"
-           % (node, guest, guest), 300)
-    wait_guest(m, node, guest)
+    start_guest(m, GUESTS[guest], guest, "--mem 256M --net --disk /tmp/%s.img --disk-size 64M"
+                % guest)
 
 
 def _start_node(m, node):

@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 
 import plots  # noqa: E402
 from common import (BenchError, bench_line, detach, lab_session, loadavg,  # noqa: E402
-                    loop_until_stopped, node0, save_json, stop, wait_guest)
+                    loop_until_stopped, node0, save_json, start_guest, stop)
 
 READ_MIB = 1024
 QUICK_MIB = 64
@@ -59,9 +59,7 @@ def bring_up(m):
     node0(m, "mintctl boot node1 --cores 1 --mem 512M --disk sdb", 600)
     node0(m, "mintctl boot node2 --cores 1 --mem 512M --disk sdc", 600)
     for guest, disk in (("gr", "/dev/sdd"), ("gn", "/dev/sda")):
-        node0(m, "mintctl vm start node0 %s --mem 256M --disk %s" % (guest, disk), 300)
-    for guest in ("gr", "gn"):
-        wait_guest(m, "node0", guest)
+        start_guest(m, "node0", guest, "--mem 256M --disk %s" % disk)
     # One read each, not timed: the first pass also fills QEMU's and the
     # host's caches, which the timed ones then find warm.
     for setup in SETUPS:

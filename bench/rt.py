@@ -39,7 +39,7 @@ from mintlab import bench_programs  # noqa: E402
 
 import plots  # noqa: E402
 from common import (BenchError, at_once, bench_line, lab_session, loadavg, node0,  # noqa: E402
-                    save_json, wait_guest)
+                    save_json, start_guest)
 
 # Full counts; --quick divides the loops by QUICK.
 CYCLIC_LOOPS = 1000  # 10 s of 10 ms wake-ups
@@ -133,10 +133,8 @@ def bring_up(m):
         node0(m, "mintctl boot %s --cores 1 --mem %s --initrd /tmp/node-bench.img %s"
                % (name, NODE_MEM, extra), 600)
     for g, _, _ in PARTITIONS["guests"]:
-        node0(m, "mintctl vm start node0 %s --mem %s --net --kernel /boot/mint/guest/bzImage "
-               "--initrd /tmp/guest-bench.img" % (g, GUEST_MEM), 300)
-    for g, _, _ in PARTITIONS["guests"]:
-        wait_guest(m, "node0", g)
+        start_guest(m, "node0", g, "--mem %s --net --kernel /boot/mint/guest/bzImage "
+                    "--initrd /tmp/guest-bench.img" % GUEST_MEM)
     # The peers answer before anything is timed.
     for kind, parts in PARTITIONS.items():
         for part, _, peer in parts:

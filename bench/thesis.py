@@ -35,9 +35,8 @@ from mintlab.common import LabError  # noqa: E402
 from mintlab.machine import host_tsc_khz  # noqa: E402
 
 import plots  # noqa: E402
-from host import machine  # noqa: E402
-from common import (BenchError, at_once, lab_loadavg, loadavg, node0, save_json,  # noqa: E402
-                    wait_guest)
+from common import (BenchError, at_once, lab_session, loadavg, node0, save_json,  # noqa: E402
+                    start_guest)
 
 # L, M, N of the thesis's program: the lab's TCG runs each timed run in
 # roughly 1 s (a sequence of 7 in ~7 s, long beside the ~0.3 s by which two
@@ -147,19 +146,13 @@ def run_config(m, number, counts, runs, timeout):
     return rows
 
 
-def start_guest(m, node, guest):
-    node0(m, "mintctl vm start %s %s --mem %s" % (node, guest, GUEST_MEM), 300)
-    wait_guest(m, node, guest)
-
-
 def lab_run(args, kernel_image, numbers, counts, runs, timeout):
     """One lab boot: every configuration of `numbers` in turn, each after
     the partitions it needs are up; returns (rows, lab meta)."""
     rows = []
-    with machine(args, kernel_image=kernel_image) as m:
-        boot_s = m.boot()
-        meta = {"boot_s": round(boot_s, 1),
-                "node0_kernel": node0(m, "uname -r").strip()}
+    meta = {}
+    with lab_session(args, meta, kernel_image=kernel_image) as m:
+        meta["node0_kernel"] = node0(m, "uname -r").strip()
         up = set()
         try:
             for number in numbers:
@@ -169,17 +162,16 @@ def lab_run(args, kernel_image, numbers, counts, runs, timeout):
                     if site == "node1":
                         node0(m, "mintctl boot node1 %s" % NODE, 600)
                     elif site == "guest on node0":
-                        start_guest(m, "node0", "g0a")
+                        start_guest(m, "node0", "g0a", "--mem %s" % GUEST_MEM)
                     elif site == "2nd guest on node0":
-                        start_guest(m, "node0", "g0b")
+                        start_guest(m, "node0", "g0b", "--mem %s" % GUEST_MEM)
                     elif site == "guest on node1":
                         if "node1" not in up:
                             node0(m, "mintctl boot node1 %s" % NODE, 600)
                             up.add("node1")
-                        start_guest(m, "node1", "g1a")
+                        start_guest(m, "node1", "g1a", "--mem %s" % GUEST_MEM)
                     up.add(site)
                 rows += run_config(m, number, counts, runs, timeout)
-            meta["load_end"] = lab_loadavg(m)
         finally:
             tear_down(m, up)
     return rows, meta
@@ -190,7 +182,7 @@ def tear_down(m, up):
     with it), so a real host (--host) is left as it was; a failure is said
     on stderr and does not hide the suite's own error."""
     steps = [(g, "mintctl vm stop node0 %s && mintctl vm rm node0 %s" % (g, g))
-             for site, g in (("guest on node0", "g0a"), ("2nd guest on node0", "g0b"))
+             for site, g in (("guest on node0", "g0a", "--mem %s" % GUEST_MEM), ("2nd guest on node0", "g0b", "--mem %s" % GUEST_MEM))
              if site in up]
     if "node1" in up:
         steps.append(("node1 (and its guest)", "mintctl stop node1 && mintctl destroy node1"))

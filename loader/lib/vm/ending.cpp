@@ -7,8 +7,8 @@
 // poweroff and reset it was, QEMU's status does not say: a Linux guest's
 // kernel says it last on the console ("reboot: Power down", "reboot:
 // Restarting system"); a reset without either line (a triple fault, a
-// firmware reset) is told as such, still "stopped" since a guest that is
-// not Linux may power off without a word.
+// firmware reset) is told as such with the console's last line, still
+// "stopped" since a guest that is not Linux may power off without a word.
 #include "ending.h"
 
 #include <string.h>
@@ -51,8 +51,18 @@ End DescribeEnd(int wait_status, bool killed, bool stopped, std::string_view qem
       return {"stopped", "powered off by itself"};
     if (console_tail.rfind("reboot: Restarting system") != std::string_view::npos)
       return {"stopped", "rebooted itself (-no-reboot ends QEMU)"};
+    // Where the guest was when it went: its console's last line, so that
+    // a reset during boot says how far the boot had come.
+    std::string_view tail = console_tail;
+    while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.remove_suffix(1);
+    std::string_view last = tail.substr(tail.rfind('\n') == std::string_view::npos
+                                            ? 0
+                                            : tail.rfind('\n') + 1);
     return {"stopped",
-            "ended by itself, its console silent (a poweroff, or a reset such as a triple fault)"};
+            Printable("ended by itself without a poweroff or reboot line (a reset such as a "
+                      "triple fault, or a silent poweroff); " +
+                      (last.empty() ? std::string("its console is empty")
+                                    : "its console's last line: " + std::string(last)))};
   }
   std::string reason = "QEMU exited with status " + std::to_string(code);
   reason += qemu_last_line.empty() ? " (its log is empty)" : ": " + std::string(qemu_last_line);

@@ -142,9 +142,12 @@ TEST(DescribeEnd, Words) {
             "stopped: powered off by itself");
   EXPECT_EQ(words(Exited(0), false, false, "", "[ 9.1] reboot: Restarting system\n"),
             "stopped: rebooted itself (-no-reboot ends QEMU)");
-  EXPECT_EQ(words(Exited(0), false, false, "", "mint-guest: g0 up\n"),
-            "stopped: ended by itself, its console silent (a poweroff, or a reset such as a "
-            "triple fault)");
+  EXPECT_EQ(words(Exited(0), false, false, "", "[ 0.1] early\nmint-guest: g0 up\r\n\n"),
+            "stopped: ended by itself without a poweroff or reboot line (a reset such as a "
+            "triple fault, or a silent poweroff); its console's last line: mint-guest: g0 up");
+  EXPECT_EQ(words(Exited(0), false, false, "", ""),
+            "stopped: ended by itself without a poweroff or reboot line (a reset such as a "
+            "triple fault, or a silent poweroff); its console is empty");
   EXPECT_EQ(words(Exited(1), false, false, "qemu-system-x86_64: -accel kvm: failed"),
             "crashed: QEMU exited with status 1: qemu-system-x86_64: -accel kvm: failed");
   EXPECT_EQ(words(Exited(1), false, false),
