@@ -100,7 +100,10 @@ void Agent::Handle(std::span<const uint8_t> record) {
   if (!d.log.empty()) Log(d.log);
   switch (d.kind) {
     case Decision::Kind::kStart:
-      StartCommand(d.session, d.argv);
+      StartCommand(d.session, d.argv, d.input);
+      return;
+    case Decision::Kind::kInput:
+      Input(d.session, sessions_.at(d.session), d.bytes);
       return;
     case Decision::Kind::kKill: {
       const Session& s = sessions_.at(d.session);
@@ -125,20 +128,31 @@ void Agent::Handle(std::span<const uint8_t> record) {
   }
 }
 
-void Agent::StartCommand(uint32_t session, const std::vector<std::string>& argv) {
-  int out[2], err[2], status[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) {
+void Agent::StartCommand(uint32_t session, const std::vector<std::string>& argv, bool input) {
+  int in[2] = {-1, -1}, out[2], err[2], status[2];
+  if (input && ::pipe2(in, O_CLOEXEC) != 0) {
     SendError(session, errno, std::string("mint-agent: pipe: ") + std::strerror(errno));
+    return;
+  }
+  auto close_in = [&] {
+    if (in[0] >= 0) ::close(in[0]), ::close(in[1]);
+  };
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    int e = errno;
+    close_in();
+    SendError(session, e, std::string("mint-agent: pipe: ") + std::strerror(e));
     return;
   }
   if (::pipe2(err, O_CLOEXEC) != 0) {
     int e = errno;
+    close_in();
     ::close(out[0]), ::close(out[1]);
     SendError(session, e, std::string("mint-agent: pipe: ") + std::strerror(e));
     return;
   }
   if (::pipe2(status, O_CLOEXEC) != 0) {
     int e = errno;
+    close_in();
     ::close(out[0]), ::close(out[1]), ::close(err[0]), ::close(err[1]);
     SendError(session, e, std::string("mint-agent: pipe: ") + std::strerror(e));
     return;
@@ -160,11 +174,12 @@ void Agent::StartCommand(uint32_t session, const std::vector<std::string>& argv)
     ::signal(SIGPIPE, SIG_DFL);
     ::signal(SIGCHLD, SIG_DFL);
     // The command gets 0, 1 and 2 only. O_CLOEXEC: the /dev/null opened
-    // here goes at exec (its copy on 0 stays); close_range marks whatever
-    // else this process holds (the channel, descriptors the agent
-    // inherited) close-on-exec, so status[1] still reports a failed exec.
-    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0 ||
+    // here (or the input pipe) goes at exec, its copy on 0 stays;
+    // close_range marks whatever else this process holds (the channel,
+    // descriptors the agent inherited) close-on-exec, so status[1] still
+    // reports a failed exec.
+    int stdin_fd = input ? in[0] : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (stdin_fd < 0 || ::dup2(stdin_fd, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0 ||
         ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
       int e = errno;
       ssize_t ignored = ::write(status[1], &e, sizeof e);
@@ -180,7 +195,9 @@ void Agent::StartCommand(uint32_t session, const std::vector<std::string>& argv)
   }
   int fork_errno = errno;
   ::close(out[1]), ::close(err[1]), ::close(status[1]);
+  if (input) ::close(in[0]);
   if (pid < 0) {
+    if (input) ::close(in[1]);
     ::close(out[0]), ::close(err[0]), ::close(status[0]);
     SendError(session, fork_errno, std::string("mint-agent: fork: ") + std::strerror(fork_errno));
     return;
@@ -192,6 +209,7 @@ void Agent::StartCommand(uint32_t session, const std::vector<std::string>& argv)
   } while (n < 0 && errno == EINTR);
   ::close(status[0]);
   if (n == sizeof exec_errno) {  // exec failed: the child is gone or going
+    if (input) ::close(in[1]);
     ::close(out[0]), ::close(err[0]);
     int ws;
     while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
@@ -201,11 +219,65 @@ void Agent::StartCommand(uint32_t session, const std::vector<std::string>& argv)
   }
   ::fcntl(out[0], F_SETFL, O_NONBLOCK);
   ::fcntl(err[0], F_SETFL, O_NONBLOCK);
+  if (input) ::fcntl(in[1], F_SETFL, O_NONBLOCK);
   Session s;
   s.pid = pid;
   s.out = out[0];
   s.err = err[0];
+  s.in = in[1];
   sessions_[session] = s;
+}
+
+void Agent::Input(uint32_t id, Session& s, std::span<const uint8_t> bytes) {
+  if (bytes.empty()) {
+    s.in_end = true;
+  } else if (s.in < 0) {
+    // Plain EXEC, or a command that closed its stdin: nothing takes it.
+    Send(FrameType::kInputAck, id, channel::EncodeInputAck(static_cast<uint32_t>(bytes.size())));
+  } else {
+    size_t room = channel::kInputWindow - std::min<size_t>(s.in_queue.size(), channel::kInputWindow);
+    size_t take = std::min(room, bytes.size());
+    if (take < bytes.size()) {
+      Log("session " + std::to_string(id) + ": node0 sent more INPUT than its window (" +
+          std::to_string(channel::kInputWindow) + " bytes); dropped " +
+          std::to_string(bytes.size() - take));
+      Send(FrameType::kInputAck, id,
+           channel::EncodeInputAck(static_cast<uint32_t>(bytes.size() - take)));
+    }
+    s.in_queue.insert(s.in_queue.end(), bytes.begin(), bytes.begin() + static_cast<long>(take));
+  }
+  Feed(id, s);
+}
+
+void Agent::Feed(uint32_t id, Session& s) {
+  if (s.in < 0) return;
+  size_t done = 0;
+  bool broken = false;
+  while (done < s.in_queue.size()) {
+    ssize_t n = ::write(s.in, s.in_queue.data() + done, s.in_queue.size() - done);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    // EPIPE: the command closed its stdin (or ended); what it did not
+    // take is dropped, as a pipe in a shell would.
+    broken = !(n < 0 && errno == EAGAIN);
+    break;
+  }
+  if (done > 0) {
+    s.in_queue.erase(s.in_queue.begin(), s.in_queue.begin() + static_cast<long>(done));
+    Send(FrameType::kInputAck, id, channel::EncodeInputAck(static_cast<uint32_t>(done)));
+  }
+  if (broken || (s.in_end && s.in_queue.empty())) CloseInput(id, s);
+}
+
+void Agent::CloseInput(uint32_t id, Session& s) {
+  if (!s.in_queue.empty())
+    Send(FrameType::kInputAck, id,
+         channel::EncodeInputAck(static_cast<uint32_t>(s.in_queue.size())));
+  s.in_queue.clear();
+  CloseFd(s.in);
 }
 
 void Agent::Drain(uint32_t id, int& fd, FrameType type, bool all) {
@@ -249,6 +321,7 @@ void Agent::Finish() {
     Drain(it->first, s.err, FrameType::kStderr, true);
     CloseFd(s.out);
     CloseFd(s.err);
+    CloseInput(it->first, s);  // by EXIT, every INPUT byte is acknowledged
     channel::ExitStatus st;
     if (WIFSIGNALED(s.wait_status))
       st.signal = WTERMSIG(s.wait_status);
@@ -270,6 +343,7 @@ void Agent::KillAll() {
     }
     CloseFd(s.out);
     CloseFd(s.err);
+    CloseFd(s.in);
   }
   sessions_.clear();
 }
@@ -291,6 +365,7 @@ int Agent::Run() {
     for (auto& [id, s] : sessions_) {
       if (room && s.out >= 0) fds.push_back({s.out, POLLIN, 0});
       if (room && s.err >= 0) fds.push_back({s.err, POLLIN, 0});
+      if (s.in >= 0 && !s.in_queue.empty()) fds.push_back({s.in, POLLOUT, 0});
       if (s.exited) waiting_eof = true;
     }
     // The timer is a fallback: poll() wakes us for records, ring room,
@@ -302,6 +377,7 @@ int Agent::Run() {
     if (!Flush()) break;
     if (!ReadChannel()) break;
     for (auto& [id, s] : sessions_) {
+      Feed(id, s);
       Drain(id, s.out, FrameType::kStdout, false);
       Drain(id, s.err, FrameType::kStderr, false);
     }

@@ -5,7 +5,11 @@
 // /dev/null, stdout and stderr piped back as STDOUT/STDERR frames, no other
 // descriptor, only PATH and HOME in its environment), answers KILL with SIGKILL to the
 // group, and ends each session with EXIT (or ERROR when it could not run
-// it). Several sessions run at once. Frames go out through a bounded queue
+// it). An EXEC_INPUT's command reads a pipe instead of /dev/null: INPUT
+// frames are kept (at most kInputWindow per session, node0's promise) and
+// written to it as it takes them, each write answered by INPUT_ACK, an
+// empty INPUT closes it; a command that never reads its stdin holds only
+// its own window. Several sessions run at once. Frames go out through a bounded queue
 // with non-blocking writes when poll() reports room (POLLOUT), so a full
 // ring slows the commands' output
 // (their pipes fill) but never stops the agent from reading KILL or EXEC.
@@ -50,6 +54,9 @@ class Agent {
     pid_t pid = -1;
     int out = -1;  // read ends of the command's stdout/stderr pipes
     int err = -1;
+    int in = -1;                    // write end of the command's stdin (EXEC_INPUT)
+    std::vector<uint8_t> in_queue;  // INPUT not yet written to `in`
+    bool in_end = false;            // the empty INPUT came: close `in` once in_queue is out
     bool exited = false;
     int wait_status = 0;
     std::chrono::steady_clock::time_point exited_at;
@@ -62,7 +69,12 @@ class Agent {
   bool Flush();
   bool ReadChannel();
   void Handle(std::span<const uint8_t> record);
-  void StartCommand(uint32_t session, const std::vector<std::string>& argv);
+  void StartCommand(uint32_t session, const std::vector<std::string>& argv, bool input);
+  // Takes one INPUT for the session; then Feed writes what its pipe takes.
+  void Input(uint32_t id, Session& s, std::span<const uint8_t> bytes);
+  void Feed(uint32_t id, Session& s);
+  // Closes the command's stdin; input still queued is dropped (and acked).
+  void CloseInput(uint32_t id, Session& s);
   // Reads what the pipe has now into frames: a few reads while the queue
   // has room, or (all) until it is empty. Closes fd at end of file.
   void Drain(uint32_t id, int& fd, channel::FrameType type, bool all);

@@ -47,8 +47,11 @@ Decision Decide(std::span<const uint8_t> record, size_t sessions_open,
     return Ignore(std::move(log));
   }
   switch (frame->type) {
-    case FrameType::kExec: {
-      if (frame->session == 0) return Ignore("ignored an EXEC with session 0");
+    case FrameType::kExec:
+    case FrameType::kExecInput: {
+      if (frame->session == 0)
+        return Ignore("ignored an " + std::string(channel::FrameTypeName(frame->type)) +
+                      " with session 0");
       if (state_of(frame->session) != SessionState::kNone)
         return Refuse(
             frame->session, EBUSY,
@@ -63,6 +66,17 @@ Decision Decide(std::span<const uint8_t> record, size_t sessions_open,
       d.kind = Decision::Kind::kStart;
       d.session = frame->session;
       d.argv = std::move(*argv);
+      d.input = frame->type == FrameType::kExecInput;
+      return d;
+    }
+    case FrameType::kInput: {
+      // A session already over (or never started) has no stdin: its
+      // leftover input is dropped, like a KILL after the EXIT.
+      if (state_of(frame->session) == SessionState::kNone) return Ignore("");
+      Decision d;
+      d.kind = Decision::Kind::kInput;
+      d.session = frame->session;
+      d.bytes = std::move(frame->payload);
       return d;
     }
     case FrameType::kKill: {

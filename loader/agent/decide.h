@@ -23,17 +23,20 @@ enum class SessionState { kNone, kRunning, kExited };
 struct Decision {
   enum class Kind {
     kIgnore,  // nothing to do (log says why, if anything)
-    kStart,   // run argv as `session`
+    kStart,   // run argv as `session` (stdin: a pipe INPUT fills when `input`)
     kKill,    // SIGKILL the running `session`'s process group
     kRefuse,  // answer `session` with an ERROR frame {sys_errno, message}
     kPong,    // answer `session` with a PONG frame carrying `echo`
+    kInput,   // `bytes` for the session's stdin (empty: its end)
   };
   Kind kind = Kind::kIgnore;
   uint32_t session = 0;
   std::vector<std::string> argv;  // kStart: never empty, argv[0] never empty
+  bool input = false;             // kStart: EXEC_INPUT (stdin from INPUT frames)
   int sys_errno = 0;              // kRefuse
   std::string message;            // kRefuse
   std::vector<uint8_t> echo;      // kPong: the PING's payload
+  std::vector<uint8_t> bytes;     // kInput
   std::string log;                // a line for the agent's log; empty: none
 };
 

@@ -32,8 +32,9 @@ Result<void> RunRestart(const Globals& globals, const std::string& name, uint32_
 Result<void> RunRecover(const Globals& globals, std::ostream& out);
 Result<void> RunWatch(const Globals& globals, uint32_t interval_ms, std::ostream& out);
 // Returns the exit code itself (the command's status, or kExecFailed).
+// input: forward our stdin to the command (exec -i).
 int RunExec(const Globals& globals, const std::string& name, std::optional<double> timeout_s,
-            const std::vector<std::string>& argv);
+            bool input, const std::vector<std::string>& argv);
 // count >= 1 PINGs, interval_s apart; an unanswered one is an Error.
 Result<void> RunPing(const Globals& globals, const std::string& name, uint32_t count,
                      double interval_s, std::ostream& out);

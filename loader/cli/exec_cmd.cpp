@@ -1,9 +1,11 @@
-// mintctl exec NODE [--timeout S] -- CMD...: runs CMD in the node through
-// its mint-agent (mint::channel::Exec), its stdout and stderr on ours, and
+// mintctl exec NODE [-i] [--timeout S] -- CMD...: runs CMD in the node through
+// its mint-agent (mint::channel::Exec), its stdout and stderr on ours (and
+// with -i our stdin on its stdin, until our end of file), and
 // returns its exit status (128 + signal when killed, 127/126 when it could
 // not be run); 255 for mintctl's own failure, with the reason on stderr.
 // One exec per node at a time: flock on /run/mint/<node>.channel.lock.
 // Ctrl-C (SIGINT) or SIGTERM kills the command in the node, then exits.
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -42,6 +44,23 @@ class FdSink : public channel::OutputSink {
   }
 };
 
+// Our stdin as the command's: what is readable now (poll, then one read),
+// so the channel loop never waits on it; without changing the descriptor's
+// flags, which a terminal or pipe shares with other processes.
+class FdInput : public channel::InputSource {
+ public:
+  Chunk Read(std::span<uint8_t> into) override {
+    pollfd p{0, POLLIN, 0};
+    int r = ::poll(&p, 1, 0);
+    if (r == 0 || (r < 0 && errno == EINTR)) return {};
+    if (r < 0 || (p.revents & POLLNVAL) != 0) return {0, true};
+    ssize_t n = ::read(0, into.data(), into.size());
+    if (n > 0) return {static_cast<size_t>(n), false};
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return {};
+    return {0, true};  // end of file, or an error: the command's input is over
+  }
+};
+
 int Fail(const Error& e) {
   PrintError(e, std::cerr);
   return kExecFailed;
@@ -50,7 +69,7 @@ int Fail(const Error& e) {
 }  // namespace
 
 int RunExec(const Globals& globals, const std::string& name, std::optional<double> timeout_s,
-            const std::vector<std::string>& argv) {
+            bool input, const std::vector<std::string>& argv) {
   auto fs = sys::OpenHostFs(globals.root);
   auto node = lifecycle::FindNode(*fs, name);
   if (!node.ok()) return Fail(node.error());
@@ -72,6 +91,8 @@ int RunExec(const Globals& globals, const std::string& name, std::optional<doubl
   if (timeout_s)
     request.timeout = std::chrono::milliseconds(static_cast<int64_t>(*timeout_s * 1000));
   request.cancel = &g_cancel;
+  FdInput stdin_source;
+  if (input) request.input = &stdin_source;
   FdSink sink;
   std::cout.flush();
   auto result = channel::Exec(**device, *fs, node->Ref(), request, sink);

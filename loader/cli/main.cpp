@@ -175,6 +175,9 @@ int Run(int argc, char** argv) {
   std::optional<double> exec_timeout;
   exec->add_option("--timeout", exec_timeout, "Kill the command after S seconds (exit 255)")
       ->check(TimeoutSeconds());
+  bool exec_input = false;
+  exec->add_flag("-i,--interactive", exec_input,
+                 "Forward mintctl's stdin to the command (without it: /dev/null)");
   auto* ping = app.add_subcommand(
       "ping", "Time round trips to a node's mint-agent over the channel (nothing runs)");
   std::string ping_node;
@@ -220,7 +223,7 @@ int Run(int argc, char** argv) {
       if (std::string(argv[i]) == "exec") return kExecFailed;
     return kExitUsage;
   }
-  if (*exec) return RunExec(g, exec_node, exec_timeout, exec_argv);
+  if (*exec) return RunExec(g, exec_node, exec_timeout, exec_input, exec_argv);
   if (*vm_verbs["exec"])
     return RunVmExec(g, vm_args.node, vm_args.guest, vm_args.exec_timeout_s, vm_args.argv);
 

@@ -1,7 +1,8 @@
 // Exec: node0's half of `mintctl exec` (mint/channel.h). One loop polls
-// MINT_NODE_CHAN: it sends the EXEC (and later a KILL) when the ring has
-// room, hands every frame of its own session to the sink, skips frames of
-// other sessions, and between records re-reads the node's state and agent
+// MINT_NODE_CHAN: it sends the EXEC (then the input, within its window, and
+// maybe a KILL) when the ring has room, hands every frame of its own
+// session to the sink, skips frames of other sessions, and between records
+// re-reads the node's state and agent
 // in sysfs, so a node that dies mid-command ends the wait within
 // ExecTiming::state_check (plus the kernel's own detection time).
 #include <cerrno>
@@ -76,9 +77,15 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
 
   ExecResult result;
   std::vector<uint8_t> rx(kMaxRecord);
-  std::vector<uint8_t> pending = EncodeFrame(FrameType::kExec, session, argv);
+  std::vector<uint8_t> pending =
+      EncodeFrame(request.input ? FrameType::kExecInput : FrameType::kExec, session, argv);
   enum class Kill { kNo, kTimeout, kCancel } kill = Kill::kNo;
   bool kill_sent = false;
+  // Input: sent and not yet acknowledged (at most kInputWindow), and
+  // whether its end (the empty INPUT) is queued.
+  uint64_t unacked = 0;
+  bool input_over = request.input == nullptr;
+  std::vector<uint8_t> chunk(kMaxPayload);
 
   const auto start = clock.Now();
   auto pending_since = start;
@@ -92,7 +99,8 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
         if (auto gone = Gone(fs, node)) return *gone;
       return chan.take_error();
     }
-    if (chan->sent) {
+    const bool sent = chan->sent;
+    if (sent) {
       if (kill != Kill::kNo) {
         kill_sent = true;
         kill_sent_at = clock.Now();
@@ -134,6 +142,17 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
             result.ran = false;
             return result;
           }
+          case FrameType::kInputAck: {
+            if (request.input == nullptr) break;
+            MINT_TRY(uint32_t acked, DecodeInputAck(frame->payload));
+            if (acked > unacked)
+              return MakeError(ErrorCode::kIo, node.name,
+                               "the node's mint-agent acknowledged " + std::to_string(acked) +
+                                   " input bytes, more than the " + std::to_string(unacked) +
+                                   " sent; use the mintctl and mint-agent of one build");
+            unacked -= acked;
+            break;
+          }
           default:  // HELLO, or frames only node0 sends: nothing to do
             break;
         }
@@ -141,6 +160,23 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
     }
 
     auto now = clock.Now();
+    // The next piece of input, when the ring slot is free and the window
+    // has room; its end once the source has no more.
+    if (pending.empty() && !input_over && kill == Kill::kNo && unacked < kInputWindow) {
+      size_t room = std::min<size_t>(kMaxPayload, kInputWindow - unacked);
+      InputSource::Chunk c = request.input->Read(std::span<uint8_t>(chunk.data(), room));
+      if (c.bytes > 0) {
+        pending = EncodeFrame(FrameType::kInput, session,
+                              std::span<const uint8_t>(chunk.data(), c.bytes));
+        unacked += c.bytes;
+        result.input_bytes += c.bytes;
+        pending_since = now;
+      } else if (c.end) {
+        pending = EncodeFrame(FrameType::kInput, session);
+        input_over = true;
+        pending_since = now;
+      }
+    }
     if (now >= next_check) {
       if (auto gone = Gone(fs, node)) return *gone;
       next_check = now + timing.state_check;
@@ -166,7 +202,7 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
                            "; mintctl sent KILL but the node's mint-agent did not confirm it "
                            "within " +
                            Duration(timing.kill_grace));
-    if (chan->received == 0) clock.Sleep(timing.idle_poll);
+    if (chan->received == 0 && !sent) clock.Sleep(timing.idle_poll);
   }
 }
 

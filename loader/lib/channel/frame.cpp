@@ -34,6 +34,12 @@ std::string_view FrameTypeName(FrameType type) {
       return "PING";
     case FrameType::kPong:
       return "PONG";
+    case FrameType::kExecInput:
+      return "EXEC_INPUT";
+    case FrameType::kInput:
+      return "INPUT";
+    case FrameType::kInputAck:
+      return "INPUT_ACK";
   }
   return "UNKNOWN";
 }
@@ -124,6 +130,23 @@ Result<ExitStatus> DecodeExit(std::span<const uint8_t> payload) {
     return Bad("EXIT payload out of range (code " + std::to_string(s.code) + ", signal " +
                std::to_string(s.signal) + ")");
   return s;
+}
+
+std::vector<uint8_t> EncodeInputAck(uint32_t bytes) {
+  std::vector<uint8_t> out(4);
+  std::memcpy(out.data(), &bytes, 4);
+  return out;
+}
+
+Result<uint32_t> DecodeInputAck(std::span<const uint8_t> payload) {
+  if (payload.size() != 4)
+    return Bad("INPUT_ACK payload is " + std::to_string(payload.size()) + " bytes, not 4");
+  uint32_t bytes;
+  std::memcpy(&bytes, payload.data(), 4);
+  if (bytes == 0 || bytes > kInputWindow)
+    return Bad("INPUT_ACK of " + std::to_string(bytes) + " bytes, outside 1.." +
+               std::to_string(kInputWindow));
+  return bytes;
 }
 
 std::vector<uint8_t> EncodeError(const RunError& error) {

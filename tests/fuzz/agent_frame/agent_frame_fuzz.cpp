@@ -62,7 +62,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Decision d = mint::agent::Decide(record, open, state_of);
     switch (d.kind) {
       case Decision::Kind::kStart: {
-        Check(frame.ok() && frame->type == channel::FrameType::kExec);
+        Check(frame.ok() && (frame->type == channel::FrameType::kExec ||
+                             frame->type == channel::FrameType::kExecInput));
+        Check(d.input == (frame->type == channel::FrameType::kExecInput));
         Check(d.session == frame->session && d.session != 0);
         Check(state_of(d.session) == SessionState::kNone && open < mint::agent::kMaxSessions);
         Check(!d.argv.empty() && !d.argv[0].empty());
@@ -81,7 +83,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!frame.ok()) {
           Check(d.sys_errno == EPROTO && state_of(d.session) == SessionState::kNone);
         } else {
-          Check(frame->type == channel::FrameType::kExec && d.session == frame->session);
+          Check((frame->type == channel::FrameType::kExec ||
+                 frame->type == channel::FrameType::kExecInput) &&
+                d.session == frame->session);
           Check(d.sys_errno == EBUSY || d.sys_errno == EAGAIN || d.sys_errno == EINVAL);
           if (d.sys_errno == EBUSY) Check(state_of(d.session) != SessionState::kNone);
           if (d.sys_errno == EAGAIN) Check(open >= mint::agent::kMaxSessions);
@@ -96,18 +100,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Check(error.ok() && error->sys_errno == d.sys_errno);
         break;
       }
+      case Decision::Kind::kInput:
+        Check(frame.ok() && frame->type == channel::FrameType::kInput);
+        Check(d.session == frame->session && state_of(d.session) != SessionState::kNone);
+        Check(d.bytes == frame->payload);
+        break;
       case Decision::Kind::kPong:
         Check(frame.ok() && frame->type == channel::FrameType::kPing);
         Check(d.session == frame->session && d.session != 0 && d.echo == frame->payload);
         break;
       case Decision::Kind::kIgnore:
-        if (frame.ok() && frame->type == channel::FrameType::kExec && frame->session != 0 &&
-            state_of(frame->session) == SessionState::kNone && open < mint::agent::kMaxSessions)
+        if (frame.ok() &&
+            (frame->type == channel::FrameType::kExec ||
+             frame->type == channel::FrameType::kExecInput) &&
+            frame->session != 0 && state_of(frame->session) == SessionState::kNone &&
+            open < mint::agent::kMaxSessions)
           Check(false);  // a new session's EXEC is started or refused, never ignored
+        if (frame.ok() && frame->type == channel::FrameType::kInput)
+          Check(state_of(frame->session) == SessionState::kNone);  // a session's is taken
         if (frame.ok() && frame->type == channel::FrameType::kPing && frame->session != 0)
           Check(false);  // a PING of a session is always answered
         if (frame.ok() && frame->type != channel::FrameType::kExec &&
-            frame->type != channel::FrameType::kKill)
+            frame->type != channel::FrameType::kExecInput &&
+            frame->type != channel::FrameType::kKill && frame->type != channel::FrameType::kInput)
           Check(!d.log.empty());
         break;
     }

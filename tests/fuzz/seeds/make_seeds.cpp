@@ -115,6 +115,11 @@ int main(int argc, char** argv) {
   const Bytes seq{3, 0, 0, 0, 0, 0, 0, 0};
   put("channel_frame", "ping", Frame(FrameType::kPing, 7, seq));
   put("channel_frame", "pong", Frame(FrameType::kPong, 7, seq));
+  put("channel_frame", "exec-input",
+      Frame(FrameType::kExecInput, 7, *channel::EncodeArgv({"tar", "x"}, "seed")));
+  put("channel_frame", "input", Frame(FrameType::kInput, 7, Text("echo hi; exit 3\n")));
+  put("channel_frame", "input-end", Frame(FrameType::kInput, 7));
+  put("channel_frame", "input-ack", Frame(FrameType::kInputAck, 7, channel::EncodeInputAck(17)));
 
   // node -> node0 conversations, as exec and vm list see them.
   put("exec_client", "uname",
@@ -148,6 +153,11 @@ int main(int argc, char** argv) {
                Frame(FrameType::kPing, 0, seq), Frame(FrameType::kPong, 8, seq)}));
   put("agent_frame", "vm-start",
       Records({Exec(9, {"mint-agent", "vm", "start", vm::GuestSpecToJson(Spec())})}));
+  put("agent_frame", "exec-input",
+      Records({Frame(FrameType::kExecInput, 7, *channel::EncodeArgv({"sh"}, "seed")),
+               Frame(FrameType::kInput, 7, Text("echo hi; exit 3\n")), Frame(FrameType::kInput, 7),
+               {}, Frame(FrameType::kInput, 7, Text("after the end")),
+               Frame(FrameType::kInput, 9, Text("no such session"))}));
   put("agent_frame", "not-for-the-agent",
       Records({Frame(FrameType::kStdout, 7, uname), Frame(FrameType::kHello, 0)}));
 

@@ -3,12 +3,15 @@
 // commands: HELLO first; output, exit status and signals; a program that
 // does not exist; KILL; sessions side by side; 1 MB of output intact;
 // stdin /dev/null and a PATH-only environment; bad input answered and
-// survived; a background child keeping the pipes open.
+// survived; a background child keeping the pipes open; input (EXEC_INPUT,
+// INPUT, INPUT_ACK) through a shell, 1 MiB of it through its window, and a
+// command that does not read it.
 #include "agent.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +33,7 @@ std::string Text(const std::vector<uint8_t>& b) { return {b.begin(), b.end()}; }
 class AgentTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    ::signal(SIGPIPE, SIG_IGN);  // as mint-agent's main: a closed stdin pipe is EPIPE
     int sv[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
     node0_ = sv[0];
@@ -60,6 +64,12 @@ class AgentTest : public ::testing::Test {
   void Exec(uint32_t session, const std::vector<std::string>& argv) {
     SendRecord(EncodeFrame(FrameType::kExec, session, *channel::EncodeArgv(argv, "test")));
   }
+  void ExecInput(uint32_t session, const std::vector<std::string>& argv) {
+    SendRecord(EncodeFrame(FrameType::kExecInput, session, *channel::EncodeArgv(argv, "test")));
+  }
+  void Input(uint32_t session, const std::vector<uint8_t>& bytes) {
+    SendRecord(EncodeFrame(FrameType::kInput, session, bytes));
+  }
   std::optional<Frame> Next(std::chrono::milliseconds timeout) {
     pollfd p{node0_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return std::nullopt;
@@ -77,6 +87,7 @@ class AgentTest : public ::testing::Test {
     std::string out, err;
     std::optional<channel::ExitStatus> exit;
     std::optional<channel::RunError> error;
+    uint64_t acked = 0;  // INPUT_ACK bytes
   };
   // Collects session `s` until its EXIT or ERROR (other sessions' frames go to `others`).
   Outcome Collect(uint32_t s, std::chrono::seconds timeout = std::chrono::seconds(20)) {
@@ -91,6 +102,7 @@ class AgentTest : public ::testing::Test {
       }
       if (f->type == FrameType::kStdout) o.out += Text(f->payload);
       if (f->type == FrameType::kStderr) o.err += Text(f->payload);
+      if (f->type == FrameType::kInputAck) o.acked += *channel::DecodeInputAck(f->payload);
       if (f->type == FrameType::kExit) {
         o.exit = *channel::DecodeExit(f->payload);
         return o;
@@ -250,6 +262,83 @@ TEST_F(AgentTest, BackgroundChildHoldingThePipesDoesNotHoldTheExit) {
   ASSERT_TRUE(o.exit);
   EXPECT_EQ(o.out, "started\n");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST_F(AgentTest, InputReachesTheCommandsStdin) {
+  ExecInput(5, {"sh"});
+  Input(5, Bytes("echo hi; exit 3\n"));
+  Input(5, {});
+  auto o = Collect(5);
+  ASSERT_TRUE(o.exit.has_value());
+  EXPECT_EQ(o.out, "hi\n");
+  EXPECT_EQ(o.exit->code, 3);
+  EXPECT_EQ(o.acked, 16u);
+}
+
+// node0's side as mintctl plays it: never more than a window unacknowledged.
+TEST_F(AgentTest, OneMebibyteOfInputThroughTheWindowIntact) {
+  std::vector<uint8_t> input(1 << 20);
+  for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<uint8_t>(i * 7 % 253);
+  ExecInput(6, {"cat"});
+  size_t sent = 0, acked = 0;
+  bool ended = false;
+  std::vector<uint8_t> out;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < until) {
+    while (sent < input.size() && sent - acked + channel::kMaxPayload <= channel::kInputWindow) {
+      size_t n = std::min(channel::kMaxPayload, input.size() - sent);
+      Input(6, std::vector<uint8_t>(input.begin() + static_cast<long>(sent),
+                                    input.begin() + static_cast<long>(sent + n)));
+      sent += n;
+    }
+    if (sent == input.size() && !ended) {
+      Input(6, {});
+      ended = true;
+    }
+    auto f = Next(std::chrono::milliseconds(200));
+    if (!f) continue;
+    ASSERT_EQ(f->session, 6u);
+    if (f->type == FrameType::kInputAck) acked += *channel::DecodeInputAck(f->payload);
+    if (f->type == FrameType::kStdout) out.insert(out.end(), f->payload.begin(), f->payload.end());
+    if (f->type == FrameType::kExit) break;
+  }
+  EXPECT_EQ(acked, input.size());
+  EXPECT_TRUE(out == input) << out.size() << " bytes out";
+}
+
+// A command that does not read its stdin holds one pipe and one window of
+// input; more than the window is dropped (and acknowledged); other sessions
+// run meanwhile; when it ends, what it never read is acknowledged too.
+TEST_F(AgentTest, ACommandThatDoesNotReadItsInputHoldsOnlyItsWindow) {
+  ExecInput(7, {"sleep", "1"});
+  std::vector<uint8_t> piece(channel::kMaxPayload, 'x');
+  uint64_t sent = 0;
+  for (int i = 0; i < 64; ++i) {  // 255 KiB: the pipe's 64 KiB, a window, and more
+    Input(7, piece);
+    sent += piece.size();
+  }
+  Exec(8, {"echo", "other"});
+  auto other = Collect(8);
+  ASSERT_TRUE(other.exit.has_value());
+  EXPECT_EQ(other.out, "other\n");
+  uint64_t acked = 0;
+  for (const auto& f : others_)
+    if (f.type == FrameType::kInputAck) acked += *channel::DecodeInputAck(f.payload);
+  // What the agent keeps (not acknowledged) while sleep runs: a window.
+  EXPECT_LE(sent - acked, channel::kInputWindow);
+  EXPECT_GT(sent - acked, 0u);
+  auto o = Collect(7);
+  ASSERT_TRUE(o.exit.has_value());
+  EXPECT_EQ(acked + o.acked, sent);
+}
+
+TEST_F(AgentTest, InputToAPlainExecIsAcknowledgedAndDropped) {
+  Exec(9, {"sh", "-c", "sleep 0.3; cat"});
+  Input(9, Bytes("nobody reads this"));
+  auto o = Collect(9);
+  ASSERT_TRUE(o.exit.has_value());
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(o.acked, 17u);
 }
 
 }  // namespace

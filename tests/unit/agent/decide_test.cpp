@@ -50,6 +50,35 @@ TEST(Decide, AnExecOfSessionZeroIsIgnored) {
   EXPECT_EQ(d.log, "ignored an EXEC with session 0");
 }
 
+TEST(Decide, AnExecInputStartsItsCommandWithInput) {
+  Decision d = Decide(
+      channel::EncodeFrame(FrameType::kExecInput, 7, *channel::EncodeArgv({"sh"}, "t")), 0, None);
+  EXPECT_EQ(d.kind, Kind::kStart);
+  EXPECT_TRUE(d.input);
+  EXPECT_FALSE(Decide(Exec(7, {"sh"}), 0, None).input);
+  Decision zero = Decide(
+      channel::EncodeFrame(FrameType::kExecInput, 0, *channel::EncodeArgv({"sh"}, "t")), 0, None);
+  EXPECT_EQ(zero.log, "ignored an EXEC_INPUT with session 0");
+}
+
+TEST(Decide, InputGoesToASessionThatIsThereAndIsDroppedOtherwise) {
+  uint8_t bytes[] = {'h', 'i'};
+  auto frame = channel::EncodeFrame(FrameType::kInput, 7, bytes);
+  Decision d = Decide(frame, 1, [](uint32_t) { return SessionState::kRunning; });
+  EXPECT_EQ(d.kind, Kind::kInput);
+  EXPECT_EQ(d.session, 7u);
+  EXPECT_EQ(d.bytes, (std::vector<uint8_t>{'h', 'i'}));
+  // Exited: the agent still acknowledges it (Agent::Input); gone: dropped.
+  EXPECT_EQ(Decide(frame, 1, [](uint32_t) { return SessionState::kExited; }).kind, Kind::kInput);
+  Decision gone = Decide(frame, 0, None);
+  EXPECT_EQ(gone.kind, Kind::kIgnore);
+  EXPECT_EQ(gone.log, "");
+  Decision end = Decide(channel::EncodeFrame(FrameType::kInput, 7), 1,
+                        [](uint32_t) { return SessionState::kRunning; });
+  EXPECT_EQ(end.kind, Kind::kInput);
+  EXPECT_TRUE(end.bytes.empty());
+}
+
 TEST(Decide, KillOnlyARunningSession) {
   auto frame = channel::EncodeFrame(FrameType::kKill, 7);
   EXPECT_EQ(Decide(frame, 1, [](uint32_t) { return SessionState::kRunning; }).kind, Kind::kKill);

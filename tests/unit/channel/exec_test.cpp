@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -238,6 +239,102 @@ TEST_F(ExecTest, EmptyCommandIsRefusedBeforeSending) {
   EXPECT_EQ(Run(Req({})).error().ToString(),
             "node1: no command to run; give it after --, e.g. mintctl exec node1 -- uname -a");
   EXPECT_TRUE(received_.empty());
+}
+
+// An input of `total` bytes handed out in pieces of at most `piece`, with
+// "nothing now" between them, then its end.
+class PiecesInput : public InputSource {
+ public:
+  PiecesInput(size_t total, size_t piece) : total_(total), piece_(piece) {}
+  Chunk Read(std::span<uint8_t> into) override {
+    ++reads;
+    if (reads % 3 == 0) return {};  // nothing now
+    if (given_ == total_) return {0, true};
+    size_t n = std::min({piece_, into.size(), total_ - given_});
+    for (size_t i = 0; i < n; ++i) into[i] = static_cast<uint8_t>((given_ + i) % 251);
+    given_ += n;
+    return {n, false};
+  }
+  int reads = 0;
+
+ private:
+  size_t total_, piece_, given_ = 0;
+};
+
+// The agent acknowledges only once a whole window waits, so exec must stop
+// at the window; the bytes, their order and the end all arrive.
+TEST_F(ExecTest, InputIsForwardedWithinTheWindowThenItsEnd) {
+  std::vector<uint8_t> got;
+  size_t unacked = 0, most_unacked = 0;
+  bool ended = false;
+  agent_ = [&](const Frame& f) {
+    if (f.type == FrameType::kExecInput) {
+      EXPECT_EQ(*DecodeArgv(f.payload), (std::vector<std::string>{"tar", "x"}));
+      return;
+    }
+    ASSERT_EQ(f.type, FrameType::kInput);
+    if (f.payload.empty()) {
+      ended = true;
+      Reply(FrameType::kExit, f.session, EncodeExit({0, 0}));
+      return;
+    }
+    got.insert(got.end(), f.payload.begin(), f.payload.end());
+    unacked += f.payload.size();
+    most_unacked = std::max(most_unacked, unacked);
+    if (unacked == kInputWindow) {
+      Reply(FrameType::kInputAck, f.session, EncodeInputAck(kInputWindow));
+      unacked = 0;
+    }
+  };
+  PiecesInput input(300 * 1000, 10000);
+  ExecRequest req = Req({"tar", "x"});
+  req.input = &input;
+  auto r = Run(req);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_TRUE(ended);
+  EXPECT_EQ(r->input_bytes, 300u * 1000);
+  ASSERT_EQ(got.size(), 300u * 1000);
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], i % 251) << "byte " << i;
+  EXPECT_EQ(most_unacked, kInputWindow);
+  EXPECT_EQ(received_.front(), FrameType::kExecInput);
+}
+
+// Without -i the command's stdin is /dev/null: a plain EXEC, no INPUT.
+TEST_F(ExecTest, WithoutInputThereIsNoInputFrame) {
+  agent_ = [&](const Frame& f) { Reply(FrameType::kExit, f.session, EncodeExit({0, 0})); };
+  ASSERT_TRUE(Run(Req({"true"})).ok());
+  EXPECT_EQ(received_, (std::vector<FrameType>{FrameType::kExec}));
+}
+
+// A command that never reads: exec holds at one window, and its timeout's
+// KILL still goes out (no input after it).
+TEST_F(ExecTest, InputStopsAtTheWindowAndTheKillStillGoes) {
+  agent_ = [&](const Frame& f) {
+    if (f.type == FrameType::kKill) Reply(FrameType::kExit, f.session, EncodeExit({0, 9}));
+  };
+  PiecesInput input(1 << 20, kMaxPayload);
+  ExecRequest req = Req({"sleep", "100"});
+  req.input = &input;
+  req.timeout = std::chrono::seconds(1);
+  auto r = Run(req);
+  EXPECT_EQ(r.error().ToString(),
+            "node1: the command ran longer than --timeout 1 s and was killed");
+  EXPECT_EQ(received_.back(), FrameType::kKill);
+  size_t inputs = std::count(received_.begin(), received_.end(), FrameType::kInput);
+  EXPECT_EQ(inputs, (kInputWindow + kMaxPayload - 1) / kMaxPayload);
+}
+
+TEST_F(ExecTest, AnAckOfMoreThanWasSentIsAnError) {
+  agent_ = [&](const Frame& f) {
+    if (f.type == FrameType::kInput && !f.payload.empty())
+      Reply(FrameType::kInputAck, f.session, EncodeInputAck(static_cast<uint32_t>(f.payload.size() + 1)));
+  };
+  PiecesInput input(100, 100);
+  ExecRequest req = Req({"cat"});
+  req.input = &input;
+  EXPECT_EQ(Run(req).error().ToString(),
+            "node1: the node's mint-agent acknowledged 101 input bytes, more than the 100 sent; "
+            "use the mintctl and mint-agent of one build");
 }
 
 TEST(Session, NeverZero) {

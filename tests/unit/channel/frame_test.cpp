@@ -26,7 +26,8 @@ TEST(Frame, HeaderLayout) {
 TEST(Frame, RoundTrip) {
   for (auto type : {FrameType::kHello, FrameType::kExec, FrameType::kStdout, FrameType::kStderr,
                     FrameType::kExit, FrameType::kError, FrameType::kKill, FrameType::kPing,
-                    FrameType::kPong}) {
+                    FrameType::kPong, FrameType::kExecInput, FrameType::kInput,
+                    FrameType::kInputAck}) {
     std::vector<uint8_t> payload(kMaxPayload, 0xab);
     auto f = DecodeFrame(EncodeFrame(type, 7, payload));
     ASSERT_TRUE(f.ok()) << f.error().ToString();
@@ -37,6 +38,20 @@ TEST(Frame, RoundTrip) {
   EXPECT_EQ(FrameTypeName(FrameType::kKill), "KILL");
   EXPECT_EQ(FrameTypeName(FrameType::kPing), "PING");
   EXPECT_EQ(FrameTypeName(FrameType::kPong), "PONG");
+  EXPECT_EQ(FrameTypeName(FrameType::kExecInput), "EXEC_INPUT");
+  EXPECT_EQ(FrameTypeName(FrameType::kInput), "INPUT");
+  EXPECT_EQ(FrameTypeName(FrameType::kInputAck), "INPUT_ACK");
+}
+
+TEST(Frame, InputAck) {
+  EXPECT_EQ(*DecodeInputAck(EncodeInputAck(4080)), 4080u);
+  EXPECT_EQ(*DecodeInputAck(EncodeInputAck(kInputWindow)), kInputWindow);
+  EXPECT_EQ(DecodeInputAck(EncodeInputAck(0)).error().ToString(),
+            "channel record: INPUT_ACK of 0 bytes, outside 1..65536");
+  EXPECT_EQ(DecodeInputAck(EncodeInputAck(kInputWindow + 1)).error().ToString(),
+            "channel record: INPUT_ACK of 65537 bytes, outside 1..65536");
+  EXPECT_EQ(DecodeInputAck(Bytes("xx")).error().ToString(),
+            "channel record: INPUT_ACK payload is 2 bytes, not 4");
 }
 
 std::string DecodeErr(std::vector<uint8_t> record) {
@@ -55,8 +70,8 @@ TEST(Frame, DecodeRefusals) {
             "channel record: frame version 9, this end speaks 1; use the mintctl and mint-agent "
             "of one build");
   r = EncodeFrame(FrameType::kKill, 1);
-  r[6] = 10;
-  EXPECT_EQ(DecodeErr(r), "channel record: unknown frame type 10");
+  r[6] = 13;
+  EXPECT_EQ(DecodeErr(r), "channel record: unknown frame type 13");
   r[6] = 0;
   EXPECT_EQ(DecodeErr(r), "channel record: unknown frame type 0");
   r = EncodeFrame(FrameType::kStdout, 1, Bytes("abc"));

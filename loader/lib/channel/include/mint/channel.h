@@ -41,6 +41,18 @@ class OutputSink {
   virtual void Stderr(std::span<const uint8_t> bytes) = 0;
 };
 
+// Where the command's stdin comes from (`mintctl exec -i`): what is there
+// now, never waiting for more.
+class InputSource {
+ public:
+  virtual ~InputSource() = default;
+  struct Chunk {
+    size_t bytes = 0;  // read into the buffer; 0 and !end: nothing now
+    bool end = false;  // the input is over (end of file, or an error)
+  };
+  virtual Chunk Read(std::span<uint8_t> into) = 0;
+};
+
 // A node as exec needs it: its id, name and sysfs directory.
 struct NodeRef {
   uint32_t id = 0;
@@ -53,6 +65,9 @@ struct ExecRequest {
   std::optional<std::chrono::milliseconds> timeout;  // then KILL
   uint32_t session = 0;                              // 0: pick one
   const std::atomic<bool>* cancel = nullptr;         // set (e.g. by SIGINT): KILL
+  // Forwarded as the command's stdin (EXEC_INPUT, INPUT frames within
+  // kInputWindow); nullptr: the command's stdin is /dev/null.
+  InputSource* input = nullptr;
 };
 
 // How the command ended.
@@ -61,6 +76,7 @@ struct ExecResult {
   ExitStatus status;          // when ran
   RunError run_error;         // when !ran: the agent's words, e.g. ENOENT
   uint64_t stale_frames = 0;  // frames of other sessions ignored
+  uint64_t input_bytes = 0;   // of request.input, sent to the node
   // The exit status `mintctl exec` returns: the command's (128 + signal
   // when killed); 127 when the program was not found, 126 when it could
   // not be run otherwise (the shell's numbers).

@@ -33,8 +33,13 @@ enum class FrameType : uint16_t {
   kKill = 7,    // node0 -> agent: SIGKILL the session's process group; EXIT follows
   kPing = 8,    // node0 -> agent: answer PONG at once (payload: any bytes, echoed)
   kPong = 9,    // agent -> node0: the PING's session and payload, unchanged
+  // Input (`mintctl exec -i`): EXEC_INPUT is EXEC whose command reads a
+  // pipe the session's INPUT frames fill (EXEC's reads /dev/null).
+  kExecInput = 10,  // node0 -> agent: run argv (payload: EncodeArgv), stdin from INPUT
+  kInput = 11,      // node0 -> agent: bytes for the command's stdin; empty: end of input
+  kInputAck = 12,   // agent -> node0: EncodeInputAck, input bytes that left the agent
 };
-inline constexpr FrameType kLastFrameType = FrameType::kPong;
+inline constexpr FrameType kLastFrameType = FrameType::kInputAck;
 std::string_view FrameTypeName(FrameType type);  // "HELLO", "EXEC", ...
 
 // Both ends are x86-64: fields are little-endian, naturally aligned.
@@ -76,6 +81,16 @@ struct ExitStatus {
 };
 std::vector<uint8_t> EncodeExit(ExitStatus status);
 Result<ExitStatus> DecodeExit(std::span<const uint8_t> payload);
+
+// Input flow control: node0 keeps at most kInputWindow bytes of a session's
+// INPUT sent and not yet acknowledged; the agent holds at most that much
+// per session, so a command that does not read its stdin never fills the
+// ring to the node (other sessions' KILLs and EXECs still get through).
+// INPUT_ACK payload: {uint32 bytes} written to the command's stdin, or
+// dropped because the command closed it.
+inline constexpr uint32_t kInputWindow = 64 * 1024;
+std::vector<uint8_t> EncodeInputAck(uint32_t bytes);
+Result<uint32_t> DecodeInputAck(std::span<const uint8_t> payload);
 
 // ERROR payload: {int32 errno} then text (no NUL), at most kMaxPayload.
 struct RunError {
