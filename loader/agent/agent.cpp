@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -100,8 +103,14 @@ void Agent::Handle(std::span<const uint8_t> record) {
   if (!d.log.empty()) Log(d.log);
   switch (d.kind) {
     case Decision::Kind::kStart:
-      StartCommand(d.session, d.argv, d.input);
+      StartCommand(d);
       return;
+    case Decision::Kind::kWinsize: {
+      const Session& s = sessions_.at(d.session);
+      winsize ws{d.size.rows, d.size.cols, 0, 0};
+      if (s.pty && s.out >= 0) ::ioctl(s.out, TIOCSWINSZ, &ws);
+      return;
+    }
     case Decision::Kind::kInput:
       Input(d.session, sessions_.at(d.session), d.bytes);
       return;
@@ -128,103 +137,144 @@ void Agent::Handle(std::span<const uint8_t> record) {
   }
 }
 
-void Agent::StartCommand(uint32_t session, const std::vector<std::string>& argv, bool input) {
-  int in[2] = {-1, -1}, out[2], err[2], status[2];
-  if (input && ::pipe2(in, O_CLOEXEC) != 0) {
-    SendError(session, errno, std::string("mint-agent: pipe: ") + std::strerror(errno));
-    return;
+namespace {
+
+// The descriptors a command is started with, and what the agent keeps of
+// them. Pipes: stdin (EXEC_INPUT), stdout, stderr. A terminal (EXEC_PTY):
+// the master, whose reads are the command's output and whose writes (on a
+// dup of it) its input; the child opens the slave as its controlling
+// terminal. Everything is close-on-exec; Close() frees what is still held.
+struct Ends {
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, status[2] = {-1, -1};
+  int master = -1;
+  std::string slave;
+  void Close() {
+    for (int* fd : {&in[0], &in[1], &out[0], &out[1], &err[0], &err[1], &status[0], &status[1],
+                    &master})
+      CloseFd(*fd);
   }
-  auto close_in = [&] {
-    if (in[0] >= 0) ::close(in[0]), ::close(in[1]);
-  };
-  if (::pipe2(out, O_CLOEXEC) != 0) {
-    int e = errno;
-    close_in();
-    SendError(session, e, std::string("mint-agent: pipe: ") + std::strerror(e));
-    return;
+};
+
+// Opens what the command needs; an errno-prefixed message on failure.
+std::string OpenEnds(Ends& e, const Decision& d) {
+  if (::pipe2(e.status, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
+  if (d.pty) {
+    e.master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    char name[64];
+    if (e.master < 0 || ::grantpt(e.master) != 0 || ::unlockpt(e.master) != 0 ||
+        ::ptsname_r(e.master, name, sizeof name) != 0)
+      return std::string("pseudo-terminal: ") + std::strerror(errno);
+    e.slave = name;
+    winsize ws{d.size.rows, d.size.cols, 0, 0};
+    ::ioctl(e.master, TIOCSWINSZ, &ws);
+    return "";
   }
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    int e = errno;
-    close_in();
-    ::close(out[0]), ::close(out[1]);
-    SendError(session, e, std::string("mint-agent: pipe: ") + std::strerror(e));
-    return;
+  if ((d.input && ::pipe2(e.in, O_CLOEXEC) != 0) || ::pipe2(e.out, O_CLOEXEC) != 0 ||
+      ::pipe2(e.err, O_CLOEXEC) != 0)
+    return std::string("pipe: ") + std::strerror(errno);
+  return "";
+}
+
+// In the child, before exec: its descriptors 0-2 and session. Returns 0 or
+// the errno of what failed.
+int SetUpChild(const Ends& e, const Decision& d) {
+  ::setsid();
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Every signal back to its default: ignored ones are inherited through
+  // exec (a node's init may ignore SIGINT, and Ctrl-C on a terminal must
+  // end the command).
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  // The command gets 0, 1 and 2 only. O_CLOEXEC: what is opened here goes
+  // at exec, its copies on 0-2 stay; close_range marks whatever else this
+  // process holds (the channel, descriptors the agent inherited)
+  // close-on-exec, so status[1] still reports a failed exec.
+  if (d.pty) {
+    int slave = ::open(e.slave.c_str(), O_RDWR | O_CLOEXEC);  // our controlling terminal
+    if (slave < 0 || ::ioctl(slave, TIOCSCTTY, 0) != 0 || ::dup2(slave, 0) < 0 ||
+        ::dup2(slave, 1) < 0 || ::dup2(slave, 2) < 0)
+      return errno;
+  } else {
+    int stdin_fd = d.input ? e.in[0] : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (stdin_fd < 0 || ::dup2(stdin_fd, 0) < 0 || ::dup2(e.out[1], 1) < 0 ||
+        ::dup2(e.err[1], 2) < 0)
+      return errno;
   }
-  if (::pipe2(status, O_CLOEXEC) != 0) {
-    int e = errno;
-    close_in();
-    ::close(out[0]), ::close(out[1]), ::close(err[0]), ::close(err[1]);
-    SendError(session, e, std::string("mint-agent: pipe: ") + std::strerror(e));
+  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) return errno;
+  return 0;
+}
+
+}  // namespace
+
+void Agent::StartCommand(const Decision& d) {
+  const uint32_t session = d.session;
+  Ends e;
+  std::string failed = OpenEnds(e, d);
+  if (!failed.empty()) {
+    int err = errno;
+    e.Close();
+    SendError(session, err, "mint-agent: " + failed);
     return;
   }
   // Everything the child needs, built before fork.
   std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : d.argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::string path_env = std::string("PATH=") + kCommandPath;
   char home_env[] = "HOME=/";
-  char* envp[] = {path_env.data(), home_env, nullptr};
+  std::string term_env = "TERM=" + (d.term.empty() ? std::string("vt100") : d.term);
+  char* envp[] = {path_env.data(), home_env, d.pty ? term_env.data() : nullptr, nullptr};
 
   pid_t pid = ::fork();
   if (pid == 0) {
-    ::setsid();
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::signal(SIGCHLD, SIG_DFL);
-    // The command gets 0, 1 and 2 only. O_CLOEXEC: the /dev/null opened
-    // here (or the input pipe) goes at exec, its copy on 0 stays;
-    // close_range marks whatever else this process holds (the channel,
-    // descriptors the agent inherited) close-on-exec, so status[1] still
-    // reports a failed exec.
-    int stdin_fd = input ? in[0] : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (stdin_fd < 0 || ::dup2(stdin_fd, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0 ||
-        ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-      int e = errno;
-      ssize_t ignored = ::write(status[1], &e, sizeof e);
-      (void)ignored;
-      ::_exit(127);
-    }
+    int err = SetUpChild(e, d);
     // PATH lookup uses the agent's own PATH (main sets it to kCommandPath).
-    ::execvpe(args[0], args.data(), envp);
-    int e = errno;
-    ssize_t ignored = ::write(status[1], &e, sizeof e);
+    if (err == 0) {
+      ::execvpe(args[0], args.data(), envp);
+      err = errno;
+    }
+    ssize_t ignored = ::write(e.status[1], &err, sizeof err);
     (void)ignored;
     ::_exit(127);
   }
   int fork_errno = errno;
-  ::close(out[1]), ::close(err[1]), ::close(status[1]);
-  if (input) ::close(in[0]);
+  for (int* fd : {&e.in[0], &e.out[1], &e.err[1], &e.status[1]}) CloseFd(*fd);
   if (pid < 0) {
-    if (input) ::close(in[1]);
-    ::close(out[0]), ::close(err[0]), ::close(status[0]);
+    e.Close();
     SendError(session, fork_errno, std::string("mint-agent: fork: ") + std::strerror(fork_errno));
     return;
   }
   int exec_errno = 0;
   ssize_t n;
   do {
-    n = ::read(status[0], &exec_errno, sizeof exec_errno);
+    n = ::read(e.status[0], &exec_errno, sizeof exec_errno);
   } while (n < 0 && errno == EINTR);
-  ::close(status[0]);
+  CloseFd(e.status[0]);
   if (n == sizeof exec_errno) {  // exec failed: the child is gone or going
-    if (input) ::close(in[1]);
-    ::close(out[0]), ::close(err[0]);
+    e.Close();
     int ws;
     while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
     }
-    SendError(session, exec_errno, "cannot run " + argv[0] + ": " + std::strerror(exec_errno));
+    SendError(session, exec_errno,
+              "cannot run " + d.argv[0] + ": " + std::strerror(exec_errno));
     return;
   }
-  ::fcntl(out[0], F_SETFL, O_NONBLOCK);
-  ::fcntl(err[0], F_SETFL, O_NONBLOCK);
-  if (input) ::fcntl(in[1], F_SETFL, O_NONBLOCK);
   Session s;
   s.pid = pid;
-  s.out = out[0];
-  s.err = err[0];
-  s.in = in[1];
+  s.pty = d.pty;
+  if (d.pty) {
+    s.out = e.master;
+    s.in = ::fcntl(e.master, F_DUPFD_CLOEXEC, 3);  // closing it leaves the output open
+    e.master = -1;
+  } else {
+    s.out = e.out[0];
+    s.err = e.err[0];
+    s.in = e.in[1];
+  }
+  for (int fd : {s.out, s.err, s.in})
+    if (fd >= 0) ::fcntl(fd, F_SETFL, O_NONBLOCK);
   sessions_[session] = s;
 }
 

@@ -9,7 +9,10 @@
 // frames are kept (at most kInputWindow per session, node0's promise) and
 // written to it as it takes them, each write answered by INPUT_ACK, an
 // empty INPUT closes it; a command that never reads its stdin holds only
-// its own window. Several sessions run at once. Frames go out through a bounded queue
+// its own window. An EXEC_PTY's command runs on a new pseudo-terminal
+// (its controlling terminal, TERM given by node0): the master's output
+// goes out as STDOUT, INPUT is written to it, WINSIZE resizes it.
+// Several sessions run at once. Frames go out through a bounded queue
 // with non-blocking writes when poll() reports room (POLLOUT), so a full
 // ring slows the commands' output
 // (their pipes fill) but never stops the agent from reading KILL or EXEC.
@@ -52,9 +55,10 @@ class Agent {
  private:
   struct Session {
     pid_t pid = -1;
-    int out = -1;  // read ends of the command's stdout/stderr pipes
-    int err = -1;
-    int in = -1;                    // write end of the command's stdin (EXEC_INPUT)
+    int out = -1;  // read ends of the command's stdout/stderr pipes (a terminal:
+    int err = -1;  // its master, and err -1)
+    int in = -1;                    // write end of the command's stdin (EXEC_INPUT, EXEC_PTY)
+    bool pty = false;               // EXEC_PTY: out is the terminal's master
     std::vector<uint8_t> in_queue;  // INPUT not yet written to `in`
     bool in_end = false;            // the empty INPUT came: close `in` once in_queue is out
     bool exited = false;
@@ -69,7 +73,7 @@ class Agent {
   bool Flush();
   bool ReadChannel();
   void Handle(std::span<const uint8_t> record);
-  void StartCommand(uint32_t session, const std::vector<std::string>& argv, bool input);
+  void StartCommand(const Decision& d);
   // Takes one INPUT for the session; then Feed writes what its pipe takes.
   void Input(uint32_t id, Session& s, std::span<const uint8_t> bytes);
   void Feed(uint32_t id, Session& s);

@@ -48,7 +48,8 @@ Decision Decide(std::span<const uint8_t> record, size_t sessions_open,
   }
   switch (frame->type) {
     case FrameType::kExec:
-    case FrameType::kExecInput: {
+    case FrameType::kExecInput:
+    case FrameType::kExecPty: {
       if (frame->session == 0)
         return Ignore("ignored an " + std::string(channel::FrameTypeName(frame->type)) +
                       " with session 0");
@@ -60,13 +61,32 @@ Decision Decide(std::span<const uint8_t> record, size_t sessions_open,
         return Refuse(frame->session, EAGAIN,
                       "mint-agent runs " + std::to_string(kMaxSessions) +
                           " commands already; try again when one ends");
-      auto argv = channel::DecodeArgv(frame->payload);
-      if (!argv.ok()) return Refuse(frame->session, EINVAL, argv.error().message);
       Decision d;
       d.kind = Decision::Kind::kStart;
       d.session = frame->session;
-      d.argv = std::move(*argv);
-      d.input = frame->type == FrameType::kExecInput;
+      if (frame->type == FrameType::kExecPty) {
+        auto pty = channel::DecodePty(frame->payload);
+        if (!pty.ok()) return Refuse(frame->session, EINVAL, pty.error().message);
+        d.argv = std::move(pty->argv);
+        d.pty = true;
+        d.size = pty->size;
+        d.term = std::move(pty->term);
+      } else {
+        auto argv = channel::DecodeArgv(frame->payload);
+        if (!argv.ok()) return Refuse(frame->session, EINVAL, argv.error().message);
+        d.argv = std::move(*argv);
+      }
+      d.input = frame->type != FrameType::kExec;
+      return d;
+    }
+    case FrameType::kWinsize: {
+      if (state_of(frame->session) != SessionState::kRunning) return Ignore("");
+      auto size = channel::DecodeWinsize(frame->payload);
+      if (!size.ok()) return Ignore("ignored a WINSIZE: " + size.error().message);
+      Decision d;
+      d.kind = Decision::Kind::kWinsize;
+      d.session = frame->session;
+      d.size = *size;
       return d;
     }
     case FrameType::kInput: {

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "mint/channel/frame.h"
+
 namespace mint::agent {
 
 inline constexpr size_t kMaxSessions = 32;
@@ -27,12 +29,16 @@ struct Decision {
     kKill,    // SIGKILL the running `session`'s process group
     kRefuse,  // answer `session` with an ERROR frame {sys_errno, message}
     kPong,    // answer `session` with a PONG frame carrying `echo`
-    kInput,   // `bytes` for the session's stdin (empty: its end)
+    kInput,    // `bytes` for the session's stdin (empty: its end)
+    kWinsize,  // resize the running session's terminal to `size`
   };
   Kind kind = Kind::kIgnore;
   uint32_t session = 0;
   std::vector<std::string> argv;  // kStart: never empty, argv[0] never empty
-  bool input = false;             // kStart: EXEC_INPUT (stdin from INPUT frames)
+  bool input = false;             // kStart: EXEC_INPUT or EXEC_PTY (input from INPUT)
+  bool pty = false;               // kStart: EXEC_PTY (on a terminal of `size`, TERM=`term`)
+  channel::Winsize size;          // kStart with pty, kWinsize
+  std::string term;               // kStart with pty
   int sys_errno = 0;              // kRefuse
   std::string message;            // kRefuse
   std::vector<uint8_t> echo;      // kPong: the PING's payload

@@ -32,9 +32,13 @@ Result<void> RunRestart(const Globals& globals, const std::string& name, uint32_
 Result<void> RunRecover(const Globals& globals, std::ostream& out);
 Result<void> RunWatch(const Globals& globals, uint32_t interval_ms, std::ostream& out);
 // Returns the exit code itself (the command's status, or kExecFailed).
-// input: forward our stdin to the command (exec -i).
+// exec -i: our stdin forwarded to the command; -t: on a terminal in the node.
+struct ExecStdin {
+  bool input = false;
+  bool tty = false;
+};
 int RunExec(const Globals& globals, const std::string& name, std::optional<double> timeout_s,
-            bool input, const std::vector<std::string>& argv);
+            ExecStdin how, std::vector<std::string> argv);
 // count >= 1 PINGs, interval_s apart; an unanswered one is an Error.
 Result<void> RunPing(const Globals& globals, const std::string& name, uint32_t count,
                      double interval_s, std::ostream& out);

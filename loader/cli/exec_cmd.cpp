@@ -1,16 +1,23 @@
-// mintctl exec NODE [-i] [--timeout S] -- CMD...: runs CMD in the node through
-// its mint-agent (mint::channel::Exec), its stdout and stderr on ours (and
-// with -i our stdin on its stdin, until our end of file), and
-// returns its exit status (128 + signal when killed, 127/126 when it could
-// not be run); 255 for mintctl's own failure, with the reason on stderr.
-// One exec per node at a time: flock on /run/mint/<node>.channel.lock.
-// Ctrl-C (SIGINT) or SIGTERM kills the command in the node, then exits.
+// mintctl exec NODE [-i|-t] [--timeout S] -- CMD...: runs CMD in the node
+// through its mint-agent (mint::channel::Exec), its stdout and stderr on
+// ours (with -i our stdin on its stdin, until our end of file; with -t on a
+// terminal in the node, default a login shell, ours in raw mode meanwhile
+// so that Ctrl-C, Ctrl-Z and the window size reach the node's terminal),
+// and returns its exit status (128 + signal when killed, 127/126 when it
+// could not be run); 255 for mintctl's own failure, with the reason on
+// stderr. One exec per node at a time: flock on
+// /run/mint/<node>.channel.lock. Ctrl-C (SIGINT, without -t), SIGTERM or
+// SIGHUP kills the command in the node, then exits.
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -24,8 +31,45 @@ namespace mint::cli {
 namespace {
 
 std::atomic<bool> g_cancel{false};
+std::atomic<bool> g_resized{false};
 
 void OnSignal(int) { g_cancel = true; }
+void OnWinch(int) { g_resized = true; }
+
+// Our terminal's size, if stdin is one.
+std::optional<channel::Winsize> TerminalSize() {
+  winsize ws{};
+  if (::ioctl(0, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0) return std::nullopt;
+  return channel::Winsize{std::min<uint16_t>(ws.ws_row, 9999), std::min<uint16_t>(ws.ws_col, 9999)};
+}
+
+// Our terminal in raw mode while the node's terminal runs: every key goes
+// to the node as typed (its terminal echoes and turns Ctrl-C into SIGINT);
+// the settings come back however exec ends.
+class RawTerminal {
+ public:
+  Result<void> Enter() {
+    if (::tcgetattr(0, &saved_) != 0)
+      return MakeError(ErrorCode::kIo, "mintctl exec -t",
+                       std::string("cannot read the terminal's settings: ") + std::strerror(errno));
+    termios raw = saved_;
+    ::cfmakeraw(&raw);
+    if (::tcsetattr(0, TCSADRAIN, &raw) != 0)
+      return MakeError(ErrorCode::kIo, "mintctl exec -t",
+                       std::string("cannot put the terminal in raw mode: ") + std::strerror(errno));
+    entered_ = true;
+    return Ok();
+  }
+  void Leave() {
+    if (entered_) ::tcsetattr(0, TCSADRAIN, &saved_);
+    entered_ = false;
+  }
+  ~RawTerminal() { Leave(); }
+
+ private:
+  termios saved_{};
+  bool entered_ = false;
+};
 
 class FdSink : public channel::OutputSink {
  public:
@@ -69,7 +113,19 @@ int Fail(const Error& e) {
 }  // namespace
 
 int RunExec(const Globals& globals, const std::string& name, std::optional<double> timeout_s,
-            bool input, const std::vector<std::string>& argv) {
+            ExecStdin how, std::vector<std::string> argv) {
+  // Usage first, before anything is looked at.
+  if (how.tty && !::isatty(0))
+    return Fail(MakeError(ErrorCode::kInvalidArgument, name,
+                          "-t needs a terminal on mintctl's stdin; use -i to stream stdin to "
+                          "the command instead"));
+  if (argv.empty()) {
+    if (!how.tty)
+      return Fail(MakeError(ErrorCode::kInvalidArgument, name,
+                            "no command to run; give it after --, e.g. mintctl exec " + name +
+                                " -- uname -a (or -t for a shell)"));
+    argv = {"sh", "-l"};
+  }
   auto fs = sys::OpenHostFs(globals.root);
   auto node = lifecycle::FindNode(*fs, name);
   if (!node.ok()) return Fail(node.error());
@@ -84,6 +140,7 @@ int RunExec(const Globals& globals, const std::string& name, std::optional<doubl
   sa.sa_handler = OnSignal;
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGHUP, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
   channel::ExecRequest request;
@@ -92,10 +149,25 @@ int RunExec(const Globals& globals, const std::string& name, std::optional<doubl
     request.timeout = std::chrono::milliseconds(static_cast<int64_t>(*timeout_s * 1000));
   request.cancel = &g_cancel;
   FdInput stdin_source;
-  if (input) request.input = &stdin_source;
+  if (how.input || how.tty) request.input = &stdin_source;
+  RawTerminal terminal;
+  if (how.tty) {
+    request.pty = TerminalSize().value_or(channel::Winsize{});
+    const char* term = ::getenv("TERM");
+    request.term = term != nullptr ? term : "";
+    struct sigaction winch {};
+    winch.sa_handler = OnWinch;
+    ::sigaction(SIGWINCH, &winch, nullptr);
+    request.resized = []() -> std::optional<channel::Winsize> {
+      if (!g_resized.exchange(false)) return std::nullopt;
+      return TerminalSize();
+    };
+    if (auto raw = terminal.Enter(); !raw.ok()) return Fail(raw.error());
+  }
   FdSink sink;
   std::cout.flush();
   auto result = channel::Exec(**device, *fs, node->Ref(), request, sink);
+  terminal.Leave();  // before any word of ours
   if (!result.ok()) return Fail(result.error());
   if (!result->ran) {
     std::cerr << "mintctl: " << name << ": " << PrintableText(result->run_error.message) << "\n";

@@ -171,13 +171,16 @@ int Run(int argc, char** argv) {
   auto* exec = app.add_subcommand("exec", "Run a command in a node: mintctl exec NODE -- CMD...");
   exec->add_option("NODE", exec_node, "Node name")->required();
   std::vector<std::string> exec_argv;
-  exec->add_option("CMD", exec_argv, "The command and its arguments, after --")->required();
+  exec->add_option("CMD", exec_argv,
+                   "The command and its arguments, after -- (with -t, default: a login shell)");
   std::optional<double> exec_timeout;
   exec->add_option("--timeout", exec_timeout, "Kill the command after S seconds (exit 255)")
       ->check(TimeoutSeconds());
-  bool exec_input = false;
+  bool exec_input = false, exec_tty = false;
   exec->add_flag("-i,--interactive", exec_input,
                  "Forward mintctl's stdin to the command (without it: /dev/null)");
+  exec->add_flag("-t,--tty", exec_tty,
+                 "Run the command on a terminal in the node, ours in raw mode (implies -i)");
   auto* ping = app.add_subcommand(
       "ping", "Time round trips to a node's mint-agent over the channel (nothing runs)");
   std::string ping_node;
@@ -223,7 +226,7 @@ int Run(int argc, char** argv) {
       if (std::string(argv[i]) == "exec") return kExecFailed;
     return kExitUsage;
   }
-  if (*exec) return RunExec(g, exec_node, exec_timeout, exec_input, exec_argv);
+  if (*exec) return RunExec(g, exec_node, exec_timeout, {exec_input, exec_tty}, exec_argv);
   if (*vm_verbs["exec"])
     return RunVmExec(g, vm_args.node, vm_args.guest, vm_args.exec_timeout_s, vm_args.argv);
 

@@ -1,11 +1,14 @@
 """e2e (issue 6): `mintctl exec` runs commands in a node through its
 mint-agent and the message channel. One lab boot; node1 boots with
 `mintctl boot` (which now waits for the agent to be ready). The tests run in
-name order: output and exit status (incl. 128+signal, 127 for a missing
+name order: the node's wall clock is node0's, output and exit status (incl. 128+signal, 127 for a missing
 program, stderr kept apart), 1 MiB of output intact, --timeout kills the
 command in the node, a mintctl killed mid-command leaves frames that the next
 exec ignores, several execs to two nodes at once, `mintctl ping` times round
-trips to the agent (and refuses a node that is not running), and last: node1 crashes in
+trips to the agent (and refuses a node that is not running), `exec -i` gives
+the command node0's stdin (a shell's script and status, 10 MiB of tar intact,
+a command that stops reading), `exec -t` gives node0's console a shell on a
+terminal in node1 (Ctrl-C, exit status), and last: node1 crashes in
 the middle of a command and exec returns an error naming the new state
 within a bounded time."""
 
@@ -33,11 +36,13 @@ class NodeExecTest(LabTestCase):
             if "mint-agent is ready" not in out:
                 raise AssertionError("boot did not wait for the agent:\n" + out)
 
-    def exec_(self, args, timeout=120):
-        """mintctl exec in node0; returns (status, stdout, stderr)."""
-        status, out = self.m.run("mintctl exec %s > /tmp/x.out 2> /tmp/x.err; echo \"rc=$?\"; "
+    def exec_(self, args, timeout=120, stdin_from=None):
+        """mintctl exec in node0 (its stdin the output of the node0 command
+        `stdin_from`, if given); returns (status, stdout, stderr)."""
+        pipe = stdin_from + " | " if stdin_from else ""
+        status, out = self.m.run("%smintctl exec %s > /tmp/x.out 2> /tmp/x.err; echo \"rc=$?\"; "
                                  "cat /tmp/x.out; echo @@ERR; cat /tmp/x.err; echo @@END"
-                                 % args, timeout)
+                                 % (pipe, args), timeout)
         self.assertEqual(status, 0, out)
         m = re.match(r"rc=(\d+)\n(.*)@@ERR\n(.*)@@END$", out, re.S)
         self.assertIsNotNone(m, out)
@@ -51,6 +56,14 @@ class NodeExecTest(LabTestCase):
         status = self.run_ok("mintctl status")
         self.assertRegex(status, r"(?m)^node1\s+1\s+running\s.*\sready\s+0\s+-$")
         self.assertRegex(status, r"(?m)^node2\s+2\s+running\s.*\sready\s+0\s+-$")
+
+    def test_1_a_nodes_wall_clock_is_node0s(self):
+        # node0 hands its wall clock over at NODE_START (docs/abi.md): the
+        # node's `date` lies between node0's just before and just after.
+        out = self.run_ok("a=$(date +%s); b=$(mintctl exec node1 -- date +%s); "
+                          "c=$(date +%s); echo $a $b $c")
+        before, node, after = (int(x) for x in out.split())
+        self.assertTrue(before - 2 <= node <= after + 2, out)
 
     def test_2_exit_status_signals_stderr_and_missing_programs(self):
         self.assertEqual(self.exec_("node1 -- sh -c 'exit 7'")[0], 7)
@@ -120,6 +133,66 @@ class NodeExecTest(LabTestCase):
         status, out = self.m.run("mintctl ping node9")
         self.assertEqual((status, out), (2, "mintctl: node9: no node with this name; mintctl "
                                             "status lists the nodes"))
+
+    def test_8_exec_i_gives_the_command_our_stdin(self):
+        rc, out, err = self.exec_("-i node1 -- sh", stdin_from="printf 'echo hi; exit 3\\n'")
+        self.assertEqual((rc, out, err), (3, "hi\n", ""))
+        # 10 MiB through tar, checked by md5 on both sides.
+        here = self.run_ok("rm -rf /tmp/tree && mkdir /tmp/tree && head -c 10485760 /dev/urandom"
+                           " > /tmp/tree/blob && md5sum < /tmp/tree/blob").split()[0]
+        t0 = time.monotonic()
+        rc, out, err = self.exec_("-i node1 -- sh -c 'rm -rf /tmp/copy && mkdir /tmp/copy && "
+                                  "tar x -C /tmp/copy && md5sum < /tmp/copy/blob'", 600,
+                                  stdin_from="tar c -C /tmp/tree .")
+        seconds = time.monotonic() - t0
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(out.split()[0], here)
+        sys.stderr.write("exec -i: 10 MiB of tar from node0 into node1 in %.1f s (host clock, "
+                         "TCG)\n" % seconds)
+        # A command that stops reading: its end is the session's, and the
+        # writer on node0 gets EPIPE once mintctl is gone.
+        rc, out, err = self.exec_("-i node1 -- head -c 6", stdin_from="yes")
+        self.assertEqual((rc, out, err), (0, "y\ny\ny\n", ""))
+        self.run_ok("rm -rf /tmp/tree")
+
+    def test_8_tty_a_shell_on_a_terminal_in_the_node(self):
+        # node0's console (ttyS0) is a terminal: an operator's session on
+        # it, typed key by key. The node's shell runs on a pty of its own;
+        # Ctrl-C interrupts the node's `sleep 100`, not mintctl; the
+        # shell's exit status is mintctl's.
+        m = self.m
+        with m.cond:
+            start = len(m.buf)
+        m.send("mintctl exec -t node1; echo \"@@T$?\"\n")
+
+        def typed(keys, expect, timeout=60):
+            m.send(keys)
+            return m.wait_for(expect, timeout, start=start, what=repr(expect))
+
+        ended = False
+        try:
+            typed("tty\r", r"/dev/pts/\d+\r\n")
+            typed("echo in-$((6*7))\r", r"in-42\r\n")
+            typed("sleep 100\r", r"sleep 100\r\n")
+            time.sleep(1)  # the shell has started sleep (no output to wait for)
+            t0 = time.monotonic()
+            typed("\x03", r"\^C|\r\n")
+            typed("echo rc=$?\r", r"rc=130\r\n")
+            self.assertLess(time.monotonic() - t0, 30)
+            text = typed("exit 3\r", r"@@T(\d+)")
+            ended = True
+            self.assertTrue(text.endswith("@@T3"), text[-300:])
+        finally:
+            if not ended:  # give node0's console back to the next tests
+                typed("\x03\rexit 0\r", r"@@T(\d+)")
+        # node0's console is a line terminal again, and node1 runs no sleep.
+        self.assertEqual(self.run_ok("echo back"), "back")
+        _, out, _ = self.exec_("node1 -- sh -c 'ps | grep -c \"[s]leep 100\"'")
+        self.assertEqual(out, "0\n")
+        rc, _, err = self.exec_("-t node1")  # exec_'s stdin is /dev/null
+        self.assertEqual((rc, err), (255, "mintctl: node1: -t needs a terminal on mintctl's "
+                                          "stdin; use -i to stream stdin to the command "
+                                          "instead\n"))
 
     def test_9_crash_mid_command_returns_an_error_in_bounded_time(self):
         out = self.run_ok(

@@ -72,13 +72,20 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
                         const ExecRequest& request, OutputSink& sink, Clock& clock,
                         const ExecTiming& timing) {
   MINT_CHECK(CheckReady(fs, node));
-  MINT_TRY(std::vector<uint8_t> argv, EncodeArgv(request.argv, node.name));
+  FrameType exec_type = request.pty     ? FrameType::kExecPty
+                        : request.input ? FrameType::kExecInput
+                                        : FrameType::kExec;
+  std::vector<uint8_t> exec_payload;
+  if (request.pty) {
+    MINT_TRY(exec_payload, EncodePty({*request.pty, request.term, request.argv}, node.name));
+  } else {
+    MINT_TRY(exec_payload, EncodeArgv(request.argv, node.name));
+  }
   const uint32_t session = request.session != 0 ? request.session : NewSession();
 
   ExecResult result;
   std::vector<uint8_t> rx(kMaxRecord);
-  std::vector<uint8_t> pending =
-      EncodeFrame(request.input ? FrameType::kExecInput : FrameType::kExec, session, argv);
+  std::vector<uint8_t> pending = EncodeFrame(exec_type, session, exec_payload);
   enum class Kill { kNo, kTimeout, kCancel } kill = Kill::kNo;
   bool kill_sent = false;
   // Input: sent and not yet acknowledged (at most kInputWindow), and
@@ -160,8 +167,15 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
     }
 
     auto now = clock.Now();
-    // The next piece of input, when the ring slot is free and the window
-    // has room; its end once the source has no more.
+    // A new terminal size first, then the next piece of input, when the
+    // ring slot is free and the window has room; its end once the source
+    // has no more.
+    if (pending.empty() && kill == Kill::kNo && request.pty && request.resized) {
+      if (auto size = request.resized()) {
+        pending = EncodeFrame(FrameType::kWinsize, session, EncodeWinsize(*size));
+        pending_since = now;
+      }
+    }
     if (pending.empty() && !input_over && kill == Kill::kNo && unacked < kInputWindow) {
       size_t room = std::min<size_t>(kMaxPayload, kInputWindow - unacked);
       InputSource::Chunk c = request.input->Read(std::span<uint8_t>(chunk.data(), room));

@@ -1,6 +1,7 @@
 // The channel's frame encoding and its checks (mint/channel/frame.h).
 #include "mint/channel/frame.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace mint::channel {
@@ -40,6 +41,10 @@ std::string_view FrameTypeName(FrameType type) {
       return "INPUT";
     case FrameType::kInputAck:
       return "INPUT_ACK";
+    case FrameType::kExecPty:
+      return "EXEC_PTY";
+    case FrameType::kWinsize:
+      return "WINSIZE";
   }
   return "UNKNOWN";
 }
@@ -147,6 +152,68 @@ Result<uint32_t> DecodeInputAck(std::span<const uint8_t> payload) {
     return Bad("INPUT_ACK of " + std::to_string(bytes) + " bytes, outside 1.." +
                std::to_string(kInputWindow));
   return bytes;
+}
+
+std::vector<uint8_t> EncodeWinsize(Winsize size) {
+  std::vector<uint8_t> out(4);
+  std::memcpy(out.data(), &size.rows, 2);
+  std::memcpy(out.data() + 2, &size.cols, 2);
+  return out;
+}
+
+namespace {
+
+constexpr uint16_t kMaxWinsize = 9999;
+constexpr size_t kMaxTerm = 64;
+
+bool TermChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '.' || c == '_' || c == '+' || c == '-';
+}
+
+}  // namespace
+
+Result<Winsize> DecodeWinsize(std::span<const uint8_t> payload) {
+  if (payload.size() != 4)
+    return Bad("WINSIZE payload is " + std::to_string(payload.size()) + " bytes, not 4");
+  Winsize s;
+  std::memcpy(&s.rows, payload.data(), 2);
+  std::memcpy(&s.cols, payload.data() + 2, 2);
+  if (s.rows == 0 || s.cols == 0 || s.rows > kMaxWinsize || s.cols > kMaxWinsize)
+    return Bad("window size " + std::to_string(s.rows) + "x" + std::to_string(s.cols) +
+               " outside 1..9999");
+  return s;
+}
+
+Result<std::vector<uint8_t>> EncodePty(const PtyExec& exec, const std::string& what) {
+  MINT_TRY(std::vector<uint8_t> argv, EncodeArgv(exec.argv, what));
+  std::string term = exec.term;
+  // A TERM the node could not take is left to the node's default.
+  if (term.size() > kMaxTerm || !std::all_of(term.begin(), term.end(), TermChar)) term.clear();
+  std::vector<uint8_t> out = EncodeWinsize(exec.size);
+  out.insert(out.end(), term.begin(), term.end());
+  out.push_back(0);
+  out.insert(out.end(), argv.begin(), argv.end());
+  if (out.size() > kMaxPayload)
+    return MakeError(ErrorCode::kInvalidArgument, what,
+                     "the command line is " + std::to_string(argv.size()) +
+                         " bytes; with a terminal the channel takes at most " +
+                         std::to_string(kMaxPayload - 4 - term.size() - 1));
+  return out;
+}
+
+Result<PtyExec> DecodePty(std::span<const uint8_t> payload) {
+  if (payload.size() < 4) return Bad("EXEC_PTY payload is shorter than its window size");
+  PtyExec e;
+  MINT_TRY(e.size, DecodeWinsize(payload.subspan(0, 4)));
+  auto rest = payload.subspan(4);
+  auto nul = std::find(rest.begin(), rest.end(), uint8_t{0});
+  if (nul == rest.end()) return Bad("EXEC_PTY payload has no NUL after TERM");
+  e.term.assign(rest.begin(), nul);
+  if (e.term.size() > kMaxTerm || !std::all_of(e.term.begin(), e.term.end(), TermChar))
+    return Bad("EXEC_PTY's TERM is not 0..64 of [A-Za-z0-9._+-]");
+  MINT_TRY(e.argv, DecodeArgv(rest.subspan(static_cast<size_t>(nul - rest.begin()) + 1)));
+  return e;
 }
 
 std::vector<uint8_t> EncodeError(const RunError& error) {

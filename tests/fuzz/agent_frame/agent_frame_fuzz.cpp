@@ -63,12 +63,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     switch (d.kind) {
       case Decision::Kind::kStart: {
         Check(frame.ok() && (frame->type == channel::FrameType::kExec ||
-                             frame->type == channel::FrameType::kExecInput));
-        Check(d.input == (frame->type == channel::FrameType::kExecInput));
+                             frame->type == channel::FrameType::kExecInput ||
+                             frame->type == channel::FrameType::kExecPty));
+        Check(d.input == (frame->type != channel::FrameType::kExec));
+        Check(d.pty == (frame->type == channel::FrameType::kExecPty));
         Check(d.session == frame->session && d.session != 0);
         Check(state_of(d.session) == SessionState::kNone && open < mint::agent::kMaxSessions);
         Check(!d.argv.empty() && !d.argv[0].empty());
-        auto payload = channel::EncodeArgv(d.argv, "fuzz");
+        auto payload = d.pty ? channel::EncodePty({d.size, d.term, d.argv}, "fuzz")
+                             : channel::EncodeArgv(d.argv, "fuzz");
         Check(payload.ok() && *payload == frame->payload);
         sessions[d.session] = SessionState::kRunning;
         break;
@@ -84,12 +87,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           Check(d.sys_errno == EPROTO && state_of(d.session) == SessionState::kNone);
         } else {
           Check((frame->type == channel::FrameType::kExec ||
-                 frame->type == channel::FrameType::kExecInput) &&
+                 frame->type == channel::FrameType::kExecInput ||
+                 frame->type == channel::FrameType::kExecPty) &&
                 d.session == frame->session);
           Check(d.sys_errno == EBUSY || d.sys_errno == EAGAIN || d.sys_errno == EINVAL);
           if (d.sys_errno == EBUSY) Check(state_of(d.session) != SessionState::kNone);
           if (d.sys_errno == EAGAIN) Check(open >= mint::agent::kMaxSessions);
-          if (d.sys_errno == EINVAL) Check(!channel::DecodeArgv(frame->payload).ok());
+          if (d.sys_errno == EINVAL)
+            Check(frame->type == channel::FrameType::kExecPty
+                      ? !channel::DecodePty(frame->payload).ok()
+                      : !channel::DecodeArgv(frame->payload).ok());
         }
         auto answer = channel::EncodeFrame(channel::FrameType::kError, d.session,
                                            channel::EncodeError({d.sys_errno, d.message}));
@@ -105,6 +112,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Check(d.session == frame->session && state_of(d.session) != SessionState::kNone);
         Check(d.bytes == frame->payload);
         break;
+      case Decision::Kind::kWinsize: {
+        Check(frame.ok() && frame->type == channel::FrameType::kWinsize);
+        Check(d.session == frame->session && state_of(d.session) == SessionState::kRunning);
+        auto size = channel::DecodeWinsize(frame->payload);
+        Check(size.ok() && *size == d.size);
+        break;
+      }
       case Decision::Kind::kPong:
         Check(frame.ok() && frame->type == channel::FrameType::kPing);
         Check(d.session == frame->session && d.session != 0 && d.echo == frame->payload);
@@ -112,7 +126,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case Decision::Kind::kIgnore:
         if (frame.ok() &&
             (frame->type == channel::FrameType::kExec ||
-             frame->type == channel::FrameType::kExecInput) &&
+             frame->type == channel::FrameType::kExecInput ||
+             frame->type == channel::FrameType::kExecPty) &&
             frame->session != 0 && state_of(frame->session) == SessionState::kNone &&
             open < mint::agent::kMaxSessions)
           Check(false);  // a new session's EXEC is started or refused, never ignored
@@ -120,9 +135,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           Check(state_of(frame->session) == SessionState::kNone);  // a session's is taken
         if (frame.ok() && frame->type == channel::FrameType::kPing && frame->session != 0)
           Check(false);  // a PING of a session is always answered
+        if (frame.ok() && frame->type == channel::FrameType::kWinsize &&
+            state_of(frame->session) == SessionState::kRunning)
+          Check(!channel::DecodeWinsize(frame->payload).ok());  // a running one's is taken
         if (frame.ok() && frame->type != channel::FrameType::kExec &&
             frame->type != channel::FrameType::kExecInput &&
-            frame->type != channel::FrameType::kKill && frame->type != channel::FrameType::kInput)
+            frame->type != channel::FrameType::kExecPty &&
+            frame->type != channel::FrameType::kKill && frame->type != channel::FrameType::kInput &&
+            !(frame->type == channel::FrameType::kWinsize &&
+              state_of(frame->session) != SessionState::kRunning))
           Check(!d.log.empty());
         break;
     }

@@ -120,6 +120,9 @@ int main(int argc, char** argv) {
   put("channel_frame", "input", Frame(FrameType::kInput, 7, Text("echo hi; exit 3\n")));
   put("channel_frame", "input-end", Frame(FrameType::kInput, 7));
   put("channel_frame", "input-ack", Frame(FrameType::kInputAck, 7, channel::EncodeInputAck(17)));
+  put("channel_frame", "exec-pty",
+      Frame(FrameType::kExecPty, 7, *channel::EncodePty({{24, 80}, "xterm", {"sh", "-l"}}, "seed")));
+  put("channel_frame", "winsize", Frame(FrameType::kWinsize, 7, channel::EncodeWinsize({40, 120})));
 
   // node -> node0 conversations, as exec and vm list see them.
   put("exec_client", "uname",
@@ -158,6 +161,13 @@ int main(int argc, char** argv) {
                Frame(FrameType::kInput, 7, Text("echo hi; exit 3\n")), Frame(FrameType::kInput, 7),
                {}, Frame(FrameType::kInput, 7, Text("after the end")),
                Frame(FrameType::kInput, 9, Text("no such session"))}));
+  put("agent_frame", "exec-pty",
+      Records({Frame(FrameType::kExecPty, 7,
+                     *channel::EncodePty({{24, 80}, "xterm", {"sh", "-l"}}, "seed")),
+               Frame(FrameType::kInput, 7, Text("sleep 100\n\x03")),
+               Frame(FrameType::kWinsize, 7, channel::EncodeWinsize({40, 120})),
+               Frame(FrameType::kWinsize, 7, channel::EncodeWinsize({0, 120})),
+               Frame(FrameType::kWinsize, 8, channel::EncodeWinsize({40, 120}))}));
   put("agent_frame", "not-for-the-agent",
       Records({Frame(FrameType::kStdout, 7, uname), Frame(FrameType::kHello, 0)}));
 

@@ -70,6 +70,25 @@ class AgentTest : public ::testing::Test {
   void Input(uint32_t session, const std::vector<uint8_t>& bytes) {
     SendRecord(EncodeFrame(FrameType::kInput, session, bytes));
   }
+  void ExecPty(uint32_t session, channel::Winsize size, const std::string& term,
+               const std::vector<std::string>& argv) {
+    SendRecord(
+        EncodeFrame(FrameType::kExecPty, session, *channel::EncodePty({size, term, argv}, "test")));
+  }
+  // Reads session s's output into `out` until it contains `want`; false
+  // after 10 s (or at its EXIT).
+  bool Until(uint32_t s, const std::string& want, std::string& out) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (out.find(want) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      auto f = Next(std::chrono::milliseconds(200));
+      if (!f) continue;
+      if (f->session != s) continue;
+      if (f->type == FrameType::kStdout) out += Text(f->payload);
+      if (f->type == FrameType::kExit) return out.find(want) != std::string::npos;
+    }
+    return true;
+  }
   std::optional<Frame> Next(std::chrono::milliseconds timeout) {
     pollfd p{node0_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return std::nullopt;
@@ -339,6 +358,48 @@ TEST_F(AgentTest, InputToAPlainExecIsAcknowledgedAndDropped) {
   ASSERT_TRUE(o.exit.has_value());
   EXPECT_EQ(o.out, "");
   EXPECT_EQ(o.acked, 17u);
+}
+
+// A terminal's command sees a terminal of the size and TERM node0 gave,
+// on 0-2, as its controlling terminal.
+TEST_F(AgentTest, APtyCommandRunsOnATerminalOfTheGivenSize) {
+  ExecPty(20, {33, 101}, "xterm-256color",
+          {"sh", "-c", "tty; stty size; echo \"$TERM\"; [ -t 2 ] && echo err-tty; "
+                       "sh -c 'echo ctty > /dev/tty'"});
+  auto o = Collect(20);
+  ASSERT_TRUE(o.exit.has_value());
+  EXPECT_EQ(o.exit->code, 0);
+  EXPECT_NE(o.out.find("/dev/pts/"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("33 101\r\n"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("xterm-256color\r\n"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("err-tty\r\n"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("ctty\r\n"), std::string::npos) << o.out;
+  EXPECT_EQ(o.err, "");
+}
+
+// The keys a user types: Ctrl-C (0x03) reaches the foreground command
+// through the node's terminal, not the shell; WINSIZE resizes it; the
+// shell's exit status is the session's.
+TEST_F(AgentTest, CtrlCAndWinsizeReachTheTerminalsCommand) {
+  ExecPty(21, {24, 80}, "", {"sh"});
+  std::string out;
+  Input(21, Bytes("stty size\n"));
+  ASSERT_TRUE(Until(21, "24 80\r\n", out)) << out;
+  SendRecord(EncodeFrame(FrameType::kWinsize, 21, channel::EncodeWinsize({40, 120})));
+  Input(21, Bytes("stty size\n"));
+  ASSERT_TRUE(Until(21, "40 120\r\n", out)) << out;
+  Input(21, Bytes("sleep 100\n"));
+  ASSERT_TRUE(Until(21, "sleep 100\r\n", out)) << out;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // sleep runs
+  auto t0 = std::chrono::steady_clock::now();
+  Input(21, Bytes("\x03"));
+  Input(21, Bytes("echo rc=$?\n"));
+  ASSERT_TRUE(Until(21, "rc=130\r\n", out)) << out;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  Input(21, Bytes("exit 4\n"));
+  auto o = Collect(21);
+  ASSERT_TRUE(o.exit.has_value());
+  EXPECT_EQ(o.exit->code, 4);
 }
 
 }  // namespace

@@ -61,6 +61,35 @@ TEST(Decide, AnExecInputStartsItsCommandWithInput) {
   EXPECT_EQ(zero.log, "ignored an EXEC_INPUT with session 0");
 }
 
+TEST(Decide, AnExecPtyStartsItsCommandOnATerminal) {
+  auto payload = *channel::EncodePty({{30, 100}, "xterm", {"sh", "-l"}}, "t");
+  Decision d = Decide(channel::EncodeFrame(FrameType::kExecPty, 7, payload), 0, None);
+  EXPECT_EQ(d.kind, Kind::kStart);
+  EXPECT_TRUE(d.pty);
+  EXPECT_TRUE(d.input);
+  EXPECT_EQ(d.size, (channel::Winsize{30, 100}));
+  EXPECT_EQ(d.term, "xterm");
+  EXPECT_EQ(d.argv, (std::vector<std::string>{"sh", "-l"}));
+  payload[0] = 0;  // 0 rows
+  Decision bad = Decide(channel::EncodeFrame(FrameType::kExecPty, 7, payload), 0, None);
+  EXPECT_EQ(bad.kind, Kind::kRefuse);
+  EXPECT_EQ(bad.sys_errno, EINVAL);
+  EXPECT_EQ(bad.message, "window size 0x100 outside 1..9999");
+}
+
+TEST(Decide, AWinsizeResizesARunningSessionOnly) {
+  auto running = [](uint32_t) { return SessionState::kRunning; };
+  auto frame = channel::EncodeFrame(FrameType::kWinsize, 7, channel::EncodeWinsize({40, 120}));
+  Decision d = Decide(frame, 1, running);
+  EXPECT_EQ(d.kind, Kind::kWinsize);
+  EXPECT_EQ(d.size, (channel::Winsize{40, 120}));
+  EXPECT_EQ(Decide(frame, 1, [](uint32_t) { return SessionState::kExited; }).kind, Kind::kIgnore);
+  Decision bad = Decide(channel::EncodeFrame(FrameType::kWinsize, 7, channel::EncodeWinsize({0, 1})),
+                        1, running);
+  EXPECT_EQ(bad.kind, Kind::kIgnore);
+  EXPECT_EQ(bad.log, "ignored a WINSIZE: window size 0x1 outside 1..9999");
+}
+
 TEST(Decide, InputGoesToASessionThatIsThereAndIsDroppedOtherwise) {
   uint8_t bytes[] = {'h', 'i'};
   auto frame = channel::EncodeFrame(FrameType::kInput, 7, bytes);

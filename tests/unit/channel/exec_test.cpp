@@ -337,6 +337,43 @@ TEST_F(ExecTest, AnAckOfMoreThanWasSentIsAnError) {
             "use the mintctl and mint-agent of one build");
 }
 
+// -t: EXEC_PTY with the terminal's size and TERM, then a WINSIZE each time
+// the terminal changes, between pieces of input.
+TEST_F(ExecTest, APtyExecSendsItsSizeAndEachResize) {
+  std::vector<Winsize> sizes;
+  agent_ = [&](const Frame& f) {
+    if (f.type == FrameType::kExecPty) {
+      auto p = DecodePty(f.payload);
+      ASSERT_TRUE(p.ok()) << p.error().ToString();
+      EXPECT_EQ(p->size, (Winsize{30, 90}));
+      EXPECT_EQ(p->term, "xterm");
+      EXPECT_EQ(p->argv, (std::vector<std::string>{"sh", "-l"}));
+    }
+    if (f.type == FrameType::kWinsize) sizes.push_back(*DecodeWinsize(f.payload));
+    if (f.type == FrameType::kInput && f.payload.empty())
+      Reply(FrameType::kExit, f.session, EncodeExit({0, 0}));
+    if (f.type == FrameType::kInput && !f.payload.empty())
+      Reply(FrameType::kInputAck, f.session,
+            EncodeInputAck(static_cast<uint32_t>(f.payload.size())));
+  };
+  PiecesInput input(20000, 1000);
+  int turns = 0;
+  ExecRequest req = Req({"sh", "-l"});
+  req.input = &input;
+  req.pty = Winsize{30, 90};
+  req.term = "xterm";
+  req.resized = [&]() -> std::optional<Winsize> {
+    ++turns;
+    if (turns == 5) return Winsize{40, 100};
+    if (turns == 9) return Winsize{50, 110};
+    return std::nullopt;
+  };
+  auto r = Run(req);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(received_.front(), FrameType::kExecPty);
+  EXPECT_EQ(sizes, (std::vector<Winsize>{{40, 100}, {50, 110}}));
+}
+
 TEST(Session, NeverZero) {
   for (int i = 0; i < 100; ++i) EXPECT_NE(NewSession(), 0u);
 }

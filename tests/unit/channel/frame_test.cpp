@@ -27,7 +27,7 @@ TEST(Frame, RoundTrip) {
   for (auto type : {FrameType::kHello, FrameType::kExec, FrameType::kStdout, FrameType::kStderr,
                     FrameType::kExit, FrameType::kError, FrameType::kKill, FrameType::kPing,
                     FrameType::kPong, FrameType::kExecInput, FrameType::kInput,
-                    FrameType::kInputAck}) {
+                    FrameType::kInputAck, FrameType::kExecPty, FrameType::kWinsize}) {
     std::vector<uint8_t> payload(kMaxPayload, 0xab);
     auto f = DecodeFrame(EncodeFrame(type, 7, payload));
     ASSERT_TRUE(f.ok()) << f.error().ToString();
@@ -41,6 +41,37 @@ TEST(Frame, RoundTrip) {
   EXPECT_EQ(FrameTypeName(FrameType::kExecInput), "EXEC_INPUT");
   EXPECT_EQ(FrameTypeName(FrameType::kInput), "INPUT");
   EXPECT_EQ(FrameTypeName(FrameType::kInputAck), "INPUT_ACK");
+}
+
+TEST(Frame, WinsizeAndPty) {
+  EXPECT_EQ(*DecodeWinsize(EncodeWinsize({50, 132})), (Winsize{50, 132}));
+  EXPECT_EQ(DecodeWinsize(EncodeWinsize({0, 80})).error().ToString(),
+            "channel record: window size 0x80 outside 1..9999");
+  EXPECT_EQ(DecodeWinsize(EncodeWinsize({24, 10000})).error().ToString(),
+            "channel record: window size 24x10000 outside 1..9999");
+  EXPECT_EQ(DecodeWinsize(Bytes("xyz")).error().ToString(),
+            "channel record: WINSIZE payload is 3 bytes, not 4");
+  auto p = EncodePty({{30, 100}, "xterm-256color", {"sh", "-l"}}, "node1");
+  ASSERT_TRUE(p.ok());
+  auto back = DecodePty(*p);
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(back->size, (Winsize{30, 100}));
+  EXPECT_EQ(back->term, "xterm-256color");
+  EXPECT_EQ(back->argv, (std::vector<std::string>{"sh", "-l"}));
+  // A TERM the node could not take is not sent: the node's default.
+  EXPECT_EQ(DecodePty(*EncodePty({{24, 80}, "x;rm -rf", {"sh"}}, "node1"))->term, "");
+  EXPECT_EQ(EncodePty({{24, 80}, "", {}}, "node1").error().ToString(),
+            "node1: no command to run; give it after --, e.g. mintctl exec node1 -- uname -a");
+  std::vector<uint8_t> bad = *p;
+  bad[6] = '\n';  // inside TERM
+  EXPECT_EQ(DecodePty(bad).error().ToString(),
+            "channel record: EXEC_PTY's TERM is not 0..64 of [A-Za-z0-9._+-]");
+  std::vector<uint8_t> no_nul = EncodeWinsize({24, 80});
+  no_nul.push_back('x');
+  EXPECT_EQ(DecodePty(no_nul).error().ToString(),
+            "channel record: EXEC_PTY payload has no NUL after TERM");
+  EXPECT_EQ(DecodePty(Bytes("ab")).error().ToString(),
+            "channel record: EXEC_PTY payload is shorter than its window size");
 }
 
 TEST(Frame, InputAck) {
@@ -70,8 +101,8 @@ TEST(Frame, DecodeRefusals) {
             "channel record: frame version 9, this end speaks 1; use the mintctl and mint-agent "
             "of one build");
   r = EncodeFrame(FrameType::kKill, 1);
-  r[6] = 13;
-  EXPECT_EQ(DecodeErr(r), "channel record: unknown frame type 13");
+  r[6] = 15;
+  EXPECT_EQ(DecodeErr(r), "channel record: unknown frame type 15");
   r[6] = 0;
   EXPECT_EQ(DecodeErr(r), "channel record: unknown frame type 0");
   r = EncodeFrame(FrameType::kStdout, 1, Bytes("abc"));

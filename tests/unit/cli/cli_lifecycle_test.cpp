@@ -65,7 +65,14 @@ TEST_F(Lifecycle, ExecWithoutMintIs255) {
 TEST_F(Lifecycle, ExecUsageErrorsAre255) {
   RunResult r = Mintctl({"--root", root(), "exec", "node2"});
   EXPECT_EQ(r.code, 255);
-  EXPECT_EQ(r.err, "mintctl: CMD is required\nRun mintctl --help for usage.\n");
+  EXPECT_EQ(r.err,
+            "mintctl: node2: no command to run; give it after --, e.g. mintctl exec node2 -- "
+            "uname -a (or -t for a shell)\n");
+  r = Mintctl({"--root", root(), "exec", "-t", "node2"});  // the test's stdin is no terminal
+  EXPECT_EQ(r.code, 255);
+  EXPECT_EQ(r.err,
+            "mintctl: node2: -t needs a terminal on mintctl's stdin; use -i to stream stdin to "
+            "the command instead\n");
   r = Mintctl({"--root", root(), "exec", "node2", "--timeout", "x", "--", "true"});
   EXPECT_EQ(r.code, 255);
 }

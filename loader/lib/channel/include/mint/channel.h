@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,6 +69,12 @@ struct ExecRequest {
   // Forwarded as the command's stdin (EXEC_INPUT, INPUT frames within
   // kInputWindow); nullptr: the command's stdin is /dev/null.
   InputSource* input = nullptr;
+  // A terminal in the node (EXEC_PTY: its size and TERM; needs `input`);
+  // `resized`, called every turn of the loop, gives a new size to send
+  // (WINSIZE) or nothing.
+  std::optional<Winsize> pty;
+  std::string term;
+  std::function<std::optional<Winsize>()> resized;
 };
 
 // How the command ended.

@@ -38,8 +38,13 @@ enum class FrameType : uint16_t {
   kExecInput = 10,  // node0 -> agent: run argv (payload: EncodeArgv), stdin from INPUT
   kInput = 11,      // node0 -> agent: bytes for the command's stdin; empty: end of input
   kInputAck = 12,   // agent -> node0: EncodeInputAck, input bytes that left the agent
+  // A terminal (`mintctl exec -t`): EXEC_PTY runs the command on a new
+  // pseudo-terminal in the node (stdin, stdout and stderr; its output comes
+  // as STDOUT, its input as INPUT); WINSIZE resizes it.
+  kExecPty = 13,  // node0 -> agent: EncodePty
+  kWinsize = 14,  // node0 -> agent: EncodeWinsize
 };
-inline constexpr FrameType kLastFrameType = FrameType::kInputAck;
+inline constexpr FrameType kLastFrameType = FrameType::kWinsize;
 std::string_view FrameTypeName(FrameType type);  // "HELLO", "EXEC", ...
 
 // Both ends are x86-64: fields are little-endian, naturally aligned.
@@ -91,6 +96,26 @@ Result<ExitStatus> DecodeExit(std::span<const uint8_t> payload);
 inline constexpr uint32_t kInputWindow = 64 * 1024;
 std::vector<uint8_t> EncodeInputAck(uint32_t bytes);
 Result<uint32_t> DecodeInputAck(std::span<const uint8_t> payload);
+
+// WINSIZE payload, and the start of EXEC_PTY's: {uint16 rows, uint16 cols},
+// each 1..9999.
+struct Winsize {
+  uint16_t rows = 24;
+  uint16_t cols = 80;
+  bool operator==(const Winsize&) const = default;
+};
+std::vector<uint8_t> EncodeWinsize(Winsize size);
+Result<Winsize> DecodeWinsize(std::span<const uint8_t> payload);
+
+// EXEC_PTY payload: Winsize, then TERM (at most 64 bytes of [A-Za-z0-9._+-],
+// may be empty: the node's default) and a NUL, then argv as EncodeArgv.
+struct PtyExec {
+  Winsize size;
+  std::string term;
+  std::vector<std::string> argv;
+};
+Result<std::vector<uint8_t>> EncodePty(const PtyExec& exec, const std::string& what);
+Result<PtyExec> DecodePty(std::span<const uint8_t> payload);
 
 // ERROR payload: {int32 errno} then text (no NUL), at most kMaxPayload.
 struct RunError {
