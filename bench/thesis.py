@@ -182,7 +182,7 @@ def tear_down(m, up):
     with it), so a real host (--host) is left as it was; a failure is said
     on stderr and does not hide the suite's own error."""
     steps = [(g, "mintctl vm stop node0 %s && mintctl vm rm node0 %s" % (g, g))
-             for site, g in (("guest on node0", "g0a", "--mem %s" % GUEST_MEM), ("2nd guest on node0", "g0b", "--mem %s" % GUEST_MEM))
+             for site, g in (("guest on node0", "g0a"), ("2nd guest on node0", "g0b"))
              if site in up]
     if "node1" in up:
         steps.append(("node1 (and its guest)", "mintctl stop node1 && mintctl destroy node1"))

@@ -122,6 +122,11 @@ STEPS = [
     Step("mintctl exec: node1 uses its own disk (the lab's file, its own write, its interrupts)",
          node_script("/tmp/node1.sh", NODE1_DISK_SCRIPT) +
          "mintctl exec node1 -- sh -c \"$(cat /tmp/node1.sh)\"", True),
+    Step("mintctl exec -i: node0's stdin streamed into a shell in node1 (-t gives it a terminal "
+         "when mintctl's stdin is one); node1's clock is node0's; the shell's exit status is "
+         "mintctl's",
+         "printf 'uname -n; date -u +%%F; exit 3\\n' | mintctl exec -i node1 -- sh; s=$?; "
+         "echo \"exit status $s; node0's date $(date -u +%F)\"; [ $s -eq 3 ]", True),
     Step("node0 no longer has sdb; the kernel records who owns 0000:00:03.0",
          "echo \"node0's disks: $(cd /sys/block && echo *)\"; "
          "echo \"node1 owns: $(cat /sys/kernel/mint/nodes/1/devices)\"; "

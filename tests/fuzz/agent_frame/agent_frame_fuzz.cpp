@@ -115,8 +115,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case Decision::Kind::kWinsize: {
         Check(frame.ok() && frame->type == channel::FrameType::kWinsize);
         Check(d.session == frame->session && state_of(d.session) == SessionState::kRunning);
-        auto size = channel::DecodeWinsize(frame->payload);
-        Check(size.ok() && *size == d.size);
+        auto winsize = channel::DecodeWinsize(frame->payload);
+        Check(winsize.ok() && *winsize == d.size);
         break;
       }
       case Decision::Kind::kPong:
