@@ -87,7 +87,9 @@ Result<void> Boot(const Globals& globals, const NodeArgs& args, uint32_t wait_s,
     const std::string dir = NodeDir(p.plan.node_id);
     node_clock.emplace(fs, dir, p.plan.name);  // it outlives `p`
     auto running = timing::Timed(&timeline, timing::Phase::kRunning, [&] {
-      return WaitUntilRunning(*p.host.fs, p.plan.name, dir, std::chrono::seconds(wait_s));
+      Progress progress(std::cerr, Progress::ForStderr(globals));
+      return WaitUntilRunning(*p.host.fs, p.plan.name, dir, std::chrono::seconds(wait_s),
+                              &progress);
     });
     node_clock->Look(timeline);
     MINT_CHECK(running);
@@ -141,7 +143,9 @@ Result<void> RunBootNode(const Globals& globals, const NodeArgs& args, uint32_t 
   auto node = lifecycle::FindNode(*fs, *recipe);
   if (!node.ok()) return finish(node.take_error());
   auto ready = timing::Timed(&timeline, timing::Phase::kAgent, [&] {
-    return WaitForAgentWithin(*fs, *node, std::chrono::seconds(wait_s), timeline.Now() - t0);
+    Progress progress(std::cerr, Progress::ForStderr(globals));
+    return WaitForAgentWithin(*fs, *node, std::chrono::seconds(wait_s), timeline.Now() - t0,
+                              &progress);
   });
   if (node_clock) node_clock->Look(timeline);
   if (!ready.ok()) return finish(std::move(ready));

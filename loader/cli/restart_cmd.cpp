@@ -75,12 +75,15 @@ Result<void> RunRestart(const Globals& globals, const std::string& name, uint32_
   }
   node_clock.emplace(*fs, node.dir, name);
   auto running = timing::Timed(&timeline, Phase::kRunning, [&] {
-    return WaitUntilRunning(*fs, name, node.dir, std::chrono::seconds(wait_s));
+    Progress progress(std::cerr, Progress::ForStderr(globals));
+    return WaitUntilRunning(*fs, name, node.dir, std::chrono::seconds(wait_s), &progress);
   });
   node_clock->Look(timeline);
   if (!running.ok()) return finish(std::move(running));
   auto ready = timing::Timed(&timeline, Phase::kAgent, [&] {
-    return WaitForAgentWithin(*fs, node, std::chrono::seconds(wait_s), timeline.Elapsed());
+    Progress progress(std::cerr, Progress::ForStderr(globals));
+    return WaitForAgentWithin(*fs, node, std::chrono::seconds(wait_s), timeline.Elapsed(),
+                              &progress);
   });
   node_clock->Look(timeline);
   if (!ready.ok()) return finish(std::move(ready));
