@@ -114,6 +114,15 @@ void Agent::Handle(std::span<const uint8_t> record) {
     case Decision::Kind::kInput:
       Input(d.session, sessions_.at(d.session), d.bytes);
       return;
+    case Decision::Kind::kOutputAck: {
+      Session& s = sessions_.at(d.session);
+      if (d.acked > s.out_unacked)
+        Log("session " + std::to_string(d.session) + ": node0 acknowledged " +
+            std::to_string(d.acked) + " output bytes, more than the " +
+            std::to_string(s.out_unacked) + " waiting");
+      s.out_unacked -= std::min(d.acked, s.out_unacked);
+      return;
+    }
     case Decision::Kind::kKill: {
       const Session& s = sessions_.at(d.session);
       ::kill(-s.pid, SIGKILL);
@@ -283,7 +292,7 @@ void Agent::Input(uint32_t id, Session& s, std::span<const uint8_t> bytes) {
     s.in_end = true;
   } else if (s.in < 0) {
     // Plain EXEC, or a command that closed its stdin: nothing takes it.
-    Send(FrameType::kInputAck, id, channel::EncodeInputAck(static_cast<uint32_t>(bytes.size())));
+    Send(FrameType::kInputAck, id, channel::EncodeAck(static_cast<uint32_t>(bytes.size())));
   } else {
     size_t room = channel::kInputWindow - std::min<size_t>(s.in_queue.size(), channel::kInputWindow);
     size_t take = std::min(room, bytes.size());
@@ -292,7 +301,7 @@ void Agent::Input(uint32_t id, Session& s, std::span<const uint8_t> bytes) {
           std::to_string(channel::kInputWindow) + " bytes); dropped " +
           std::to_string(bytes.size() - take));
       Send(FrameType::kInputAck, id,
-           channel::EncodeInputAck(static_cast<uint32_t>(bytes.size() - take)));
+           channel::EncodeAck(static_cast<uint32_t>(bytes.size() - take)));
     }
     s.in_queue.insert(s.in_queue.end(), bytes.begin(), bytes.begin() + static_cast<long>(take));
   }
@@ -317,7 +326,7 @@ void Agent::Feed(uint32_t id, Session& s) {
   }
   if (done > 0) {
     s.in_queue.erase(s.in_queue.begin(), s.in_queue.begin() + static_cast<long>(done));
-    Send(FrameType::kInputAck, id, channel::EncodeInputAck(static_cast<uint32_t>(done)));
+    Send(FrameType::kInputAck, id, channel::EncodeAck(static_cast<uint32_t>(done)));
   }
   if (broken || (s.in_end && s.in_queue.empty())) CloseInput(id, s);
 }
@@ -325,17 +334,22 @@ void Agent::Feed(uint32_t id, Session& s) {
 void Agent::CloseInput(uint32_t id, Session& s) {
   if (!s.in_queue.empty())
     Send(FrameType::kInputAck, id,
-         channel::EncodeInputAck(static_cast<uint32_t>(s.in_queue.size())));
+         channel::EncodeAck(static_cast<uint32_t>(s.in_queue.size())));
   s.in_queue.clear();
   CloseFd(s.in);
 }
 
-void Agent::Drain(uint32_t id, int& fd, FrameType type, bool all) {
+void Agent::Drain(uint32_t id, Session& s, int& fd, FrameType type, bool all) {
   uint8_t buf[channel::kMaxPayload];
-  for (int i = 0; fd >= 0 && (all || (i < 4 && out_queue_.size() < kQueueLimit)); ++i) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+  for (int i = 0; fd >= 0 && (all || (i < 4 && out_queue_.size() < kQueueLimit &&
+                                      s.out_unacked < channel::kOutputWindow));
+       ++i) {
+    size_t room = all ? sizeof buf
+                      : std::min<size_t>(sizeof buf, channel::kOutputWindow - s.out_unacked);
+    ssize_t n = ::read(fd, buf, room);
     if (n > 0) {
       Send(type, id, std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+      s.out_unacked += static_cast<uint32_t>(n);
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
@@ -360,15 +374,17 @@ void Agent::Finish() {
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     Session& s = it->second;
     bool pipes_done = s.out < 0 && s.err < 0;
-    if (!s.exited || (!pipes_done && Clock::now() - s.exited_at < kEofGrace) ||
+    // Its output window full: node0 has not taken what it has; EXIT waits.
+    const bool window_full = !pipes_done && s.out_unacked >= channel::kOutputWindow;
+    if (!s.exited || (!pipes_done && Clock::now() - s.exited_at < kEofGrace) || window_full ||
         out_queue_.size() >= kQueueLimit) {
       ++it;
       continue;
     }
     // Whatever is still in the pipes (at most a pipe buffer each) goes out
     // before EXIT; a background child keeping them open loses them now.
-    Drain(it->first, s.out, FrameType::kStdout, true);
-    Drain(it->first, s.err, FrameType::kStderr, true);
+    Drain(it->first, s, s.out, FrameType::kStdout, true);
+    Drain(it->first, s, s.err, FrameType::kStderr, true);
     CloseFd(s.out);
     CloseFd(s.err);
     CloseInput(it->first, s);  // by EXIT, every INPUT byte is acknowledged
@@ -413,8 +429,9 @@ int Agent::Run() {
     bool room = out_queue_.size() < kQueueLimit;
     bool waiting_eof = false;
     for (auto& [id, s] : sessions_) {
-      if (room && s.out >= 0) fds.push_back({s.out, POLLIN, 0});
-      if (room && s.err >= 0) fds.push_back({s.err, POLLIN, 0});
+      const bool open = room && s.out_unacked < channel::kOutputWindow;
+      if (open && s.out >= 0) fds.push_back({s.out, POLLIN, 0});
+      if (open && s.err >= 0) fds.push_back({s.err, POLLIN, 0});
       if (s.in >= 0 && !s.in_queue.empty()) fds.push_back({s.in, POLLOUT, 0});
       if (s.exited) waiting_eof = true;
     }
@@ -428,8 +445,8 @@ int Agent::Run() {
     if (!ReadChannel()) break;
     for (auto& [id, s] : sessions_) {
       Feed(id, s);
-      Drain(id, s.out, FrameType::kStdout, false);
-      Drain(id, s.err, FrameType::kStderr, false);
+      Drain(id, s, s.out, FrameType::kStdout, false);
+      Drain(id, s, s.err, FrameType::kStderr, false);
     }
     Reap();
     Finish();

@@ -12,6 +12,9 @@
 // its own window. An EXEC_PTY's command runs on a new pseudo-terminal
 // (its controlling terminal, TERM given by node0): the master's output
 // goes out as STDOUT, INPUT is written to it, WINSIZE resizes it.
+// A session's output pauses (its pipes are not read) while
+// kOutputWindow bytes of it wait for node0's OUTPUT_ACK, so one session
+// whose reader stalls never holds up the others.
 // Several sessions run at once. Frames go out through a bounded queue
 // with non-blocking writes when poll() reports room (POLLOUT), so a full
 // ring slows the commands' output
@@ -61,6 +64,7 @@ class Agent {
     bool pty = false;               // EXEC_PTY: out is the terminal's master
     std::vector<uint8_t> in_queue;  // INPUT not yet written to `in`
     bool in_end = false;            // the empty INPUT came: close `in` once in_queue is out
+    uint32_t out_unacked = 0;       // STDOUT/STDERR bytes sent, no OUTPUT_ACK yet
     bool exited = false;
     int wait_status = 0;
     std::chrono::steady_clock::time_point exited_at;
@@ -80,8 +84,9 @@ class Agent {
   // Closes the command's stdin; input still queued is dropped (and acked).
   void CloseInput(uint32_t id, Session& s);
   // Reads what the pipe has now into frames: a few reads while the queue
-  // has room, or (all) until it is empty. Closes fd at end of file.
-  void Drain(uint32_t id, int& fd, channel::FrameType type, bool all);
+  // and the session's output window have room, or (all) until the pipe is
+  // empty. Closes fd at end of file.
+  void Drain(uint32_t id, Session& s, int& fd, channel::FrameType type, bool all);
   void Reap();
   void Finish();
   void KillAll();

@@ -99,6 +99,17 @@ Decision Decide(std::span<const uint8_t> record, size_t sessions_open,
       d.bytes = std::move(frame->payload);
       return d;
     }
+    case FrameType::kOutputAck: {
+      // An exited session's pipes may still be draining: it takes acks too.
+      if (state_of(frame->session) == SessionState::kNone) return Ignore("");
+      auto acked = channel::DecodeAck(frame->type, frame->payload);
+      if (!acked.ok()) return Ignore("ignored an OUTPUT_ACK: " + acked.error().message);
+      Decision d;
+      d.kind = Decision::Kind::kOutputAck;
+      d.session = frame->session;
+      d.acked = *acked;
+      return d;
+    }
     case FrameType::kKill: {
       // Unknown or already over: nothing to kill (its EXIT is on its way).
       if (state_of(frame->session) != SessionState::kRunning) return Ignore("");

@@ -31,6 +31,7 @@ struct Decision {
     kPong,    // answer `session` with a PONG frame carrying `echo`
     kInput,    // `bytes` for the session's stdin (empty: its end)
     kWinsize,  // resize the running session's terminal to `size`
+    kOutputAck,  // node0 took `acked` more bytes of the session's output
   };
   Kind kind = Kind::kIgnore;
   uint32_t session = 0;
@@ -43,6 +44,7 @@ struct Decision {
   std::string message;            // kRefuse
   std::vector<uint8_t> echo;      // kPong: the PING's payload
   std::vector<uint8_t> bytes;     // kInput
+  uint32_t acked = 0;             // kOutputAck: 1..kOutputWindow
   std::string log;                // a line for the agent's log; empty: none
 };
 

@@ -42,6 +42,9 @@ int RunExec(const Globals& globals, const std::string& name, std::optional<doubl
 // count >= 1 PINGs, interval_s apart; an unanswered one is an Error.
 Result<void> RunPing(const Globals& globals, const std::string& name, uint32_t count,
                      double interval_s, std::ostream& out);
+// Serves the node's channel until it ends (relay_cmd.cpp); `log` gets a
+// line at its start and end.
+Result<void> RunRelay(const Globals& globals, const std::string& name, std::ostream& log);
 Result<void> RunConsole(const Globals& globals, const std::string& node, bool follow,
                         std::ostream& out);
 

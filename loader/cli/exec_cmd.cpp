@@ -5,8 +5,8 @@
 // so that Ctrl-C, Ctrl-Z and the window size reach the node's terminal),
 // and returns its exit status (128 + signal when killed, 127/126 when it
 // could not be run); 255 for mintctl's own failure, with the reason on
-// stderr. One exec per node at a time: flock on
-// /run/mint/<node>.channel.lock. Ctrl-C (SIGINT, without -t), SIGTERM or
+// stderr. Any number of them at once, through the node's relay
+// (channel_port.h). Ctrl-C (SIGINT, without -t), SIGTERM or
 // SIGHUP kills the command in the node, then exits.
 #include <poll.h>
 #include <signal.h>
@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "channel_port.h"
 #include "commands.h"
 #include "mint/channel.h"
 #include "mint/lifecycle.h"
@@ -129,12 +130,13 @@ int RunExec(const Globals& globals, const std::string& name, std::optional<doubl
   auto fs = sys::OpenHostFs(globals.root);
   auto node = lifecycle::FindNode(*fs, name);
   if (!node.ok()) return Fail(node.error());
+  // The device and the node's state first: nothing is started for a node
+  // that cannot take a command.
   auto device = sys::OpenMintDevice(sys::MintDevicePath(globals.root));
   if (!device.ok()) return Fail(device.error());
-  auto lock =
-      lifecycle::AcquireLock(lifecycle::ChannelLockPath(globals.root, name), "exec " + name,
-                             std::chrono::seconds(globals.lock_wait_s), channel::RealClock());
-  if (!lock.ok()) return Fail(lock.error());
+  if (auto ready = channel::CheckReady(*fs, node->Ref()); !ready.ok()) return Fail(ready.error());
+  auto port = OpenChannel(globals, node->Ref());
+  if (!port.ok()) return Fail(port.error());
 
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
@@ -166,7 +168,7 @@ int RunExec(const Globals& globals, const std::string& name, std::optional<doubl
   }
   FdSink sink;
   std::cout.flush();
-  auto result = channel::Exec(**device, *fs, node->Ref(), request, sink);
+  auto result = channel::Exec(**port, *fs, node->Ref(), request, sink);
   terminal.Leave();  // before any word of ours
   if (!result.ok()) return Fail(result.error());
   if (!result->ran) {

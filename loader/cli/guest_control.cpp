@@ -1,6 +1,6 @@
 // GuestControl's two implementations (guest_control.h) and node0's guest
 // record. The remote one runs `mint-agent vm VERB ...` in the node through
-// mint::channel::Exec under the node's channel lock, like `mintctl exec`;
+// mint::channel::Exec through the node's relay, like `mintctl exec`;
 // what the node prints is untrusted: stdout is bounded and parsed by
 // mint::vm's checked JSON decoders, stderr is bounded and shown as text.
 #include "guest_control.h"
@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "channel_port.h"
 #include "mint/channel.h"
 
 namespace mint::cli {
@@ -202,11 +203,7 @@ class RemoteGuests : public GuestControl {
 
   Result<int> Run(const std::vector<std::string>& args, Collect& sink,
                   std::optional<std::chrono::milliseconds> timeout) {
-    MINT_TRY(
-        lifecycle::Lock lock,
-        lifecycle::AcquireLock(lifecycle::ChannelLockPath(globals_.root, node_.name),
-                               "vm " + args.front() + " " + node_.name,
-                               std::chrono::seconds(globals_.lock_wait_s), channel::RealClock()));
+    MINT_TRY(auto port, OpenChannel(globals_, node_.Ref()));
     channel::ExecRequest request;
     request.argv = {"mint-agent", "vm"};
     request.argv.insert(request.argv.end(), args.begin(), args.end());
@@ -216,7 +213,7 @@ class RemoteGuests : public GuestControl {
     sa.sa_handler = OnSignal;
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
-    MINT_TRY(channel::ExecResult result, channel::Exec(*device_, *fs_, node_.Ref(), request, sink));
+    MINT_TRY(channel::ExecResult result, channel::Exec(*port, *fs_, node_.Ref(), request, sink));
     if (!result.ran)
       return MakeError(ErrorCode::kUnsupported, node_.name,
                        "cannot run mint-agent vm in the node (" + result.run_error.message +

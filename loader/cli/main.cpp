@@ -204,13 +204,17 @@ int Run(int argc, char** argv) {
       ->check(NumberCheck(
           [](double ms) { return ms >= 10 && ms <= 3600000 && ms == static_cast<uint32_t>(ms); },
           "a whole number of milliseconds from 10 to 3600000"));
+  auto* relay = app.add_subcommand(
+      "relay", "Serve a node's channel to exec, ping and vm (they start it; runs until the node ends)");
+  std::string relay_node;
+  relay->add_option("NODE", relay_node, "Node name")->required();
   auto* recover = app.add_subcommand(
       "recover", "Undo what a killed mintctl left (half-made nodes, stranded devices)");
   VmArgs vm_args;
   std::map<std::string, CLI::App*> vm_verbs;
   auto* vm = AddVm(app, vm_args, vm_verbs);
   for (auto* sub : {topology, plan, boot, status, console, stop, destroy, kill, restart, exec, ping,
-                    watch, recover, vm})
+                    watch, relay, recover, vm})
     sub->footer(kExitCodesHelp);
 
   try {
@@ -241,6 +245,7 @@ int Run(int argc, char** argv) {
         RunRestart(g, restart_node, restart_wait_s, restart_timeout_ms, restart_timings, std::cout);
   if (*watch) result = RunWatch(g, interval_ms, std::cout);
   if (*ping) result = RunPing(g, ping_node, ping_count, ping_interval_s, std::cout);
+  if (*relay) result = RunRelay(g, relay_node, std::cerr);
   if (*recover) result = RunRecover(g, std::cout);
   if (*destroy) result = RunDestroy(g, destroy_node, std::cout);
   if (*status) result = RunStatus(g, std::cout);

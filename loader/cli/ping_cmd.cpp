@@ -1,8 +1,8 @@
 // mintctl ping NODE [-c COUNT] [-i SECONDS]: PING frames to the node's
 // mint-agent, one at a time, each answered by a PONG (mint::channel::Ping),
 // and the round trips as ping(8) prints them; --json for scripts (the
-// bench's raw channel round trip). Like exec it holds the node's channel
-// lock, so it waits for a running exec (--lock-wait).
+// bench's raw channel round trip: through the node's relay, like exec, so
+// it runs beside them).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -10,6 +10,7 @@
 #include <numeric>
 #include <thread>
 
+#include "channel_port.h"
 #include "commands.h"
 #include "mint/channel.h"
 #include "mint/lifecycle.h"
@@ -31,18 +32,16 @@ Result<void> RunPing(const Globals& globals, const std::string& name, uint32_t c
   auto fs = sys::OpenHostFs(globals.root);
   MINT_TRY(lifecycle::NodeStatus node, lifecycle::FindNode(*fs, name));
   MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
-  MINT_TRY(auto lock,
-           lifecycle::AcquireLock(lifecycle::ChannelLockPath(globals.root, name), "ping " + name,
-                                  std::chrono::seconds(globals.lock_wait_s), channel::RealClock()));
   const channel::NodeRef ref = node.Ref();
   MINT_CHECK(channel::CheckReady(*fs, ref, "mintctl ping"));
+  MINT_TRY(auto port, OpenChannel(globals, ref));
   const uint32_t session = channel::NewSession();
   if (!globals.json) out << "PING " << name << " (node " << ref.id << "): its mint-agent\n";
   std::vector<double> ms;
   for (uint32_t seq = 1; seq <= count; ++seq) {
     if (seq > 1 && interval_s > 0)
       std::this_thread::sleep_for(std::chrono::duration<double>(interval_s));
-    MINT_TRY(std::chrono::nanoseconds rtt, channel::Ping(*device, *fs, ref, session, seq));
+    MINT_TRY(std::chrono::nanoseconds rtt, channel::Ping(*port, *fs, ref, session, seq));
     ms.push_back(std::chrono::duration<double, std::milli>(rtt).count());
     if (!globals.json)
       out << "PONG from " << name << ": seq=" << seq << " time=" << Ms(ms.back()) << " ms\n"

@@ -3,12 +3,14 @@ mint-agent and the message channel. One lab boot; node1 boots with
 `mintctl boot` (which now waits for the agent to be ready). The tests run in
 name order: the node's wall clock is node0's, output and exit status (incl. 128+signal, 127 for a missing
 program, stderr kept apart), 1 MiB of output intact, --timeout kills the
-command in the node, a mintctl killed mid-command leaves frames that the next
-exec ignores, several execs to two nodes at once, `mintctl ping` times round
+command in the node, a mintctl killed mid-command has its command killed in
+the node, several execs to two nodes at once, `mintctl ping` times round
 trips to the agent (and refuses a node that is not running), `exec -i` gives
 the command node0's stdin (a shell's script and status, 10 MiB of tar intact,
 a command that stops reading), `exec -t` gives node0's console a shell on a
-terminal in node1 (Ctrl-C, exit status), and last: node1 crashes in
+terminal in node1 (Ctrl-C, exit status), several sessions into node1 at once
+(a long job's progress read meanwhile, a stalled reader that holds up only
+its own command), and last: node1 crashes in
 the middle of a command and exec returns an error naming the new state
 within a bounded time."""
 
@@ -102,12 +104,23 @@ class NodeExecTest(LabTestCase):
         _, out, _ = self.exec_("node1 -- sh -c 'ps | grep -c \"[s]leep 300\"'")
         self.assertEqual(out, "0\n")
 
-    def test_5_frames_of_a_killed_mintctl_are_ignored(self):
-        # A mintctl killed while its command still prints; the command keeps
-        # writing into the ring; the next exec must see only its own output.
-        self.run_ok("mintctl exec node1 -- sh -c 'i=0; while [ $i -lt 300 ]; do "
-                    "echo stale$i; i=$((i+1)); usleep 5000; done' > /dev/null & p=$!; "
-                    "sleep 1; kill -9 $p; wait $p 2>/dev/null; true")
+    def wait_in_node0(self, condition, what, tries=300):
+        """Waits (0.1 s steps, bounded) until the node0 shell condition
+        holds; fails the test naming `what` if it never does."""
+        status, out = self.m.run("i=0; until %s; do i=$((i+1)); [ $i -gt %d ] && exit 1; "
+                                 "usleep 100000; done" % (condition, tries), tries // 10 + 60)
+        self.assertEqual(status, 0, "%s: not within %d s:\n%s" % (what, tries // 10, out))
+
+    def test_5_a_killed_mintctl_has_its_command_killed_in_the_node(self):
+        # A mintctl killed while its command still prints: the node's
+        # relay kills the command (nobody will read it), and the next exec
+        # sees only its own output.
+        out = self.run_ok("mintctl exec node1 -- sh -c 'i=0; while [ $i -lt 3000 ]; do "
+                          "echo stale$i; i=$((i+1)); usleep 5000; done' > /dev/null & p=$!; "
+                          "sleep 1; kill -9 $p; wait $p; echo \"rc=$?\"")
+        self.assertRegex(out, r"(?:Killed\n)?rc=137$")
+        self.wait_in_node0("[ \"$(mintctl exec node1 -- sh -c 'ps | grep -c \"[s]tale\"')\" "
+                           "= 0 ]", "the killed mintctl's loop ended in node1")
         rc, out, err = self.exec_("node1 -- echo fresh")
         self.assertEqual((rc, out, err), (0, "fresh\n", ""))
 
@@ -193,6 +206,43 @@ class NodeExecTest(LabTestCase):
         self.assertEqual((rc, err), (255, "mintctl: node1: -t needs a terminal on mintctl's "
                                           "stdin; use -i to stream stdin to the command "
                                           "instead\n"))
+
+    def test_8_u_several_sessions_into_one_node_at_once(self):
+        # A long job in node1 writes its progress; quick looks at it run
+        # meanwhile, each its own mintctl, beside ping and status.
+        self.run_ok("rm -f /tmp/loop.out; (mintctl exec node1 -- sh -c 'i=0; while [ $i -lt 40 ];"
+                    " do echo $i > /tmp/counter; i=$((i+1)); sleep 0.25; done; echo loop-done'"
+                    " > /tmp/loop.out 2>&1; echo \"rc=$?\" >> /tmp/loop.out) &")
+        self.wait_in_node0("mintctl exec node1 -- cat /tmp/counter > /tmp/c1 2>/dev/null",
+                           "the loop's first progress")
+        first = int(self.run_ok("cat /tmp/c1"))
+        self.wait_in_node0("[ \"$(mintctl exec node1 -- cat /tmp/counter)\" -gt %d ]" % first,
+                           "the loop's progress")
+        self.assertIn("5 answered", self.run_ok("mintctl ping node1 -c 5 -i 0"))
+        self.assertRegex(self.run_ok("mintctl status"), r"(?m)^node1\s+1\s+running\s")
+        out = self.run_ok("cat /tmp/loop.out")
+        self.assertNotIn("rc=", out, "the loop was still running meanwhile")
+        self.wait_in_node0("grep -q rc= /tmp/loop.out", "the loop's end", 600)
+        self.assertEqual(self.run_ok("cat /tmp/loop.out"), "loop-done\nrc=0")
+
+        # A reader that stalls holds up only its own command: 10 MB into a
+        # pipe nobody reads; other execs still answer at once.
+        self.run_ok("(mintctl exec node1 -- head -c 10000000 /dev/zero & echo $! > /tmp/stalled.pid;"
+                    " wait) | sleep 600 & echo $! > /tmp/sleeper.pid")
+        self.wait_in_node0("mintctl exec node1 -- sh -c 'ps | grep -q \"[h]ead -c 10000000\"'",
+                           "the stalled command running")
+        t0 = time.monotonic()
+        rc, out, _ = self.exec_("node1 -- echo quick")
+        self.assertEqual((rc, out), (0, "quick\n"))
+        sys.stderr.write("exec beside a stalled reader's session: %.1f s (host clock, TCG)\n"
+                         % (time.monotonic() - t0))
+        # Its mintctl killed, the relay kills its command in the node.
+        self.run_ok("kill -9 $(cat /tmp/stalled.pid) && kill $(cat /tmp/sleeper.pid)")
+        self.wait_in_node0("[ \"$(mintctl exec node1 -- sh -c 'ps | grep -c \"[h]ead -c 10000000"
+                           "\"')\" = 0 ]", "the stalled command killed in node1")
+        log = self.run_ok("cat /run/mint/node1.relay.log")
+        self.assertRegex(log, r"mintctl relay: serving node1 \(node 1\) on "
+                              r"/run/mint/node1.channel.sock, pid \d+")
 
     def test_9_crash_mid_command_returns_an_error_in_bounded_time(self):
         out = self.run_ok(

@@ -7,6 +7,7 @@
 // ExecTiming::state_check (plus the kernel's own detection time).
 #include <cerrno>
 #include <random>
+#include <utility>
 #include <thread>
 
 #include "mint/channel.h"
@@ -22,6 +23,8 @@ class SteadyClock : public Clock {
 };
 
 // Exec's words for a node that went away mid-command.
+constexpr uint64_t kAckEvery = kOutputWindow / 4;
+
 std::optional<Error> Gone(sys::HostFs& fs, const NodeRef& node) {
   return NodeGone(fs, node, "the command ran", "; the command's outcome is unknown");
 }
@@ -68,7 +71,7 @@ Result<void> CheckReady(sys::HostFs& fs, const NodeRef& node, const std::string&
   return Ok();
 }
 
-Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef& node,
+Result<ExecResult> Exec(Port& port, sys::HostFs& fs, const NodeRef& node,
                         const ExecRequest& request, OutputSink& sink, Clock& clock,
                         const ExecTiming& timing) {
   MINT_CHECK(CheckReady(fs, node));
@@ -93,6 +96,9 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
   uint64_t unacked = 0;
   bool input_over = request.input == nullptr;
   std::vector<uint8_t> chunk(kMaxPayload);
+  // Output the sink has taken and the agent has not been told of yet.
+  uint64_t to_ack = 0;
+  uint32_t pending_ack = 0;  // the bytes of `pending`, when it is an OUTPUT_ACK
 
   const auto start = clock.Now();
   auto pending_since = start;
@@ -100,7 +106,7 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
   auto next_check = start + timing.state_check;
 
   while (true) {
-    auto chan = device.Chan(node.id, pending, rx);
+    auto chan = port.Transfer(pending, rx);
     if (!chan.ok()) {
       if (chan.error().sys_errno == ENOTCONN)
         if (auto gone = Gone(fs, node)) return *gone;
@@ -108,6 +114,7 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
     }
     const bool sent = chan->sent;
     if (sent) {
+      pending_ack = 0;
       if (kill != Kill::kNo) {
         kill_sent = true;
         kill_sent_at = clock.Now();
@@ -128,9 +135,11 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
         switch (frame->type) {
           case FrameType::kStdout:
             sink.Stdout(frame->payload);
+            to_ack += frame->payload.size();
             break;
           case FrameType::kStderr:
             sink.Stderr(frame->payload);
+            to_ack += frame->payload.size();
             break;
           case FrameType::kExit: {
             MINT_TRY(result.status, DecodeExit(frame->payload));
@@ -151,7 +160,7 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
           }
           case FrameType::kInputAck: {
             if (request.input == nullptr) break;
-            MINT_TRY(uint32_t acked, DecodeInputAck(frame->payload));
+            MINT_TRY(uint32_t acked, DecodeAck(FrameType::kInputAck, frame->payload));
             if (acked > unacked)
               return MakeError(ErrorCode::kIo, node.name,
                                "the node's mint-agent acknowledged " + std::to_string(acked) +
@@ -175,6 +184,14 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
         pending = EncodeFrame(FrameType::kWinsize, session, EncodeWinsize(*size));
         pending_since = now;
       }
+    }
+    // Acknowledged in quarters of the window, so the agent never waits on
+    // a sink that keeps up; also after a KILL (the EXIT waits for them).
+    if (pending.empty() && (to_ack >= kAckEvery || (kill_sent && to_ack > 0))) {
+      pending_ack = static_cast<uint32_t>(std::min<uint64_t>(to_ack, kOutputWindow));
+      pending = EncodeFrame(FrameType::kOutputAck, session, EncodeAck(pending_ack));
+      to_ack -= pending_ack;
+      pending_since = now;
     }
     if (pending.empty() && !input_over && kill == Kill::kNo && unacked < kInputWindow) {
       size_t room = std::min<size_t>(kMaxPayload, kInputWindow - unacked);
@@ -205,6 +222,7 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
       bool cancelled = request.cancel && request.cancel->load();
       if (timed_out || cancelled) {
         kill = timed_out ? Kill::kTimeout : Kill::kCancel;
+        to_ack += std::exchange(pending_ack, 0);  // an unsent ACK goes again after the KILL
         pending = EncodeFrame(FrameType::kKill, session);
         pending_since = now;
       }
@@ -216,7 +234,7 @@ Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef&
                            "; mintctl sent KILL but the node's mint-agent did not confirm it "
                            "within " +
                            Duration(timing.kill_grace));
-    if (chan->received == 0 && !sent) clock.Sleep(timing.idle_poll);
+    if (chan->received == 0 && !sent) port.Wait(clock, timing.idle_poll);
   }
 }
 

@@ -45,6 +45,8 @@ std::string_view FrameTypeName(FrameType type) {
       return "EXEC_PTY";
     case FrameType::kWinsize:
       return "WINSIZE";
+    case FrameType::kOutputAck:
+      return "OUTPUT_ACK";
   }
   return "UNKNOWN";
 }
@@ -137,20 +139,22 @@ Result<ExitStatus> DecodeExit(std::span<const uint8_t> payload) {
   return s;
 }
 
-std::vector<uint8_t> EncodeInputAck(uint32_t bytes) {
+std::vector<uint8_t> EncodeAck(uint32_t bytes) {
   std::vector<uint8_t> out(4);
   std::memcpy(out.data(), &bytes, 4);
   return out;
 }
 
-Result<uint32_t> DecodeInputAck(std::span<const uint8_t> payload) {
+Result<uint32_t> DecodeAck(FrameType type, std::span<const uint8_t> payload) {
+  const std::string name(FrameTypeName(type));
+  const uint32_t window = type == FrameType::kOutputAck ? kOutputWindow : kInputWindow;
   if (payload.size() != 4)
-    return Bad("INPUT_ACK payload is " + std::to_string(payload.size()) + " bytes, not 4");
+    return Bad(name + " payload is " + std::to_string(payload.size()) + " bytes, not 4");
   uint32_t bytes;
   std::memcpy(&bytes, payload.data(), 4);
-  if (bytes == 0 || bytes > kInputWindow)
-    return Bad("INPUT_ACK of " + std::to_string(bytes) + " bytes, outside 1.." +
-               std::to_string(kInputWindow));
+  if (bytes == 0 || bytes > window)
+    return Bad(name + " of " + std::to_string(bytes) + " bytes, outside 1.." +
+               std::to_string(window));
   return bytes;
 }
 

@@ -8,7 +8,7 @@
 
 namespace mint::channel {
 
-Result<std::chrono::nanoseconds> Ping(sys::MintDevice& device, sys::HostFs& fs, const NodeRef& node,
+Result<std::chrono::nanoseconds> Ping(Port& port, sys::HostFs& fs, const NodeRef& node,
                                       uint32_t session, uint64_t seq, Clock& clock,
                                       const PingTiming& timing) {
   uint8_t payload[sizeof seq];
@@ -22,7 +22,7 @@ Result<std::chrono::nanoseconds> Ping(sys::MintDevice& device, sys::HostFs& fs, 
   auto next_check = start + timing.state_check;
   while (true) {
     const auto call_at = clock.Now();
-    auto chan = device.Chan(node.id, pending, rx);
+    auto chan = port.Transfer(pending, rx);
     if (!chan.ok()) {
       if (chan.error().sys_errno == ENOTCONN)
         if (auto gone = NodeGone(fs, node, during, "")) return *gone;
@@ -62,7 +62,7 @@ Result<std::chrono::nanoseconds> Ping(sys::MintDevice& device, sys::HostFs& fs, 
                            (pending.empty() ? "" : " (the ring to the node stayed full)") +
                            "; an older mint-agent does not know PING: use the mintctl and "
                            "mint-agent of one build");
-    if (chan->received == 0) clock.Sleep(timing.idle_poll);
+    if (chan->received == 0) port.Wait(clock, timing.idle_poll);
   }
 }
 

@@ -39,6 +39,12 @@ std::string HostLockPath(const std::string& root) { return RunDir(root) + "/lock
 std::string ChannelLockPath(const std::string& root, const std::string& node) {
   return RunDir(root) + "/" + node + ".channel.lock";
 }
+std::string RelaySocketPath(const std::string& root, const std::string& node) {
+  return RunDir(root) + "/" + node + ".channel.sock";
+}
+std::string RelayLogPath(const std::string& root, const std::string& node) {
+  return RunDir(root) + "/" + node + ".relay.log";
+}
 std::string RecipePath(const std::string& root, const std::string& node) {
   return RunDir(root) + "/nodes/" + node + ".json";
 }

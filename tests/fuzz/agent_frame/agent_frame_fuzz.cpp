@@ -119,6 +119,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Check(winsize.ok() && *winsize == d.size);
         break;
       }
+      case Decision::Kind::kOutputAck: {
+        Check(frame.ok() && frame->type == channel::FrameType::kOutputAck);
+        Check(d.session == frame->session && state_of(d.session) != SessionState::kNone);
+        auto acked = channel::DecodeAck(frame->type, frame->payload);
+        Check(acked.ok() && *acked == d.acked && d.acked <= channel::kOutputWindow);
+        break;
+      }
       case Decision::Kind::kPong:
         Check(frame.ok() && frame->type == channel::FrameType::kPing);
         Check(d.session == frame->session && d.session != 0 && d.echo == frame->payload);
@@ -138,12 +145,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (frame.ok() && frame->type == channel::FrameType::kWinsize &&
             state_of(frame->session) == SessionState::kRunning)
           Check(!channel::DecodeWinsize(frame->payload).ok());  // a running one's is taken
+        if (frame.ok() && frame->type == channel::FrameType::kOutputAck &&
+            state_of(frame->session) != SessionState::kNone)
+          Check(!channel::DecodeAck(frame->type, frame->payload).ok());  // a session's is taken
         if (frame.ok() && frame->type != channel::FrameType::kExec &&
             frame->type != channel::FrameType::kExecInput &&
             frame->type != channel::FrameType::kExecPty &&
             frame->type != channel::FrameType::kKill && frame->type != channel::FrameType::kInput &&
             !(frame->type == channel::FrameType::kWinsize &&
-              state_of(frame->session) != SessionState::kRunning))
+              state_of(frame->session) != SessionState::kRunning) &&
+            !(frame->type == channel::FrameType::kOutputAck &&
+              state_of(frame->session) == SessionState::kNone))
           Check(!d.log.empty());
         break;
     }

@@ -70,7 +70,16 @@ class ScriptedDevice final : public mint::sys::MintDevice {
     if (!tx.empty()) {
       auto frame = channel::DecodeFrame(tx);
       Check(frame.ok() && frame->session == kSession);
-      Check(sent_.empty() ? frame->type == FrameType::kExec : frame->type == FrameType::kKill);
+      if (sent_.empty()) {
+        Check(frame->type == FrameType::kExec);
+      } else if (frame->type == FrameType::kOutputAck) {
+        auto bytes = channel::DecodeAck(frame->type, frame->payload);
+        Check(bytes.ok());
+        acked_ += *bytes;
+        Check(acked_ <= output_given_);  // never more than the node sent
+      } else {
+        Check(frame->type == FrameType::kKill);
+      }
       sent_.push_back(frame->type);
       out.sent = true;
     }
@@ -84,6 +93,10 @@ class ScriptedDevice final : public mint::sys::MintDevice {
     records_.pop_front();
     std::copy(record.begin(), record.end(), rx.begin());
     out.received = record.size();
+    if (auto f = channel::DecodeFrame(record);
+        f.ok() && f->session == kSession &&
+        (f->type == FrameType::kStdout || f->type == FrameType::kStderr))
+      output_given_ += f->payload.size();
     return out;
   }
 
@@ -95,6 +108,8 @@ class ScriptedDevice final : public mint::sys::MintDevice {
   mint::fuzz::MemoryFs& fs_;
   bool crashed_ = false;
   std::vector<FrameType> sent_;
+  uint64_t acked_ = 0;         // OUTPUT_ACK bytes Exec sent
+  uint64_t output_given_ = 0;  // STDOUT/STDERR payload bytes of its session given to it
 };
 
 class Sink final : public channel::OutputSink {
@@ -180,7 +195,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.session = kSession;
   request.timeout = std::chrono::seconds(30);
   channel::ExecTiming timing;
-  auto result = channel::Exec(device, fs, {1, "node1", kDir}, request, sink, clock, timing);
+  channel::DevicePort port(device, 1);
+  auto result = channel::Exec(port, fs, {1, "node1", kDir}, request, sink, clock, timing);
 
   Check(sink.out == expected.out.substr(0, sink.out.size()));
   Check(sink.err == expected.err.substr(0, sink.err.size()));

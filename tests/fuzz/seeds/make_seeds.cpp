@@ -119,10 +119,11 @@ int main(int argc, char** argv) {
       Frame(FrameType::kExecInput, 7, *channel::EncodeArgv({"tar", "x"}, "seed")));
   put("channel_frame", "input", Frame(FrameType::kInput, 7, Text("echo hi; exit 3\n")));
   put("channel_frame", "input-end", Frame(FrameType::kInput, 7));
-  put("channel_frame", "input-ack", Frame(FrameType::kInputAck, 7, channel::EncodeInputAck(17)));
+  put("channel_frame", "input-ack", Frame(FrameType::kInputAck, 7, channel::EncodeAck(17)));
   put("channel_frame", "exec-pty",
       Frame(FrameType::kExecPty, 7, *channel::EncodePty({{24, 80}, "xterm", {"sh", "-l"}}, "seed")));
   put("channel_frame", "winsize", Frame(FrameType::kWinsize, 7, channel::EncodeWinsize({40, 120})));
+  put("channel_frame", "output-ack", Frame(FrameType::kOutputAck, 7, channel::EncodeAck(4080)));
 
   // node -> node0 conversations, as exec and vm list see them.
   put("exec_client", "uname",
@@ -139,6 +140,17 @@ int main(int argc, char** argv) {
   put("exec_client", "killed", Records({{}, {}, Exit(kSession, 0, 9)}));
   put("exec_client", "crash-mid-output",
       Records({Frame(FrameType::kStdout, kSession, Text("counting 1\ncounting 2\n"))}));
+
+  // node -> node0 as the relay routes it: its client's sessions 7 (a PING)
+  // and 8 (an EXEC), others, and what is not a frame.
+  put("relay", "two-sessions",
+      Records({Frame(FrameType::kHello, 0, Text("mint-agent 1 pid 97")),
+               Frame(FrameType::kPong, 7), Frame(FrameType::kStdout, 8, uname), {},
+               Frame(FrameType::kStdout, 1234, Text("left by a killed mintctl\n")),
+               Exit(8, 0)}));
+  put("relay", "garbage-between",
+      Records({Text("not a frame at all"), Frame(FrameType::kStderr, 8, Text("warning\n")),
+               Frame(FrameType::kKill, 8), Exit(8, 3)}));
 
   // node0 -> node: what the agent's frame handler decides on.
   put("agent_frame", "exec", Records({Exec(7, {"uname", "-a"})}));
@@ -168,6 +180,12 @@ int main(int argc, char** argv) {
                Frame(FrameType::kWinsize, 7, channel::EncodeWinsize({40, 120})),
                Frame(FrameType::kWinsize, 7, channel::EncodeWinsize({0, 120})),
                Frame(FrameType::kWinsize, 8, channel::EncodeWinsize({40, 120}))}));
+  put("agent_frame", "output-ack",
+      Records({Frame(FrameType::kExec, 7, *channel::EncodeArgv({"yes"}, "seed")),
+               Frame(FrameType::kOutputAck, 7, channel::EncodeAck(4080)),
+               Frame(FrameType::kOutputAck, 7, channel::EncodeAck(0)),
+               Frame(FrameType::kOutputAck, 7, Text("xx")),
+               Frame(FrameType::kOutputAck, 9, channel::EncodeAck(16))}));
   put("agent_frame", "not-for-the-agent",
       Records({Frame(FrameType::kStdout, 7, uname), Frame(FrameType::kHello, 0)}));
 

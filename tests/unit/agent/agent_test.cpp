@@ -70,6 +70,12 @@ class AgentTest : public ::testing::Test {
   void Input(uint32_t session, const std::vector<uint8_t>& bytes) {
     SendRecord(EncodeFrame(FrameType::kInput, session, bytes));
   }
+  // What node0 does with output it has taken: OUTPUT_ACK.
+  void Ack(const Frame& f) {
+    if ((f.type == FrameType::kStdout || f.type == FrameType::kStderr) && !f.payload.empty())
+      SendRecord(EncodeFrame(FrameType::kOutputAck, f.session,
+                             channel::EncodeAck(static_cast<uint32_t>(f.payload.size()))));
+  }
   void ExecPty(uint32_t session, channel::Winsize size, const std::string& term,
                const std::vector<std::string>& argv) {
     SendRecord(
@@ -84,6 +90,7 @@ class AgentTest : public ::testing::Test {
       auto f = Next(std::chrono::milliseconds(200));
       if (!f) continue;
       if (f->session != s) continue;
+      Ack(*f);
       if (f->type == FrameType::kStdout) out += Text(f->payload);
       if (f->type == FrameType::kExit) return out.find(want) != std::string::npos;
     }
@@ -108,7 +115,8 @@ class AgentTest : public ::testing::Test {
     std::optional<channel::RunError> error;
     uint64_t acked = 0;  // INPUT_ACK bytes
   };
-  // Collects session `s` until its EXIT or ERROR (other sessions' frames go to `others`).
+  // Collects session `s` until its EXIT or ERROR, acknowledging its output
+  // (other sessions' frames go to `others`, not acknowledged).
   Outcome Collect(uint32_t s, std::chrono::seconds timeout = std::chrono::seconds(20)) {
     Outcome o;
     auto until = std::chrono::steady_clock::now() + timeout;
@@ -119,9 +127,10 @@ class AgentTest : public ::testing::Test {
         others_.push_back(*f);
         continue;
       }
+      Ack(*f);
       if (f->type == FrameType::kStdout) o.out += Text(f->payload);
       if (f->type == FrameType::kStderr) o.err += Text(f->payload);
-      if (f->type == FrameType::kInputAck) o.acked += *channel::DecodeInputAck(f->payload);
+      if (f->type == FrameType::kInputAck) o.acked += *channel::DecodeAck(FrameType::kInputAck, f->payload);
       if (f->type == FrameType::kExit) {
         o.exit = *channel::DecodeExit(f->payload);
         return o;
@@ -224,6 +233,38 @@ TEST_F(AgentTest, OneMegabyteIntact) {
   }
 }
 
+// A session whose output node0 does not acknowledge gets at most its
+// window out, and its command waits (its pipe fills), also after it exits;
+// another session runs meanwhile; acknowledgements let the rest come, the
+// EXIT last.
+TEST_F(AgentTest, UnacknowledgedOutputPausesOnlyItsSession) {
+  Exec(20, {"head", "-c", "300000", "/dev/zero"});
+  uint64_t got = 0;
+  std::vector<Frame> held;
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  while (std::chrono::steady_clock::now() < until) {
+    auto f = Next(std::chrono::milliseconds(100));
+    if (!f) continue;
+    ASSERT_EQ(f->session, 20u);
+    ASSERT_EQ(f->type, FrameType::kStdout) << "no EXIT while output waits";
+    got += f->payload.size();
+    held.push_back(*f);
+  }
+  EXPECT_EQ(got, channel::kOutputWindow);
+  Exec(21, {"echo", "other"});
+  auto other = Collect(21);
+  ASSERT_TRUE(other.exit);
+  EXPECT_EQ(other.out, "other\n");
+  for (const auto& f : others_) got += f.payload.size();
+  EXPECT_EQ(got, channel::kOutputWindow) << "session 20 stayed paused";
+  for (const auto& f : held) Ack(f);
+  for (const auto& f : others_) Ack(f);
+  auto rest = Collect(20);
+  ASSERT_TRUE(rest.exit);
+  EXPECT_EQ(rest.exit->code, 0);
+  EXPECT_EQ(got + rest.out.size(), 300000u);
+}
+
 TEST_F(AgentTest, StdinIsDevNullAndTheEnvironmentIsPathOnly) {
   Exec(5, {"sh", "-c", "cat; env | grep -v '^PWD=\\|^SHLVL=\\|^_=' | sort"});
   auto o = Collect(5);
@@ -294,7 +335,8 @@ TEST_F(AgentTest, InputReachesTheCommandsStdin) {
   EXPECT_EQ(o.acked, 16u);
 }
 
-// node0's side as mintctl plays it: never more than a window unacknowledged.
+// node0's side as mintctl plays it: never more than a window unacknowledged,
+// its output acknowledged as it comes.
 TEST_F(AgentTest, OneMebibyteOfInputThroughTheWindowIntact) {
   std::vector<uint8_t> input(1 << 20);
   for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<uint8_t>(i * 7 % 253);
@@ -317,7 +359,8 @@ TEST_F(AgentTest, OneMebibyteOfInputThroughTheWindowIntact) {
     auto f = Next(std::chrono::milliseconds(200));
     if (!f) continue;
     ASSERT_EQ(f->session, 6u);
-    if (f->type == FrameType::kInputAck) acked += *channel::DecodeInputAck(f->payload);
+    Ack(*f);
+    if (f->type == FrameType::kInputAck) acked += *channel::DecodeAck(FrameType::kInputAck, f->payload);
     if (f->type == FrameType::kStdout) out.insert(out.end(), f->payload.begin(), f->payload.end());
     if (f->type == FrameType::kExit) break;
   }
@@ -342,7 +385,7 @@ TEST_F(AgentTest, ACommandThatDoesNotReadItsInputHoldsOnlyItsWindow) {
   EXPECT_EQ(other.out, "other\n");
   uint64_t acked = 0;
   for (const auto& f : others_)
-    if (f.type == FrameType::kInputAck) acked += *channel::DecodeInputAck(f.payload);
+    if (f.type == FrameType::kInputAck) acked += *channel::DecodeAck(FrameType::kInputAck, f.payload);
   // What the agent keeps (not acknowledged) while sleep runs: a window.
   EXPECT_LE(sent - acked, channel::kInputWindow);
   EXPECT_GT(sent - acked, 0u);

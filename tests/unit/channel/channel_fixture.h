@@ -61,6 +61,7 @@ class ChannelTest : public ::testing::Test {
   std::string root_;
   std::unique_ptr<sys::HostFs> host_;
   testing::FakeMintDevice dev_{{PhysRange{PhysAddr{1ull << 32}, ByteSize{1ull << 30}}}, {}};
+  DevicePort port_{dev_, 1};
   NodeRef node_{1, "node1", "/sys/kernel/mint/nodes/1"};
   std::function<void(const Frame&)> agent_;
   std::vector<FrameType> received_;

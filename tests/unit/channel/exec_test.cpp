@@ -36,7 +36,7 @@ class ExecTest : public ChannelTest {
  protected:
   Result<ExecResult> Run(ExecRequest req) {
     if (req.session == 0) req.session = 42;
-    return Exec(dev_, *host_, node_, req, sink_, clock_, timing_);
+    return Exec(port_, *host_, node_, req, sink_, clock_, timing_);
   }
 
   ExecTiming timing_;
@@ -185,6 +185,48 @@ TEST_F(ExecTest, TimeoutSendsKillAndSaysSo) {
   EXPECT_LT(clock_.elapsed(), std::chrono::milliseconds(1600));
 }
 
+// Output is acknowledged once the sink has it, in quarters of the window:
+// never more than came, never a quarter window behind.
+TEST_F(ExecTest, OutputIsAcknowledgedAsTheSinkTakesIt) {
+  uint64_t acked = 0;
+  const std::vector<uint8_t> piece(kMaxPayload, 'y');
+  agent_ = [&](const Frame& f) {
+    if (f.type == FrameType::kOutputAck) {
+      acked += *DecodeAck(f.type, f.payload);
+      EXPECT_LE(acked, sink_.out.size());
+    }
+    if (f.type != FrameType::kExec) return;
+    for (int i = 0; i < 30; ++i) Reply(FrameType::kStdout, f.session, piece);
+    Reply(FrameType::kExit, f.session, EncodeExit({0, 0}));
+  };
+  auto r = Run(Req({"yes"}));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(sink_.out.size(), 30 * kMaxPayload);
+  EXPECT_GT(acked + kOutputWindow / 4, sink_.out.size());
+}
+
+// After a KILL every byte taken is acknowledged at once: the agent's EXIT
+// waits for a window with room.
+TEST_F(ExecTest, AfterAKillEveryByteTakenIsAcknowledged) {
+  uint64_t acked = 0;
+  agent_ = [&](const Frame& f) {
+    if (f.type == FrameType::kExec) Reply(FrameType::kStdout, f.session, Bytes("a little\n"));
+    if (f.type == FrameType::kOutputAck) {
+      acked += *DecodeAck(f.type, f.payload);
+      Reply(FrameType::kExit, f.session, EncodeExit({0, 9}));
+    }
+  };
+  ExecRequest req = Req({"sleep", "100"});
+  req.timeout = std::chrono::milliseconds(500);
+  auto r = Run(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().ToString(),
+            "node1: the command ran longer than --timeout 500 ms and was killed");
+  EXPECT_EQ(acked, 9u);
+  EXPECT_EQ(received_,
+            (std::vector<FrameType>{FrameType::kExec, FrameType::kKill, FrameType::kOutputAck}));
+}
+
 TEST_F(ExecTest, KillThatIsNeverConfirmedEndsTheWait) {
   ExecRequest req = Req({"sleep", "100"});
   req.timeout = std::chrono::seconds(2);
@@ -282,7 +324,7 @@ TEST_F(ExecTest, InputIsForwardedWithinTheWindowThenItsEnd) {
     unacked += f.payload.size();
     most_unacked = std::max(most_unacked, unacked);
     if (unacked == kInputWindow) {
-      Reply(FrameType::kInputAck, f.session, EncodeInputAck(kInputWindow));
+      Reply(FrameType::kInputAck, f.session, EncodeAck(kInputWindow));
       unacked = 0;
     }
   };
@@ -327,7 +369,7 @@ TEST_F(ExecTest, InputStopsAtTheWindowAndTheKillStillGoes) {
 TEST_F(ExecTest, AnAckOfMoreThanWasSentIsAnError) {
   agent_ = [&](const Frame& f) {
     if (f.type == FrameType::kInput && !f.payload.empty())
-      Reply(FrameType::kInputAck, f.session, EncodeInputAck(static_cast<uint32_t>(f.payload.size() + 1)));
+      Reply(FrameType::kInputAck, f.session, EncodeAck(static_cast<uint32_t>(f.payload.size() + 1)));
   };
   PiecesInput input(100, 100);
   ExecRequest req = Req({"cat"});
@@ -354,7 +396,7 @@ TEST_F(ExecTest, APtyExecSendsItsSizeAndEachResize) {
       Reply(FrameType::kExit, f.session, EncodeExit({0, 0}));
     if (f.type == FrameType::kInput && !f.payload.empty())
       Reply(FrameType::kInputAck, f.session,
-            EncodeInputAck(static_cast<uint32_t>(f.payload.size())));
+            EncodeAck(static_cast<uint32_t>(f.payload.size())));
   };
   PiecesInput input(20000, 1000);
   int turns = 0;

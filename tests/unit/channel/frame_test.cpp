@@ -27,7 +27,8 @@ TEST(Frame, RoundTrip) {
   for (auto type : {FrameType::kHello, FrameType::kExec, FrameType::kStdout, FrameType::kStderr,
                     FrameType::kExit, FrameType::kError, FrameType::kKill, FrameType::kPing,
                     FrameType::kPong, FrameType::kExecInput, FrameType::kInput,
-                    FrameType::kInputAck, FrameType::kExecPty, FrameType::kWinsize}) {
+                    FrameType::kInputAck, FrameType::kExecPty, FrameType::kWinsize,
+                    FrameType::kOutputAck}) {
     std::vector<uint8_t> payload(kMaxPayload, 0xab);
     auto f = DecodeFrame(EncodeFrame(type, 7, payload));
     ASSERT_TRUE(f.ok()) << f.error().ToString();
@@ -41,6 +42,7 @@ TEST(Frame, RoundTrip) {
   EXPECT_EQ(FrameTypeName(FrameType::kExecInput), "EXEC_INPUT");
   EXPECT_EQ(FrameTypeName(FrameType::kInput), "INPUT");
   EXPECT_EQ(FrameTypeName(FrameType::kInputAck), "INPUT_ACK");
+  EXPECT_EQ(FrameTypeName(FrameType::kOutputAck), "OUTPUT_ACK");
 }
 
 TEST(Frame, WinsizeAndPty) {
@@ -74,14 +76,22 @@ TEST(Frame, WinsizeAndPty) {
             "channel record: EXEC_PTY payload is shorter than its window size");
 }
 
+TEST(Frame, OutputAck) {
+  EXPECT_EQ(*DecodeAck(FrameType::kOutputAck, EncodeAck(kOutputWindow)), kOutputWindow);
+  EXPECT_EQ(DecodeAck(FrameType::kOutputAck, EncodeAck(kOutputWindow + 1)).error().ToString(),
+            "channel record: OUTPUT_ACK of 65537 bytes, outside 1..65536");
+  EXPECT_EQ(DecodeAck(FrameType::kOutputAck, Bytes("xxxxx")).error().ToString(),
+            "channel record: OUTPUT_ACK payload is 5 bytes, not 4");
+}
+
 TEST(Frame, InputAck) {
-  EXPECT_EQ(*DecodeInputAck(EncodeInputAck(4080)), 4080u);
-  EXPECT_EQ(*DecodeInputAck(EncodeInputAck(kInputWindow)), kInputWindow);
-  EXPECT_EQ(DecodeInputAck(EncodeInputAck(0)).error().ToString(),
+  EXPECT_EQ(*DecodeAck(FrameType::kInputAck, EncodeAck(4080)), 4080u);
+  EXPECT_EQ(*DecodeAck(FrameType::kInputAck, EncodeAck(kInputWindow)), kInputWindow);
+  EXPECT_EQ(DecodeAck(FrameType::kInputAck, EncodeAck(0)).error().ToString(),
             "channel record: INPUT_ACK of 0 bytes, outside 1..65536");
-  EXPECT_EQ(DecodeInputAck(EncodeInputAck(kInputWindow + 1)).error().ToString(),
+  EXPECT_EQ(DecodeAck(FrameType::kInputAck, EncodeAck(kInputWindow + 1)).error().ToString(),
             "channel record: INPUT_ACK of 65537 bytes, outside 1..65536");
-  EXPECT_EQ(DecodeInputAck(Bytes("xx")).error().ToString(),
+  EXPECT_EQ(DecodeAck(FrameType::kInputAck, Bytes("xx")).error().ToString(),
             "channel record: INPUT_ACK payload is 2 bytes, not 4");
 }
 
@@ -101,8 +111,8 @@ TEST(Frame, DecodeRefusals) {
             "channel record: frame version 9, this end speaks 1; use the mintctl and mint-agent "
             "of one build");
   r = EncodeFrame(FrameType::kKill, 1);
-  r[6] = 15;
-  EXPECT_EQ(DecodeErr(r), "channel record: unknown frame type 15");
+  r[6] = 16;
+  EXPECT_EQ(DecodeErr(r), "channel record: unknown frame type 16");
   r[6] = 0;
   EXPECT_EQ(DecodeErr(r), "channel record: unknown frame type 0");
   r = EncodeFrame(FrameType::kStdout, 1, Bytes("abc"));

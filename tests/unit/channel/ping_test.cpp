@@ -16,7 +16,7 @@ std::vector<uint8_t> Seq(uint64_t seq) {
 class PingTest : public ChannelTest {
  protected:
   Result<std::chrono::nanoseconds> Run(uint64_t seq) {
-    return Ping(dev_, *host_, node_, 42, seq, clock_, timing_);
+    return Ping(port_, *host_, node_, 42, seq, clock_, timing_);
   }
   // An agent that answers each PING at once.
   void Echo() {

@@ -88,7 +88,7 @@ class CompletionTest(unittest.TestCase):
         top = sorted({c.split()[0] for c in self.cli.commands})
         self.assertEqual(self.complete("mintctl "), top)
         self.assertEqual(self.complete("mintctl st"), ["status", "stop"])
-        self.assertEqual(self.complete("mintctl --json re"), ["recover", "restart"])
+        self.assertEqual(self.complete("mintctl --json re"), ["recover", "relay", "restart"])
 
     def test_vm_commands(self):
         vm = sorted(c.split()[1] for c in self.cli.commands if c.startswith("vm "))

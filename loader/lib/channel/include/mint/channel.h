@@ -54,6 +54,33 @@ class InputSource {
   virtual Chunk Read(std::span<uint8_t> into) = 0;
 };
 
+// One node's channel as exec and ping use it: Transfer sends `tx` (when
+// not empty and there is room: ChanResult::sent) and reads one waiting
+// record into `rx` (ChanResult::received), never waiting for either. An
+// Error with sys_errno ENOTCONN: the channel's other end is gone.
+class Port {
+ public:
+  virtual ~Port() = default;
+  virtual Result<sys::ChanResult> Transfer(std::span<const uint8_t> tx, std::span<uint8_t> rx) = 0;
+  // Waits at most `d` for a record to read (a port that cannot be polled
+  // just sleeps `d` on `clock`).
+  virtual void Wait(Clock& clock, std::chrono::microseconds d) { clock.Sleep(d); }
+};
+
+// The node's ring itself (MINT_NODE_CHAN on /dev/mint): what the relay
+// (mint/channel/relay.h) serves, and what the unit tests drive.
+class DevicePort : public Port {
+ public:
+  DevicePort(sys::MintDevice& device, uint32_t node_id) : device_(device), id_(node_id) {}
+  Result<sys::ChanResult> Transfer(std::span<const uint8_t> tx, std::span<uint8_t> rx) override {
+    return device_.Chan(id_, tx, rx);
+  }
+
+ private:
+  sys::MintDevice& device_;
+  uint32_t id_;
+};
+
 // A node as exec needs it: its id, name and sysfs directory.
 struct NodeRef {
   uint32_t id = 0;
@@ -106,12 +133,13 @@ struct ExecTiming {
 Result<void> CheckReady(sys::HostFs& fs, const NodeRef& node,
                         const std::string& verb = "mintctl exec");
 
-// Runs the request. Precondition: the caller holds the node's exec lock.
-// Returns the command's result, or an Error (the command's fate unknown):
+// Runs the request through `port` (mintctl's: the node's relay). Output is
+// acknowledged (OUTPUT_ACK) once the sink has it, so a sink that blocks
+// holds up only this command. Returns the command's result, or an Error (the command's fate unknown):
 // node not ready (CheckReady), node crashed/hung/stopped or agent gone
 // mid-command, timeout (after KILL), cancel, agent not taking messages,
 // a malformed frame of our session, or a failed ioctl.
-Result<ExecResult> Exec(sys::MintDevice& device, sys::HostFs& fs, const NodeRef& node,
+Result<ExecResult> Exec(Port& port, sys::HostFs& fs, const NodeRef& node,
                         const ExecRequest& request, OutputSink& sink, Clock& clock = RealClock(),
                         const ExecTiming& timing = {});
 
@@ -127,12 +155,11 @@ struct PingTiming {
 };
 
 // Sends PING `seq` of `session` and waits for its PONG; returns the round
-// trip on `clock`. Precondition: CheckReady passed and the caller holds the
-// node's channel lock. PONGs of other sequence numbers or sessions (left by
+// trip on `clock`. Precondition: CheckReady passed. PONGs of other sequence numbers or sessions (left by
 // an earlier, interrupted ping) are skipped. Errors: the node crashed,
 // hung, stopped or lost its agent meanwhile; no PONG within the deadline;
 // a malformed answer of our session; a failed ioctl.
-Result<std::chrono::nanoseconds> Ping(sys::MintDevice& device, sys::HostFs& fs, const NodeRef& node,
+Result<std::chrono::nanoseconds> Ping(Port& port, sys::HostFs& fs, const NodeRef& node,
                                       uint32_t session, uint64_t seq, Clock& clock = RealClock(),
                                       const PingTiming& timing = {});
 

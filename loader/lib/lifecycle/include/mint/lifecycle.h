@@ -53,6 +53,11 @@ std::string KernelCacheDir(const std::string& root);
 std::string HostLockPath(const std::string& root);  // .../lock
 std::string ChannelLockPath(const std::string& root,
                             const std::string& node);  // .../<node>.channel.lock
+// The node's relay (mint/channel/relay.h): its socket, and its log.
+std::string RelaySocketPath(const std::string& root,
+                            const std::string& node);  // .../<node>.channel.sock
+std::string RelayLogPath(const std::string& root,
+                         const std::string& node);  // .../<node>.relay.log
 std::string RecipePath(const std::string& root, const std::string& node);  // .../nodes/<node>.json
 std::string LedgerDir(const std::string& root);                            // .../ledger
 std::string RestartCountPath(const std::string& root,

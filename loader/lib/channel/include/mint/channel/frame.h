@@ -37,14 +37,17 @@ enum class FrameType : uint16_t {
   // pipe the session's INPUT frames fill (EXEC's reads /dev/null).
   kExecInput = 10,  // node0 -> agent: run argv (payload: EncodeArgv), stdin from INPUT
   kInput = 11,      // node0 -> agent: bytes for the command's stdin; empty: end of input
-  kInputAck = 12,   // agent -> node0: EncodeInputAck, input bytes that left the agent
+  kInputAck = 12,   // agent -> node0: EncodeAck, input bytes that left the agent
   // A terminal (`mintctl exec -t`): EXEC_PTY runs the command on a new
   // pseudo-terminal in the node (stdin, stdout and stderr; its output comes
   // as STDOUT, its input as INPUT); WINSIZE resizes it.
   kExecPty = 13,  // node0 -> agent: EncodePty
   kWinsize = 14,  // node0 -> agent: EncodeWinsize
+  // Output flow control: node0 acknowledges the STDOUT and STDERR bytes it
+  // has handed on (see kOutputWindow).
+  kOutputAck = 15,  // node0 -> agent: EncodeAck, output bytes node0 has taken
 };
-inline constexpr FrameType kLastFrameType = FrameType::kWinsize;
+inline constexpr FrameType kLastFrameType = FrameType::kOutputAck;
 std::string_view FrameTypeName(FrameType type);  // "HELLO", "EXEC", ...
 
 // Both ends are x86-64: fields are little-endian, naturally aligned.
@@ -87,15 +90,23 @@ struct ExitStatus {
 std::vector<uint8_t> EncodeExit(ExitStatus status);
 Result<ExitStatus> DecodeExit(std::span<const uint8_t> payload);
 
-// Input flow control: node0 keeps at most kInputWindow bytes of a session's
-// INPUT sent and not yet acknowledged; the agent holds at most that much
-// per session, so a command that does not read its stdin never fills the
-// ring to the node (other sessions' KILLs and EXECs still get through).
-// INPUT_ACK payload: {uint32 bytes} written to the command's stdin, or
-// dropped because the command closed it.
+// Flow control, one window per session and direction, so that one
+// session's reader or writer never stalls the others.
+// Input: node0 keeps at most kInputWindow bytes of a session's INPUT sent
+// and not yet acknowledged; the agent holds at most that much per session,
+// so a command that does not read its stdin never fills the ring to the
+// node (other sessions' KILLs and EXECs still get through). INPUT_ACK:
+// bytes written to the command's stdin, or dropped because it closed it.
+// Output: the agent keeps at most kOutputWindow bytes of a session's
+// STDOUT and STDERR sent and not yet acknowledged by OUTPUT_ACK (plus, once
+// the command has exited, what its pipes still hold), so a mintctl that
+// stops reading holds up only its own command, whose pipe then fills.
 inline constexpr uint32_t kInputWindow = 64 * 1024;
-std::vector<uint8_t> EncodeInputAck(uint32_t bytes);
-Result<uint32_t> DecodeInputAck(std::span<const uint8_t> payload);
+inline constexpr uint32_t kOutputWindow = 64 * 1024;
+// INPUT_ACK and OUTPUT_ACK payload: {uint32 bytes}, 1..the window of
+// `type`'s direction.
+std::vector<uint8_t> EncodeAck(uint32_t bytes);
+Result<uint32_t> DecodeAck(FrameType type, std::span<const uint8_t> payload);
 
 // WINSIZE payload, and the start of EXEC_PTY's: {uint16 rows, uint16 cols},
 // each 1..9999.
