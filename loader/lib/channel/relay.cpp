@@ -49,7 +49,7 @@ Error Gone(const std::string& what, const std::string& how) {
 }  // namespace
 
 Relay::Relay(Port& ring, int listen_fd, int log_fd, const RelayTiming& timing)
-    : ring_(ring), listen_fd_(listen_fd), log_fd_(log_fd), timing_(timing) {}
+    : ring_(ring), listen_fd_(listen_fd), log_fd_(log_fd), timing_(timing), buf_(kMaxRecord + 1) {}
 
 Relay::~Relay() {
   for (auto& [fd, c] : clients_) ::close(fd);
@@ -94,7 +94,7 @@ void Relay::Drop(int fd, const std::string& why) {
 }
 
 void Relay::ReadClient(int fd, Client& c) {
-  std::vector<uint8_t> buf(kMaxRecord + 1);
+  std::vector<uint8_t>& buf = buf_;
   // At most kClientQueue of its records wait here: beyond, its socket
   // fills and its sends wait (a client's flow control is the socket's).
   while (!c.closed && c.from.size() < kClientQueue) {
@@ -213,7 +213,7 @@ std::vector<uint8_t>* Relay::NextForRing(int& fd) {
 Result<bool> Relay::MoveRing() {
   static const std::vector<uint8_t> kNothing;
   bool moved = false;
-  std::vector<uint8_t> rx(kMaxRecord);
+  std::vector<uint8_t>& rx = buf_;
   for (int i = 0; i < 256; ++i) {  // bounded, so the sockets get their turn
     int fd = -1;
     std::vector<uint8_t>* tx = NextForRing(fd);
@@ -254,10 +254,7 @@ Result<void> Relay::Run(const std::atomic<bool>& stop) {
         Drop(fd, "");
     }
     auto now = Steady::now();
-    if (*moved) {
-      last_moved = now;
-      continue;  // more may be there at once: look again before waiting
-    }
+    if (*moved) last_moved = now;
 
     std::vector<pollfd> fds{{listen_fd_, POLLIN, 0}};
     for (auto& [fd, c] : clients_) {

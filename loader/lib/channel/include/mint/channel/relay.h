@@ -105,6 +105,7 @@ class Relay {
   std::set<uint32_t> orphans_;     // sessions killed for a client that left, until EXIT
   std::deque<std::vector<uint8_t>> own_;  // the relay's records for the ring
   int last_turn_ = -1;                    // the client whose record went last
+  std::vector<uint8_t> buf_;  // one record, read from a client or the ring
   std::chrono::steady_clock::time_point last_log_{};
   uint64_t unlogged_ = 0;
 };
