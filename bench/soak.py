@@ -195,9 +195,9 @@ def run(m, cycles, destroy_every=10):
         follow = _start_background(m, "mintctl console -f node2", "/tmp/soak.follow.log")
         _wait_ready(m, "node1", "before the first cycle")
         # Cycle 0, the warm-up, is not counted: it makes what mint creates
-        # once and keeps (the channel lock at the first exec, the watcher's
-        # restart count at its first restart), so the baseline is a node0
-        # that has been round once.
+        # once and keeps (the node's channel lock and relay log at the first
+        # exec, the watcher's restart count at its first restart), so the
+        # baseline is a node0 that has been round once.
         warm = _cycle(m, 0, "panic", destroy_every)
         seen, bad = new_bad_dmesg(m, 0.0)
         base = snapshot(m, watch, follow)

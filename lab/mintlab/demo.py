@@ -12,10 +12,13 @@ restarted and its guests come back; everything is destroyed and node0 has
 all its cores, memory and disks back."""
 
 import collections
+import re
 
 from .machine import CommandTimeout
 
-Step = collections.namedtuple("Step", "title command must")
+# `typed`: the step is interactive: `command` starts on node0's console
+# (a terminal), then each (keys, expected) pair is typed and waited for.
+Step = collections.namedtuple("Step", "title command must typed", defaults=(None,))
 
 
 def node_script(path, script):
@@ -127,6 +130,13 @@ STEPS = [
          "mintctl's",
          "printf 'uname -n; date -u +%%F; exit 3\\n' | mintctl exec -i node1 -- sh; s=$?; "
          "echo \"exit status $s; node0's date $(date -u +%F)\"; [ $s -eq 3 ]", True),
+    Step("mintctl exec -t: a shell on a terminal in node1, typed on node0's console; "
+         "Ctrl-C interrupts the node's sleep; the shell's exit status is mintctl's",
+         "mintctl exec -t node1; s=$?; echo \"mintctl: exit status $s\"; [ $s -eq 4 ]", True,
+         [("tty\r", r"/dev/pts/\d+\r\n"), ("uname -n\r", r"node1\r\n"),
+          ("sleep 100\r", r"sleep 100\r\n"), ("\x03", r"\^C|\r\n"),
+          ("echo interrupted, status $?\r", r"interrupted, status 130\r\n"),
+          ("exit 4\r", None)]),
     Step("node0 no longer has sdb; the kernel records who owns 0000:00:03.0",
          "echo \"node0's disks: $(cd /sys/block && echo *)\"; "
          "echo \"node1 owns: $(cat /sys/kernel/mint/nodes/1/devices)\"; "
@@ -182,6 +192,33 @@ def _shown(command):
     return command if len(command) < 100 else command[:97] + "..."
 
 
+def _typed(machine, step, timeout=60):
+    """An interactive step on node0's console: starts step.command, types
+    each key sequence (a second after the last answer when no answer is
+    expected), waits for its answer; returns (the command's exit status,
+    the session as it looked). If an answer does not come, the session is
+    ended (Ctrl-C, exit) so node0's console is a shell again."""
+    with machine.cond:
+        start = len(machine.buf)
+    machine.send(step.command + "; echo \"@@T$?\"\n")
+    ended = False
+    try:
+        for keys, expected in step.typed:
+            machine.send(keys)
+            if expected:
+                machine.wait_for(expected, timeout, start=start, what=repr(expected))
+        text = machine.wait_for(r"@@T(\d+)", timeout, start=start, what="the end of the session")
+        ended = True
+    finally:
+        if not ended:
+            machine.send("\x03\rexit 0\r")
+            machine.wait_for(r"@@T(\d+)", timeout, start=start, what="the session's end")
+    session = text[len(machine.buf[:start].decode(errors="replace").replace("\r", "")):]
+    status = int(re.search(r"@@T(\d+)$", session).group(1))
+    session = session[:session.rindex("@@T")].strip("\n")
+    return status, session
+
+
 def run(machine, out, step_timeout=420):
     """Runs every step on a booted LabMachine, printing to `out`.
     Returns the number of failed `must` steps."""
@@ -189,7 +226,10 @@ def run(machine, out, step_timeout=420):
     for i, step in enumerate(STEPS, 1):
         out.write("\n== %d. %s\n$ %s\n" % (i, step.title, _shown(step.command)))
         try:
-            status, text = machine.run(step.command, timeout=step_timeout)
+            if step.typed:
+                status, text = _typed(machine, step)
+            else:
+                status, text = machine.run(step.command, timeout=step_timeout)
         except CommandTimeout:
             out.write("(no answer within %d s; node0's shell is busy, the tour stops here; "
                       "node0's console is kept in the run dir)\n" % step_timeout)

@@ -209,7 +209,7 @@ class NodeExecTest(LabTestCase):
 
     def test_8_u_several_sessions_into_one_node_at_once(self):
         # A long job in node1 writes its progress; quick looks at it run
-        # meanwhile, each its own mintctl, beside ping and status.
+        # meanwhile, each its own mintctl, beside ping, status and console.
         self.run_ok("rm -f /tmp/loop.out; (mintctl exec node1 -- sh -c 'i=0; while [ $i -lt 40 ];"
                     " do echo $i > /tmp/counter; i=$((i+1)); sleep 0.25; done; echo loop-done'"
                     " > /tmp/loop.out 2>&1; echo \"rc=$?\" >> /tmp/loop.out) &")
@@ -220,6 +220,7 @@ class NodeExecTest(LabTestCase):
                            "the loop's progress")
         self.assertIn("5 answered", self.run_ok("mintctl ping node1 -c 5 -i 0"))
         self.assertRegex(self.run_ok("mintctl status"), r"(?m)^node1\s+1\s+running\s")
+        self.assertIn("Linux version", self.run_ok("mintctl console node1 | head -n 20"))
         out = self.run_ok("cat /tmp/loop.out")
         self.assertNotIn("rc=", out, "the loop was still running meanwhile")
         self.wait_in_node0("grep -q rc= /tmp/loop.out", "the loop's end", 600)

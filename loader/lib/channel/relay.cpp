@@ -17,6 +17,9 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
+// At the end, how long records for clients may wait for room in their sockets.
+constexpr auto kLastFlush = std::chrono::milliseconds(500);
+
 // The frames a client may send: node0's half of the protocol.
 bool FromNode0(FrameType t) {
   switch (t) {
@@ -269,6 +272,20 @@ Result<void> Relay::Run(const std::atomic<bool>& stop) {
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
     timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
     ::ppoll(fds.data(), fds.size(), &ts, nullptr);
+  }
+  // What the node wrote before its end (the last output before a crash)
+  // still reaches the clients, within a bound.
+  const auto until = Steady::now() + kLastFlush;
+  while (Steady::now() < until) {
+    std::vector<pollfd> fds;
+    for (auto it = clients_.begin(); it != clients_.end();) {
+      int fd = (it++)->first;
+      FlushClient(fd, clients_.at(fd));
+      if (auto c = clients_.find(fd); c != clients_.end() && !c->second.to.empty())
+        fds.push_back({fd, POLLOUT, 0});
+    }
+    if (fds.empty()) break;
+    ::poll(fds.data(), fds.size(), 10);
   }
   for (auto& [fd, c] : clients_) ::close(fd);
   clients_.clear();

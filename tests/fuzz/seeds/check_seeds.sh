@@ -4,7 +4,7 @@
 set -eu
 make_seeds=$1 src=$2 fresh=$3
 rm -rf "$fresh"
-for h in channel_frame exec_client agent_frame vm_json; do mkdir -p "$fresh/$h/corpus"; done
+for h in channel_frame exec_client agent_frame relay vm_json; do mkdir -p "$fresh/$h/corpus"; done
 "$make_seeds" "$fresh"
 n=0
 for f in "$fresh"/*/corpus/*.seed; do
