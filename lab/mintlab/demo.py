@@ -13,11 +13,14 @@ all its cores, memory and disks back."""
 
 import collections
 import re
+import time
 
 from .machine import CommandTimeout
 
 # `typed`: the step is interactive: `command` starts on node0's console
-# (a terminal), then each (keys, expected) pair is typed and waited for.
+# (a terminal), then each (keys, expected) pair is typed and waited for
+# (keys None: only waited for; a number instead of a pair: a pause of that
+# many seconds).
 Step = collections.namedtuple("Step", "title command must typed", defaults=(None,))
 
 
@@ -133,8 +136,8 @@ STEPS = [
     Step("mintctl exec -t: a shell on a terminal in node1, typed on node0's console; "
          "Ctrl-C interrupts the node's sleep; the shell's exit status is mintctl's",
          "mintctl exec -t node1; s=$?; echo \"mintctl: exit status $s\"; [ $s -eq 4 ]", True,
-         [("tty\r", r"/dev/pts/\d+\r\n"), ("uname -n\r", r"node1\r\n"),
-          ("sleep 100\r", r"sleep 100\r\n"), ("\x03", r"\^C|\r\n"),
+         [(None, r"node1:/# "), ("tty\r", r"/dev/pts/\d+\r\n"), ("uname -n\r", r"node1\r\n"),
+          ("sleep 100\r", r"sleep 100\r\n"), 1.0, ("\x03", r"\^C|\r\n"),
           ("echo interrupted, status $?\r", r"interrupted, status 130\r\n"),
           ("exit 4\r", None)]),
     Step("node0 no longer has sdb; the kernel records who owns 0000:00:03.0",
@@ -194,17 +197,22 @@ def _shown(command):
 
 def _typed(machine, step, timeout=60):
     """An interactive step on node0's console: starts step.command, types
-    each key sequence (a second after the last answer when no answer is
-    expected), waits for its answer; returns (the command's exit status,
-    the session as it looked). If an answer does not come, the session is
+    each key sequence and waits for its answer (or pauses), then for the
+    command's end; returns (the command's exit status, the session as it
+    looked). If an answer does not come, the session is
     ended (Ctrl-C, exit) so node0's console is a shell again."""
     with machine.cond:
         start = len(machine.buf)
     machine.send(step.command + "; echo \"@@T$?\"\n")
     ended = False
     try:
-        for keys, expected in step.typed:
-            machine.send(keys)
+        for entry in step.typed:
+            if isinstance(entry, float):  # a pause: a command starting, with nothing to see
+                time.sleep(entry)
+                continue
+            keys, expected = entry
+            if keys:
+                machine.send(keys)
             if expected:
                 machine.wait_for(expected, timeout, start=start, what=repr(expected))
         text = machine.wait_for(r"@@T(\d+)", timeout, start=start, what="the end of the session")
@@ -215,7 +223,8 @@ def _typed(machine, step, timeout=60):
             machine.wait_for(r"@@T(\d+)", timeout, start=start, what="the session's end")
     session = text[len(machine.buf[:start].decode(errors="replace").replace("\r", "")):]
     status = int(re.search(r"@@T(\d+)$", session).group(1))
-    session = session[:session.rindex("@@T")].strip("\n")
+    # The shell's terminal queries (ESC [6n, its cursor position) are not shown.
+    session = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", session[:session.rindex("@@T")]).strip("\n")
     return status, session
 
 

@@ -41,6 +41,13 @@ bool Starts(FrameType t) {
   return t == FrameType::kExec || t == FrameType::kExecInput || t == FrameType::kExecPty;
 }
 
+// poll() with a timeout finer than a millisecond.
+void Poll(std::vector<pollfd>& fds, std::chrono::microseconds d) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  ::ppoll(fds.data(), fds.size(), &ts, nullptr);
+}
+
 bool Ends(FrameType t) { return t == FrameType::kExit || t == FrameType::kError; }
 
 Error Gone(const std::string& what, const std::string& how) {
@@ -269,9 +276,7 @@ Result<void> Relay::Run(const std::atomic<bool>& stop) {
         now - last_moved < timing_.busy_for || !own_.empty() ? timing_.busy_poll
         : !clients_.empty()                                  ? timing_.idle_poll
                                                              : timing_.lone_poll;
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
-    timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
-    ::ppoll(fds.data(), fds.size(), &ts, nullptr);
+    Poll(fds, wait);
   }
   // What the node wrote before its end (the last output before a crash)
   // still reaches the clients, within a bound.
@@ -323,10 +328,8 @@ Result<sys::ChanResult> RelayPort::Transfer(std::span<const uint8_t> tx, std::sp
 }
 
 void RelayPort::Wait(Clock&, std::chrono::microseconds d) {
-  pollfd p{fd_, POLLIN, 0};
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
-  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
-  ::ppoll(&p, 1, &ts, nullptr);
+  std::vector<pollfd> p{{fd_, POLLIN, 0}};
+  Poll(p, d);
 }
 
 }  // namespace mint::channel
