@@ -1,6 +1,7 @@
 // mintctl watch [--interval MS]: a foreground loop over lifecycle::Watcher
 // that applies each node's on_crash (restart with its budget, or stop)
-// and prints one timestamped line per event, until SIGINT or SIGTERM.
+// and prints one timestamped line per event as it happens (flushed: the
+// journal stamps lines as they come), until SIGINT or SIGTERM (status 0).
 // Each action takes the host lock only while it acts.
 #include <signal.h>
 
@@ -78,11 +79,14 @@ Result<void> RunWatch(const Globals& globals, uint32_t interval_ms, std::ostream
     return lifecycle::Kill(*device, node);
   };
   lifecycle::Watcher watcher(globals.root, *fs, actions, channel::RealClock());
-  out << Now() << " watching /sys/kernel/mint every " << interval_ms << " ms (Ctrl-C ends)\n"
+  out << Now() << " watching /sys/kernel/mint every " << interval_ms
+      << " ms (Ctrl-C or SIGTERM ends)\n"
       << std::flush;
   while (!g_stop) {
-    for (const auto& line : watcher.Poll()) out << Now() << " " << PrintableText(line) << "\n";
-    out << std::flush;
+    // Each line flushed as it comes (the journal stamps it on arrival).
+    watcher.Poll([&](const std::string& line) {
+      out << Now() << " " << PrintableText(line) << "\n" << std::flush;
+    });
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms);
     while (!g_stop && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min<uint32_t>(interval_ms, 50)));

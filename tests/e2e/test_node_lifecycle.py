@@ -13,6 +13,12 @@ order and build on each other:
   4. 10 crash -> restart cycles: each boots, and node0's free pool, online
      CPUs, every PCI function's driver and node1's device ownership are the
      same before and after;
+  4b. `mintctl watch` run as mint-watch.service runs it (own session, no
+     terminal, stdin /dev/null, output to a file like the journal): node1
+     (on_crash stop) crashes and is left crashed, node2 (on_crash restart)
+     crashes and is restarted, its spent restart kept in /run/mint/watch
+     for the next watcher; SIGTERM ends each watcher at once with status 0;
+  4c. `mintctl console -f node2` follows node2 across a crash and restart;
   5. destroy after a clean stop (node2), a crash (node1), a hang and a
      failed boot (node3) gives every CPU, byte of pool, disk and recipe back;
   6. a mintctl SIGKILLed between NODE_CREATE and NODE_START leaves a node
@@ -22,7 +28,9 @@ Measured and printed: crash-detection latency (exec of the crash to
 `crashed` in sysfs, an upper bound) and restart time (mintctl restart to
 running and to agent ready)."""
 
+import json
 import re
+import shlex
 import statistics
 import sys
 import time
@@ -234,25 +242,162 @@ cat /tmp/crash.err
                             statistics.median(t[2] for t in times)))
 
     # 4b -----------------------------------------------------------------------
-    def test_4b_watch_restarts_a_node_whose_on_crash_is_restart(self):
-        self.run_ok("mintctl watch --interval 100 > /tmp/watch.log 2>&1 & echo $! > /tmp/watch.pid; "
-                    "sleep 1")
+    def wait_until(self, condition, seconds, what, show="/tmp/watch.log"):
+        """Polls the shell condition in node0 every 0.1 s; fails the test
+        (showing the file `show`) unless it holds within `seconds`."""
+        self.run_ok("i=0; until %s; do i=$((i+1)); [ $i -gt %d ] && { echo %s; cat %s; exit 1; "
+                    "}; usleep 100000; done"
+                    % (condition, seconds * 10,
+                       shlex.quote("timed out after %d s waiting for %s" % (seconds, what)), show),
+                    seconds + 60)
+
+    def start_watch_daemon(self):
+        """`mintctl watch` as mint-watch.service runs it: its own session
+        without a terminal, stdin /dev/null, stdout and stderr to one file
+        (the journal). A wrapper shell keeps its exit status in
+        /tmp/watch.rc; returns its pid."""
+        self.run_ok("rm -f /tmp/watch.log /tmp/watch.pid /tmp/watch.rc; "
+                    "setsid sh -c 'mintctl watch --interval 100 < /dev/null > /tmp/watch.log 2>&1 "
+                    "& echo $! > /tmp/watch.pid; wait $!; echo $? > /tmp/watch.rc' "
+                    "< /dev/null > /dev/null 2>&1 &")
         try:
-            self.crash("node2")
-            self.run_ok("i=0; until grep -q 'node2: .* -> running' /tmp/watch.log; do i=$((i+1)); "
-                        "[ $i -gt 240 ] && break; sleep 0.5; done; true", 200)
-        finally:
-            self.run_ok("kill $(cat /tmp/watch.pid); sleep 0.5; true")
+            self.wait_until("[ -s /tmp/watch.pid ]", 10, "the watcher's pid")
+            pid = int(self.run_ok("cat /tmp/watch.pid"))
+            # Detached as systemd runs it: no controlling terminal, its own
+            # session.
+            stat = self.run_ok("cat /proc/%d/stat" % pid).split()
+            self.assertEqual(stat[1], "(mintctl)", stat)
+            self.assertEqual(stat[6], "0", "the watcher has a controlling terminal: %s" % stat)
+            self.assertNotEqual(stat[5], self.run_ok("cut -d' ' -f6 /proc/$$/stat"), stat)
+            self.wait_until("grep -q ' node2 is ' /tmp/watch.log", 30, "the watcher's first poll")
+        except BaseException:
+            self.m.run("kill $(cat /tmp/watch.pid)")  # no watcher acts in later tests
+            raise
+        return pid
+
+    def stop_watch_daemon(self, pid):
+        """SIGTERM, as systemctl stop sends it: the watcher ends at once with
+        status 0 and says so last."""
+        out = self.run_ok("t0=$(%s); kill -TERM %d; i=0; until [ -s /tmp/watch.rc ]; do "
+                          "i=$((i+1)); [ $i -gt 1000 ] && { echo 'watch still runs 10 s after "
+                          "SIGTERM'; cat /tmp/watch.log; exit 1; }; usleep 10000; done; "
+                          "echo \"rc=$(cat /tmp/watch.rc) t0=$t0 t1=$(%s)\""
+                          % (UPTIME, pid, UPTIME), 60)
+        m = re.search(r"rc=(\d+) t0=([\d.]+) t1=([\d.]+)$", out)
+        self.assertIsNotNone(m, out)
+        self.assertEqual(int(m.group(1)), 0, self.run_ok("cat /tmp/watch.log"))
+        took = float(m.group(3)) - float(m.group(2))
+        sys.stderr.write("mintctl watch ended %.2f s after SIGTERM\n" % took)
+        self.assertLess(took, 2.0)
+        self.assertEqual(self.m.run("kill -0 %d" % pid)[0], 1)
         log = self.run_ok("cat /tmp/watch.log")
-        sys.stderr.write("mintctl watch:\n%s\n" % log)
-        self.assertRegex(log, r"node2 is running; on_crash restart, restart budget 3")
-        self.assertRegex(log, r"node2: running -> crashed \(%s\)" % re.escape(PANIC_REASON))
-        self.assertRegex(log, r"node2: on_crash restart: restarted \(1 of 3\)")
-        self.assertRegex(log, r"node2: \w+ -> running \([\d.]+ s after the restart\)")
-        self.assertRegex(log, r"node1 is running; on_crash stop")
-        self.run_ok("i=0; until [ \"$(cat %s/nodes/2/agent)\" = ready ]; do i=$((i+1)); "
-                    "[ $i -gt 600 ] && exit 1; usleep 100000; done" % MINT, 120)
-        self.run_ok("mintctl exec node2 -- true", 120)
+        self.assertRegex(log.splitlines()[-1], r"^\d\d:\d\d:\d\d\.\d{3} watch ends$")
+        return log
+
+    def test_4b_watch_daemon_restarts_on_crash_restart_and_leaves_on_crash_stop(self):
+        budget = "/run/mint/watch/node2.json"
+        self.run_ok("[ ! -e %s ]" % budget)
+        pid = self.start_watch_daemon()
+        try:
+            self.wait_until("grep -q ' node1 is running; on_crash stop$' /tmp/watch.log", 30,
+                            "node1's policy line")
+            # node1 (on_crash stop) first: watch must leave it crashed, and it
+            # must still be crashed after watch restarted node2 (dozens of
+            # polls later), with no second action on it.
+            self.crash("node1")
+            self.wait_until("grep -q 'node1: on_crash stop: ' /tmp/watch.log", 30,
+                            "watch's on_crash stop of node1")
+            self.crash("node2")
+            self.wait_until("grep -q 'node2: [a-z]* -> running' /tmp/watch.log", 240,
+                            "watch's restart of node2")
+            self.wait_until("[ \"$(cat %s/nodes/2/agent)\" = ready ]" % MINT, 120,
+                            "node2's agent after watch's restart")
+            self.assertEqual(self.run_ok("mintctl exec node2 -- uname -n"), "node2")
+            # `node2: crashed -> running` is the poll after the restart (which
+            # waited for node2's agent): it looked at node1 too.
+            self.assertEqual(self.run_ok("cat %s/nodes/1/state" % MINT), "crashed")
+            self.assertEqual(self.run_ok("cat %s/nodes/1/reason" % MINT), PANIC_REASON)
+            self.assertEqual(json.loads(self.run_ok("cat %s" % budget)),
+                             {"version": 1, "node": "node2", "id": 2, "restarts": 1})
+            self.run_ok("[ ! -e /run/mint/watch/node1.json ]")
+        finally:
+            log = self.stop_watch_daemon(pid)
+        sys.stderr.write("mintctl watch (daemon):\n%s\n" % log)
+        events = [line.split(" ", 1)[1] for line in log.splitlines()]
+        self.assertRegex(events[0], r"^watching /sys/kernel/mint every 100 ms")
+        self.assertIn("node1 is running; on_crash stop", events)
+        self.assertIn("node2 is running; on_crash restart, restart budget 3", events)
+        node1 = [e for e in events if e.startswith("node1")]
+        self.assertEqual(node1, [
+            "node1 is running; on_crash stop",
+            "node1: running -> crashed (%s)" % PANIC_REASON,
+            "node1: on_crash stop: left crashed; mintctl destroy node1 frees it"])
+        node2 = [e for e in events if e.startswith("node2")]
+        self.assertEqual(node2[:4], [
+            "node2 is running; on_crash restart, restart budget 3",
+            "node2: running -> crashed (%s)" % PANIC_REASON,
+            "node2: on_crash restart: restarted (1 of 3)",
+            node2[3]])
+        self.assertRegex(node2[3], r"^node2: crashed -> running \([\d.]+ s after the restart\)$")
+        self.assertEqual(len(node2), 4, node2)
+        # Each line is out when it happens (the journal stamps lines as they
+        # come): the crash's before the restart (which waits for node2's
+        # agent), and the restart's time is all of it.
+        stamps = {e: line.split(" ", 1)[0] for line, e in zip(log.splitlines(), events)}
+
+        def seconds(event):
+            h, m, sec = stamps[event].split(":")
+            return int(h) * 3600 + int(m) * 60 + float(sec)
+        took = (seconds(node2[2]) - seconds(node2[1])) % 86400  # UTC times of day
+        sys.stderr.write("watch: node2's crash line to its restarted line %.1f s; %s\n"
+                         % (took, node2[3]))
+        self.assertGreater(took, 1.0)
+        self.assertGreaterEqual(float(re.search(r"\(([\d.]+) s", node2[3]).group(1)) + 0.2, took)
+
+        # A new watcher (systemd's Restart=on-failure, a reboot of the unit)
+        # goes on from the spent restart kept in /run/mint/watch.
+        pid = self.start_watch_daemon()
+        log = self.stop_watch_daemon(pid)
+        self.assertRegex(log, r"(?m) node2 is running; on_crash restart, restart budget 3 "
+                              r"\(1 used\)$")
+        self.assertRegex(log, r"(?m) node1 is crashed \(%s\); on_crash stop$"
+                         % re.escape(PANIC_REASON))
+        self.assertEqual(self.run_ok("cat %s/nodes/1/state" % MINT), "crashed")
+        # Test 5 destroys node1 after a crash of its own: bring it back.
+        self.restart("node1")
+
+    # 4c -----------------------------------------------------------------------
+    def test_4c_console_follow_goes_on_across_a_restart(self):
+        mark = "mintctl exec node2 -- sh -c 'echo %s > /dev/kmsg'"
+        self.run_ok("rm -f /tmp/cf.log; mintctl console -f node2 > /tmp/cf.log 2>&1 & "
+                    "echo $! > /tmp/cf.pid")
+        pid = int(self.run_ok("cat /tmp/cf.pid"))
+        try:
+            self.run_ok(mark % "MINT-CF-MARK1")
+            self.wait_until("grep -q MINT-CF-MARK1 /tmp/cf.log", 30, "the first mark",
+                            "/tmp/cf.log")
+            self.crash("node2")
+            self.restart("node2")
+            self.run_ok(mark % "MINT-CF-MARK2")
+            self.wait_until("grep -q MINT-CF-MARK2 /tmp/cf.log", 30, "the mark after the restart",
+                            "/tmp/cf.log")
+            self.run_ok("kill -0 %d" % pid)
+            # mintctl restart gives the node a fresh restart budget.
+            self.run_ok("[ ! -e /run/mint/watch/node2.json ]")
+        finally:
+            self.m.run("kill %d" % pid)
+        self.wait_until("! kill -0 %d 2>/dev/null" % pid, 10, "the follower's end", "/tmp/cf.log")
+        log = self.run_ok("cat /tmp/cf.log")
+        # Both boots' banners, the panic between the marks, each once.
+        banners = [m.start() for m in re.finditer(r"\] Linux version ", log)]
+        self.assertEqual(len(banners), 2, log[-6000:])
+        for what in ("MINT-CF-MARK1", "Kernel panic - not syncing: sysrq triggered crash",
+                     "MINT-CF-MARK2"):
+            self.assertEqual(log.count(what), 1, "%r in:\n%s" % (what, log[-6000:]))
+        self.assertLess(banners[0], log.index("MINT-CF-MARK1"))
+        self.assertLess(log.index("MINT-CF-MARK1"), log.index("Kernel panic - not syncing"))
+        self.assertLess(log.index("Kernel panic - not syncing"), banners[1])
+        self.assertLess(banners[1], log.index("MINT-CF-MARK2"))
 
     # 5 ------------------------------------------------------------------------
     def boot_node3(self, extra="", expect=0):

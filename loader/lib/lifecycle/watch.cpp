@@ -1,6 +1,7 @@
-// Watcher (mint/lifecycle.h): one line per event, on_crash applied once
-// per failure and only to the node as it still is under the host lock,
-// restarts counted against the recipe's budget in /run/mint/watch.
+// Watcher (mint/lifecycle.h): one line per event, handed out as it
+// happens, on_crash applied once per failure and only to the node as it
+// still is under the host lock, restarts counted against the recipe's
+// budget in /run/mint/watch.
 #include <unistd.h>
 
 #include <cerrno>
@@ -65,10 +66,15 @@ Watcher::Watcher(std::string root, sys::HostFs& fs, Actions actions, channel::Cl
 
 std::vector<std::string> Watcher::Poll() {
   std::vector<std::string> lines;
+  Poll([&](const std::string& line) { lines.push_back(line); });
+  return lines;
+}
+
+void Watcher::Poll(const LineFn& emit) {
   auto nodes = ListNodes(fs_);
   if (!nodes.ok()) {
-    lines.push_back("cannot read the nodes: " + nodes.error().ToString());
-    return lines;
+    emit("cannot read the nodes: " + nodes.error().ToString());
+    return;
   }
   std::set<std::string> present;
   for (const auto& node : *nodes) {
@@ -86,7 +92,7 @@ std::vector<std::string> Watcher::Poll() {
       if (count.ok())
         s.restarts = *count;
       else
-        lines.push_back(count.error().ToString());
+        emit(count.error().ToString());
       auto recipe = ReadRecipe(root_, node.name);
       std::string policy =
           recipe.ok() ? "on_crash " + std::string(OnCrashName(recipe->on_crash)) +
@@ -96,8 +102,8 @@ std::vector<std::string> Watcher::Poll() {
                       : "no boot recipe: watched only";
       if (recipe.ok() && recipe->on_crash == OnCrash::kRestart && s.restarts > 0)
         policy += " (" + std::to_string(s.restarts) + " used)";
-      lines.push_back(node.name + (first_ ? " is " : " appeared: ") +
-                      With(node.state, WentDown(node.state) ? node.reason : "") + "; " + policy);
+      emit(node.name + (first_ ? " is " : " appeared: ") +
+           With(node.state, WentDown(node.state) ? node.reason : "") + "; " + policy);
     } else if (s.state != node.state) {
       std::string line = node.name + ": " + Name(s.state) + " -> " +
                          With(node.state, node.state == NodeState::kRunning ? "" : node.reason);
@@ -111,7 +117,7 @@ std::vector<std::string> Watcher::Poll() {
         line += buf;
         s.restarted_at = {};
       }
-      lines.push_back(line);
+      emit(line);
     }
     s.state = node.state;
     if (!WentDown(node.state)) {
@@ -122,7 +128,7 @@ std::vector<std::string> Watcher::Poll() {
     s.acted = true;
     auto recipe = ReadRecipe(root_, node.name);
     if (!recipe.ok()) {
-      lines.push_back(node.name + ": no boot recipe, so watch leaves it " + Name(node.state));
+      emit(node.name + ": no boot recipe, so watch leaves it " + Name(node.state));
       continue;
     }
     if (recipe->on_crash == OnCrash::kRestart) {
@@ -130,60 +136,59 @@ std::vector<std::string> Watcher::Poll() {
       // removes it (a fresh budget), another watch may have added to it.
       if (auto count = ReadRestartCount(root_, node.name, node.id); count.ok()) s.restarts = *count;
       if (s.restarts >= recipe->restart_budget) {
-        lines.push_back(node.name + ": restart budget used up (" + std::to_string(s.restarts) +
-                        " of " + std::to_string(recipe->restart_budget) + "); left " +
-                        Name(node.state) + "; mintctl restart " + node.name +
-                        " or mintctl destroy " + node.name);
+        emit(node.name + ": restart budget used up (" + std::to_string(s.restarts) + " of " +
+             std::to_string(recipe->restart_budget) + "); left " + Name(node.state) +
+             "; mintctl restart " + node.name + " or mintctl destroy " + node.name);
         continue;
       }
       Lock lock;
-      if (!StillAsSeen(node, "watch: restart " + node.name, false, lock, lines)) continue;
+      if (!StillAsSeen(node, "watch: restart " + node.name, false, lock, emit)) continue;
       ++s.restarts;
       if (auto saved = WriteRestartCount(root_, node.name, node.id, s.restarts); !saved.ok())
-        lines.push_back(node.name + ": the restart count is not kept: " + saved.error().ToString());
+        emit(node.name + ": the restart count is not kept: " + saved.error().ToString());
+      // From here: the CLI's restart returns once the node runs and its
+      // agent answers, so "N s after the restart" is the whole restart.
+      s.restarted_at = clock_.Now();
       auto r = actions_.restart(node, lock);
       if (r.ok()) {
-        s.restarted_at = clock_.Now();
-        lines.push_back(node.name + ": on_crash restart: restarted (" + std::to_string(s.restarts) +
-                        " of " + std::to_string(recipe->restart_budget) + ")");
+        emit(node.name + ": on_crash restart: restarted (" + std::to_string(s.restarts) + " of " +
+             std::to_string(recipe->restart_budget) + ")");
       } else {
-        lines.push_back(node.name + ": on_crash restart failed: " + r.error().ToString());
+        s.restarted_at = {};
+        emit(node.name + ": on_crash restart failed: " + r.error().ToString());
       }
       continue;
     }
     if (node.state == NodeState::kHung) {
       Lock lock;
-      if (!StillAsSeen(node, "watch: kill " + node.name, true, lock, lines)) continue;
+      if (!StillAsSeen(node, "watch: kill " + node.name, true, lock, emit)) continue;
       auto r = actions_.kill(node, lock);
-      lines.push_back(node.name + (r.ok()
-                                       ? ": on_crash stop: killed (its CPUs are parked); "
-                                         "mintctl destroy " +
-                                             node.name + " frees it"
-                                       : ": on_crash stop: kill failed: " + r.error().ToString()));
+      emit(node.name + (r.ok() ? ": on_crash stop: killed (its CPUs are parked); "
+                                 "mintctl destroy " +
+                                     node.name + " frees it"
+                               : ": on_crash stop: kill failed: " + r.error().ToString()));
     } else {
-      lines.push_back(node.name + ": on_crash stop: left " + Name(node.state) +
-                      "; mintctl destroy " + node.name + " frees it");
+      emit(node.name + ": on_crash stop: left " + Name(node.state) + "; mintctl destroy " +
+           node.name + " frees it");
     }
   }
   for (auto it = seen_.begin(); it != seen_.end();) {
     if (present.count(it->first) == 0) {
-      lines.push_back(it->first + " is gone (destroyed)");
+      emit(it->first + " is gone (destroyed)");
       it = seen_.erase(it);
     } else {
       ++it;
     }
   }
   first_ = false;
-  return lines;
 }
 
 std::optional<NodeStatus> Watcher::StillAsSeen(const NodeStatus& node, const std::string& what,
-                                               bool parks_only, Lock& lock,
-                                               std::vector<std::string>& lines) {
+                                               bool parks_only, Lock& lock, const LineFn& emit) {
   auto held = actions_.lock(what, parks_only);
   if (!held.ok()) {
-    lines.push_back(node.name + ": " + what.substr(what.find(' ') + 1) +
-                    " not done: " + held.error().ToString());
+    emit(node.name + ": " + what.substr(what.find(' ') + 1) +
+         " not done: " + held.error().ToString());
     seen_[node.name].acted = false;  // try again on the next poll
     return std::nullopt;
   }
@@ -193,9 +198,9 @@ std::optional<NodeStatus> Watcher::StillAsSeen(const NodeStatus& node, const std
     std::string is = !now.ok()            ? "gone"
                      : now->id != node.id ? "a new node (id " + std::to_string(now->id) + ")"
                                           : Name(now->state);
-    lines.push_back(node.name + " is " + is +
-                    " by the time watch holds the host lock (someone else acted on it); watch "
-                    "leaves it");
+    emit(node.name + " is " + is +
+         " by the time watch holds the host lock (someone else acted on it); watch "
+         "leaves it");
     lock.Release();
     return std::nullopt;
   }

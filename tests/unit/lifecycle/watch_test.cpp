@@ -1,4 +1,4 @@
-// The watcher: one line per event, on_crash restart within the budget,
+// The watcher: one line per event as it happens, on_crash restart within the budget,
 // on_crash stop (a hung node killed), nodes without a recipe left alone,
 // appearing and disappearing nodes; the node read again under the host
 // lock (someone else's restart between watch's look and its action), and
@@ -75,6 +75,27 @@ TEST_F(WatchTest, RestartsWithinTheBudgetThenGivesUp) {
   EXPECT_EQ(w.Poll(), Lines{});  // acted once per failure
   EXPECT_EQ(acted_, (Lines{"lock (watch: restart node1)", "restart node1",
                            "lock (watch: restart node1)", "restart node1"}));
+}
+
+// A restart takes seconds (the CLI's waits until the node runs and its
+// agent answers): the crash's line is out before the restart begins, not
+// with its result, and "N s after the restart" counts from its start.
+TEST_F(WatchTest, EachLineIsHandedOutAsItHappens) {
+  auto restart = actions_.restart;
+  actions_.restart = [&](const lifecycle::NodeStatus& n, lifecycle::Lock& lock) -> Result<void> {
+    auto r = restart(n, lock);
+    clock_.Sleep(std::chrono::milliseconds(4200));
+    root_.State(n.id, "running");
+    return r;
+  };
+  lifecycle::Watcher w(root_.root(), root_.fs(), actions_, clock_);
+  w.Poll();
+  root_.State(1, "crashed", "oops");
+  w.Poll([&](const std::string& line) { acted_.push_back(line); });
+  EXPECT_EQ(acted_, (Lines{"node1: running -> crashed (oops)", "lock (watch: restart node1)",
+                           "restart node1", "node1: on_crash restart: restarted (1 of 2)"}));
+  clock_.Sleep(std::chrono::milliseconds(100));
+  EXPECT_EQ(w.Poll(), (Lines{"node1: crashed -> running (4.3 s after the restart)"}));
 }
 
 TEST_F(WatchTest, OnCrashStopKillsAHungNodeAndLeavesACrashedOne) {

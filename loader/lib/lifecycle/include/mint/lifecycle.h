@@ -286,7 +286,12 @@ class Watcher {
   };
   Watcher(std::string root, sys::HostFs& fs, Actions actions, channel::Clock& clock);
 
-  // One pass; returns the event lines ("node1 crashed (...)", ...).
+  using LineFn = std::function<void(const std::string&)>;
+  // One pass; hands each event line ("node1: running -> crashed (...)",
+  // ...) to `emit` as it happens, before the action it leads to (a restart
+  // takes seconds: the crash's line must not wait for it).
+  void Poll(const LineFn& emit);
+  // The same, returning the pass's lines.
   std::vector<std::string> Poll();
 
  private:
@@ -298,10 +303,9 @@ class Watcher {
     std::chrono::steady_clock::time_point restarted_at;
   };
   // Takes the lock and reads `node` again: the node as it is now, or
-  // nullopt (with a line in `lines`) when it is no longer what watch saw.
+  // nullopt (with a line to `emit`) when it is no longer what watch saw.
   std::optional<NodeStatus> StillAsSeen(const NodeStatus& node, const std::string& what,
-                                        bool parks_only, Lock& lock,
-                                        std::vector<std::string>& lines);
+                                        bool parks_only, Lock& lock, const LineFn& emit);
   std::string root_;
   sys::HostFs& fs_;
   Actions actions_;
