@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -63,7 +64,9 @@ Result<pid_t> StartRelay(const Globals& globals, const std::string& node,
                      std::string("cannot find mintctl's own binary (/proc/self/exe: ") +
                          std::strerror(errno) + ") to start its channel relay");
   exe[n] = '\0';
-  std::vector<std::string> args = {"mintctl", "--root", globals.root, "relay", node};
+  // Absolute: the relay runs in /.
+  std::vector<std::string> args = {"mintctl", "--root", std::filesystem::absolute(globals.root),
+                                   "relay", node};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -84,6 +87,7 @@ Result<pid_t> StartRelay(const Globals& globals, const std::string& node,
       }
       for (int sig = 1; sig < NSIG; ++sig)
         if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+      if (::chdir("/") != 0) ::_exit(127);  // a daemon keeps no directory busy
       ::execv(exe, argv.data());
       ::_exit(127);
     }

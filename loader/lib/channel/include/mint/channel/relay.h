@@ -38,7 +38,7 @@ inline constexpr size_t kClientBacklog = 1024 * 1024;
 inline constexpr size_t kClientQueue = 16;  // records read from one client, not yet in the ring
 
 struct RelayTiming {
-  std::chrono::microseconds busy_poll{200};  // between ring reads while frames move,
+  std::chrono::microseconds busy_poll{50};   // between ring reads while frames move,
   std::chrono::milliseconds busy_for{200};   // for this long after the last one;
   std::chrono::milliseconds idle_poll{5};    // then this, with clients connected,
   std::chrono::milliseconds lone_poll{50};   // and this without
