@@ -53,6 +53,21 @@ _ENDED_BY_ITSELF = "ended by itself without a poweroff or reboot line"
 _guest_restarts = []
 
 
+def ended_by_itself(output):
+    """Whether mintctl's words say a guest reset or powered off by itself."""
+    return _ENDED_BY_ITSELF in output
+
+
+def restart_guest(m, node, guest, options, when):
+    """A guest that reset by itself `when` (e.g. "during cyclictest"):
+    removed, started again (start_guest), and the suite's meta says so."""
+    note = "%s on %s reset by itself %s" % (guest, node, when)
+    _guest_restarts.append(note)
+    print("bench: %s; starting it once more" % note, file=sys.stderr)
+    node0(m, "mintctl vm rm %s %s" % (node, guest), 120)
+    start_guest(m, node, guest, options)
+
+
 def start_guest(m, node, guest, options=""):
     """`mintctl vm start NODE GUEST OPTIONS`, then until it answers. A guest
     that resets during its boot (seen once in CI, a nested guest under TCG:

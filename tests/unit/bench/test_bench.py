@@ -209,3 +209,49 @@ class Host(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class GuestReset(unittest.TestCase):
+    """rt's measurements in guests: a guest that reset by itself (mintctl
+    vm exec says "ended by itself") is started again and the measurement
+    runs once more; a second reset, or a node's failure, is not retried."""
+
+    RESET = (255, "mintctl: node0: g1: g1 is not running in node0 (stopped: ended by itself "
+                  "without a poweroff or reboot line (...); its console's last line: up)")
+
+    def setUp(self):
+        self.calls, self.restarts = [], []
+        self.saved = rt.at_once, rt.restart_guest
+        rt.restart_guest = lambda m, node, guest, options, when: self.restarts.append(
+            (node, guest, options))
+
+    def tearDown(self):
+        rt.at_once, rt.restart_guest = self.saved
+
+    def answers(self, *results):
+        results = list(results)
+
+        def at_once(m, commands, timeout):
+            self.calls.append(commands)
+            return results.pop(0)
+        rt.at_once = at_once
+
+    def test_a_guest_reset_is_started_again_and_measured_once_more(self):
+        self.answers([self.RESET], [(0, "measured")])
+        res = rt._in(None, [("g1", "guests", "true")], 60)
+        self.assertEqual(res, {"g1": (0, "measured")})
+        self.assertEqual(self.restarts, [("node0", "g1", rt.GUEST_START)])
+        self.assertEqual(len(self.calls), 2)
+
+    def test_a_second_reset_is_the_measurements_failure(self):
+        self.answers([self.RESET], [self.RESET])
+        res = rt._in(None, [("g1", "guests", "true")], 60)
+        self.assertEqual(res["g1"], self.RESET)
+        self.assertEqual(len(self.calls), 2)
+
+    def test_other_failures_are_not_retried(self):
+        self.answers([(1, "cyclictest: 1")])
+        self.assertEqual(rt._in(None, [("g1", "guests", "true")], 60), {"g1": (1, "cyclictest: 1")})
+        self.answers([self.RESET])
+        self.assertEqual(rt._in(None, [("node1", "nodes", "true")], 60)["node1"], self.RESET)
+        self.assertEqual(self.restarts, [])
