@@ -4,8 +4,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,26 +21,6 @@ namespace mint::cli {
 namespace {
 
 constexpr auto kRelayStart = std::chrono::seconds(10);
-
-// A connected socket, or -1 with errno.
-int Connect(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    int err = errno;
-    ::close(fd);
-    errno = err;
-    return -1;
-  }
-  return fd;
-}
 
 std::string LastLine(const std::string& path) {
   std::ifstream in(path);
@@ -117,7 +95,7 @@ Result<std::unique_ptr<channel::Port>> OpenChannel(const Globals& globals,
   auto port = [&](int fd) -> std::unique_ptr<channel::Port> {
     return std::make_unique<channel::RelayPort>(fd, what);
   };
-  if (int fd = Connect(path); fd >= 0) return port(fd);
+  if (int fd = channel::ConnectRelay(path); fd >= 0) return port(fd);
   if (errno != ENOENT && errno != ECONNREFUSED)
     return MakeError(ErrorCode::kIo, node.name,
                      "cannot connect to " + path + ": " + std::strerror(errno));
@@ -125,11 +103,11 @@ Result<std::unique_ptr<channel::Port>> OpenChannel(const Globals& globals,
   MINT_TRY(pid_t relay, StartRelay(globals, node.name, log));
   const auto until = std::chrono::steady_clock::now() + kRelayStart;
   while (true) {
-    if (int fd = Connect(path); fd >= 0) return port(fd);
+    if (int fd = channel::ConnectRelay(path); fd >= 0) return port(fd);
     // It ended: it met another relay (which then serves), or failed.
     bool ended = ::kill(relay, 0) != 0 && errno == ESRCH;
     if (ended || std::chrono::steady_clock::now() >= until) {
-      if (int fd = Connect(path); fd >= 0) return port(fd);
+      if (int fd = channel::ConnectRelay(path); fd >= 0) return port(fd);
       std::string last = LastLine(log);
       return MakeError(ErrorCode::kIo, node.name,
                        std::string("its channel relay (mintctl relay ") + node.name + ") " +

@@ -142,9 +142,8 @@ class LocalGuests : public GuestControl {
 
 class RemoteGuests : public GuestControl {
  public:
-  RemoteGuests(const Globals& globals, lifecycle::NodeStatus node, std::unique_ptr<sys::HostFs> fs,
-               std::unique_ptr<sys::MintDevice> device)
-      : globals_(globals), node_(std::move(node)), fs_(std::move(fs)), device_(std::move(device)) {}
+  RemoteGuests(const Globals& globals, lifecycle::NodeStatus node, std::unique_ptr<sys::HostFs> fs)
+      : globals_(globals), node_(std::move(node)), fs_(std::move(fs)) {}
 
   Result<std::vector<vm::GuestStatus>> List() override {
     MINT_TRY(std::string json, Call({"list"}));
@@ -243,7 +242,6 @@ class RemoteGuests : public GuestControl {
   const Globals& globals_;
   lifecycle::NodeStatus node_;
   std::unique_ptr<sys::HostFs> fs_;
-  std::unique_ptr<sys::MintDevice> device_;
 };
 
 // Starts each autostart guest in `node` (after boot or restart); one line
@@ -284,9 +282,10 @@ Result<std::unique_ptr<GuestControl>> OpenGuests(const Globals& globals, const s
   auto fs = sys::OpenHostFs(globals.root);
   MINT_TRY(lifecycle::NodeStatus status, lifecycle::FindNode(*fs, node));
   MINT_CHECK(channel::CheckReady(*fs, status.Ref()));
-  MINT_TRY(auto device, sys::OpenMintDevice(sys::MintDevicePath(globals.root)));
-  return std::unique_ptr<GuestControl>(
-      new RemoteGuests(globals, std::move(status), std::move(fs), std::move(device)));
+  // A usable device first: the node's relay needs it.
+  if (auto device = sys::OpenMintDevice(sys::MintDevicePath(globals.root)); !device.ok())
+    return device.take_error();
+  return std::unique_ptr<GuestControl>(new RemoteGuests(globals, std::move(status), std::move(fs)));
 }
 
 std::string GuestRecordPath(const std::string& root, const std::string& node) {

@@ -7,14 +7,10 @@
 // and writes a line when it starts and when it ends (with what it moved)
 // to stderr: /run/mint/<node>.relay.log when mintctl started it.
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <iostream>
 
 #include "commands.h"
@@ -31,26 +27,6 @@ void OnSignal(int) { g_stop = true; }
 // Another relay that got the lock first serves the node: this one is not needed.
 constexpr auto kLockWait = std::chrono::seconds(2);
 
-Result<int> Listen(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path)
-    return MakeError(ErrorCode::kInvalidArgument, path, "too long for a unix socket's name");
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return MakeError(ErrorCode::kIo, path, std::string("socket: ") + std::strerror(errno));
-  ::unlink(path.c_str());  // a dead relay's; we hold the channel lock
-  mode_t old = ::umask(077);
-  int r = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-  ::umask(old);
-  if (r != 0 || ::listen(fd, 64) != 0) {
-    int err = errno;
-    ::close(fd);
-    return MakeError(ErrorCode::kIo, path, std::string("bind/listen: ") + std::strerror(err));
-  }
-  return fd;
-}
-
 }  // namespace
 
 Result<void> RunRelay(const Globals& globals, const std::string& name, std::ostream& log) {
@@ -60,7 +36,7 @@ Result<void> RunRelay(const Globals& globals, const std::string& name, std::ostr
   MINT_TRY(auto lock, lifecycle::AcquireLock(lifecycle::ChannelLockPath(globals.root, name),
                                              "relay " + name, kLockWait, channel::RealClock()));
   const std::string path = lifecycle::RelaySocketPath(globals.root, name);
-  MINT_TRY(int listen_fd, Listen(path));
+  MINT_TRY(int listen_fd, channel::ListenRelay(path));
 
   struct sigaction sa {};
   sa.sa_handler = OnSignal;

@@ -7,8 +7,8 @@
 // ExecTiming::state_check (plus the kernel's own detection time).
 #include <cerrno>
 #include <random>
-#include <utility>
 #include <thread>
+#include <utility>
 
 #include "mint/channel.h"
 #include "node_watch.h"
@@ -22,9 +22,10 @@ class SteadyClock : public Clock {
   void Sleep(std::chrono::microseconds d) override { std::this_thread::sleep_for(d); }
 };
 
-// Exec's words for a node that went away mid-command.
+// Output is acknowledged in quarters of the window.
 constexpr uint64_t kAckEvery = kOutputWindow / 4;
 
+// Exec's words for a node that went away mid-command.
 std::optional<Error> Gone(sys::HostFs& fs, const NodeRef& node) {
   return NodeGone(fs, node, "the command ran", "; the command's outcome is unknown");
 }

@@ -7,6 +7,8 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -296,6 +298,54 @@ Result<void> Relay::Run(const std::atomic<bool>& stop) {
   clients_.clear();
   owner_.clear();
   return end;
+}
+
+namespace {
+
+// false (errno ENAMETOOLONG) when the path does not fit.
+bool UnixAddress(const std::string& path, sockaddr_un& addr) {
+  addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    errno = ENAMETOOLONG;
+    return false;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return true;
+}
+
+}  // namespace
+
+Result<int> ListenRelay(const std::string& path) {
+  sockaddr_un addr;
+  if (!UnixAddress(path, addr))
+    return MakeError(ErrorCode::kInvalidArgument, path, "too long for a unix socket's name");
+  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return MakeError(ErrorCode::kIo, path, std::string("socket: ") + std::strerror(errno));
+  ::unlink(path.c_str());  // a dead relay's
+  mode_t old = ::umask(077);
+  int r = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  ::umask(old);
+  if (r != 0 || ::listen(fd, 64) != 0) {
+    int err = errno;
+    ::close(fd);
+    return MakeError(ErrorCode::kIo, path, std::string("bind/listen: ") + std::strerror(err));
+  }
+  return fd;
+}
+
+int ConnectRelay(const std::string& path) {
+  sockaddr_un addr;
+  if (!UnixAddress(path, addr)) return -1;
+  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    int err = errno;
+    ::close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
 }
 
 RelayPort::RelayPort(int fd, std::string what) : fd_(fd), what_(std::move(what)) {}

@@ -12,7 +12,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -93,12 +92,9 @@ class RelayTest : public ChannelTest {
     node_end_ = sv[0];
     ring_ = std::make_unique<RelayPort>(sv[1], "the ring");
     path_ = root_ + "/node1.channel.sock";
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strcpy(addr.sun_path, path_.c_str());
-    listen_fd_ = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    ASSERT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(::listen(listen_fd_, 16), 0);
+    auto listening = ListenRelay(path_);
+    ASSERT_TRUE(listening.ok()) << listening.error().ToString();
+    listen_fd_ = *listening;
   }
   void StartAgent() {
     ::fcntl(node_end_, F_SETFL, ::fcntl(node_end_, F_GETFL) | O_NONBLOCK);
@@ -124,11 +120,8 @@ class RelayTest : public ChannelTest {
     ChannelTest::TearDown();
   }
   std::unique_ptr<RelayPort> Client() {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strcpy(addr.sun_path, path_.c_str());
-    int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    int fd = ConnectRelay(path_);
+    EXPECT_GE(fd, 0) << std::strerror(errno);
     return std::make_unique<RelayPort>(fd, "node1's channel relay");
   }
   Result<ExecResult> Run(Port& port, std::vector<std::string> argv, OutputSink& sink) {

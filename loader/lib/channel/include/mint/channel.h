@@ -135,7 +135,8 @@ Result<void> CheckReady(sys::HostFs& fs, const NodeRef& node,
 
 // Runs the request through `port` (mintctl's: the node's relay). Output is
 // acknowledged (OUTPUT_ACK) once the sink has it, so a sink that blocks
-// holds up only this command. Returns the command's result, or an Error (the command's fate unknown):
+// holds up only this command. Returns the command's result, or an Error
+// (the command's fate unknown):
 // node not ready (CheckReady), node crashed/hung/stopped or agent gone
 // mid-command, timeout (after KILL), cancel, agent not taking messages,
 // a malformed frame of our session, or a failed ioctl.
@@ -155,7 +156,8 @@ struct PingTiming {
 };
 
 // Sends PING `seq` of `session` and waits for its PONG; returns the round
-// trip on `clock`. Precondition: CheckReady passed. PONGs of other sequence numbers or sessions (left by
+// trip on `clock`. Precondition: CheckReady passed. PONGs of other
+// sequence numbers or sessions (left by
 // an earlier, interrupted ping) are skipped. Errors: the node crashed,
 // hung, stopped or lost its agent meanwhile; no PONG within the deadline;
 // a malformed answer of our session; a failed ioctl.

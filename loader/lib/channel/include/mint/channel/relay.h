@@ -110,6 +110,13 @@ class Relay {
   uint64_t unlogged_ = 0;
 };
 
+// The relay's socket at `path` (SOCK_SEQPACKET): ListenRelay binds it
+// (mode 0600, non-blocking, replacing a dead relay's: the caller holds the
+// node's channel lock) and listens; ConnectRelay connects to it, -1 with
+// errno when it cannot (ENOENT, ECONNREFUSED: no relay listens).
+Result<int> ListenRelay(const std::string& path);
+int ConnectRelay(const std::string& path);
+
 // A connected client socket to the relay as a Port: Transfer sends the
 // record if the socket takes it now and reads one if one waits. The relay
 // gone (end of file, a reset) is an Error with sys_errno ENOTCONN naming
