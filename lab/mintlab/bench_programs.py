@@ -1,6 +1,7 @@
 """Builds what the bench suites run in the lab (bench/README.md):
 
-  programs     bench/programs/*.c (and number.h, their argument rule), each
+  programs     bench/programs/*.c (and number.h, their argument rule), and
+               lab/programs/mint-dma.c (the e2e tests' DMA hook), each
                a static binary, so the very same
                file runs in node0, in every node and in every guest: the
                initramfs images and the guest's initrd carry it at
@@ -27,7 +28,10 @@ from .common import (REPO, LabError, build_key, lab_out_dir, log, run, need_tool
 from .initramfs import Stage, concat
 
 SOURCES = {"mint-thesis": os.path.join(REPO, "bench", "programs", "mint-thesis.c"),
-           "mint-bench": os.path.join(REPO, "bench", "programs", "mint-bench.c")}
+           "mint-bench": os.path.join(REPO, "bench", "programs", "mint-bench.c"),
+           # not a benchmark: the lab's DMA test hook (test_node_iommu), built
+           # and carried the same way
+           "mint-dma": os.path.join(REPO, "lab", "programs", "mint-dma.c")}
 # included by every program (its content enters each program's key)
 HEADERS = [os.path.join(REPO, "bench", "programs", "number.h")]
 RECIPE = "mint-bench-programs-recipe-1"

@@ -9,6 +9,8 @@ Layout of the machine (docs/lab.md has the why):
   00:03.0 virtio-scsi  sdb          00:04.0 virtio-scsi  sdc
   00:05.0 virtio-net   node1's NIC  00:06.0 virtio-net   node2's NIC
           (both on QEMU hub 0: one virtual switch)
+  00:07.0 edu          00:08.0 + 00:08.1 edu (one IOMMU group): DMA tests
+  an intel-iommu (DMA remapping, no interrupt remapping)
   ttyS0 = node0 console (stdio), ttyS1/ttyS2 -> node1/node2-serial.log
   QMP on <workdir>/qmp.sock
 
@@ -37,12 +39,17 @@ import time
 from . import disks, initramfs, kernel
 from .common import LabError, need_tool
 
-NODE0_CMDLINE = "console=ttyS0 mint_pool=4G scsi_mod.scan=manual panic=-1"
+# intel_iommu=on iommu=pt: node0's IOMMU is on, its own devices in identity
+# domains; each function a node owns gets a domain of its own (docs/lab.md).
+NODE0_CMDLINE = ("console=ttyS0 mint_pool=4G scsi_mod.scan=manual panic=-1 "
+                 "intel_iommu=on iommu=pt")
 SMP = 6
 MEM = "6G"
 READY = "mint-lab: node0 up"
 DISK_FAIL = "mint-lab: DISK SETUP FAILED"
 NODES = (1, 2)
+# slots of the edu devices on the root bus (qemu_argv)
+EDU = ("07.0", "08.0", "08.1")
 CPU_RESET_LOG = "qemu-cpu-reset.log"
 
 _live = set()
@@ -129,6 +136,9 @@ def qemu_argv(workdir, kernel_image, initrd, disk_images, cmdline_extra="",
     # under -no-reboot) is logged with its registers: the one trace such a
     # death leaves (Machine.death()).
     argv += ["-d", "cpu_reset", "-D", os.path.join(workdir, CPU_RESET_LOG)]
+    # The IOMMU comes before the devices it translates. DMA remapping only:
+    # interrupt remapping would block the nodes' plain-format MSIs.
+    argv += ["-device", "intel-iommu,intremap=off"]
     for i, slot in enumerate(("02.0", "03.0", "04.0")):
         argv += ["-device", "virtio-scsi-pci,id=scsi%d,addr=%s" % (i, slot)]
     ctrl = {"0000:00:02.0": "scsi0", "0000:00:03.0": "scsi1", "0000:00:04.0": "scsi2"}
@@ -141,6 +151,12 @@ def qemu_argv(workdir, kernel_image, initrd, disk_images, cmdline_extra="",
         argv += ["-netdev", "hubport,id=net%d,hubid=0" % n,
                  "-device", "virtio-net-pci,netdev=net%d,addr=%02x.0,mac=52:54:00:6d:00:%02x"
                  % (n, 4 + n, n)]
+    # QEMU's edu devices, whose DMA engine the DMA test hook drives
+    # (lab/programs/mint-dma.c): 07.0 alone in its IOMMU group, 08.0 and
+    # 08.1 one multi-function device, so one group.
+    for addr in EDU:
+        argv += ["-device", "edu,dma_mask=0xffffffffffffffff,addr=%s%s"
+                 % (addr, ",multifunction=on" if addr == "08.0" else "")]
     return argv
 
 
