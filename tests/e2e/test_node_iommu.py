@@ -124,7 +124,7 @@ class NodeIommuTest(LabTestCase):
             self.assertRegex(log, r"mint: node \d \(node1\): %s fenced by the IOMMU \(group %s\): "
                              r"its DMA reaches only the node's memory" % (bdf, m.group(1)))
         self.assertEqual(len(set(groups)), 3, "one group each: %s" % fences)
-        status = self.run_ok("mintctl status node1")
+        status = self.run_ok("mintctl status")
         self.assertRegex(status, r"(?i)fenced")
         out = self.run_ok("mintctl exec node1 -- dd if=/dev/sda of=/dev/null bs=1M count=16 "
                           "iflag=direct", 180)
@@ -204,7 +204,7 @@ class NodeIommuTest(LabTestCase):
         self.run_ok("mintctl boot node3 --cores 1 --mem 256M --no-iommu --pci %s" % EDU_PAIR[0]
                     + " --pci %s" % EDU_PAIR[1], 300)
         self.assertEqual(self.fences("node3"), {EDU_PAIR[0]: "unfenced", EDU_PAIR[1]: "unfenced"})
-        self.assertRegex(self.run_ok("mintctl status node3"), r"unfenced")
+        self.assertRegex(self.run_ok("mintctl status"), r"unfenced")
         phys = self.canary("node2")
         self.run_ok("mintctl exec node3 -- mint-dma write %s %s" % (EDU_PAIR[0], phys), 120)
         self.assertRegex(self.canary_result("node2"), r"^canary changed \d+$")
