@@ -120,8 +120,9 @@ def node0_cmdline(cmdline_extra=""):
 
 
 def qemu_argv(workdir, kernel_image, initrd, disk_images, cmdline_extra="",
-              snapshot=True):
-    """The lab machine's QEMU command line."""
+              snapshot=True, interrupt_remapping=False):
+    """The lab machine's QEMU command line; interrupt_remapping turns the
+    IOMMU's interrupt remapping on (node0 then refuses nodes devices)."""
     qemu = need_tool("qemu-system-x86_64", "qemu-system-x86")
     cmdline = node0_cmdline(cmdline_extra)
     # dump-guest-core=off: a core of QEMU itself, without the 6 GiB of guest RAM.
@@ -136,9 +137,9 @@ def qemu_argv(workdir, kernel_image, initrd, disk_images, cmdline_extra="",
     # under -no-reboot) is logged with its registers: the one trace such a
     # death leaves (Machine.death()).
     argv += ["-d", "cpu_reset", "-D", os.path.join(workdir, CPU_RESET_LOG)]
-    # The IOMMU comes before the devices it translates. DMA remapping only:
-    # interrupt remapping would block the nodes' plain-format MSIs.
-    argv += ["-device", "intel-iommu,intremap=off"]
+    # The IOMMU comes before the devices it translates. DMA remapping only
+    # by default: interrupt remapping would block the nodes' plain-format MSIs.
+    argv += ["-device", "intel-iommu,intremap=%s" % ("on" if interrupt_remapping else "off")]
     for i, slot in enumerate(("02.0", "03.0", "04.0")):
         argv += ["-device", "virtio-scsi-pci,id=scsi%d,addr=%s" % (i, slot)]
     ctrl = {"0000:00:02.0": "scsi0", "0000:00:03.0": "scsi1", "0000:00:04.0": "scsi2"}
@@ -205,8 +206,10 @@ class LabMachine:
     its path printed, when something failed or keep=True."""
 
     def __init__(self, cmdline_extra="", workdir=None, keep=False, echo=None,
-                 boot_timeout=180, argv=None, ready=None, kernel_image=None, initrd=None):
+                 boot_timeout=180, argv=None, ready=None, kernel_image=None, initrd=None,
+                 interrupt_remapping=False):
         self.cmdline_extra = cmdline_extra
+        self.interrupt_remapping = interrupt_remapping
         self.kernel_image = kernel_image  # node0's kernel; None = the mint kernel
         self.initrd = initrd  # node0's initramfs; None = the lab's
         self.argv = argv      # another machine (e.g. node_smoke_argv); None = the lab
@@ -232,7 +235,8 @@ class LabMachine:
             argv = self.argv(self.workdir) if callable(self.argv) else list(self.argv)
         else:
             kimg, initrd, dimgs = default_images(self.kernel_image, self.initrd)
-            argv = qemu_argv(self.workdir, kimg, initrd, dimgs, self.cmdline_extra)
+            argv = qemu_argv(self.workdir, kimg, initrd, dimgs, self.cmdline_extra,
+                             interrupt_remapping=self.interrupt_remapping)
         with open(os.path.join(self.workdir, "qemu-argv"), "w") as f:
             f.write(" ".join(argv) + "\n")
         self.argv_used = argv
