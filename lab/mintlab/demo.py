@@ -72,9 +72,9 @@ def _nodeconf(node, disk, nic, ip, guests):
 
 
 NODE_FILES = (node_script("/tmp/node1.yaml", _nodeconf(
-    "node1", "sdb", "0000:00:05.0", "10.10.0.1", [("g1a", ""), ("g1b", "")])) +
+    "node1", "sdb", "0000:03:00.0", "10.10.0.1", [("g1a", ""), ("g1b", "")])) +
               node_script("/tmp/node2.yaml", _nodeconf(
-                  "node2", "sdc", "0000:00:06.0", "10.10.0.2",
+                  "node2", "sdc", "0000:04:00.0", "10.10.0.2",
                   [("g2a", ", ports: [\"8080:80\"]"), ("g2b", "")])))
 GUEST_LIST = [("node1", "g1a"), ("node1", "g1b"), ("node2", "g2a"), ("node2", "g2b")]
 
@@ -140,12 +140,12 @@ STEPS = [
           ("sleep 100\r", r"sleep 100\r\n"), 1.0, ("\x03", r"\^C|\r\n"),
           ("echo interrupted, status $?\r", r"interrupted, status 130\r\n"),
           ("exit 4\r", None)]),
-    Step("node0 no longer has sdb; the kernel records who owns 0000:00:03.0",
+    Step("node0 no longer has sdb; the kernel records who owns 0000:01:00.0",
          "echo \"node0's disks: $(cd /sys/block && echo *)\"; "
          "echo \"node1 owns: $(cat /sys/kernel/mint/nodes/1/devices)\"; "
-         "mintctl topology | grep -E '^PCI|0000:00:0[2-6]'; "
-         "echo \"node0's interrupts from 0000:00:03.0: "
-         "$(grep -c 0000:00:03.0 /proc/interrupts)\"", True),
+         "mintctl topology | grep -E '^PCI|0000:00:02|0000:0[1-4]:00'; "
+         "echo \"node0's interrupts from 0000:01:00.0: "
+         "$(grep -c 0000:01:00.0 /proc/interrupts)\"", True),
     Step("node0 keeps running on the cores it kept, and its own disk sda works",
          "nproc; cat /sys/kernel/mint/nodes/1/cpus /sys/kernel/mint/nodes/1/heartbeat; "
          "dd if=/dev/sda of=/dev/null bs=1M iflag=direct 2>&1 | tail -n 1; "

@@ -14,8 +14,8 @@ SIZE_MIB = 64
 # name -> (PCI function of its controller, SCSI target on it, filesystem label)
 DISKS = {
     "sda": ("0000:00:02.0", 0, "mint-sda"),
-    "sdb": ("0000:00:03.0", 0, "mint-sdb"),
-    "sdc": ("0000:00:04.0", 0, "mint-sdc"),
+    "sdb": ("0000:01:00.0", 0, "mint-sdb"),
+    "sdc": ("0000:02:00.0", 0, "mint-sdc"),
     "sdd": ("0000:00:02.0", 1, "mint-sdd"),
 }
 UUIDS = {"sda": "6d696e74-0000-4000-8000-00000000000a",

@@ -6,8 +6,10 @@ Layout of the machine (docs/lab.md has the why):
   6 vCPUs (TCG, -cpu max: AMD SVM+NPT, xAPIC), 6 GiB, node0 cmdline with
   console=ttyS0 mint_pool=4G scsi_mod.scan=manual
   00:02.0 virtio-scsi  sda (target 0, node0's disk) + sdd (target 1, shared)
-  00:03.0 virtio-scsi  sdb          00:04.0 virtio-scsi  sdc
-  00:05.0 virtio-net   node1's NIC  00:06.0 virtio-net   node2's NIC
+  each node function behind its own pcie-root-port (00:1c.0-00:1c.3), so it
+  has FLR and a bus reset (mint resets it when its node is destroyed):
+  01:00.0 virtio-scsi  sdb          02:00.0 virtio-scsi  sdc
+  03:00.0 virtio-net   node1's NIC  04:00.0 virtio-net   node2's NIC
           (both on QEMU hub 0: one virtual switch)
   00:07.0 edu          00:08.0 + 00:08.1 edu (one IOMMU group): DMA tests
   an intel-iommu (DMA remapping, no interrupt remapping)
@@ -50,6 +52,22 @@ DISK_FAIL = "mint-lab: DISK SETUP FAILED"
 NODES = (1, 2)
 # slots of the edu devices on the root bus (qemu_argv)
 EDU = ("07.0", "08.0", "08.1")
+# The functions meant for nodes, each behind its own pcie-root-port on
+# pcie.0 (docs/lab.md "Why root ports"): (the port's address, the BDF the
+# firmware gives the function behind it, the device). SeaBIOS numbers the
+# ports' secondary buses in slot order, 1 to 4; node0's /init checks that
+# each disk is on the function disks.DISKS names, so a different numbering
+# fails the boot. disable-legacy=on: a modern-only virtio device (a PCIe
+# endpoint); iommu_platform=on: VIRTIO_F_ACCESS_PLATFORM, so its DMA goes
+# through an IOMMU once the machine has one (plain physical DMA without).
+NODE_DEVICE_OPTS = "disable-legacy=on,iommu_platform=on"
+NODE_FUNCTIONS = (
+    ("1c.0", "0000:01:00.0", "virtio-scsi-pci,id=scsi1"),
+    ("1c.1", "0000:02:00.0", "virtio-scsi-pci,id=scsi2"),
+    ("1c.2", "0000:03:00.0", "virtio-net-pci,netdev=net1,mac=52:54:00:6d:00:01"),
+    ("1c.3", "0000:04:00.0", "virtio-net-pci,netdev=net2,mac=52:54:00:6d:00:02"),
+)
+NODE0_SCSI = ("0000:00:02.0", "02.0", "scsi0")  # node0's own controller, on pcie.0
 CPU_RESET_LOG = "qemu-cpu-reset.log"
 
 _live = set()
@@ -140,18 +158,24 @@ def qemu_argv(workdir, kernel_image, initrd, disk_images, cmdline_extra="",
     # The IOMMU comes before the devices it translates. DMA remapping only
     # by default: interrupt remapping would block the nodes' plain-format MSIs.
     argv += ["-device", "intel-iommu,intremap=%s" % ("on" if interrupt_remapping else "off")]
-    for i, slot in enumerate(("02.0", "03.0", "04.0")):
-        argv += ["-device", "virtio-scsi-pci,id=scsi%d,addr=%s" % (i, slot)]
-    ctrl = {"0000:00:02.0": "scsi0", "0000:00:03.0": "scsi1", "0000:00:04.0": "scsi2"}
+    bdf0, addr0, id0 = NODE0_SCSI
+    argv += ["-device", "virtio-scsi-pci,id=%s,addr=%s" % (id0, addr0)]
+    ctrl = {bdf0: id0}
+    for n in NODES:
+        argv += ["-netdev", "hubport,id=net%d,hubid=0" % n]
+    for i, (addr, bdf, device) in enumerate(NODE_FUNCTIONS, 1):
+        # chassis/slot: unique per port; multifunction on the first, so the
+        # four ports share slot 1c like a PCH's root ports.
+        argv += ["-device", "pcie-root-port,id=rp%d,chassis=%d,slot=%d,bus=pcie.0,addr=%s%s"
+                 % (i, i, i, addr, ",multifunction=on" if addr.endswith(".0") else ""),
+                 "-device", "%s,bus=rp%d,%s" % (device, i, NODE_DEVICE_OPTS)]
+        if device.startswith("virtio-scsi-pci,id="):
+            ctrl[bdf] = device.split("id=", 1)[1].split(",")[0]
     for name, (pci, target, _label) in disks.DISKS.items():
         argv += ["-drive", "if=none,id=%s,file=%s,format=raw%s"
                  % (name, disk_images[name], ",snapshot=on" if snapshot else ""),
                  "-device", "scsi-hd,bus=%s.0,channel=0,scsi-id=%d,lun=0,drive=%s,"
                  "serial=MINT-%s" % (ctrl[pci], target, name, name.upper())]
-    for n in NODES:
-        argv += ["-netdev", "hubport,id=net%d,hubid=0" % n,
-                 "-device", "virtio-net-pci,netdev=net%d,addr=%02x.0,mac=52:54:00:6d:00:%02x"
-                 % (n, 4 + n, n)]
     # QEMU's edu devices, whose DMA engine the DMA test hook drives
     # (lab/programs/mint-dma.c): 07.0 alone in its IOMMU group, 08.0 and
     # 08.1 one multi-function device, so one group.

@@ -1,5 +1,5 @@
 """e2e: `mintctl topology` inside the lab maps each disk to its PCI
-function (--json: {"disks": [{"name": "sdb", "pci": "0000:00:03.0", ...}]}),
+function (--json: {"disks": [{"name": "sdb", "pci": "0000:01:00.0", ...}]}),
 and prints a human table without --json."""
 
 import json

@@ -8,7 +8,7 @@ import unittest
 
 from labmachine import LabTestCase, disks, SMP
 
-NICS = {"0000:00:05.0": "52:54:00:6d:00:01", "0000:00:06.0": "52:54:00:6d:00:02"}
+NICS = {"0000:03:00.0": "52:54:00:6d:00:01", "0000:04:00.0": "52:54:00:6d:00:02"}
 
 
 class Node0Test(LabTestCase):
@@ -51,7 +51,7 @@ class Node0Test(LabTestCase):
         self.assertEqual(len(controllers), 3)
 
     def test_node_disk_controllers_use_msix(self):
-        for pci in ("0000:00:03.0", "0000:00:04.0"):
+        for pci in ("0000:01:00.0", "0000:02:00.0"):
             with self.subTest(controller=pci):
                 irqs = self.run_ok("ls /sys/bus/pci/devices/%s/msi_irqs" % pci).split()
                 self.assertGreater(len(irqs), 1)

@@ -2,7 +2,7 @@
 for the class; the tests run in name order and build on each other:
 
   1. node1 boots with `--disk sdb --nic eth0`: the kernel records it as the
-     owner of 0000:00:03.0 and 0000:00:05.0 and holds them (mint-owned),
+     owner of 0000:01:00.0 and 0000:03:00.0 and holds them (mint-owned),
      node0 no longer has sdb or eth0,
      `mintctl topology` (table and --json) names node1 as the owner; inside
      node1 (mintctl exec) only those two functions exist, on its drivers;
@@ -13,7 +13,8 @@ for the class; the tests run in name order and build on each other:
      pool_free, nodes, every function's driver): sdd shares its controller
      with sda, a mounted disk (and a disk on its controller), swap, a NIC with
      node0's address, a NIC with node0's route, no MSI/MSI-X, a bridge, a
-     function node1 owns (by BDF and by the disk name node0 no longer has);
+     function node1 owns (by BDF and by the disk name node0 no longer has),
+     the root port above sdc's controller;
   5. node2 boots with `--disk sdc --nic eth1`; node1 and node2 ping each
      other over the lab's virtual switch;
   6. node1 and node2 run disk I/O loops at the same time: node0's
@@ -105,7 +106,7 @@ def parse_snapshot(text):
 
 
 def irq_counts(block):
-    """'/proc/interrupts' lines -> {'PCI-MSIX-0000:00:03.0 1-edge virtio0-request': total}."""
+    """'/proc/interrupts' lines -> {'PCI-MSIX-0000:01:00.0 1-edge virtio0-request': total}."""
     counts = {}
     for line in block.splitlines():
         fields = line.split()
@@ -163,23 +164,23 @@ class NodeDevicesTest(LabTestCase):
         self.assertEqual(self.boot1_rc, 0, self.boot1_out)
         self.assertIn("node1 is running", self.boot1_out)
         self.assertEqual(self.run_ok("cat /sys/kernel/mint/nodes/1/devices").split(),
-                         ["0000:00:03.0", "0000:00:05.0"])
+                         ["0000:01:00.0", "0000:03:00.0"])
         node0_disks = self.run_ok("ls /sys/block").split()
         self.assertNotIn("sdb", node0_disks)
         self.assertEqual([d for d in node0_disks if d.startswith("sd")], ["sda", "sdc", "sdd"])
         self.assertEqual(self.run_ok("ls /sys/class/net | grep ^eth").split(), ["eth1"])
-        for bdf in ("0000:00:03.0", "0000:00:05.0"):
+        for bdf in ("0000:01:00.0", "0000:03:00.0"):
             self.assertEqual(self.run_ok("basename $(readlink /sys/bus/pci/devices/%s/driver)"
                                          % bdf).strip(), "mint-owned")
         table = self.run_ok("mintctl topology")
-        self.assertRegex(table, r"(?m)^0000:00:03\.0\s.*\smint-owned\s.*\snode1\s")
-        self.assertRegex(table, r"(?m)^0000:00:05\.0\s.*\smint-owned\s.*\snode1\s")
-        self.assertRegex(table, r"(?m)^0000:00:04\.0\s.*\svirtio-pci\s.*\snode0\s+sdc\s")
+        self.assertRegex(table, r"(?m)^0000:01:00\.0\s.*\smint-owned\s.*\snode1\s")
+        self.assertRegex(table, r"(?m)^0000:03:00\.0\s.*\smint-owned\s.*\snode1\s")
+        self.assertRegex(table, r"(?m)^0000:02:00\.0\s.*\svirtio-pci\s.*\snode0\s+sdc\s")
         owners = {f["bdf"]: f["owner"]
                   for f in json.loads(self.run_ok("mintctl --json topology"))["pci"]}
-        self.assertEqual(owners["0000:00:03.0"], "node1")
-        self.assertEqual(owners["0000:00:05.0"], "node1")
-        self.assertEqual(owners["0000:00:04.0"], "node0")
+        self.assertEqual(owners["0000:01:00.0"], "node1")
+        self.assertEqual(owners["0000:03:00.0"], "node1")
+        self.assertEqual(owners["0000:02:00.0"], "node0")
         self.assertEqual(owners["0000:00:02.0"], "node0")
 
     def test_1b_node1_sees_only_its_own_functions(self):
@@ -189,7 +190,7 @@ class NodeDevicesTest(LabTestCase):
                           "echo ${d##*/} $(basename $(readlink $d/driver)); done; "
                           "ls /sys/block; ls /sys/class/net'", 120)
         self.assertEqual(out.split("\n")[:2],
-                         ["0000:00:03.0 virtio-pci", "0000:00:05.0 virtio-pci"], out)
+                         ["0000:01:00.0 virtio-pci", "0000:03:00.0 virtio-pci"], out)
         self.assertIn("sda", out.split())
         self.assertIn("eth0", out.split())
 
@@ -277,17 +278,21 @@ class NodeDevicesTest(LabTestCase):
         self.refused("--pci 0000:00:1f.0",
                      "mintctl: --pci: 0000:00:1f.0 is an ISA bridge; bridges stay with node0: "
                      "give the node an endpoint device")
-        self.refused("--pci 0000:00:03.0",
-                     "mintctl: --pci: 0000:00:03.0 belongs to node1; give the node another "
+        # The root port above node2's disk controller.
+        self.refused("--pci 0000:00:1c.1",
+                     "mintctl: --pci: 0000:00:1c.1 is a PCI bridge; bridges stay with node0: "
+                     "give the node an endpoint device")
+        self.refused("--pci 0000:01:00.0",
+                     "mintctl: --pci: 0000:01:00.0 belongs to node1; give the node another "
                      "device or destroy node1 first")
         self.refused("--nic eth0",
                      "mintctl: --nic: no network interface named eth0; this host has eth1 "
-                     "(mintctl topology lists them); node1 owns 0000:00:05.0 (%s), whose "
-                     "interface node0 no longer sees" % self.description("0000:00:05.0"))
+                     "(mintctl topology lists them); node1 owns 0000:03:00.0 (%s), whose "
+                     "interface node0 no longer sees" % self.description("0000:03:00.0"))
         self.refused("--disk sdb",
                      "mintctl: --disk: no disk named sdb; this host has sda, sdc and sdd "
-                     "(mintctl topology lists them); node1 owns 0000:00:03.0 (%s), whose disks "
-                     "node0 no longer sees" % self.description("0000:00:03.0"))
+                     "(mintctl topology lists them); node1 owns 0000:01:00.0 (%s), whose disks "
+                     "node0 no longer sees" % self.description("0000:01:00.0"))
         self.assertEqual(self.snapshot(), start)
 
     def test_4b_a_boot_the_image_builder_would_refuse_touches_nothing_even_briefly(self):
@@ -320,7 +325,7 @@ class NodeDevicesTest(LabTestCase):
             "'mint_ip=10.0.0.2/24 %s'" % (NODE_MEM, mint_run(script)), 300)
         self.assertEqual(status, 0, out)
         self.assertEqual(self.run_ok("cat /sys/kernel/mint/nodes/2/devices").split(),
-                         ["0000:00:04.0", "0000:00:06.0"])
+                         ["0000:02:00.0", "0000:04:00.0"])
         for name, me in (("node1", "10.0.0.1"), ("node2", "10.0.0.2")):
             text, m = self.wait_console(name, r"\nping: ([^\n]*)\n")
             self.assertIn("disk: lab file: mint lab disk %s\n" % ("sdb" if name == "node1"
@@ -349,8 +354,8 @@ class NodeDevicesTest(LabTestCase):
         self.assertTrue(overlap, "node1's and node2's I/O loops never ran at the same time")
         node0_during = self.run_ok("cat /proc/interrupts")
         results = {}
-        for name, own, other in (("node1", "0000:00:03.0", "0000:00:04.0"),
-                                 ("node2", "0000:00:04.0", "0000:00:03.0")):
+        for name, own, other in (("node1", "0000:01:00.0", "0000:02:00.0"),
+                                 ("node2", "0000:02:00.0", "0000:01:00.0")):
             text, m = self.wait_console(name, r"\nio: end rounds=(\d+)\n.*irq-end", 240)
             self.assertNotIn("io: write error", text)
             self.assertNotIn("io: read error", text)
@@ -365,7 +370,7 @@ class NodeDevicesTest(LabTestCase):
                              "%s sees the other node's disk: %s" % (name, after))
             results[name] = (int(m.group(1)), own_after - own_before)
         node0_after = self.run_ok("cat /proc/interrupts")
-        for bdf in ("0000:00:03.0", "0000:00:04.0", "0000:00:05.0", "0000:00:06.0"):
+        for bdf in ("0000:01:00.0", "0000:02:00.0", "0000:03:00.0", "0000:04:00.0"):
             for snap in (node0_during, node0_after):
                 self.assertNotIn(bdf, snap, "node0 has an interrupt of %s" % bdf)
         # node0's own interrupt lines: only its own devices', and sda's rose.
@@ -374,9 +379,9 @@ class NodeDevicesTest(LabTestCase):
         self.assertTrue(sda, node0_after)
         self.assertGreater(sum(a[k] for k in sda), sum(b.get(k, 0) for k in sda))
         sys.stderr.write(
-            "measured: %d s concurrent I/O: node1 %d rounds, %d interrupts of 0000:00:03.0 in "
-            "node1; node2 %d rounds, %d interrupts of 0000:00:04.0 in node2; node0: 0 lines "
-            "for 0000:00:03.0-06.0, its sda (0000:00:02.0) request interrupts %d -> %d\n"
+            "measured: %d s concurrent I/O: node1 %d rounds, %d interrupts of 0000:01:00.0 in "
+            "node1; node2 %d rounds, %d interrupts of 0000:02:00.0 in node2; node0: 0 lines "
+            "for 0000:01:00.0-04:00.0, its sda (0000:00:02.0) request interrupts %d -> %d\n"
             % (IO_SECONDS, results["node1"][0], results["node1"][1], results["node2"][0],
                results["node2"][1], sum(b.get(k, 0) for k in sda), sum(a[k] for k in sda)))
 
@@ -397,7 +402,7 @@ class NodeDevicesTest(LabTestCase):
                   for f in json.loads(self.run_ok("mintctl --json topology"))["pci"]}
         self.assertEqual(set(owners.values()), {"node0"}, owners)
         self.assertRegex(self.run_ok("mintctl topology"),
-                         r"(?m)^0000:00:03\.0\s.*\svirtio-pci\s.*\snode0\s+sdb\s")
+                         r"(?m)^0000:01:00\.0\s.*\svirtio-pci\s.*\snode0\s+sdb\s")
         after = parse_snapshot(self.run_ok(SDA_STATE))
         self.assertEqual((after["alive"], after["errors"]), ("yes", "0"))
         self.run_ok("kill $(cat /tmp/sda-loop.pid)")

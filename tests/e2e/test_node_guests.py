@@ -21,7 +21,7 @@ import time
 from labmachine import LabTestCase
 
 NODE_IPS = {"node1": "10.10.0.1", "node2": "10.10.0.2"}
-NICS = {"node1": "0000:00:05.0", "node2": "0000:00:06.0"}
+NICS = {"node1": "0000:03:00.0", "node2": "0000:04:00.0"}
 DISKS = {"node1": "sdb", "node2": "sdc"}
 GUESTS = {"node1": ["g1a", "g1b"], "node2": ["g2a", "g2b"]}
 

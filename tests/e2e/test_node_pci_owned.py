@@ -1,5 +1,5 @@
 """e2e (issue 11): a function a node owns is held by the kernel, not just
-recorded. One lab boot; node1 boots with `--disk sdb` (0000:00:03.0) and
+recorded. One lab boot; node1 boots with `--disk sdb` (0000:01:00.0) and
 its agent, and the tests run in name order:
 
   1. the function is bound to mint-owned (no bind/unbind files), mintctl
@@ -22,7 +22,7 @@ import sys
 
 from labmachine import LabTestCase
 
-BDF = "0000:00:03.0"
+BDF = "0000:01:00.0"
 DEV = "/sys/bus/pci/devices/" + BDF
 NODE_IO = ("mintctl exec node1 -- sh -c "
            "'dd if=/dev/sda of=/dev/null bs=1M count=8 iflag=direct 2>&1'")
