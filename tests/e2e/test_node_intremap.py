@@ -14,7 +14,7 @@ from labmachine import LabTestCase
 SNAPSHOT = ("echo online=$(cat /sys/devices/system/cpu/online) "
             "free=$(cat /sys/kernel/mint/pool_free) "
             "nodes=$(ls /sys/kernel/mint/nodes | tr '\\n' ,) "
-            "sdb=$(basename $(readlink /sys/bus/pci/devices/0000:00:03.0/driver))")
+            "sdb=$(basename $(readlink /sys/bus/pci/devices/0000:01:00.0/driver))")
 
 
 class NodeIntremapTest(LabTestCase):
@@ -31,7 +31,7 @@ class NodeIntremapTest(LabTestCase):
         self.assertIn("refused: node0 remaps interrupts, which blocks the plain-format MSIs a "
                       "node programs, so its interrupts could not reach the node; boot node0 "
                       "with intremap=off", log)
-        self.assertIn("0000:00:03.0", out)
+        self.assertIn("0000:01:00.0", out)
         self.assertEqual(self.run_ok(SNAPSHOT), before)
         self.run_ok("test -b /dev/sdb")
 
