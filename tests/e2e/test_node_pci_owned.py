@@ -10,12 +10,12 @@ its agent, and the tests run in name order:
   3. sysfs remove is refused with a log line naming node1, a bus rescan
      changes nothing;
   4. a config space write (bus mastering off) is refused with a log line,
-     config reads still work; sysfs reset and reset_method too, where the
-     function has them (the lab's virtio functions have no reset method, so
-     the PCI core gives them no reset file);
+     config reads still work; sysfs reset and reset_method too (behind its
+     root port the function has `flr pm bus`);
   after each, node1 reads 8 MiB of its disk (O_DIRECT) and dd exits 0, and
   node0's log has no WARNING/BUG;
-  5. stop + destroy: the function is back on virtio-pci and sdb in node0."""
+  5. stop + destroy: the kernel reset the function (log line), it is back
+     on virtio-pci and sdb in node0."""
 
 import re
 import sys
@@ -98,19 +98,13 @@ class NodePciOwnedTest(LabTestCase):
 
     def test_4_reset_and_config_writes_are_refused(self):
         mark = self.dmesg_mark()
-        refused = ["config"]
-        # The lab's virtio functions sit on q35's root bus as conventional
-        # PCI: no FLR, no PM reset, no bridge, so the PCI core shows no
-        # reset/reset_method files for them (docs/kernel-host.md, Known
-        # limits). A function that has them gets them refused.
-        has_reset = self.run_ok("test -e %s/reset && echo yes || echo no" % DEV).strip()
-        if has_reset == "yes":
-            self.assertIn("Device or resource busy", self.write_fails(1, DEV + "/reset"))
-            self.write_fails("default", DEV + "/reset_method")
-            refused += ["reset", "reset_method"]
-        else:
-            sys.stderr.write("note: %s has no sysfs reset in this lab (no reset method); "
-                             "only the config write is tried\n" % BDF)
+        # Behind its pcie-root-port the function has FLR, PM and bus reset
+        # (docs/lab.md "Why root ports"), so the PCI core gives it reset and
+        # reset_method files: node0's writes to them are refused.
+        self.assertEqual(self.run_ok("cat %s/reset_method" % DEV).split(), ["flr", "pm", "bus"])
+        self.assertIn("Device or resource busy", self.write_fails(1, DEV + "/reset"))
+        self.write_fails("default", DEV + "/reset_method")
+        refused = ["config", "reset", "reset_method"]
         # Clearing the command register would stop the node's DMA and MSI-X.
         status, out = self.m.run("printf '\\000\\000' | dd of=%s/config bs=2 seek=2 count=1 "
                                  "conv=notrunc 2>&1" % DEV, 60)
@@ -130,5 +124,138 @@ class NodePciOwnedTest(LabTestCase):
         self.assertIn("sdb", self.run_ok("ls /sys/block").split())
         since = self.dmesg_since(mark)
         self.assertIn("mint: node 1 (node1): %s is no longer owned" % BDF, since)
+        self.assertRegex(since, r"mint: node 1 \(node1\): reset %s in \d+ us" % re.escape(BDF))
+        self.assertNotIn("has no reset", since)
         self.assertNotRegex(since, r"WARNING:|BUG:|Oops|Call Trace", since)
         self.run_ok("dd if=/dev/sdb of=/dev/null bs=1M count=8 iflag=direct")
+
+
+# The functions node1 gets in the reset tests: sdb's controller and the NIC
+# node0 calls eth0, each behind its own pcie-root-port (docs/lab.md).
+RESET_FNS = ("0000:01:00.0", "0000:03:00.0")
+PCI_COMMAND_MASTER = 0x4
+PCI_CAP_ID_MSIX = 0x11
+PCI_MSIX_FLAGS_ENABLE = 0x8000
+
+
+def config_bytes(od_text):
+    """`od -An -tx1 -v .../config` output -> bytes."""
+    return bytes(int(b, 16) for b in od_text.split())
+
+
+def msix_enabled(cfg):
+    """The MSI-X capability's Message Control enable bit (PCI 3.0 6.8.2.3),
+    found by walking the capability list from 0x34."""
+    pos, seen = cfg[0x34] & ~3, 0
+    while pos and seen < 48:
+        if cfg[pos] == PCI_CAP_ID_MSIX:
+            return bool((cfg[pos + 2] | cfg[pos + 3] << 8) & PCI_MSIX_FLAGS_ENABLE)
+        pos, seen = cfg[pos + 1] & ~3, seen + 1
+    raise AssertionError("no MSI-X capability in %s" % cfg[:64].hex())
+
+
+def bus_master(cfg):
+    return bool(cfg[4] & PCI_COMMAND_MASTER)
+
+
+class NodeResetAtDestroyTest(LabTestCase):
+    """The kernel's reset at NODE_DESTROY really runs (its own lab boot).
+
+    node0 first unbinds virtio-pci from sdb's controller and eth0's NIC, so
+    they have no node0 driver (MSI-X and bus mastering off), and node1 boots
+    with both (`--pci`). Running node1's drivers enable MSI-X and bus
+    mastering, which node0 sees in the config space it may still read, and
+    which are still on once node1 stopped (its shutdown does not turn MSI-X
+    off). After `mintctl destroy node1` the kernel has logged `reset BDF in
+    N us` for each, and nothing rebinds them: the loader gives a function back to the
+    driver it had before the boot, and these had none ("left without a
+    driver, as it was"). So the config space read after destroy is the one
+    the kernel's reset left. It shows MSI-X enable clear, which only a reset
+    explains: `pci_clear_master()` (all the kernel did when the functions had
+    no reset method) clears bus mastering only, and the config space
+    `pci_reset_function()` saves and restores around the reset never
+    includes MSI-X control for a function node0 has no MSI-X on. (With
+    node0's driver bound again, as after a plain `--disk sdb` destroy,
+    virtio-pci enables MSI-X at once and the bit proves nothing: seen in the
+    lab, Enable+ right after destroy.) Then node0 binds virtio-pci and
+    reads sdb, and eth0 is back."""
+
+    def config(self, bdf):
+        return config_bytes(self.run_ok("od -An -tx1 -v /sys/bus/pci/devices/%s/config" % bdf))
+
+    def driver(self, bdf):
+        return self.run_ok("basename $(readlink /sys/bus/pci/devices/%s/driver) 2>/dev/null "
+                           "|| echo none" % bdf).strip()
+
+    def test_destroy_resets_each_function(self):
+        for bdf in RESET_FNS:
+            self.run_ok("echo %s > /sys/bus/pci/drivers/virtio-pci/unbind" % bdf)
+            self.assertEqual(self.driver(bdf), "none")
+            cfg = self.config(bdf)
+            self.assertFalse(msix_enabled(cfg), bdf)
+        out = self.run_ok("mintctl boot node1 --cores 2 --mem 512M --pci %s --pci %s"
+                          % RESET_FNS, 300)
+        self.assertIn("node1 is running", out)
+        # node1's agent answers only once its drivers probed its functions.
+        self.run_ok("mintctl exec node1 -- sh -c 'test -e /sys/block/sda && "
+                    "ls /sys/class/net | grep -q eth0'", 120)
+        for bdf in RESET_FNS:
+            cfg = self.config(bdf)
+            self.assertTrue(msix_enabled(cfg), "%s: node1's driver did not enable MSI-X" % bdf)
+            self.assertTrue(bus_master(cfg), bdf)
+        self.assertIn("node1 stopped", self.run_ok("mintctl stop node1", 180))
+        # The node's own shutdown left MSI-X on: what clears it is destroy.
+        for bdf in RESET_FNS:
+            self.assertTrue(msix_enabled(self.config(bdf)), "%s after stop" % bdf)
+        mark = int(self.run_ok("dmesg | wc -l"))
+        out = self.run_ok("mintctl destroy node1", 180)
+        self.assertIn("node1 destroyed", out)
+        after = {bdf: self.config(bdf) for bdf in RESET_FNS}
+        since = self.run_ok("dmesg | tail -n +%d" % (mark + 1))
+        self.assertNotIn("has no reset", since)
+        self.assertNotRegex(since, r"WARNING:|BUG:|Oops|Call Trace", since)
+        for bdf in RESET_FNS:
+            self.assertIn("left without a driver, as it was", out)
+            self.assertEqual(self.driver(bdf), "none")
+            m = re.search(r"mint: node 1 \(node1\): reset %s in (\d+) us" % re.escape(bdf), since)
+            self.assertTrue(m, "no reset line for %s:\n%s" % (bdf, since))
+            self.assertFalse(msix_enabled(after[bdf]),
+                             "%s: MSI-X still enabled after destroy: no reset ran" % bdf)
+            self.assertFalse(bus_master(after[bdf]), bdf)
+            sys.stderr.write("%s: reset in %s us; MSI-X control/command after destroy: "
+                             "enable %d, bus master %d\n" % (bdf, m.group(1),
+                                                               msix_enabled(after[bdf]),
+                                                               bus_master(after[bdf])))
+        # node0's driver takes them again and they work.
+        for bdf in RESET_FNS:
+            self.run_ok("echo %s > /sys/bus/pci/drivers/virtio-pci/bind" % bdf)
+        self.run_ok("for h in /sys/class/scsi_host/host*; do case $(readlink -f $h) in "
+                    "*/%s/*) echo '- - -' > $h/scan;; esac; done" % RESET_FNS[0])
+        self.run_ok("i=0; while [ ! -e /sys/block/sdb ] && [ $i -lt 200 ]; do "
+                    "i=$((i+1)); sleep 0.1; done; dd if=/dev/sdb of=/dev/null bs=1M count=8 "
+                    "iflag=direct", 120)
+        self.assertIn("eth0", self.run_ok("ls /sys/class/net").split())
+
+
+class NodeResetAtRestartTest(LabTestCase):
+    """`mintctl restart` of a node that ran resets its functions before the
+    new image is loaded (NODE_LOAD of a started node: `pci_dirty`), and the
+    node's drivers take them again (its own lab boot)."""
+
+    def test_restart_resets_each_function(self):
+        out = self.run_ok("mintctl boot node1 --cores 2 --mem 512M --disk sdb --nic eth0", 300)
+        self.assertIn("node1 is running", out)
+        mark = int(self.run_ok("dmesg | wc -l"))
+        self.assertIn("node1 restarted", self.run_ok("mintctl restart node1", 300))
+        since = self.run_ok("dmesg | tail -n +%d" % (mark + 1))
+        self.assertNotIn("has no reset", since)
+        for bdf in RESET_FNS:
+            self.assertRegex(since, r"mint: node 1 \(node1\): reset %s in \d+ us" % re.escape(bdf))
+        # The node after its restart drives both again.
+        out = self.run_ok("mintctl exec node1 -- sh -c 'for d in /sys/bus/pci/devices/*; do "
+                          "echo ${d##*/} $(basename $(readlink $d/driver)); done'", 120)
+        self.assertEqual(out.split("\n")[:2], ["%s virtio-pci" % b for b in RESET_FNS], out)
+        self.run_ok("mintctl exec node1 -- dd if=/dev/sda of=/dev/null bs=1M count=8 "
+                    "iflag=direct", 120)
+        self.assertIn("node1 stopped", self.run_ok("mintctl stop node1", 180))
+        self.assertIn("node1 destroyed", self.run_ok("mintctl destroy node1", 180))
