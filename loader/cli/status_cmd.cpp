@@ -3,6 +3,7 @@
 // heartbeat_age_ms (how long ago node0 last saw the stalest CPU counter
 // move), without waiting. GUESTS: what each node's agent says runs (guests
 // of a node that went down: lost).
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <sstream>
@@ -41,6 +42,36 @@ std::string HeartbeatText(const MintNode& n) {
   std::snprintf(silent, sizeof silent, " (silent %.1f s)",
                 static_cast<double>(*n.heartbeat_age_ms) / 1000.0);
   return count + silent;
+}
+
+// How node0's IOMMU fences the node's functions (nodes/<id>/iommu): "fenced
+// (group 7)", "fenced (groups 2, 7)", "unfenced (--no-iommu)" (the kernel
+// fences every function of a node, or none), "-" without functions; a
+// function that lost its fence in a fenced node (removed from node0, not
+// back) is named: "fenced (group 7); 0000:02:00.0 unfenced". A kernel
+// before ABI 4 has no iommu file and fences nothing.
+std::string IommuText(const MintNode& n) {
+  if (n.devices.empty() && (!n.iommu || n.iommu->empty())) return "-";
+  if (!n.iommu) return "unfenced (kernel before ABI 4)";
+  std::vector<int> groups;
+  std::vector<std::string> unfenced;
+  for (const auto& f : *n.iommu) {
+    if (!f.group)
+      unfenced.push_back(f.bdf.ToString());
+    else if (std::find(groups.begin(), groups.end(), *f.group) == groups.end())
+      groups.push_back(*f.group);
+  }
+  if (groups.empty()) return unfenced.empty() ? "-" : "unfenced (--no-iommu)";
+  std::sort(groups.begin(), groups.end());
+  std::string text = groups.size() == 1 ? "fenced (group " : "fenced (groups ";
+  for (size_t i = 0; i < groups.size(); ++i) text += (i ? ", " : "") + std::to_string(groups[i]);
+  text += ")";
+  if (!unfenced.empty()) {
+    text += ";";
+    for (const auto& bdf : unfenced) text += " " + bdf;
+    text += " unfenced";
+  }
+  return text;
 }
 
 // nodes/<id>/agent: "ready", "absent", or "" on a kernel without the channel.
@@ -119,14 +150,14 @@ Result<void> RunStatus(const Globals& globals, std::ostream& out) {
   }
   GuestCount own = CountGuests(globals, *host.fs, nullptr, "node0");
   if (own.live) out << "node0 runs " << own.live << " guest(s) on its own KVM\n";
-  Table t({"NODE", "ID", "STATE", "CPUS", "MEMORY", "DEVICES", "HEARTBEAT", "UPTIME", "AGENT",
-           "GUESTS", "REASON"});
+  Table t({"NODE", "ID", "STATE", "CPUS", "MEMORY", "DEVICES", "IOMMU", "HEARTBEAT", "UPTIME",
+           "AGENT", "GUESTS", "REASON"});
   for (const auto& n : mint.nodes) {
     std::string devices;
     for (const auto& d : n.devices) devices += (devices.empty() ? "" : ",") + d.ToString();
     t.Add({n.name, std::to_string(n.id), std::string(NodeStateName(n.state)), FormatCpuList(n.cpus),
            ByteSize{TotalBytes(n.memory)}.ToString(), devices.empty() ? "-" : devices,
-           HeartbeatText(n), n.uptime.empty() ? "-" : n.uptime + " s",
+           IommuText(n), HeartbeatText(n), n.uptime.empty() ? "-" : n.uptime + " s",
            [&] {
              std::string a = ReadAgent(*host.fs, n.id);
              return a.empty() ? std::string("-") : a;

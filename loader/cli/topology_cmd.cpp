@@ -77,12 +77,21 @@ void PrintPci(const HostTopology& host, std::ostream& out) {
     if (d.pci) serves[*d.pci].push_back(d.name);
   for (const auto& n : host.nics)
     if (n.pci) serves[*n.pci].push_back(n.name);
-  Table t({"PCI", "CLASS", "DRIVER", "MSI", "MSI-X", "OWNER", "SERVES", "DESCRIPTION"});
+  // IOMMU: the function's group and its default domain's type, "8
+  // (DMA-FQ)"; "-" when node0 has no IOMMU for it.
+  auto iommu = [&](const PciFunction& f) -> std::string {
+    if (!f.iommu_group) return "-";
+    const IommuGroup* g = host.FindIommuGroup(*f.iommu_group);
+    std::string text = std::to_string(*f.iommu_group);
+    return g == nullptr || g->type.empty() ? text : text + " (" + g->type + ")";
+  };
+  Table t(
+      {"PCI", "CLASS", "DRIVER", "MSI", "MSI-X", "IOMMU", "OWNER", "SERVES", "DESCRIPTION"});
   for (const auto& f : host.pci) {
     char cls[8];
     std::snprintf(cls, sizeof cls, "%04x", f.class_code >> 8);
     t.Add({f.bdf.ToString(), cls, f.driver.empty() ? "-" : f.driver,
-           f.caps_hidden ? "?" : YesNo(f.msi), f.caps_hidden ? "?" : YesNo(f.msix),
+           f.caps_hidden ? "?" : YesNo(f.msi), f.caps_hidden ? "?" : YesNo(f.msix), iommu(f),
            OwnerName(host, f.bdf), serves.count(f.bdf) ? Join(serves[f.bdf], ",") : "-",
            f.description});
   }

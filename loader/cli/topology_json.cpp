@@ -93,6 +93,14 @@ nlohmann::json MintJson(const MintState& state) {
   for (const auto& n : state.nodes) {
     nlohmann::json devices = nlohmann::json::array();
     for (const auto& d : n.devices) devices.push_back(d.ToString());
+    nlohmann::json iommu;  // null: a kernel before ABI 4 does not say
+    if (n.iommu) {
+      iommu = nlohmann::json::array();
+      for (const auto& f : *n.iommu)
+        iommu.push_back({{"pci", f.bdf.ToString()},
+                         {"fenced", f.group.has_value()},
+                         {"group", f.group ? nlohmann::json(*f.group) : nlohmann::json()}});
+    }
     mint["nodes"].push_back(
         {{"id", n.id},
          {"name", n.name},
@@ -100,6 +108,7 @@ nlohmann::json MintJson(const MintState& state) {
          {"cpus", FormatCpuList(n.cpus)},
          {"memory", Ranges(n.memory)},
          {"devices", devices},
+         {"iommu", iommu},
          {"heartbeat", n.heartbeat},
          {"heartbeat_age_ms",
           n.heartbeat_age_ms ? nlohmann::json(*n.heartbeat_age_ms) : nlohmann::json(nullptr)},
@@ -138,6 +147,7 @@ nlohmann::json TopologyJson(const HostTopology& host) {
                         : nlohmann::json();
   j["pci"] = nlohmann::json::array();
   for (const auto& f : host.pci) {
+    const IommuGroup* group = f.iommu_group ? host.FindIommuGroup(*f.iommu_group) : nullptr;
     char cls[16], ids[16];
     std::snprintf(cls, sizeof cls, "0x%06x", f.class_code);
     std::snprintf(ids, sizeof ids, "%04x:%04x", f.vendor, f.device);
@@ -149,6 +159,8 @@ nlohmann::json TopologyJson(const HostTopology& host) {
          {"msi", f.caps_hidden ? nlohmann::json() : nlohmann::json(f.msi)},
          {"msix", f.caps_hidden ? nlohmann::json() : nlohmann::json(f.msix)},
          {"iommu_group", f.iommu_group ? nlohmann::json(*f.iommu_group) : nlohmann::json()},
+         {"iommu_type",
+          group && !group->type.empty() ? nlohmann::json(group->type) : nlohmann::json()},
          {"numa_node", f.numa_node},
          {"description", f.description},
          {"owner", OwnerName(host, f.bdf)}});

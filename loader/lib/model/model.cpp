@@ -248,6 +248,22 @@ const PciFunction* HostTopology::FindPci(const PciBdf& bdf) const {
   return nullptr;
 }
 
+const IommuGroup* HostTopology::FindIommuGroup(int id) const {
+  for (const auto& g : iommu_groups)
+    if (g.id == id) return &g;
+  return nullptr;
+}
+
+std::vector<const PciFunction*> HostTopology::IommuGroupMembers(int id) const {
+  std::vector<const PciFunction*> out;
+  for (const auto& f : pci)
+    if (f.iommu_group == id) out.push_back(&f);
+  std::sort(out.begin(), out.end(), [](const PciFunction* a, const PciFunction* b) {
+    return a->bdf < b->bdf;
+  });
+  return out;
+}
+
 const BlockDevice* HostTopology::FindDisk(std::string_view name) const {
   for (const auto& d : disks)
     if (d.name == name) return &d;

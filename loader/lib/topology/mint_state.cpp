@@ -60,6 +60,13 @@ Result<MintState> ReadMintState(sys::HostFs& fs) {
     MINT_TRY(node.memory, ParseRangeLines(memory, node_dir + "/memory"));
     MINT_TRY(std::string devices, fs.ReadFile(node_dir + "/devices"));
     MINT_TRY(node.devices, ParseBdfLines(devices, node_dir + "/devices"));
+    // iommu came with ABI 4 (patch 0037): absent on older kernels.
+    auto iommu = fs.ReadFile(node_dir + "/iommu");
+    if (iommu.ok()) {
+      MINT_TRY(node.iommu, ParseIommuLines(*iommu, node_dir + "/iommu"));
+    } else if (iommu.error().code != ErrorCode::kNotFound) {
+      return iommu.take_error();
+    }
     MINT_TRY(node.heartbeat, ReadNumber(fs, node_dir + "/heartbeat"));
     // heartbeat_age_ms came with kernel patch 0035 (still ABI 2): optional,
     // and an empty line unless the node is running or hung.

@@ -3,6 +3,8 @@
 // them trusts a length, a number or a nesting level it has not checked.
 #include "parse.h"
 
+#include <linux/mint.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -365,6 +367,51 @@ Result<std::vector<PciBdf>> ParseBdfLines(std::string_view text, std::string_vie
     bdfs.push_back(*bdf);
   }
   return bdfs;
+}
+
+Result<std::string> ParseIommuGroupType(std::string_view text, std::string_view path) {
+  std::vector<std::string_view> lines = Lines(text);
+  std::string_view word = lines.empty() ? "" : Trim(lines[0]);
+  bool ok = lines.size() == 1 && !word.empty() && word.size() <= 16 &&
+            std::all_of(word.begin(), word.end(), [](char c) {
+              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
+            });
+  if (!ok)
+    return Unexpected(path, 1, lines.empty() ? "" : lines[0],
+                      "an IOMMU domain type like DMA, DMA-FQ or identity");
+  return std::string(word);
+}
+
+Result<std::vector<PciFence>> ParseIommuLines(std::string_view text, std::string_view path) {
+  constexpr std::string_view kLine = "DDDD:BB:DD.F fenced GROUP or DDDD:BB:DD.F unfenced";
+  std::vector<PciFence> fences;
+  size_t line_no = 0;
+  for (std::string_view line : Lines(text)) {
+    ++line_no;
+    if (Trim(line).empty()) continue;
+    // The kernel writes at most MINT_MAX_PCI lines.
+    if (fences.size() == MINT_MAX_PCI)
+      return Unexpected(path, line_no, line,
+                        "within the " + std::to_string(MINT_MAX_PCI) +
+                            " functions a node can own (MINT_MAX_PCI)");
+    std::vector<std::string_view> f = Fields(line);  // not empty: the line is not blank
+    auto bdf = PciBdf::Parse(f[0]);
+    PciFence fence;
+    if (bdf.ok() && f.size() == 2 && f[1] == "unfenced") {
+      fence.bdf = *bdf;
+    } else if (bdf.ok() && f.size() == 3 && f[1] == "fenced") {
+      // An IOMMU group id: a non-negative int, as the kernel prints %d.
+      auto group = ParseInt<uint32_t>(f[2], 10);
+      if (!group || *group > static_cast<uint32_t>(INT32_MAX))
+        return Unexpected(path, line_no, line, kLine);
+      fence.bdf = *bdf;
+      fence.group = static_cast<int>(*group);
+    } else {
+      return Unexpected(path, line_no, line, kLine);
+    }
+    fences.push_back(fence);
+  }
+  return fences;
 }
 
 std::string JoinLink(std::string_view link_path, std::string_view target) {

@@ -41,10 +41,18 @@ Result<std::vector<Mount>> ParseMountinfo(std::string_view text, std::string_vie
 // /proc/swaps; dev is left 0:0 (the caller resolves the source).
 Result<std::vector<Swap>> ParseSwaps(std::string_view text, std::string_view path);
 
+// /sys/kernel/iommu_groups/<id>/type: one word of letters and '-' (the
+// kernel's "DMA", "DMA-FQ", "identity", "unmanaged", "blocked", ...), at
+// most 16 characters.
+Result<std::string> ParseIommuGroupType(std::string_view text, std::string_view path);
+
 // /sys/kernel/mint files (docs/abi.md).
 Result<std::vector<PhysRange>> ParseRangeLines(std::string_view text, std::string_view path);
 Result<std::vector<ApicId>> ParseApicIdList(std::string_view text, std::string_view path);
 Result<std::vector<PciBdf>> ParseBdfLines(std::string_view text, std::string_view path);
+// nodes/<id>/iommu: "DDDD:BB:DD.F fenced GROUP" or "DDDD:BB:DD.F unfenced"
+// per line, at most MINT_MAX_PCI lines.
+Result<std::vector<PciFence>> ParseIommuLines(std::string_view text, std::string_view path);
 
 // Lexical join of a directory and a relative link target ("../x"), as the
 // kernel's sysfs links are meant to be resolved.

@@ -87,6 +87,7 @@ class Discoverer {
       MINT_TRY(host.pci, ReadPciFunctions(fs_.root()));
       MINT_CHECK(ReadPciDrivers(host.pci));
       MINT_CHECK(ReadConfigSizes(host.pci));
+      MINT_TRY(host.iommu_groups, ReadIommuGroups(host.pci));
     }
     MINT_CHECK(ReadDisks(host));
     MINT_CHECK(ReadNics(host));
@@ -228,6 +229,29 @@ class Discoverer {
       f.driver = std::string(slash == std::string_view::npos ? name : name.substr(slash + 1));
     }
     return Ok();
+  }
+
+  // The IOMMU group of each function (libpci read its iommu_group link)
+  // and the type of the group's default domain, which says whether node0's
+  // IOMMU translates the functions' DMA. A kernel before 5.11 has no type
+  // file: the type is then unknown (empty).
+  Result<std::vector<IommuGroup>> ReadIommuGroups(const std::vector<PciFunction>& functions) {
+    std::set<int> ids;
+    for (const PciFunction& f : functions)
+      if (f.iommu_group) ids.insert(*f.iommu_group);
+    std::vector<IommuGroup> groups;
+    for (int id : ids) {
+      std::string path = "/sys/kernel/iommu_groups/" + std::to_string(id) + "/type";
+      IommuGroup group{id, ""};
+      auto text = Read(path);
+      if (text.ok()) {
+        MINT_TRY(group.type, ParseIommuGroupType(*text, path));
+      } else if (!IsNotFound(text.error())) {
+        return text.take_error();
+      }
+      groups.push_back(std::move(group));
+    }
+    return groups;
   }
 
   // To a reader without CAP_SYS_ADMIN the kernel shows every /proc/iomem

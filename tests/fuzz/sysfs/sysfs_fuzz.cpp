@@ -5,17 +5,20 @@
 // a tree: NUL-separated file contents in a fixed order,
 //   abi_version pool pool_total pool_free
 //   then per node: <id> name state cpus apic_ids memory devices heartbeat
-//                  reason uptime agent heartbeat_age_ms
+//                  reason uptime agent heartbeat_age_ms iommu
 // where a field that is exactly "\x7f" leaves the file out, and the input
 // ending leaves the rest out.
 //
 // Contracts beyond "no crash, no exception": an accepted tree is present,
 // its nodes sorted by id, names and reasons trimmed, every state, device,
-// CPU list round-trips through its printer and parser, no range wraps;
+// CPU list round-trips through its printer and parser, no range wraps, an
+// iommu file holds at most MINT_MAX_PCI fences with non-negative groups;
 // ListNodes keeps only the kernel's own directory names (model's
 // NodeIdOfEntry: one directory per id) and agrees with ReadMintState on
 // the state of each; CheckReady accepts exactly the running nodes whose
 // agent says ready.
+#include <linux/mint.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -38,7 +41,7 @@ constexpr const char* kRoot = "/sys/kernel/mint";
 constexpr const char* kTop[] = {"abi_version", "pool", "pool_total", "pool_free"};
 constexpr const char* kNode[] = {
     "name",      "state",  "cpus",   "apic_ids", "memory",          "devices",
-    "heartbeat", "reason", "uptime", "agent",    "heartbeat_age_ms"};
+    "heartbeat", "reason", "uptime", "agent",    "heartbeat_age_ms", "iommu"};
 constexpr size_t kGroup = 1 + std::size(kNode);
 
 bool Blank(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\0'; }
@@ -64,6 +67,14 @@ void CheckState(const mint::MintState& mint) {
     auto cpus = mint::ParseCpuList(mint::FormatCpuList(n.cpus));
     Check(cpus.ok() && CpuSet(*cpus) == CpuSet(n.cpus));
     for (const mint::PhysRange& r : n.memory) Check(r.start.value + r.size.bytes >= r.start.value);
+    if (n.iommu) {
+      Check(n.iommu->size() <= MINT_MAX_PCI);
+      for (const mint::PciFence& f : *n.iommu) {
+        auto again = mint::PciBdf::Parse(f.bdf.ToString());
+        Check(again.ok() && *again == f.bdf);
+        Check(!f.group || *f.group >= 0);
+      }
+    }
   }
   for (const mint::PhysRange& r : mint.pool) Check(r.start.value + r.size.bytes >= r.start.value);
 }

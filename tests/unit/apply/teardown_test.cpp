@@ -136,7 +136,7 @@ TEST(Teardown, RecoversANodeKilledBetweenItsStubs) {
   ASSERT_TRUE(seams.device->CreateNode({1, "node1", {CpuId{4}}, -1, ByteSize{64 << 20}}).ok());
   ASSERT_TRUE(ledger.ledger.AddFunction("node1", Bdf("0000:00:03.0"), "virtio-pci").ok());
   ASSERT_TRUE(seams.pci->Stub(Bdf("0000:00:03.0"), "virtio-pci").ok());  // killed after this
-  MintNode node{1, "node1", NodeState::kCreated, {CpuId{4}}, {}, {}, {}, 0, "", "", {}};
+  MintNode node{1, "node1", NodeState::kCreated, {CpuId{4}}, {}, {}, {}, 0, "", "", {}, {}};
   KernelModel kernel(*seams.device, *seams.pci);
   Strings log;
   ASSERT_TRUE(apply::Teardown(node, kernel.device(), kernel.pci(), ledger.ledger, log).ok());
@@ -158,7 +158,7 @@ TEST(Teardown, LeavesAFunctionTheLedgerDoesNotListAsItIs) {
   ASSERT_TRUE(seams.device->AssignPci(1, Bdf("0000:00:03.0")).ok());
   ASSERT_TRUE(seams.pci->Stub(Bdf("0000:00:03.0"), "virtio-pci").ok());
   MintNode node{1,  "node1", NodeState::kCreated, {CpuId{4}}, {}, {}, {Bdf("0000:00:03.0")}, 0, "",
-                "", {}};
+                "", {}, {}};
   Strings log;
   ASSERT_TRUE(apply::Teardown(node, *seams.device, *seams.pci, ledger.ledger, log).ok());
   EXPECT_EQ(log, (Strings{"NODE_DESTROY node1 (id 1)",
@@ -179,7 +179,7 @@ TEST(Teardown, UnreadableLedgerDestroysNothing) {
   TempLedger ledger;
   std::filesystem::create_directories(ledger.dir + "/ledger");
   std::ofstream(ledger.dir + "/ledger/node1.json") << "{\"version\": 9}";
-  MintNode node{1, "node1", NodeState::kCreated, {CpuId{4}}, {}, {}, {}, 0, "", "", {}};
+  MintNode node{1, "node1", NodeState::kCreated, {CpuId{4}}, {}, {}, {}, 0, "", "", {}, {}};
   Strings log;
   auto done = apply::Teardown(node, *seams.device, *seams.pci, ledger.ledger, log);
   ASSERT_FALSE(done.ok());

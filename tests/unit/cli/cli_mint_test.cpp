@@ -26,6 +26,7 @@ class MintHost : public ::testing::Test {
     node.reason = "Kernel panic - not syncing: sysrq triggered crash";
     node.console = "Linux version 6.12\nmint: node 1 up\n";
     node.agent = "absent";
+    node.iommu = "0000:00:05.0 unfenced\n";  // the build VM has no IOMMU: --no-iommu
     root_ = MakeMintHost(dir_.path(), node);
   }
   std::string root() const { return root_; }
@@ -41,9 +42,10 @@ TEST_F(MintHost, StatusShowsTheNode) {
   EXPECT_EQ(
       r.out,
       "mint pool: 2 GiB, 1792 MiB free\n"
-      "NODE   ID  STATE    CPUS  MEMORY   DEVICES       HEARTBEAT  UPTIME  AGENT   GUESTS  REASON\n"
-      "node2  1   crashed  1     256 MiB  0000:00:05.0  4242       -       absent  0       Kernel "
-      "panic - not syncing: sysrq triggered crash\n"
+      "NODE   ID  STATE    CPUS  MEMORY   DEVICES       IOMMU                  HEARTBEAT  UPTIME  "
+      "AGENT   GUESTS  REASON\n"
+      "node2  1   crashed  1     256 MiB  0000:00:05.0  unfenced (--no-iommu)  4242       -       "
+      "absent  0       Kernel panic - not syncing: sysrq triggered crash\n"
       "\n"
       "node2 crashed; the last lines of its console (mintctl console node2 has all of it):\n"
       "  Linux version 6.12\n"
@@ -82,8 +84,8 @@ TEST_F(MintHost, StatusSaysWhenARunningNodesHeartbeatIsSilent) {
   auto started = std::chrono::steady_clock::now();
   RunResult r = Mintctl({"--root", root(), "status"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("node2  1   running  1     256 MiB  0000:00:05.0  4242 (silent 2.5 s)  "
-                       "12.5 s  ready  ?       -\n"),
+  EXPECT_NE(r.out.find("node2  1   running  1     256 MiB  0000:00:05.0  unfenced (--no-iommu)  "
+                       "4242 (silent 2.5 s)  12.5 s  ready  ?       -\n"),
             std::string::npos)
       << r.out;
   // The kernel's age is read, not a second sample half a second later.
@@ -113,6 +115,70 @@ TEST_F(MintHost, StatusSaysARunningNodesHeartbeatIsAlive) {
   j = nlohmann::json::parse(Mintctl({"--root", root(), "status", "--json"}).out);
   EXPECT_TRUE(j["nodes"][0]["heartbeat_age_ms"].is_null());
   EXPECT_TRUE(j["nodes"][0]["heartbeat_alive"].is_null());
+}
+
+// nodes/<id>/iommu: fenced groups, unfenced, an older kernel without the
+// file, and a file that is not the kernel's.
+TEST_F(MintHost, StatusShowsWhetherTheNodesDevicesAreFenced) {
+  const std::string iommu = root() + "/sys/kernel/mint/nodes/1/iommu";
+  auto column = [&] {
+    RunResult r = Mintctl({"--root", root(), "status"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    size_t line = r.out.find("\nnode2 ");
+    size_t at = r.out.find("0000:00:05.0  ", line);
+    if (line == std::string::npos || at == std::string::npos) return std::string("?");
+    at += 14;
+    return r.out.substr(at, r.out.find("  ", at) - at);
+  };
+  auto json = [&] {
+    return nlohmann::json::parse(Mintctl({"--root", root(), "--json", "status"}).out)["nodes"][0]
+        ["iommu"];
+  };
+  EXPECT_EQ(column(), "unfenced (--no-iommu)");
+  EXPECT_EQ(json(), nlohmann::json::parse(R"([{"pci":"0000:00:05.0","fenced":false,"group":null}])"));
+
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/devices", "0000:00:05.0\n0000:00:04.0\n");
+  WriteFile(iommu, "0000:00:05.0 fenced 5\n0000:00:04.0 fenced 4\n");
+  RunResult r = Mintctl({"--root", root(), "status"});
+  EXPECT_NE(r.out.find("0000:00:05.0,0000:00:04.0  fenced (groups 4, 5)  4242"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(json(), nlohmann::json::parse(R"([{"pci":"0000:00:05.0","fenced":true,"group":5},
+                                              {"pci":"0000:00:04.0","fenced":true,"group":4}])"));
+  // A function that lost its fence (removed from node0, not back) is named.
+  WriteFile(iommu, "0000:00:05.0 fenced 5\n0000:00:04.0 unfenced\n");
+  r = Mintctl({"--root", root(), "status"});
+  EXPECT_NE(r.out.find("  fenced (group 5); 0000:00:04.0 unfenced  4242"), std::string::npos)
+      << r.out;
+
+  // A kernel before ABI 4 has no iommu file, and fences nothing.
+  WriteFile(root() + "/sys/kernel/mint/nodes/1/devices", "0000:00:05.0\n");
+  fs::remove(iommu);
+  EXPECT_EQ(column(), "unfenced (kernel before ABI 4)");
+  EXPECT_TRUE(json().is_null());
+
+  // Parsed strictly: anything but the kernel's two line shapes is refused,
+  // naming the file and the line.
+  for (const std::string bad : {"0000:00:05.0 fenced\n", "0000:00:05.0 fenced -1\n",
+                                "0000:00:05.0 fenced 99999999999\n", "0000:00:05.0 on\n",
+                                "05.0x unfenced\n", "0000:00:05.0 unfenced 3\n"}) {
+    WriteFile(iommu, bad);
+    r = Mintctl({"--root", root(), "status"});
+    EXPECT_NE(r.code, 0) << bad;
+    EXPECT_EQ(r.err, "mintctl: /sys/kernel/mint/nodes/1/iommu: line 1 (\"" +
+                         bad.substr(0, bad.size() - 1) +
+                         "\") is not DDDD:BB:DD.F fenced GROUP or DDDD:BB:DD.F unfenced; the file "
+                         "is damaged or not from a Linux host; capture the host again with "
+                         "tools/collect-host\n");
+  }
+  // At most MINT_MAX_PCI lines.
+  std::string many;
+  for (int i = 0; i < 9; ++i) many += "0000:00:0" + std::to_string(i) + ".0 fenced 1\n";
+  WriteFile(iommu, many);
+  r = Mintctl({"--root", root(), "status"});
+  EXPECT_NE(r.err.find("line 9 (\"0000:00:08.0 fenced 1\") is not within the 8 functions a node "
+                       "can own (MINT_MAX_PCI)"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST_F(MintHost, StatusJsonHasTheNodes) {

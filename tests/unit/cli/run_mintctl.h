@@ -79,6 +79,8 @@ struct MintNodeFiles {
   std::string reason;   // one line, without its newline
   std::string console;
   std::string agent = "ready";
+  // nodes/<id>/iommu (ABI 4), e.g. "0000:00:05.0 unfenced\n"; none: no file.
+  std::optional<std::string> iommu;
 };
 
 // A host whose kernel has mint: the build VM's captured tree copied to
@@ -99,6 +101,7 @@ inline std::string MakeMintHost(const std::string& dir, const MintNodeFiles& nod
   WriteFile(n + "/apic_ids", "1\n");
   WriteFile(n + "/memory", "0x100000000 0x10000000\n");
   WriteFile(n + "/devices", node.devices);
+  if (node.iommu) WriteFile(n + "/iommu", *node.iommu);
   WriteFile(n + "/heartbeat", "4242\n");
   WriteFile(n + "/reason", node.reason + "\n");
   if (!node.console.empty()) WriteFile(n + "/console", node.console);

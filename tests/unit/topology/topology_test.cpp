@@ -96,6 +96,7 @@ std::string Describe(const HostTopology& host) {
         << " msix=" << p.msix << " group=" << (p.iommu_group ? *p.iommu_group : -1)
         << " node=" << p.numa_node << " " << p.description << "\n";
   }
+  for (const IommuGroup& g : host.iommu_groups) out << "iommu_group " << g.id << " " << g.type << "\n";
   for (const BlockDevice& d : host.disks) {
     out << "disk " << d.name << " " << d.dev.ToString() << " " << (d.pci ? d.pci->ToString() : "-")
         << " " << d.size.bytes;
@@ -357,7 +358,8 @@ HostTopology Constructed(const std::string& name) {
 }
 
 TEST(Constructed, ReadOnlyDeclaredHostFilesAndReplayThroughCollectHost) {
-  for (const std::string name : {"bridge-br0", "bond-bond0", "slash32", "numa2-smt128"}) {
+  for (const std::string name :
+       {"bridge-br0", "bond-bond0", "slash32", "numa2-smt128", "iommu-noacs", "iommu-pt"}) {
     const std::string tree = kFixtures + "/hosts/" + name;
     RecordingFs fs(sys::OpenHostFs(tree));
     ASSERT_TRUE(Discover(fs).ok()) << name;
@@ -414,6 +416,41 @@ TEST(Constructed, BondBond0) {
               (std::vector<std::string>{"10.1.0.5/24", "2001:db8:1::5/64"}));
   }
   EXPECT_TRUE(host.FindNic("eth0")->uppers.empty());
+}
+
+// iommu-noacs: intel_iommu=on, every group DMA-FQ; a root port and the two
+// functions of a dual-port 82576 behind it in one group (no ACS), the
+// ICH9's three functions in another. iommu-pt: the same, identity.
+TEST(Constructed, IommuGroupsAndTheirTypes) {
+  HostTopology host = Constructed("iommu-noacs");
+  ASSERT_EQ(host.pci.size(), 12u);
+  auto members = [&](int group) {
+    std::vector<std::string> out;
+    for (const PciFunction* f : host.IommuGroupMembers(group)) out.push_back(f->bdf.ToString());
+    return out;
+  };
+  EXPECT_EQ(members(7), (std::vector<std::string>{"0000:00:1c.0", "0000:01:00.0", "0000:01:00.1"}));
+  EXPECT_EQ(members(6), (std::vector<std::string>{"0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3"}));
+  EXPECT_EQ(members(2), std::vector<std::string>{"0000:00:03.0"});
+  ASSERT_EQ(host.iommu_groups.size(), 8u);
+  for (const IommuGroup& g : host.iommu_groups) {
+    EXPECT_EQ(g.type, "DMA-FQ") << g.id;
+    EXPECT_FALSE(g.Identity());
+  }
+  const PciFunction* port = host.FindPci(PciBdf{0, 0, 0x1c, 0});
+  ASSERT_NE(port, nullptr);
+  EXPECT_EQ(port->class_code, 0x060400u);
+  EXPECT_EQ(port->driver, "pcieport");
+  EXPECT_EQ(host.FindNic("eth2")->pci, (PciBdf{0, 1, 0, 0}));
+  EXPECT_EQ(host.FindNic("eth3")->pci, (PciBdf{0, 1, 0, 1}));
+  EXPECT_TRUE(host.FindPci(PciBdf{0, 1, 0, 1})->msix);
+  EXPECT_EQ(host.FindPci(PciBdf{0, 1, 0, 1})->driver, "igb");
+
+  HostTopology pt = Constructed("iommu-pt");
+  ASSERT_EQ(pt.iommu_groups.size(), 8u);
+  for (const IommuGroup& g : pt.iommu_groups) EXPECT_TRUE(g.Identity()) << g.id;
+  EXPECT_EQ(pt.cmdline, "console=ttyS0 mint_pool=4G scsi_mod.scan=manual panic=-1 "
+                        "intel_iommu=on iommu=pt");
 }
 
 TEST(Constructed, Slash32) {
@@ -1393,6 +1430,45 @@ TEST_F(Tree, GarbageMintState) {
                 std::string(kDamaged));
 }
 
+TEST_F(Tree, IommuGroupTypes) {
+  // No type file (a kernel before 5.11): the type is unknown.
+  auto host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  ASSERT_EQ(host->iommu_groups.size(), 2u);
+  EXPECT_EQ(host->iommu_groups[0].id, 3);
+  EXPECT_EQ(host->iommu_groups[0].type, "");
+  Write("/sys/kernel/iommu_groups/7/type", "DMA-FQ\n");
+  host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  EXPECT_EQ(host->FindIommuGroup(7)->type, "DMA-FQ");
+  Write("/sys/kernel/iommu_groups/7/type", "DMA FQ\n");
+  EXPECT_EQ(ErrorText(),
+            "/sys/kernel/iommu_groups/7/type: line 1 (\"DMA FQ\") is not an IOMMU domain type "
+            "like DMA, DMA-FQ or identity; " +
+                std::string(kDamaged));
+}
+
+TEST_F(Tree, NodeIommuFences) {
+  // No iommu file: a kernel before ABI 4.
+  auto host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  EXPECT_FALSE(host->mint.nodes[0].iommu.has_value());
+  Write("/sys/kernel/mint/nodes/1/iommu", "0000:00:05.0 fenced 7\n");
+  host = Run();
+  ASSERT_TRUE(host.ok()) << host.error().ToString();
+  EXPECT_EQ(host->mint.nodes[0].iommu,
+            (std::vector<PciFence>{{PciBdf{0, 0, 5, 0}, 7}}));
+  Write("/sys/kernel/mint/nodes/1/iommu", "");
+  host = Run();
+  ASSERT_TRUE(host.ok());
+  EXPECT_EQ(host->mint.nodes[0].iommu, std::vector<PciFence>{});
+  Write("/sys/kernel/mint/nodes/1/iommu", "0000:00:05.0 fenced seven\n");
+  EXPECT_EQ(ErrorText(),
+            "/sys/kernel/mint/nodes/1/iommu: line 1 (\"0000:00:05.0 fenced seven\") is not "
+            "DDDD:BB:DD.F fenced GROUP or DDDD:BB:DD.F unfenced; " +
+                std::string(kDamaged));
+}
+
 TEST_F(Tree, LibpciErrorBecomesAnError) {
   Remove("/sys/devices/pci0000:00/0000:00:05.0/vendor");
   EXPECT_EQ(ErrorText(), "/sys/bus/pci: libpci: Cannot open " + root_ +
@@ -1634,6 +1710,38 @@ TEST(Parse, Mountinfo) {
   EXPECT_FALSE((*swaps)[0].file);
   EXPECT_TRUE((*swaps)[1].file);
   EXPECT_EQ((*swaps)[1].source, "/swap file");
+}
+
+TEST(Parse, IommuLines) {
+  using internal::ParseIommuLines;
+  auto fences = ParseIommuLines("0000:01:00.0 fenced 7\n0000:01:00.1 fenced 7\n\n"
+                                "0000:02:00.0 unfenced\n",
+                                "iommu");
+  ASSERT_TRUE(fences.ok()) << fences.error().ToString();
+  EXPECT_EQ(*fences, (std::vector<PciFence>{{PciBdf{0, 1, 0, 0}, 7},
+                                            {PciBdf{0, 1, 0, 1}, 7},
+                                            {PciBdf{0, 2, 0, 0}, std::nullopt}}));
+  EXPECT_TRUE(ParseIommuLines("", "iommu")->empty());
+  EXPECT_TRUE(ParseIommuLines("0000:01:00.0 fenced 2147483647\n", "iommu").ok());
+  for (const char* bad :
+       {"0000:01:00.0\n", "0000:01:00.0 fenced\n", "0000:01:00.0 fenced 7 8\n",
+        "0000:01:00.0 fenced 2147483648\n", "0000:01:00.0 fenced +7\n", "0000:01:00.0 Fenced 7\n",
+        "0000:01:00.0 unfenced 7\n", "01:00 unfenced\n", "0000:01:00.0 fenced 0x7\n"})
+    EXPECT_FALSE(ParseIommuLines(bad, "iommu").ok()) << bad;
+  std::string nine;
+  for (int i = 0; i < 9; ++i) nine += "0000:00:0" + std::to_string(i) + ".0 unfenced\n";
+  EXPECT_EQ(ParseIommuLines(nine, "iommu").error().message,
+            "line 9 (\"0000:00:08.0 unfenced\") is not within the 8 functions a node can own "
+            "(MINT_MAX_PCI); " + std::string(kDamaged));
+}
+
+TEST(Parse, IommuGroupType) {
+  using internal::ParseIommuGroupType;
+  for (const char* good : {"DMA\n", "DMA-FQ\n", "identity\n", "unmanaged\n", "blocked"})
+    EXPECT_TRUE(ParseIommuGroupType(good, "type").ok()) << good;
+  EXPECT_EQ(*ParseIommuGroupType("identity\n", "type"), "identity");
+  for (const char* bad : {"", "\n", "DMA\nDMA\n", "DMA_FQ\n", "averyveryverylongtype\n", "d m a\n"})
+    EXPECT_FALSE(ParseIommuGroupType(bad, "type").ok()) << bad;
 }
 
 TEST(Parse, JoinLinkAndBdf) {

@@ -217,9 +217,23 @@ struct PciFunction {
   // The kernel showed only the first 64 bytes of config space (mintctl not
   // run as root): the capability list, so msi/msix, is unknown.
   bool caps_hidden = false;
-  std::optional<int> iommu_group;
+  std::optional<int> iommu_group;  // none: node0 has no IOMMU for it
   int numa_node = -1;
   std::string description;  // libpci's name, e.g. "Virtio block device"
+};
+
+// One of node0's IOMMU groups: the functions its IOMMU cannot tell apart
+// (no ACS isolation between them), so it fences their DMA only together.
+// Its members are the PciFunctions whose iommu_group is `id`.
+struct IommuGroup {
+  int id = 0;
+  // The group's default DMA domain as /sys/kernel/iommu_groups/<id>/type
+  // names it: "DMA" or "DMA-FQ" (node0's IOMMU translates the functions'
+  // DMA), "identity" (passed through: iommu=pt), "unmanaged" (a user-space
+  // driver's, VFIO), "blocked"; empty when the kernel does not say.
+  std::string type;
+  // DMA reaches physical addresses untranslated ("identity").
+  bool Identity() const { return type == "identity"; }
 };
 
 // A block device number, major:minor, as /sys/class/block/NAME/dev and
@@ -385,6 +399,17 @@ bool WentDown(NodeState state);
 // different sets of nodes.
 std::optional<uint32_t> NodeIdOfEntry(std::string_view entry);
 
+// How node0's IOMMU fences a PCI function a node owns: one line of
+// /sys/kernel/mint/nodes/<id>/iommu.
+struct PciFence {
+  PciBdf bdf;
+  // The IOMMU group attached to the node's DMA domain (its DMA reaches only
+  // the node's memory); nullopt: unfenced (the node was booted with
+  // --no-iommu), its DMA reaches all of memory.
+  std::optional<int> group;
+  auto operator<=>(const PciFence&) const = default;
+};
+
 // A node as /sys/kernel/mint/nodes/<id>/ describes it.
 struct MintNode {
   uint32_t id = 0;
@@ -400,6 +425,9 @@ struct MintNode {
   // ms since node0 last saw the stalest CPU counter move; nullopt unless
   // running or hung (or on a kernel without nodes/<id>/heartbeat_age_ms).
   std::optional<uint64_t> heartbeat_age_ms;
+  // nodes/<id>/iommu, a fence per owned function; nullopt on a kernel
+  // before ABI 4, which has no such file (and fences nothing).
+  std::optional<std::vector<PciFence>> iommu;
 };
 
 // What /sys/kernel/mint says; present == false on a kernel without mint.
@@ -434,6 +462,7 @@ struct HostTopology {
   bool iomem_hidden = false;
   std::optional<Ecam> ecam;
   std::vector<PciFunction> pci;
+  std::vector<IommuGroup> iommu_groups;  // every group a function of `pci` is in, by id
   std::vector<BlockDevice> disks;
   std::vector<Nic> nics;
   std::vector<Mount> mounts;
@@ -443,6 +472,9 @@ struct HostTopology {
 
   const Cpu* FindCpu(CpuId id) const;
   const PciFunction* FindPci(const PciBdf& bdf) const;
+  const IommuGroup* FindIommuGroup(int id) const;
+  // The functions in IOMMU group `id`, in PCI address order.
+  std::vector<const PciFunction*> IommuGroupMembers(int id) const;
   const BlockDevice* FindDisk(std::string_view name) const;
   const Nic* FindNic(std::string_view name) const;
   // The one disk-in-use rule: node0 uses `disk` when a mount or a swap area
