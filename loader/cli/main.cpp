@@ -51,6 +51,9 @@ void AddNodeOptions(CLI::App* cmd, NodeArgs& a) {
   cmd->add_option("--on-crash", a.flags.on_crash, "stop or restart");
   cmd->add_flag("--kvm", a.flags.kvm,
                 "Boot the node able to host guests (adds the VMM layer) with none declared");
+  cmd->add_flag("--no-iommu", a.flags.no_iommu,
+                "Do not fence the node's devices with node0's IOMMU (their DMA reaches all of "
+                "memory; node0 needs iommu=pt or no IOMMU)");
 }
 
 struct VmArgs {

@@ -2,10 +2,37 @@
 // behalf, and the steps apply runs (or, for a dry run, would run).
 #include "plan_render.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "mint/vm.h"
 #include "table.h"
 
 namespace mint::cli {
+namespace {
+
+// "fenced (IOMMU group 7: 0000:01:00.0, 0000:01:00.1; group 2:
+// 0000:00:03.0)", or "unfenced (--no-iommu)"; empty without devices.
+std::string FenceText(const Plan& plan) {
+  if (plan.devices.empty()) return "";
+  if (plan.no_iommu) return "unfenced (--no-iommu): their DMA reaches all of memory";
+  std::vector<std::pair<int, std::string>> groups;  // in the order devices name them
+  for (const auto& d : plan.devices) {
+    if (!d.iommu_group) continue;
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const auto& g) { return g.first == *d.iommu_group; });
+    if (it == groups.end())
+      groups.push_back({*d.iommu_group, d.bdf.ToString()});
+    else
+      it->second += ", " + d.bdf.ToString();
+  }
+  std::string text;
+  for (const auto& [group, bdfs] : groups)
+    text += (text.empty() ? "IOMMU group " : "; group ") + std::to_string(group) + ": " + bdfs;
+  return "fenced (" + text + "): their DMA reaches only the node's memory";
+}
+
+}  // namespace
 
 void PrintPlan(const Plan& plan, std::ostream& out) {
   out << "Plan for " << plan.name << " (node id " << plan.node_id << "):\n";
@@ -20,6 +47,7 @@ void PrintPlan(const Plan& plan, std::ostream& out) {
     t.Add({std::string(DeviceKindName(d.request.kind)),
            d.bdf.ToString() + "  " + d.description + ", taken from " + driver});
   }
+  if (std::string fence = FenceText(plan); !fence.empty()) t.Add({"iommu", fence});
   t.Add({"kernel", plan.kernel});
   std::string initrd = plan.initrd;
   for (const auto& layer : plan.initrd_layers) initrd += " + " + layer;
@@ -57,7 +85,10 @@ nlohmann::json PlanJson(const Plan& plan, const std::vector<std::string>& steps)
                        {"name", d.request.name},
                        {"pci", d.bdf.ToString()},
                        {"node0_driver", d.node0_driver},
-                       {"description", d.description}});
+                       {"description", d.description},
+                       {"fenced", d.iommu_group.has_value()},
+                       {"iommu_group",
+                        d.iommu_group ? nlohmann::json(*d.iommu_group) : nlohmann::json()}});
   nlohmann::json guests = nlohmann::json::array();
   for (const auto& g : plan.guests) guests.push_back(nlohmann::json::parse(vm::GuestSpecToJson(g)));
   nlohmann::json cpus = nlohmann::json::array();
@@ -69,6 +100,7 @@ nlohmann::json PlanJson(const Plan& plan, const std::vector<std::string>& steps)
           {"numa_node", plan.numa_node},
           {"memory", plan.memory.bytes},
           {"devices", devices},
+          {"no_iommu", plan.no_iommu},
           {"kernel", plan.kernel},
           {"initrd", plan.initrd},
           {"initrd_layers", plan.initrd_layers},

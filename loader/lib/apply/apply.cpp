@@ -66,11 +66,12 @@ Result<Applied> Apply(const Plan& plan, const BootFiles& files, sys::MintDevice&
   const std::string node = plan.name + " (id " + std::to_string(plan.node_id) + ")";
 
   sys::CreatedNode created;
-  sys::CreateNodeRequest request{plan.node_id, plan.name, plan.cpus, plan.numa_node, plan.memory};
+  sys::CreateNodeRequest request{plan.node_id, plan.name,   plan.cpus,
+                                 plan.numa_node, plan.memory, plan.no_iommu};
   std::string numa = plan.numa_node >= 0 ? ", NUMA node " + std::to_string(plan.numa_node) : "";
   auto made = tx.Do(
       "NODE_CREATE " + node + ": CPUs " + FormatCpuList(plan.cpus) + ", " + plan.memory.ToString() +
-          numa,
+          numa + (plan.no_iommu ? ", devices unfenced (MINT_CREATE_NO_IOMMU)" : ""),
       [&]() -> Result<void> {
         if (ledger) MINT_CHECK(ledger->TakeCpus(plan.name, plan.node_id, plan.cpus));
         auto result =

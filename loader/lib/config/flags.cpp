@@ -52,6 +52,10 @@ Result<NodeSpec> ApplyFlags(NodeSpec base, const NodeFlags& flags) {
     MINT_CHECK(internal::AddDevice(spec, DeviceKind::kPci, pci, Flag("--pci")));
   }
   if (flags.kvm) spec.kvm = true;
+  if (flags.no_iommu) {
+    spec.no_iommu = true;
+    spec.no_iommu_where = Flag("--no-iommu");
+  }
   return base;
 }
 

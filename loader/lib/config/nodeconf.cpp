@@ -15,9 +15,10 @@ namespace {
 
 using internal::AddDevice;
 
-constexpr std::string_view kKeys[] = {"name",     "cores",          "numa-node", "memory",
-                                      "devices",  "kernel",         "initrd",    "cmdline",
-                                      "on-crash", "restart-budget", "kvm",       "guests"};
+constexpr std::string_view kKeys[] = {"name",    "cores",    "numa-node",      "memory",
+                                      "devices", "iommu",    "kernel",         "initrd",
+                                      "cmdline", "on-crash", "restart-budget", "kvm",
+                                      "guests"};
 constexpr std::string_view kGuestKeys[] = {"name",      "vcpus",   "memory", "kernel",
                                            "initrd",    "cmdline", "image",  "disk",
                                            "disk-size", "net",     "ports",  "autostart"};
@@ -78,7 +79,8 @@ class Parser {
         return Invalid(key_loc,
                        "unknown key \"" + name +
                            "\"; the keys are name, cores, numa-node, memory, devices, "
-                           "kernel, initrd, cmdline, on-crash, restart-budget, kvm, guests");
+                           "iommu, kernel, initrd, cmdline, on-crash, restart-budget, kvm, "
+                           "guests");
       }
       auto [first, inserted] = seen.emplace(name, key_loc);
       if (!inserted) {
@@ -129,6 +131,11 @@ class Parser {
     } else if (name == "restart-budget") {
       MINT_TRY(std::string text, Scalar(key, value, "a count like 3"));
       MINT_TRY(spec.restart_budget, internal::RestartBudget(text, where));
+    } else if (name == "iommu") {
+      // iommu: false is --no-iommu.
+      MINT_TRY(bool fenced, Bool(key, value));
+      spec.no_iommu = !fenced;
+      spec.no_iommu_where = where;
     } else if (name == "kvm") {
       MINT_TRY(spec.kvm, Bool(key, value));
     } else if (name == "guests") {

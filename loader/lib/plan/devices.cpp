@@ -14,10 +14,6 @@
 namespace mint::plan::internal {
 namespace {
 
-std::string Describe(const DeviceRequest& r) {
-  return "--" + std::string(DeviceKindName(r.kind)) + " " + r.name;
-}
-
 // "dm-0 (vg0-root)", "md0 (raid1)", "md0p1": a stacked device as the
 // refusal names it.
 std::string Named(const BlockDevice& disk, const std::string& device) {
@@ -270,29 +266,12 @@ Result<void> CheckFunctionUnused(const HostTopology& host, const PciBdf& bdf,
   return Ok();
 }
 
-std::string BridgeKind(uint32_t class_code) {
-  switch (class_code >> 8) {
-    case 0x0600:
-      return "a host bridge";
-    case 0x0601:
-      return "an ISA bridge";
-    case 0x0604:
-      return "a PCI bridge";
-    default:
-      return "a bridge";
-  }
-}
-
-std::string FunctionName(const PciFunction& f) {
-  return f.description.empty() ? f.bdf.ToString() : f.bdf.ToString() + " (" + f.description + ")";
-}
-
 }  // namespace
 
 Result<std::vector<PlannedDevice>> ResolveDevices(const HostTopology& host, const NodeSpec& spec) {
   std::vector<PlannedDevice> out;
   for (const auto& r : spec.devices) {
-    std::string ctx = Where(r.where, Describe(r));
+    std::string ctx = Where(r.where, DescribeRequest(r));
     PciBdf bdf;
     switch (r.kind) {
       case DeviceKind::kDisk: {
@@ -320,8 +299,8 @@ Result<std::vector<PlannedDevice>> ResolveDevices(const HostTopology& host, cons
     for (const auto& earlier : out)
       if (earlier.bdf == bdf)
         return MakeError(ErrorCode::kInvalidArgument, ctx,
-                         bdf.ToString() + " is asked for twice (" + Describe(earlier.request) +
-                             " and " + Describe(r) + "); name each PCI function once");
+                         bdf.ToString() + " is asked for twice (" + DescribeRequest(earlier.request) +
+                             " and " + DescribeRequest(r) + "); name each PCI function once");
     if ((f->class_code >> 16) == 0x06)
       return MakeError(ErrorCode::kUnsupported, ctx,
                        bdf.ToString() + " is " + BridgeKind(f->class_code) +
@@ -343,7 +322,7 @@ Result<std::vector<PlannedDevice>> ResolveDevices(const HostTopology& host, cons
                            "interrupts only as MSI, so give it a device that has them");
     std::string description = f->description.empty() ? "PCI function" : f->description;
     if (r.kind != DeviceKind::kPci) description += " (" + r.name + ")";
-    out.push_back(PlannedDevice{r, bdf, f->driver, description});
+    out.push_back(PlannedDevice{r, bdf, f->driver, description, std::nullopt});
   }
   return out;
 }

@@ -21,6 +21,27 @@ std::string Where(const SourceLoc& where, std::string_view fallback) {
   return text.empty() ? std::string(fallback) : text;
 }
 
+std::string DescribeRequest(const DeviceRequest& r) {
+  return "--" + std::string(DeviceKindName(r.kind)) + " " + r.name;
+}
+
+std::string FunctionName(const PciFunction& f) {
+  return f.description.empty() ? f.bdf.ToString() : f.bdf.ToString() + " (" + f.description + ")";
+}
+
+std::string BridgeKind(uint32_t class_code) {
+  switch (class_code >> 8) {
+    case 0x0600:
+      return "a host bridge";
+    case 0x0601:
+      return "an ISA bridge";
+    case 0x0604:
+      return "a PCI bridge";
+    default:
+      return "a bridge";
+  }
+}
+
 std::string JoinWords(const std::vector<std::string>& words) {
   std::string out;
   for (size_t i = 0; i < words.size(); ++i) {
@@ -181,6 +202,8 @@ Result<Plan> MakePlan(const HostTopology& host, const NodeSpec& spec, const Kern
   MINT_TRY(plan.memory, internal::ChooseMemory(host, spec, plan.numa_node, plan.notes));
   MINT_TRY(plan.devices, internal::ResolveDevices(host, spec));
   MINT_CHECK(CheckAbiLimits(spec, plan));
+  plan.no_iommu = spec.no_iommu;
+  MINT_CHECK(internal::PlanFences(host, spec, plan.devices, plan.notes));
   if (!plan.devices.empty()) {
     if (host.iomem_hidden)
       return MakeError(ErrorCode::kUnsupported, Where(spec.devices.front().where, "devices"),

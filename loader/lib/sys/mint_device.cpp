@@ -124,6 +124,7 @@ class RealMintDevice : public MintDevice {
     arg.nr_cpus = static_cast<uint32_t>(request.cpus.size());
     arg.numa_node = request.numa_node;
     arg.mem_bytes = request.memory.bytes;
+    arg.flags = request.no_iommu ? MINT_CREATE_NO_IOMMU : 0;
     for (size_t i = 0; i < request.cpus.size(); ++i) arg.cpus[i] = request.cpus[i].value;
     if (::ioctl(fd_, MINT_NODE_CREATE, &arg) != 0)
       return MakeError(ErrorCode::kIo, request.name,
@@ -210,6 +211,7 @@ class RealMintDevice : public MintDevice {
     for (size_t i = 0; i < nr_cpus; ++i) out.cpus.push_back(CpuId{arg.cpus[i]});
     out.numa_node = arg.numa_node;
     out.memory = ByteSize{arg.mem_bytes};
+    out.no_iommu = (arg.flags & MINT_CREATE_NO_IOMMU) != 0;
     out.created = internal::ReadCreated(arg, nr_cpus);
     return out;
 #else

@@ -74,7 +74,8 @@ Result<MintInfo> RecordingMintDevice::GetInfo() {
 Result<CreatedNode> RecordingMintDevice::CreateNode(const CreateNodeRequest& request) {
   if (auto e = Record("MINT_NODE_CREATE id=" + std::to_string(request.id) +
                       " name=" + request.name + " cpus=" + FormatCpuList(request.cpus) + " numa=" +
-                      std::to_string(request.numa_node) + " mem=" + request.memory.ToString()))
+                      std::to_string(request.numa_node) + " mem=" + request.memory.ToString() +
+                      (request.no_iommu ? " flags=NO_IOMMU" : "")))
     return *e;
   if (nodes_.count(request.id) != 0)
     return MakeError(ErrorCode::kConflict, request.name, "MINT_NODE_CREATE: id in use", EEXIST);
@@ -218,6 +219,7 @@ Result<NodeInfo> RecordingMintDevice::GetNode(uint32_t id) {
   out.cpus = node->request.cpus;
   out.numa_node = node->request.numa_node;
   out.memory = node->request.memory;
+  out.no_iommu = node->request.no_iommu;
   out.created = node->created;
   return out;
 }

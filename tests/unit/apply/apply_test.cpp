@@ -101,6 +101,47 @@ TEST(Apply, KernelModelRefusesAssignWhileNode0sDriverHasTheFunction) {
   EXPECT_EQ(f.seams.pci->drivers().at(Bdf("0000:00:03.0")), "");
 }
 
+// --no-iommu: NODE_CREATE carries MINT_CREATE_NO_IOMMU, the recording fake
+// shows it and keeps it for NODE_GET (what restart reads back).
+TEST(Apply, NoIommuIsCreatedWithTheFlag) {
+  Fixture f;
+  f.host = HostBuilder().IommuType("identity").Build();
+  NodeSpec spec = Spec(2, 256ull << 20);
+  AddDevice(spec, DeviceKind::kDisk, "sdb");
+  spec.no_iommu = true;
+  f.plan = plan::MakePlan(f.host, spec, plan::KernelImage{"/k", f.files.kernel, ""}).value();
+  auto applied = f.Run();
+  ASSERT_TRUE(applied.ok()) << applied.error().ToString();
+  EXPECT_EQ(f.kernel.order(), (Strings{"CREATE NO_IOMMU", "STUB 0000:00:03.0",
+                                       "ASSIGN 0000:00:03.0", "LOAD", "START"}));
+  EXPECT_EQ(f.seams.device->calls()[0],
+            "MINT_NODE_CREATE id=1 name=node1 cpus=4-5 numa=0 mem=256 MiB flags=NO_IOMMU");
+  EXPECT_EQ(f.log[0],
+            "1. NODE_CREATE node1 (id 1): CPUs 4-5, 256 MiB, NUMA node 0, devices unfenced "
+            "(MINT_CREATE_NO_IOMMU)");
+  auto info = f.kernel.device().GetNode(1);
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->no_iommu);
+  // Without the flag, NODE_GET says so too.
+  Fixture fenced;
+  ASSERT_TRUE(fenced.Run().ok());
+  EXPECT_FALSE(fenced.kernel.device().GetNode(1)->no_iommu);
+}
+
+// The kernel refuses to give a fenced node a function its IOMMU has no
+// group for (the model: set_no_iommu_group): apply undoes everything.
+TEST(Apply, AFunctionTheKernelCannotFenceIsUndone) {
+  Fixture f;
+  f.kernel.set_no_iommu_group(Bdf("0000:00:04.0"));
+  auto applied = f.Run();
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.error().ToString(),
+            "0000:00:04.0: MINT_NODE_ASSIGN_PCI: no IOMMU group, so it cannot be fenced (No such "
+            "device)");
+  f.ExpectHostAsBefore();
+  f.ExpectLedgerEmpty();
+}
+
 TEST(Apply, LogNamesEachStepInOrder) {
   Fixture f;
   ASSERT_TRUE(f.Run().ok());

@@ -5,12 +5,15 @@
 // other than pci-stub, and holds it (mint-owned) until NODE_DESTROY leaves
 // it unbound; NODE_START refuses a function that is not held; node0 must
 // never rebind (Restore) a function a node still owns, which is recorded as
-// a violation. Tests then assert the
+// a violation. ABI 4's IOMMU fence: NODE_ASSIGN_PCI to a node created
+// without MINT_CREATE_NO_IOMMU refuses (ENODEV) a function the test marked
+// as having no IOMMU group (set_no_iommu_group). Tests then assert the
 // order and that no rule was broken.
 #pragma once
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <functional>
@@ -44,12 +47,15 @@ class KernelModel {
 
   sys::MintDevice& device() { return device_; }
   sys::PciDriverControl& pci() { return pci_; }
-  // Every call on either seam, in order: "CREATE", "ASSIGN 0000:00:03.0",
+  // Every call on either seam, in order: "CREATE" ("CREATE NO_IOMMU" with
+  // MINT_CREATE_NO_IOMMU), "ASSIGN 0000:00:03.0",
   // "STUB 0000:00:03.0", "LOAD", "START", "DESTROY", "RESTORE 0000:..".
   const std::vector<std::string>& order() const { return order_; }
   const std::vector<std::string>& violations() const { return violations_; }
   // Called with each call's name ("CREATE", "STUB 0000:...") before it runs.
   void set_before(std::function<void(const std::string&)> before) { before_ = std::move(before); }
+  // node0's IOMMU has no group for `bdf`: a fenced node cannot be given it.
+  void set_no_iommu_group(const PciBdf& bdf) { no_group_.push_back(bdf); }
 
  private:
   class Device : public sys::MintDevice {
@@ -57,7 +63,7 @@ class KernelModel {
     Device(KernelModel& m, sys::RecordingMintDevice& d) : m_(m), d_(d) {}
     Result<sys::MintInfo> GetInfo() override { return d_.GetInfo(); }
     Result<sys::CreatedNode> CreateNode(const sys::CreateNodeRequest& r) override {
-      m_.Note("CREATE");
+      m_.Note(r.no_iommu ? "CREATE NO_IOMMU" : "CREATE");
       return d_.CreateNode(r);
     }
     Result<void> AssignPci(uint32_t id, const PciBdf& bdf) override {
@@ -69,6 +75,11 @@ class KernelModel {
                          "MINT_NODE_ASSIGN_PCI: " + bdf.ToString() + " is driven by " +
                              drv->second,
                          EBUSY);
+      auto node = d_.nodes().find(id);
+      bool fenced = node != d_.nodes().end() && !node->second.request.no_iommu;
+      if (fenced && std::find(m_.no_group_.begin(), m_.no_group_.end(), bdf) != m_.no_group_.end())
+        return MakeError(ErrorCode::kIo, bdf.ToString(),
+                         "MINT_NODE_ASSIGN_PCI: no IOMMU group, so it cannot be fenced", ENODEV);
       MINT_CHECK(d_.AssignPci(id, bdf));
       m_.pci_.p_.SetDriver(bdf, sys::kOwnedDriver);
       return Ok();
@@ -143,6 +154,7 @@ class KernelModel {
   std::function<void(const std::string&)> before_;
   std::vector<std::string> order_;
   std::vector<std::string> violations_;
+  std::vector<PciBdf> no_group_;
 };
 
 // A ledger in a fresh temp dir, removed with it (apply and teardown tests).

@@ -98,13 +98,16 @@ TEST(Cli, PlanWithAKernelBuildsTheImageInTheDryRun) {
   WriteFile(dir.path() + "/initrd", std::string(4096, 'i'));
   RunResult r = Mintctl({"--root", kBuildVm, "plan", "node1", "--cores", "1", "--kernel",
                          dir.path() + "/bzImage", "--initrd", dir.path() + "/initrd", "--pci",
-                         "0000:00:05.0", "--json"});
+                         "0000:00:05.0", "--no-iommu", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["cpu_list"], "1");
   EXPECT_EQ(j["memory"], 512ull << 20);
   EXPECT_EQ(j["devices"][0]["pci"], "0000:00:05.0");
   EXPECT_EQ(j["devices"][0]["node0_driver"], "virtio-pci");
+  EXPECT_EQ(j["devices"][0]["fenced"], false);
+  EXPECT_TRUE(j["devices"][0]["iommu_group"].is_null());
+  EXPECT_EQ(j["no_iommu"], true);
   std::vector<std::string> heads;
   for (const auto& s : j["steps"]) {
     std::string line = s;
@@ -302,20 +305,71 @@ namespace {
 
 const std::string kLabQ35 = std::string(MINT_FIXTURES_DIR) + "/lab-q35";
 
-// Issue 2's done-when, on the lab's captured node0.
+// Issue 2's done-when, on the lab's captured node0 (captured without an
+// IOMMU: the disk is given unfenced).
 TEST(CliOnLabQ35, PlanNamesTheCoresMemoryAndPciFunction) {
-  RunResult r =
-      Mintctl({"--root", kLabQ35, "plan", "node1", "--cores", "2", "--mem", "1G", "--disk", "sdb"});
+  RunResult r = Mintctl({"--root", kLabQ35, "plan", "node1", "--cores", "2", "--mem", "1G",
+                         "--disk", "sdb", "--no-iommu"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(Contains(r.out, "cpus      4-5\n")) << r.out;
   EXPECT_TRUE(Contains(r.out, "memory    1 GiB\n")) << r.out;
   EXPECT_TRUE(Contains(r.out, "disk      0000:00:03.0  Virtio SCSI (sdb), taken from virtio-pci\n"))
       << r.out;
-  EXPECT_TRUE(Contains(r.out, "  1. NODE_CREATE node1 (id 1): CPUs 4-5, 1 GiB\n")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "iommu     unfenced (--no-iommu): their DMA reaches all of memory\n"))
+      << r.out;
+  EXPECT_TRUE(Contains(r.out,
+                       "  1. NODE_CREATE node1 (id 1): CPUs 4-5, 1 GiB, devices unfenced "
+                       "(MINT_CREATE_NO_IOMMU)\n"))
+      << r.out;
   EXPECT_TRUE(
       Contains(r.out, "  2. stub 0000:00:03.0 (Virtio SCSI (sdb)): virtio-pci -> pci-stub\n"))
       << r.out;
   EXPECT_TRUE(Contains(r.out, "  3. NODE_ASSIGN_PCI node1 (id 1): 0000:00:03.0\n")) << r.out;
+}
+
+const std::string kIommuNoAcs = std::string(MINT_FIXTURES_DIR) + "/iommu-noacs";
+
+// iommu-noacs: eth2 and eth3 are the two functions of one 82576 in IOMMU
+// group 7, with the root port above them.
+TEST(CliOnIommuNoAcs, PlanShowsTheFenceOrTheWholeGroup) {
+  RunResult r = Mintctl({"--root", kIommuNoAcs, "plan", "node1", "--cores", "1", "--nic", "eth2",
+                         "--nic", "eth3"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out,
+                       "iommu     fenced (IOMMU group 7: 0000:01:00.0, 0000:01:00.1): their DMA "
+                       "reaches only the node's memory\n"))
+      << r.out;
+  EXPECT_TRUE(Contains(r.out, "  1. NODE_CREATE node1 (id 1): CPUs 5, 512 MiB\n")) << r.out;
+  r = Mintctl({"--root", kIommuNoAcs, "--json", "plan", "node1", "--cores", "1", "--nic", "eth2",
+               "--nic", "eth3"});
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["no_iommu"], false);
+  EXPECT_EQ(j["devices"][1]["fenced"], true);
+  EXPECT_EQ(j["devices"][1]["iommu_group"], 7);
+
+  r = Mintctl({"--root", kIommuNoAcs, "boot", "node1", "--cores", "1", "--nic", "eth2"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "mintctl: --nic: 0000:01:00.0 is in IOMMU group 7 with 0000:00:1c.0 (QEMU PCIe Root "
+            "port, stays with node0) and 0000:01:00.1 (82576 Gigabit Network Connection, driven "
+            "by igb in node0); node0's IOMMU fences a group as a whole, so its functions go to "
+            "one node together or not at all: give the node 0000:01:00.1 as well (--pci "
+            "0000:01:00.1), or none of the group\n");
+}
+
+TEST(CliOnIommuNoAcs, TopologyShowsEachFunctionsGroupAndItsType) {
+  RunResult r = Mintctl({"--root", kIommuNoAcs, "topology"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "0000:01:00.1  0200   igb         no   yes    7 (DMA-FQ)  node0  eth3"))
+      << r.out;
+  r = Mintctl({"--root", std::string(MINT_FIXTURES_DIR) + "/iommu-pt", "--json", "topology"});
+  auto j = nlohmann::json::parse(r.out);
+  for (const auto& f : j["pci"]) {
+    EXPECT_EQ(f["iommu_type"], "identity") << f["bdf"];
+    EXPECT_TRUE(f["iommu_group"].is_number()) << f["bdf"];
+  }
+  j = nlohmann::json::parse(Mintctl({"--root", kLabQ35, "--json", "topology"}).out);
+  EXPECT_TRUE(j["pci"][0]["iommu_type"].is_null());
 }
 
 TEST(CliOnLabQ35, TopologyJsonHasTheLabsDisks) {

@@ -49,6 +49,7 @@ void ExpectSameSpec(const NodeSpec& a, const NodeSpec& b) {
   EXPECT_EQ(a.cmdline, b.cmdline);
   EXPECT_EQ(a.on_crash, b.on_crash);
   EXPECT_EQ(a.restart_budget, b.restart_budget);
+  EXPECT_EQ(a.no_iommu, b.no_iommu);
 }
 
 TEST(NodeConf, MinimalExample) {
@@ -130,7 +131,32 @@ TEST(NodeConf, NotAMapping) {
 TEST(NodeConf, UnknownKey) {
   EXPECT_EQ(ErrorOf("name: node1\ncore: 2\n"),
             "n.yaml:2:1: unknown key \"core\"; the keys are name, cores, numa-node, memory, "
-            "devices, kernel, initrd, cmdline, on-crash, restart-budget, kvm, guests");
+            "devices, iommu, kernel, initrd, cmdline, on-crash, restart-budget, kvm, guests");
+}
+
+// iommu: false is --no-iommu; either door says where it came from.
+TEST(NodeConf, IommuFalseIsNoIommu) {
+  auto spec = ParseNodeConf("cores: 2\niommu: false\n", "n.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
+  EXPECT_TRUE(spec->no_iommu);
+  EXPECT_EQ(spec->no_iommu_where.ToString(), "n.yaml:2:8");
+  spec = ParseNodeConf("iommu: true\n", "n.yaml");
+  ASSERT_TRUE(spec.ok());
+  EXPECT_FALSE(spec->no_iommu);
+  EXPECT_FALSE(ParseNodeConf("cores: 2\n", "n.yaml")->no_iommu);
+  EXPECT_EQ(ErrorOf("iommu: off\n"), "n.yaml:1:8: iommu must be true or false, not \"off\"");
+  EXPECT_EQ(ErrorOf("iommu: [false]\n"), "n.yaml:1:8: iommu must be true or false");
+
+  NodeFlags flags;
+  flags.no_iommu = true;
+  auto flagged = ApplyFlags(*ParseNodeConf("iommu: true\n", "n.yaml"), flags);
+  ASSERT_TRUE(flagged.ok());
+  EXPECT_TRUE(flagged->no_iommu);
+  EXPECT_EQ(flagged->no_iommu_where.ToString(), "--no-iommu");
+  // Without the flag the file's value stays.
+  auto kept = ApplyFlags(*ParseNodeConf("iommu: false\n", "n.yaml"), NodeFlags{});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->no_iommu);
 }
 
 TEST(NodeConf, DuplicateKey) {

@@ -8,6 +8,9 @@
 //   0000:00:04.0 virtio-blk (MSI-X)      sdc
 //   0000:00:05.0 virtio-net (MSI-X)      eth1, no address
 //   0000:00:06.0 old device (no MSI)
+// node0's IOMMU is on (intel_iommu=on): each function Pci() adds is alone
+// in its own IOMMU group, numbered in order from 0 (the host bridge's),
+// of type DMA-FQ; IommuGroup() regroups, NoIommu() turns it off.
 // Device numbers as a real host has them: disks 8:0, 8:16, ... with their
 // partitions after them (sda1 8:1), stacked devices 253:0, 253:1, ...
 #pragma once
@@ -111,7 +114,31 @@ class HostBuilder {
     f.msi = msi;
     f.msix = msix;
     f.description = std::move(description);
+    if (iommu_on_) {
+      f.iommu_group = next_group_;
+      host_.iommu_groups.push_back(mint::IommuGroup{next_group_++, "DMA-FQ"});
+    }
     host_.pci.push_back(f);
+    return *this;
+  }
+  // Puts `bdf` in IOMMU group `group` (made, of type DMA-FQ, if new).
+  HostBuilder& IommuGroup(const char* bdf, int group) {
+    for (auto& f : host_.pci)
+      if (f.bdf == Bdf(bdf)) f.iommu_group = group;
+    if (host_.FindIommuGroup(group) == nullptr)
+      host_.iommu_groups.push_back(mint::IommuGroup{group, "DMA-FQ"});
+    return *this;
+  }
+  // Every group's default domain type: "identity" is node0 on iommu=pt.
+  HostBuilder& IommuType(std::string type) {
+    for (auto& g : host_.iommu_groups) g.type = type;
+    return *this;
+  }
+  // node0 without an IOMMU: no function has a group, now or later.
+  HostBuilder& NoIommu() {
+    for (auto& f : host_.pci) f.iommu_group.reset();
+    host_.iommu_groups.clear();
+    iommu_on_ = false;
     return *this;
   }
   HostBuilder& Disk(std::string name, const char* bdf, std::vector<std::string> partitions = {}) {
@@ -207,6 +234,8 @@ class HostBuilder {
   uint32_t disk_count_ = 0;
   uint32_t stack_count_ = 0;
   uint32_t anonymous_count_ = 0;
+  bool iommu_on_ = true;
+  int next_group_ = 0;
 };
 
 // A spec as `mintctl plan node1 --cores N --mem SIZE` gives it.

@@ -17,7 +17,18 @@ HostTopology Captured(const std::string& machine) {
   return host.ok() ? *host : HostTopology{};
 }
 
+// `mintctl plan --cores N --mem 1G --no-iommu`: the captured hosts but
+// iommu-noacs and iommu-pt have no IOMMU, so a node is given their devices
+// only unfenced (PlanOnLabQ35.WithoutAnIommuDevicesNeedNoIommu).
 NodeSpec FlagSpec(uint32_t cores) {
+  NodeSpec spec = Spec(cores, 1ull << 30);
+  spec.no_iommu = true;
+  spec.no_iommu_where = SourceLoc{"", 0, 0, "--no-iommu"};
+  return spec;
+}
+
+// The same without --no-iommu: the node's devices fenced.
+NodeSpec FencedSpec(uint32_t cores) {
   NodeSpec spec = Spec(cores, 1ull << 30);
   return spec;
 }
@@ -90,6 +101,24 @@ TEST(PlanOnLabQ35, TheIssuesDoneWhenPlan) {
   EXPECT_TRUE(HasNote(plan,
                       "picked CPUs 4-5: whole cores, highest-numbered first (node0 keeps "
                       "the low CPUs)"));
+}
+
+TEST(PlanOnLabQ35, WithoutAnIommuDevicesNeedNoIommu) {
+  NodeSpec spec = FencedSpec(2);
+  AddDevice(spec, DeviceKind::kDisk, "sdb");
+  EXPECT_EQ(Refusal(Captured("lab-q35"), spec).ToString(),
+            "--disk: 0000:00:03.0 (Virtio SCSI) has no IOMMU group: node0 has no IOMMU for it, "
+            "so its DMA cannot be fenced to the node's memory; turn node0's IOMMU on "
+            "(intel_iommu=on on its command line, VT-d or AMD-Vi enabled in the firmware), or "
+            "boot the node with --no-iommu to give it unfenced (its DMA then reaches all of "
+            "memory)");
+  // --no-iommu: no IOMMU translates its DMA, so it is given unfenced.
+  NodeSpec unfenced = FlagSpec(2);
+  AddDevice(unfenced, DeviceKind::kDisk, "sdb");
+  Plan plan = MustPlan(Captured("lab-q35"), unfenced);
+  ASSERT_EQ(plan.devices.size(), 1u);
+  EXPECT_TRUE(plan.no_iommu);
+  EXPECT_FALSE(plan.devices[0].iommu_group.has_value());
 }
 
 TEST(PlanOnLabQ35, ASecondNodeGetsTheNextCoresAndId) {
@@ -383,6 +412,77 @@ TEST(PlanOnNuma2Smt128, ASecondNodeTakesTheOtherNumaNode) {
   Plan plan = MustPlan(host, spec);
   EXPECT_EQ(plan.cpus, ParseCpuList("30-31,94-95").value());
   EXPECT_EQ(plan.numa_node, 0);
+}
+
+}  // namespace
+}  // namespace mint::testing
+
+namespace mint::testing {
+namespace {
+
+// iommu-noacs: node0 on intel_iommu=on, every group DMA-FQ; root port
+// 0000:00:1c.0 and the 82576's two functions (eth2 0000:01:00.0, eth3
+// 0000:01:00.1) are group 7, the ICH9's 00:1f.0/.2/.3 group 6.
+TEST(PlanOnIommuNoAcs, BothFunctionsOfTheNicGoTogether) {
+  NodeSpec both = FencedSpec(1);
+  AddDevice(both, DeviceKind::kNic, "eth2");
+  AddDevice(both, DeviceKind::kNic, "eth3");
+  Plan plan = MustPlan(Captured("iommu-noacs"), both);
+  ASSERT_EQ(plan.devices.size(), 2u);
+  EXPECT_EQ(plan.devices[0].iommu_group, 7);
+  EXPECT_EQ(plan.devices[1].iommu_group, 7);
+  EXPECT_EQ(plan.devices[0].node0_driver, "igb");
+
+  NodeSpec one = FencedSpec(1);
+  AddDevice(one, DeviceKind::kNic, "eth3");
+  EXPECT_EQ(Refusal(Captured("iommu-noacs"), one).ToString(),
+            "--nic: 0000:01:00.1 is in IOMMU group 7 with 0000:00:1c.0 (QEMU PCIe Root port, "
+            "stays with node0) and 0000:01:00.0 (82576 Gigabit Network Connection, driven by igb "
+            "in node0); node0's IOMMU fences a group as a whole, so its functions go to one node "
+            "together or not at all: give the node 0000:01:00.0 as well (--pci 0000:01:00.0), or "
+            "none of the group");
+}
+
+TEST(PlanOnIommuNoAcs, AFunctionAloneInItsGroupIsFenced) {
+  NodeSpec spec = FencedSpec(2);
+  AddDevice(spec, DeviceKind::kDisk, "sdb");
+  Plan plan = MustPlan(Captured("iommu-noacs"), spec);
+  EXPECT_EQ(plan.devices[0].iommu_group, 2);
+  // The ICH9's AHCI shares group 6 with the LPC bridge (no driver: it stays)
+  // and the SMBus function.
+  NodeSpec ahci = FencedSpec(2);
+  AddDevice(ahci, DeviceKind::kPci, "0000:00:1f.2");
+  EXPECT_EQ(Refusal(Captured("iommu-noacs"), ahci).ToString(),
+            "--pci: 0000:00:1f.2 is in IOMMU group 6 with 0000:00:1f.0 (82801IB (ICH9) LPC "
+            "Interface Controller, stays with node0) and 0000:00:1f.3 (82801I (ICH9 Family) "
+            "SMBus Controller, no driver in node0); node0's IOMMU fences a group as a whole, so "
+            "its functions go to one node together or not at all: give the node 0000:00:1f.3 as "
+            "well (--pci 0000:00:1f.3), or none of the group");
+}
+
+TEST(PlanOnIommuNoAcs, NoIommuIsRefusedWhileTheIommuTranslates) {
+  NodeSpec spec = FlagSpec(2);
+  AddDevice(spec, DeviceKind::kDisk, "sdb");
+  EXPECT_EQ(Refusal(Captured("iommu-noacs"), spec).ToString(),
+            "--disk: --no-iommu leaves 0000:00:03.0 (Virtio SCSI) unfenced, but node0's IOMMU "
+            "translates its DMA (IOMMU group 2 is of type DMA-FQ), so the node's DMA to its own "
+            "physical addresses would fault; drop --no-iommu to have the function fenced, or "
+            "boot node0 with iommu=pt (identity domains)");
+}
+
+// iommu-pt: the same machine on intel_iommu=on iommu=pt: identity groups.
+TEST(PlanOnIommuPt, DevicesGoFencedOrUnfenced) {
+  NodeSpec unfenced = FlagSpec(1);
+  AddDevice(unfenced, DeviceKind::kNic, "eth3");  // a group may be split when nothing is fenced
+  Plan plan = MustPlan(Captured("iommu-pt"), unfenced);
+  EXPECT_TRUE(plan.no_iommu);
+  EXPECT_FALSE(plan.devices[0].iommu_group.has_value());
+  NodeSpec fenced = FencedSpec(1);
+  AddDevice(fenced, DeviceKind::kNic, "eth2");
+  AddDevice(fenced, DeviceKind::kNic, "eth3");
+  Plan both = MustPlan(Captured("iommu-pt"), fenced);
+  EXPECT_EQ(both.devices[1].iommu_group, 7);
+  EXPECT_EQ(PlannedFunction("iommu-pt", "sdb"), "0000:00:03.0");  // --no-iommu
 }
 
 }  // namespace

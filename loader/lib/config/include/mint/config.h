@@ -25,7 +25,8 @@ namespace mint::config {
 struct NodeFlags {
   std::optional<std::string> name, cores, numa_node, memory, kernel, initrd, cmdline, on_crash;
   std::vector<std::string> disks, nics, pcis;
-  bool kvm = false;  // --kvm
+  bool kvm = false;       // --kvm
+  bool no_iommu = false;  // --no-iommu
 };
 
 // `mintctl vm start NODE GUEST` flags, strings as typed. Errors name GUEST,

@@ -177,6 +177,10 @@ struct NodeSpec {
 
   std::vector<GuestSpec> guests;  // nodeconf `guests:`
   bool kvm = false;               // --kvm: pack the VMM although no guest is declared
+  // --no-iommu (nodeconf iommu: false): node0's IOMMU does not fence the
+  // node's devices (MINT_CREATE_NO_IOMMU); their DMA reaches all of memory.
+  bool no_iommu = false;
+  SourceLoc no_iommu_where;
 };
 
 // ---- What the host has ---------------------------------------------------
@@ -497,6 +501,9 @@ struct PlannedDevice {
   PciBdf bdf;
   std::string node0_driver;  // unbound from node0, rebound on destroy
   std::string description;   // "Virtio block device (sdb)"
+  // The IOMMU group node0 fences it in (its DMA reaches only the node's
+  // memory); nullopt when the node is unfenced (Plan::no_iommu).
+  std::optional<int> iommu_group;
 };
 
 struct Plan {
@@ -507,6 +514,7 @@ struct Plan {
   ByteSize memory;
   std::vector<PlannedDevice> devices;
   std::optional<Ecam> ecam;  // handed to the node when it has devices
+  bool no_iommu = false;     // NODE_CREATE with MINT_CREATE_NO_IOMMU: devices unfenced
   std::string kernel;
   std::string initrd;
   // Archives appended to initrd, in order (the kernel unpacks

@@ -38,6 +38,9 @@ struct CreateNodeRequest {
   std::vector<CpuId> cpus;
   int numa_node = -1;
   ByteSize memory;
+  // MINT_CREATE_NO_IOMMU: the node's PCI functions are not fenced by
+  // node0's IOMMU (ABI 4).
+  bool no_iommu = false;
 };
 
 // MINT_NODE_CREATE, what comes back.
@@ -58,6 +61,7 @@ struct NodeInfo {
   std::vector<CpuId> cpus;
   int numa_node = -1;
   ByteSize memory;
+  bool no_iommu = false;  // flags & MINT_CREATE_NO_IOMMU
   CreatedNode created;
 };
 
@@ -120,7 +124,8 @@ Result<std::unique_ptr<MintDevice>> OpenMintDevice(const std::string& path);
 // run boot rehearses before it touches the host): CreateNode checks the
 // CPU count, name and memory granule, hands out memory first-fit from the
 // pool (at most MINT_MAX_RANGES pieces) and APIC ids from the map it was
-// given; AssignPci keeps to MINT_MAX_PCI; Load takes 1..MINT_MAX_SEGMENTS
+// given, and keeps the no_iommu flag for GetNode; AssignPci keeps to
+// MINT_MAX_PCI; Load takes 1..MINT_MAX_SEGMENTS
 // segments, each inside the node's RAM and outside its shared region;
 // Start wants entry and boot_params in the node's RAM; Destroy gives
 // everything back. Chan keeps MintDevice's default (kUnsupported): a dry
