@@ -173,7 +173,8 @@ class NodeBootTest(LabTestCase):
         cpus = self.run_ok("cat /sys/kernel/mint/nodes/1/cpus").strip()
         self.assertEqual(self.run_ok("cat /sys/kernel/mint/nodes/1/state").strip(), "running")
         status = self.run_ok("mintctl status")
-        self.assertRegex(status, r"(?m)^node1\s+1\s+running\s+%s\s+512 MiB\s+-\s+\d+ "
+        # NODE ID STATE CPUS MEMORY DEVICES IOMMU HEARTBEAT UPTIME AGENT GUESTS REASON
+        self.assertRegex(status, r"(?m)^node1\s+1\s+running\s+%s\s+512 MiB\s+-\s+-\s+\d+ "
                          r"\(alive\)\s+\d+\.\d s\s+ready\s+0\s+-$" % re.escape(cpus))
 
     # (e) ----------------------------------------------------------------------
