@@ -19,6 +19,11 @@
  *                          from the device to PHYS, wherever that is;
  *                          prints "write done PHYS" once the device says it
  *                          finished (whether the write landed or faulted)
+ *   msi BDF HANDLE         point the device's MSI at interrupt remapping
+ *                          entry HANDLE (VT-d remappable format), whoever
+ *                          holds it, and raise one interrupt; prints
+ *                          "msi raised HANDLE" (node0's IOMMU delivers it
+ *                          only if the entry accepts this device)
  *
  * BDF is DDDD:BB:DD.F in sysfs. Exit status 2 on a bad argument, 3 when
  * the device or a page cannot be had.
@@ -44,6 +49,8 @@
 #define EDU_DMA_CMD 0x98
 #define EDU_DMA_RUN 0x1
 #define EDU_DMA_TO_RAM 0x2
+#define EDU_IRQ_RAISE 0x60
+#define EDU_IRQ_ACK 0x64
 #define EDU_BUF 0x40000
 #define EDU_BAR_SIZE 0x100000
 /*
@@ -135,6 +142,11 @@ struct edu {
 static uint32_t rd32(struct edu *e, unsigned int off)
 {
 	return *(volatile uint32_t *)(e->bar + off);
+}
+
+static void wr32(struct edu *e, unsigned int off, uint32_t v)
+{
+	*(volatile uint32_t *)(e->bar + off) = v;
 }
 
 static void wr64(struct edu *e, unsigned int off, uint64_t v)
@@ -233,6 +245,76 @@ static int write_to(const char *bdf, const char *where)
 	return 0;
 }
 
+static void config_rw(int fd, void *v, size_t len, off_t off, int write)
+{
+	ssize_t n = write ? pwrite(fd, v, len, off) : pread(fd, v, len, off);
+
+	if (n != (ssize_t)len)
+		die(3, "config space access");
+}
+
+/* The MSI capability's offset in config space, or 0. */
+static unsigned int msi_cap(int fd)
+{
+	uint8_t at, id;
+	int hops = 0;
+
+	config_rw(fd, &at, 1, 0x34, 0);
+	while (at && hops++ < 48) {
+		config_rw(fd, &id, 1, at, 0);
+		if (id == 0x05)
+			return at;
+		config_rw(fd, &at, 1, at + 1, 0);
+	}
+	return 0;
+}
+
+static int msi_to(const char *bdf, const char *handle_s)
+{
+	uint32_t addr, zero = 0;
+	unsigned long handle;
+	char path[128], *end;
+	unsigned int cap;
+	uint16_t ctrl;
+	struct edu e;
+	int fd;
+
+	errno = 0;
+	handle = strtoul(handle_s, &end, 0);
+	if (errno || *end || handle > 0xffff) {
+		fprintf(stderr, "mint-dma: %s is not a remapping entry (0-65535)\n", handle_s);
+		return 2;
+	}
+	edu_open(&e, bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		die(3, path);
+	cap = msi_cap(fd);
+	if (!cap) {
+		fprintf(stderr, "mint-dma: %s has no MSI capability\n", bdf);
+		return 3;
+	}
+	/* 0xfee, index[14:0] at bit 5, remappable (4), SHV (3), index[15] (2) */
+	addr = 0xfee00000u | (handle & 0x7fff) << 5 | 1u << 4 | 1u << 3 |
+	       ((handle >> 15) & 1) << 2;
+	config_rw(fd, &ctrl, 2, cap + 2, 0);
+	config_rw(fd, &addr, 4, cap + 4, 1);
+	if (ctrl & 0x80) {	/* 64-bit address: data at 0xc */
+		config_rw(fd, &zero, 4, cap + 8, 1);
+		config_rw(fd, &zero, 2, cap + 0xc, 1);
+	} else {
+		config_rw(fd, &zero, 2, cap + 8, 1);
+	}
+	ctrl = (ctrl & ~0x70) | 1;	/* one message, enabled */
+	config_rw(fd, &ctrl, 2, cap + 2, 1);
+	close(fd);
+	wr32(&e, EDU_IRQ_RAISE, 1);
+	wr32(&e, EDU_IRQ_ACK, 1);
+	printf("msi raised %lu\n", handle);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "canary"))
@@ -241,6 +323,8 @@ int main(int argc, char **argv)
 		return roundtrip(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "write"))
 		return write_to(argv[2], argv[3]);
-	fprintf(stderr, "usage: mint-dma canary | roundtrip BDF | write BDF PHYS\n");
+	if (argc == 4 && !strcmp(argv[1], "msi"))
+		return msi_to(argv[2], argv[3]);
+	fprintf(stderr, "usage: mint-dma canary | roundtrip BDF | write BDF PHYS | msi BDF HANDLE\n");
 	return 2;
 }
