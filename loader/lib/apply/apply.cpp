@@ -46,6 +46,7 @@ boot::NodeLayout LayoutOf(const Plan& plan, const sys::CreatedNode& created) {
   layout.apic_ids = created.apic_ids;
   layout.tsc_khz = created.tsc_khz;
   layout.lapic_khz = created.lapic_khz;
+  layout.x2apic = created.host_x2apic;
   layout.ecam = plan.ecam;
   for (const auto& d : plan.devices) layout.pci.push_back(d.bdf);
   return layout;

@@ -293,7 +293,7 @@ mint_setup MakeMintSetup(const NodeLayout& layout) {
   s.version = MINT_SETUP_VERSION;
   s.compatible_version = MINT_SETUP_COMPAT;
   s.node_id = layout.node_id;
-  s.flags = layout.ecam ? 0 : MINT_SETUP_F_NO_PCI;
+  s.flags = (layout.ecam ? 0 : MINT_SETUP_F_NO_PCI) | (layout.x2apic ? MINT_SETUP_F_X2APIC : 0);
   s.tsc_khz = layout.tsc_khz;
   s.lapic_khz = layout.lapic_khz;
   s.nr_cpus = static_cast<uint32_t>(layout.apic_ids.size());

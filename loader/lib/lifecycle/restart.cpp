@@ -98,6 +98,7 @@ Result<void> Restart(const std::string& root, sys::HostFs& fs, sys::MintDevice& 
   layout.apic_ids = info->created.apic_ids;
   layout.tsc_khz = info->created.tsc_khz;
   layout.lapic_khz = info->created.lapic_khz;
+  layout.x2apic = info->created.host_x2apic;
   if (!node.devices.empty()) layout.ecam = recipe.ecam;
   layout.pci = node.devices;
   KernelExpansion expanded = ExpandKernel(root, *kernel, true);

@@ -48,6 +48,7 @@ CreatedNode ReadCreated(const mint_node_create& arg, size_t nr_cpus) {
   out.shared = PhysRange{PhysAddr{arg.shared.start}, ByteSize{arg.shared.size}};
   out.tsc_khz = arg.tsc_khz;
   out.lapic_khz = arg.lapic_khz;
+  out.host_x2apic = (arg.host_flags & MINT_HOST_F_X2APIC) != 0;
   return out;
 }
 

@@ -133,6 +133,7 @@ Result<CreatedNode> RecordingMintDevice::CreateNode(const CreateNodeRequest& req
   out.shared = PhysRange{out.ram.front().start, ByteSize{kGranule}};
   out.tsc_khz = tsc_khz_;
   out.lapic_khz = lapic_khz_;
+  out.host_x2apic = host_x2apic_;
   nodes_[request.id] = Node{request, out, {}, NodeState::kCreated};
   return out;
 }

@@ -596,6 +596,22 @@ TEST(BuildBootImage, SetupMintDecodesFieldByField) {
   for (int i = 2; i < MINT_MAX_PCI; ++i) EXPECT_EQ(s.pci[i], 0u) << i;
 }
 
+TEST(BuildBootImage, SetupMintSaysNode0RunsX2apic) {
+  NodeLayout l = PciLayout();
+  l.x2apic = true;
+  l.apic_ids = {ApicId{0x104}, ApicId{0x105}};
+  auto image = BuildBootImage(MakeFakeBzImage(), {}, "", l);
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  auto chain = DecodeChain(*image);
+  ASSERT_EQ(chain.size(), 1u);
+  mint_setup s;
+  std::memcpy(&s, chain[0].payload.data(), sizeof(s));
+  EXPECT_EQ(s.flags, static_cast<uint32_t>(MINT_SETUP_F_X2APIC));
+  EXPECT_EQ(s.nr_cpus, 2u);
+  EXPECT_EQ(s.apic_ids[0], 0x104u);  // x2APIC ids past 255 go through whole
+  EXPECT_EQ(s.apic_ids[1], 0x105u);
+}
+
 TEST(BuildBootImage, SetupMintWithoutPciSaysSo) {
   auto image = BuildBootImage(MakeFakeBzImage(), {}, "", BasicLayout());
   ASSERT_TRUE(image.ok()) << image.error().ToString();
@@ -800,8 +816,12 @@ struct Scenario {
 };
 
 std::vector<Scenario> Scenarios() {
+  NodeLayout x2apic = PciLayout();
+  x2apic.x2apic = true;
+  x2apic.apic_ids = {ApicId{0x104}, ApicId{0x105}, ApicId{0x106}, ApicId{0x107}};
   return {
       {"basic", BasicLayout(), Pattern(5000, 0x40), "console=mint nokaslr"},
+      {"x2apic", x2apic, Pattern(1000, 0x22), "console=mint"},
       {"pci", PciLayout(), Pattern(70000, 0x11), "console=mint root=/dev/vda rw"},
       {"e820_ext", ManyRangesLayout(), {}, "console=mint"},
   };

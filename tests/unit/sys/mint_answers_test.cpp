@@ -31,6 +31,15 @@ TEST(ReadCreated, TakesTheApicIdsOfTheCpusAskedForNotTheKernelsCount) {
   EXPECT_EQ(got.tsc_khz, 2000000u);
 }
 
+TEST(ReadCreated, HostFlagsSayWhetherNode0RunsX2apic) {
+  mint_node_create arg = Answer();
+  EXPECT_FALSE(ReadCreated(arg, 1).host_x2apic);
+  arg.host_flags = MINT_HOST_F_X2APIC;
+  EXPECT_TRUE(ReadCreated(arg, 1).host_x2apic);
+  arg.host_flags = ~MINT_HOST_F_X2APIC;  // bits this mintctl does not know
+  EXPECT_FALSE(ReadCreated(arg, 1).host_x2apic);
+}
+
 TEST(ReadCreated, NeverReadsPastTheArraysOfLinuxMintH) {
   mint_node_create arg = Answer();
   arg.nr_ranges = 1000;

@@ -59,6 +59,7 @@ struct NodeLayout {
   std::vector<ApicId> apic_ids;  // boot CPU first
   uint32_t tsc_khz = 0;
   uint32_t lapic_khz = 0;
+  bool x2apic = false;       // node0 runs x2APIC: MINT_SETUP_F_X2APIC
   std::optional<Ecam> ecam;  // when the node has PCI functions
   std::vector<PciBdf> pci;
 };

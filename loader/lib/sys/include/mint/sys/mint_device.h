@@ -51,6 +51,9 @@ struct CreatedNode {
   PhysRange shared;
   uint32_t tsc_khz = 0;
   uint32_t lapic_khz = 0;
+  // host_flags & MINT_HOST_F_X2APIC: node0 runs its APICs in x2APIC mode,
+  // so the node's CPUs arrive in it (ABI 5).
+  bool host_x2apic = false;
 };
 
 // MINT_NODE_GET: a node exactly as NODE_CREATE made it (what `mintctl
@@ -156,6 +159,8 @@ class RecordingMintDevice : public MintDevice {
   const std::vector<std::string>& calls() const { return calls_; }
   const std::map<uint32_t, Node>& nodes() const { return nodes_; }
   ByteSize pool_free() const;
+  // What NODE_CREATE says about node0's APIC mode from now on.
+  void set_host_x2apic(bool on) { host_x2apic_ = on; }
 
  protected:
   // Logs the call's line; every method calls it first and returns the
@@ -170,6 +175,7 @@ class RecordingMintDevice : public MintDevice {
   std::map<uint32_t, uint32_t> apic_of_;
   uint32_t tsc_khz_;
   uint32_t lapic_khz_;
+  bool host_x2apic_ = false;
   std::vector<std::string> calls_;
 };
 
