@@ -61,7 +61,8 @@ def do_up(args):
     workdir = os.path.join(cache_dir(), "runs", "up")
     shutil.rmtree(workdir, ignore_errors=True)
     os.makedirs(workdir)
-    argv = machine.qemu_argv(workdir, kimg, initrd, dimgs, args.append or "")
+    argv = machine.qemu_argv(workdir, kimg, initrd, dimgs, args.append or "",
+                             machine=args.machine)
     log("node0 console follows; Ctrl-A x quits QEMU, Ctrl-A c the QEMU monitor; "
         "node1/node2 debug UARTs go to %s/node{1,2}-serial.log" % workdir)
     proc = subprocess.Popen(argv, preexec_fn=_pdeathsig_same_session)
@@ -100,7 +101,7 @@ def do_run(args):
         raise LabError("run needs a command: lab/mint-lab run -- CMD")
     maybe_build(args)
     _deadline_guard(args.timeout)
-    with machine.LabMachine(cmdline_extra=args.append or "",
+    with machine.LabMachine(cmdline_extra=args.append or "", machine=args.machine,
                             echo=sys.stderr if args.verbose else None) as m:
         secs = m.boot()
         log("node0 booted in %.1f s" % secs)
@@ -113,8 +114,9 @@ def do_run(args):
 def do_demo(args):
     maybe_build(args)
     _deadline_guard(args.timeout)
-    print("mint lab demo: booting node0 (QEMU q35, TCG, 6 vCPUs, 6 GiB, mint_pool=4G)")
-    with machine.LabMachine(cmdline_extra=args.append or "",
+    print("mint lab demo: booting node0 (QEMU q35, TCG, 6 vCPUs, 6 GiB, mint_pool=4G; "
+          "machine %s: %s)" % (args.machine, machine.profile(args.machine).what))
+    with machine.LabMachine(cmdline_extra=args.append or "", machine=args.machine,
                             echo=sys.stderr if args.verbose else None) as m:
         secs = m.boot()
         print("node0 is up after %.1f s" % secs)
@@ -139,6 +141,9 @@ def main(argv=None):
         s.add_argument("--no-build", action="store_true", help="use the images as built")
         s.add_argument("--loader-build", help=argparse.SUPPRESS)
         s.add_argument("--append", help="extra node0 kernel command line")
+        s.add_argument("--machine", choices=list(machine.PROFILES), default="default",
+                       help="the machine profile: " + "; ".join(
+                           "%s: %s" % (p.name, p.what) for p in machine.PROFILES.values()))
         if name != "up":
             s.add_argument("--timeout", type=int, default=900,
                            help="seconds for boot + command (default 900)")

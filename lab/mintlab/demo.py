@@ -146,6 +146,11 @@ STEPS = [
          "mintctl topology | grep -E '^PCI|0000:00:02|0000:0[1-4]:00'; "
          "echo \"node0's interrupts from 0000:01:00.0: "
          "$(grep -c 0000:01:00.0 /proc/interrupts)\"", True),
+    Step("node0's IOMMU fences node1's disk controller: its DMA reaches only node1's memory",
+         "cat /sys/kernel/mint/nodes/1/iommu; echo \"node1's memory: "
+         "$(cat /sys/kernel/mint/nodes/1/memory)\"; "
+         "dmesg | grep -m 1 'fenced by the IOMMU'; "
+         "grep -q '^0000:01:00.0 fenced [0-9]' /sys/kernel/mint/nodes/1/iommu", True),
     Step("node0 keeps running on the cores it kept, and its own disk sda works",
          "nproc; cat /sys/kernel/mint/nodes/1/cpus /sys/kernel/mint/nodes/1/heartbeat; "
          "dd if=/dev/sda of=/dev/null bs=1M iflag=direct 2>&1 | tail -n 1; "

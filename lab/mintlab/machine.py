@@ -68,6 +68,56 @@ NODE_FUNCTIONS = (
     ("1c.3", "0000:04:00.0", "virtio-net-pci,netdev=net2,mac=52:54:00:6d:00:02"),
 )
 NODE0_SCSI = ("0000:00:02.0", "02.0", "scsi0")  # node0's own controller, on pcie.0
+
+# QEMU 10 from bookworm-backports, unpacked by tools/install-qemu10, and
+# where its data, firmware and option ROMs are (its compiled-in paths are
+# the system QEMU 7.2's).
+QEMU10 = "/opt/mint/qemu10"
+
+
+class Profile:
+    """What node0's machine looks like (lab/mint-lab --machine NAME,
+    LabTestCase.machine; docs/lab.md, "Machine profiles")."""
+
+    def __init__(self, name, what, iommu, qemu10=False):
+        self.name = name
+        self.what = what
+        self.iommu = iommu      # the -device intel-iommu options
+        self.qemu10 = qemu10    # QEMU 10: x2APIC in TCG, single-threaded TCG
+
+    def qemu(self):
+        if not self.qemu10:
+            return [need_tool("qemu-system-x86_64", "qemu-system-x86")]
+        binary = os.path.join(QEMU10, "usr/bin/qemu-system-x86_64")
+        if not os.access(binary, os.X_OK):
+            raise LabError("%s missing: the %s profile runs QEMU 10 from bookworm-backports; "
+                           "run tools/install-deps (or tools/install-qemu10) as root"
+                           % (binary, self.name))
+        argv = [binary]
+        for d in ("usr/share/qemu", "usr/share/seabios", "usr/lib/ipxe/qemu"):
+            argv += ["-L", os.path.join(QEMU10, d)]
+        return argv
+
+    def accel(self):
+        # QEMU 10's multi-threaded TCG aborts while node0 probes PCI
+        # (iotlb_to_section assertion): one thread for all vCPUs.
+        return "tcg,thread=single" if self.qemu10 else "tcg"
+
+
+PROFILES = {p.name: p for p in (
+    Profile("default", "QEMU 7.2, IOMMU without interrupt remapping, xAPIC",
+            "intel-iommu,intremap=off"),
+    Profile("intremap", "QEMU 7.2, IOMMU with interrupt remapping, xAPIC (TCG has no x2APIC)",
+            "intel-iommu,intremap=on"),
+    Profile("server", "QEMU 10, IOMMU with interrupt remapping and x2APIC (eim), "
+            "single-threaded TCG", "intel-iommu,intremap=on,eim=on", qemu10=True),
+)}
+
+
+def profile(name):
+    if name not in PROFILES:
+        raise LabError("no machine profile %r; there are %s" % (name, ", ".join(PROFILES)))
+    return PROFILES[name]
 CPU_RESET_LOG = "qemu-cpu-reset.log"
 
 _live = set()
@@ -138,13 +188,13 @@ def node0_cmdline(cmdline_extra=""):
 
 
 def qemu_argv(workdir, kernel_image, initrd, disk_images, cmdline_extra="",
-              snapshot=True, interrupt_remapping=False):
-    """The lab machine's QEMU command line; interrupt_remapping turns the
-    IOMMU's interrupt remapping on (node0 then refuses nodes devices)."""
-    qemu = need_tool("qemu-system-x86_64", "qemu-system-x86")
+              snapshot=True, machine="default"):
+    """The lab machine's QEMU command line, as the named profile has it."""
+    prof = profile(machine)
     cmdline = node0_cmdline(cmdline_extra)
     # dump-guest-core=off: a core of QEMU itself, without the 6 GiB of guest RAM.
-    argv = [qemu, "-machine", "q35,dump-guest-core=off", "-accel", "tcg", "-cpu", "max", "-smp", str(SMP),
+    argv = prof.qemu() + ["-machine", "q35,dump-guest-core=off", "-accel", prof.accel(),
+                          "-cpu", "max", "-smp", str(SMP),
             "-m", MEM, "-nographic", "-nodefaults", "-no-reboot",
             "-kernel", kernel_image, "-initrd", initrd, "-append", cmdline,
             "-serial", "mon:stdio"]
@@ -155,9 +205,8 @@ def qemu_argv(workdir, kernel_image, initrd, disk_images, cmdline_extra="",
     # under -no-reboot) is logged with its registers: the one trace such a
     # death leaves (Machine.death()).
     argv += ["-d", "cpu_reset", "-D", os.path.join(workdir, CPU_RESET_LOG)]
-    # The IOMMU comes before the devices it translates. DMA remapping only
-    # by default: interrupt remapping would block the nodes' plain-format MSIs.
-    argv += ["-device", "intel-iommu,intremap=%s" % ("on" if interrupt_remapping else "off")]
+    # The IOMMU comes before the devices it translates.
+    argv += ["-device", prof.iommu]
     bdf0, addr0, id0 = NODE0_SCSI
     argv += ["-device", "virtio-scsi-pci,id=%s,addr=%s" % (id0, addr0)]
     ctrl = {bdf0: id0}
@@ -231,9 +280,9 @@ class LabMachine:
 
     def __init__(self, cmdline_extra="", workdir=None, keep=False, echo=None,
                  boot_timeout=180, argv=None, ready=None, kernel_image=None, initrd=None,
-                 interrupt_remapping=False):
+                 machine="default"):
         self.cmdline_extra = cmdline_extra
-        self.interrupt_remapping = interrupt_remapping
+        self.machine = profile(machine).name
         self.kernel_image = kernel_image  # node0's kernel; None = the mint kernel
         self.initrd = initrd  # node0's initramfs; None = the lab's
         self.argv = argv      # another machine (e.g. node_smoke_argv); None = the lab
@@ -260,7 +309,7 @@ class LabMachine:
         else:
             kimg, initrd, dimgs = default_images(self.kernel_image, self.initrd)
             argv = qemu_argv(self.workdir, kimg, initrd, dimgs, self.cmdline_extra,
-                             interrupt_remapping=self.interrupt_remapping)
+                             machine=self.machine)
         with open(os.path.join(self.workdir, "qemu-argv"), "w") as f:
             f.write(" ".join(argv) + "\n")
         self.argv_used = argv

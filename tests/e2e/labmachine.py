@@ -21,13 +21,13 @@ class LabTestCase(unittest.TestCase):
     """Boots the lab once in setUpClass; self.m is the booted LabMachine."""
 
     cmdline_extra = ""
-    interrupt_remapping = False   # the IOMMU's interrupt remapping (qemu_argv)
+    machine = "default"   # the lab machine profile (machine.PROFILES)
     m = None
 
     @classmethod
     def setUpClass(cls):
         cls.m = LabMachine(cmdline_extra=cls.cmdline_extra,
-                           interrupt_remapping=cls.interrupt_remapping)
+                           machine=cls.machine)
         try:
             cls.boot_seconds = cls.m.boot()
             sys.stderr.write("lab booted in %.1f s\n" % cls.boot_seconds)

@@ -31,6 +31,7 @@ MSI blocked; what it shows is that a node's MSIs go through node0's entries
 and that an entry refuses another function."""
 
 import re
+import sys
 
 from labmachine import LabTestCase
 
@@ -52,7 +53,7 @@ def quote(s):
 
 
 class NodeIntremapTest(LabTestCase):
-    interrupt_remapping = True
+    machine = "intremap"
 
     @classmethod
     def setUpLab(cls):
@@ -185,6 +186,7 @@ class NodeIntremapTest(LabTestCase):
                 break
             self.run_ok("sleep 0.2")
         self.assertRegex(seen, fault)
+        sys.stderr.write("seen: the IOMMU's refusal: %s\n" % fault.search(seen).group(0))
         self.assertNotRegex(self.dmesg_since(mark), r"WARNING:|BUG:|Oops|Call Trace")
         after = self.in_node("node2", "cat /proc/interrupts")
         # node2's NIC lines may count its own traffic; the line of the entry
