@@ -252,10 +252,15 @@ Result<Guest> LoadGuest(const VmHost& host, const std::string& name) {
     if (r.ok()) as_read.state = r->state;
     return as_read.Live() && !SameProcess(r->owner_pid, r->owner_start);
   };
+  // The verdict is the look made after the record was read: looking again
+  // later could find the owner gone after it wrote a final record that
+  // this read predates (a clean end taken for a crash).
   const auto until = std::chrono::steady_clock::now() + kLastRecordWait;
-  while (owner_gone(record) && std::chrono::steady_clock::now() < until) {
+  bool orphaned = owner_gone(record);
+  while (orphaned && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     record = read_record();
+    orphaned = owner_gone(record);
   }
   if (!record.ok()) {
     // Start writes the record before anything runs: without one, nothing does.
@@ -268,7 +273,7 @@ Result<Guest> LoadGuest(const VmHost& host, const std::string& name) {
   s.state = r.state;
   s.reason = r.reason;
   bool live = s.Live();
-  if (live && !SameProcess(r.owner_pid, r.owner_start)) {
+  if (live && orphaned) {
     s.state = "crashed";
     s.reason = "its supervisor died (" + DescribeGone(r.owner_pid, r.owner_start) + ")";
     live = false;
