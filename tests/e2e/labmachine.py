@@ -5,6 +5,7 @@ LabTestCase, a unittest base class that boots ONE machine for all tests of a
 class and puts node0's console tail into every failure."""
 
 import os
+import shlex
 import sys
 import unittest
 
@@ -56,6 +57,24 @@ class LabTestCase(unittest.TestCase):
     def tearDownClass(cls):
         if cls.m is not None:
             cls.m.close()
+
+    @classmethod
+    def _boot_networked_nodes(cls, node1_pci):
+        """node2 (1 CPU, its NIC eth1, 10.0.0.2) and then node1 (2 CPUs, sdb,
+        eth0 as 10.0.0.1, and the PCI function node1_pci): the devices
+        tests' pair. Returns node1's boot (status, output)."""
+        cls._node0("mintctl boot node2 --cores 1 --mem 256M --nic eth1 --cmdline "
+                   "mint_ip=10.0.0.2/24", 300)
+        return cls.m.run("mintctl boot node1 --cores 2 --mem 512M --disk sdb --nic eth0 --pci %s "
+                         "--cmdline mint_ip=10.0.0.1/24" % node1_pci, 300)
+
+    def sysdir(self, name):
+        """/sys/kernel/mint/nodes/<id> of the node called name."""
+        return self.run_ok("dirname $(grep -lx %s /sys/kernel/mint/nodes/*/name)" % name).strip()
+
+    def in_node(self, name, command, timeout=180):
+        """Runs a shell command in a node (mintctl exec), fails unless it exits 0."""
+        return self.run_ok("mintctl exec %s -- sh -c %s" % (name, shlex.quote(command)), timeout)
 
     def run_ok(self, command, timeout=120):
         """Runs command in node0, fails the test unless it exits 0."""

@@ -48,24 +48,13 @@ def sid_of(bdf):
     return bus << 8 | dev << 3 | fn
 
 
-def quote(s):
-    return "'" + s.replace("'", "'\\''") + "'"
-
-
 class NodeIntremapTest(LabTestCase):
     machine = "intremap"
 
     @classmethod
     def setUpLab(cls):
         cls._node0("mount -t debugfs none /sys/kernel/debug 2>/dev/null; test -r %s" % IR_TABLE)
-        cls._node0("mintctl boot node2 --cores 1 --mem 256M --nic eth1 --cmdline "
-                   "mint_ip=10.0.0.2/24", 300)
-        cls.boot_rc, cls.boot_out = cls.m.run(
-            "mintctl boot node1 --cores 2 --mem 512M --disk sdb --nic eth0 --pci %s "
-            "--cmdline mint_ip=10.0.0.1/24" % EDU, 300)
-
-    def sysdir(self, name):
-        return self.run_ok("dirname $(grep -lx %s /sys/kernel/mint/nodes/*/name)" % name).strip()
+        cls.boot_rc, cls.boot_out = cls._boot_networked_nodes(EDU)
 
     def blocks(self, name):
         """nodes/<id>/intremap -> {bdf: (first, last)}."""
@@ -90,9 +79,6 @@ class NodeIntremapTest(LabTestCase):
             out[int(m.group(1))] = (m.group(2), int(m.group(3), 16) >> shift,
                                     int(m.group(4), 16))
         return out
-
-    def in_node(self, name, command, timeout=180):
-        return self.run_ok("mintctl exec %s -- sh -c %s" % (name, quote(command)), timeout)
 
     def ir_interrupts(self, name):
         """The node's IR-PCI-MSIX lines: {irq: (count over its CPUs, label)}."""

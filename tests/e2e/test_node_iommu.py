@@ -59,15 +59,7 @@ class NodeIommuTest(LabTestCase):
     @classmethod
     def setUpLab(cls):
         cls._node0("mount -t debugfs none /sys/kernel/debug 2>/dev/null; test -d %s" % DEBUGFS)
-        cls._node0("mintctl boot node2 --cores 1 --mem 256M --nic eth1 --cmdline "
-                   "mint_ip=10.0.0.2/24", 300)
-        cls.boot_rc, cls.boot_out = cls.m.run(
-            "mintctl boot node1 --cores 2 --mem 512M --disk sdb --nic eth0 --pci %s "
-            "--cmdline mint_ip=10.0.0.1/24" % EDU, 300)
-
-    def sysdir(self, name):
-        """/sys/kernel/mint/nodes/<id> of the node called name."""
-        return self.run_ok("dirname $(grep -lx %s /sys/kernel/mint/nodes/*/name)" % name).strip()
+        cls.boot_rc, cls.boot_out = cls._boot_networked_nodes(EDU)
 
     def node1_functions(self):
         return self.run_ok("cat %s/devices" % self.sysdir("node1")).split()
@@ -101,7 +93,7 @@ class NodeIommuTest(LabTestCase):
     def in_(self, where, command):
         if where == "node0":
             return self.run_ok(command)
-        return self.run_ok("mintctl exec %s -- sh -c %s" % (where, quote(command)), 180)
+        return self.in_node(where, command)
 
     def dmesg_mark(self):
         return int(self.run_ok("dmesg | wc -l"))
@@ -223,6 +215,3 @@ class NodeIommuTest(LabTestCase):
         self.assertNotRegex(since, r"WARNING:|BUG:|Oops|Call Trace")
         self.run_ok("test -b /dev/sdb")
 
-
-def quote(s):
-    return "'" + s.replace("'", "'\\''") + "'"

@@ -41,14 +41,9 @@ class ServerNodesTest(LabTestCase):
     @classmethod
     def setUpLab(cls):
         cls.baseline = parse(cls._node0(SNAPSHOT))
-        cls._node0("mintctl boot node2 --cores 1 --mem 256M --nic eth1 --cmdline "
-                   "mint_ip=10.0.0.2/24", 300)
-        cls._node0("mintctl boot node1 --cores 2 --mem 512M --disk sdb --nic eth0 --cmdline "
-                   "mint_ip=10.0.0.1/24", 300)
-
-    def in_node(self, name, command, timeout=180):
-        return self.run_ok("mintctl exec %s -- sh -c %s"
-                           % (name, test_node_intremap.quote(command)), timeout)
+        status, out = cls._boot_networked_nodes("0000:00:07.0")
+        if status != 0:
+            raise AssertionError("node0: node1's boot exited %d:\n%s" % (status, out))
 
     def test_1_node0_runs_x2apic_with_interrupt_remapping(self):
         log = self.run_ok("dmesg")

@@ -596,16 +596,23 @@ TEST(BuildBootImage, SetupMintDecodesFieldByField) {
   for (int i = 2; i < MINT_MAX_PCI; ++i) EXPECT_EQ(s.pci[i], 0u) << i;
 }
 
+// The one SETUP_MINT payload of an image's setup_data chain.
+mint_setup SetupMintOf(const BootImage& image) {
+  mint_setup s{};
+  auto chain = DecodeChain(image);
+  EXPECT_EQ(chain.size(), 1u);
+  if (!chain.empty() && chain[0].payload.size() == sizeof(s))
+    std::memcpy(&s, chain[0].payload.data(), sizeof(s));
+  return s;
+}
+
 TEST(BuildBootImage, SetupMintSaysNode0RunsX2apic) {
   NodeLayout l = PciLayout();
   l.x2apic = true;
   l.apic_ids = {ApicId{0x104}, ApicId{0x105}};
   auto image = BuildBootImage(MakeFakeBzImage(), {}, "", l);
   ASSERT_TRUE(image.ok()) << image.error().ToString();
-  auto chain = DecodeChain(*image);
-  ASSERT_EQ(chain.size(), 1u);
-  mint_setup s;
-  std::memcpy(&s, chain[0].payload.data(), sizeof(s));
+  mint_setup s = SetupMintOf(*image);
   EXPECT_EQ(s.flags, static_cast<uint32_t>(MINT_SETUP_F_X2APIC));
   EXPECT_EQ(s.nr_cpus, 2u);
   EXPECT_EQ(s.apic_ids[0], 0x104u);  // x2APIC ids past 255 go through whole
@@ -615,10 +622,7 @@ TEST(BuildBootImage, SetupMintSaysNode0RunsX2apic) {
 TEST(BuildBootImage, SetupMintWithoutPciSaysSo) {
   auto image = BuildBootImage(MakeFakeBzImage(), {}, "", BasicLayout());
   ASSERT_TRUE(image.ok()) << image.error().ToString();
-  auto chain = DecodeChain(*image);
-  ASSERT_EQ(chain.size(), 1u);
-  mint_setup s;
-  std::memcpy(&s, chain[0].payload.data(), sizeof(s));
+  mint_setup s = SetupMintOf(*image);
   EXPECT_EQ(s.flags, static_cast<uint32_t>(MINT_SETUP_F_NO_PCI));
   EXPECT_EQ(s.ecam_base, 0u);
   EXPECT_EQ(s.nr_pci, 0u);
