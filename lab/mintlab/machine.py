@@ -118,6 +118,8 @@ def profile(name):
     if name not in PROFILES:
         raise LabError("no machine profile %r; there are %s" % (name, ", ".join(PROFILES)))
     return PROFILES[name]
+
+
 CPU_RESET_LOG = "qemu-cpu-reset.log"
 
 _live = set()
@@ -193,11 +195,11 @@ def qemu_argv(workdir, kernel_image, initrd, disk_images, cmdline_extra="",
     prof = profile(machine)
     cmdline = node0_cmdline(cmdline_extra)
     # dump-guest-core=off: a core of QEMU itself, without the 6 GiB of guest RAM.
-    argv = prof.qemu() + ["-machine", "q35,dump-guest-core=off", "-accel", prof.accel(),
-                          "-cpu", "max", "-smp", str(SMP),
-            "-m", MEM, "-nographic", "-nodefaults", "-no-reboot",
-            "-kernel", kernel_image, "-initrd", initrd, "-append", cmdline,
-            "-serial", "mon:stdio"]
+    argv = prof.qemu() + [
+        "-machine", "q35,dump-guest-core=off", "-accel", prof.accel(), "-cpu", "max",
+        "-smp", str(SMP), "-m", MEM, "-nographic", "-nodefaults", "-no-reboot",
+        "-kernel", kernel_image, "-initrd", initrd, "-append", cmdline,
+        "-serial", "mon:stdio"]
     for n in NODES:
         argv += ["-serial", "file:%s" % os.path.join(workdir, "node%d-serial.log" % n)]
     argv += ["-qmp", "unix:%s,server=on,wait=off" % os.path.join(workdir, "qmp.sock")]
